@@ -1,0 +1,47 @@
+import { Schema, type Connection } from 'mongoose';
+import { testServers } from '../harness/test-servers';
+import { closeTestDatabase, openTestDatabase } from './helpers/database';
+
+interface Thing {
+  _id: string;
+  code: string;
+}
+
+const thingSchema = new Schema<Thing>({ _id: String, code: { type: String, required: true, unique: true } });
+
+describe('the MongoDB-wire server', () => {
+  let first: Connection;
+  let second: Connection;
+
+  beforeAll(async () => {
+    first = await openTestDatabase();
+    second = await openTestDatabase();
+  });
+
+  afterAll(async () => {
+    await closeTestDatabase(first);
+    await closeTestDatabase(second);
+  });
+
+  it('is the embedded server unless MONGODB_URI says otherwise', () => {
+    const expected = process.env.MONGODB_URI ? /MONGODB_URI/ : /mongo-java-server/;
+    expect(testServers().mongo.name).toMatch(expected);
+  });
+
+  it('round-trips a document through a model with a unique index, and refuses a duplicate with E11000', async () => {
+    const Things = first.model<Thing>('Thing', thingSchema, 'things');
+    await Things.init();
+    await Things.create({ _id: 't1', code: 'alpha' });
+    expect(await Things.findById('t1').lean()).toEqual({ _id: 't1', code: 'alpha', __v: 0 });
+    await expect(Things.create({ _id: 't2', code: 'alpha' })).rejects.toMatchObject({ code: 11000 });
+  });
+
+  it('gives each opened database its own data', async () => {
+    const mine = first.model<Thing>('Thing', thingSchema, 'things');
+    const theirs = second.model<Thing>('Thing', thingSchema, 'things');
+    await theirs.create({ _id: 'other', code: 'beta' });
+    expect(first.name).not.toEqual(second.name);
+    expect(await mine.findById('other').lean()).toBeNull();
+    expect(await theirs.countDocuments()).toBe(1);
+  });
+});

@@ -1,0 +1,24 @@
+import { connect } from 'node:net';
+
+/** Resolves once something accepts TCP connections on host:port, or rejects after the deadline. */
+export async function waitForPort(host: string, port: number, deadlineMs: number, isAlive: () => boolean) {
+  const started = Date.now();
+  let lastError: unknown;
+  while (Date.now() - started < deadlineMs) {
+    if (!isAlive()) throw new Error(`the process meant to listen on ${host}:${port} exited`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect({ host, port }, () => {
+          socket.end();
+          resolve();
+        });
+        socket.once('error', reject);
+      });
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  throw new Error(`nothing listened on ${host}:${port} within ${deadlineMs} ms: ${String(lastError)}`);
+}

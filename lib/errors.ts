@@ -1,0 +1,111 @@
+/**
+ * Every failure the module reports carries its HTTP status and stable code; the router's error middleware
+ * is the only place that turns them into responses.
+ */
+export interface ErrorDetail {
+  path: string;
+  message: string;
+}
+
+export abstract class AbacSyncError extends Error {
+  abstract readonly status: number;
+  abstract readonly code: string;
+  /** Seconds a client should wait before retrying, sent as Retry-After. */
+  readonly retryAfterSeconds: number | undefined = undefined;
+  readonly details: ErrorDetail[] | undefined = undefined;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class UnauthorizedError extends AbacSyncError {
+  readonly status = 401;
+  readonly code = 'error-unauthorized';
+  constructor() {
+    super('You must be logged in to do this.');
+  }
+}
+
+export class EnterpriseLicenseRequiredError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-action-not-allowed';
+  constructor() {
+    super('This is an enterprise feature');
+  }
+}
+
+export class NotAuthorizedError extends AbacSyncError {
+  readonly status = 403;
+  readonly code = 'error-not-authorized';
+  constructor() {
+    super('Missing required ABAC permissions');
+  }
+}
+
+export class InvalidBodyError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-invalid-body-params';
+  override readonly details: ErrorDetail[];
+  constructor(details: ErrorDetail[], message = 'The request body is invalid') {
+    super(message);
+    this.details = details;
+  }
+}
+
+export class PayloadTooLargeError extends AbacSyncError {
+  readonly status = 413;
+  readonly code = 'error-payload-too-large';
+  constructor(limitBytes: number) {
+    super(`The request body is larger than ${limitBytes} bytes`);
+  }
+}
+
+export class AbacNotEnabledError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-abac-not-enabled';
+  constructor() {
+    super('ABAC is not enabled (setting ABAC_Enabled)');
+  }
+}
+
+export class LdapNotEnabledError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-ldap-not-enabled';
+  constructor() {
+    super('LDAP is not enabled (setting LDAP_Enable)');
+  }
+}
+
+export class AttributeMapInvalidError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-abac-attribute-map-invalid';
+}
+
+export class TooManyRequestsError extends AbacSyncError {
+  readonly status = 429;
+  readonly code = 'error-too-many-requests';
+  override readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('Too many requests; retry later');
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class LdapUnavailableError extends AbacSyncError {
+  readonly status = 503;
+  readonly code = 'error-ldap-unavailable';
+  override readonly retryAfterSeconds = 30;
+}
+
+export class DatabaseUnavailableError extends AbacSyncError {
+  readonly status = 503;
+  readonly code = 'error-database-unavailable';
+  override readonly retryAfterSeconds = 30;
+}
+
+export class InternalError extends AbacSyncError {
+  readonly status = 500;
+  readonly code = 'error-internal';
+}
