@@ -109,3 +109,8 @@ export class InternalError extends AbacSyncError {
   readonly status = 500;
   readonly code = 'error-internal';
 }
+
+export class LdapSettingsInvalidError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-ldap-settings-invalid';
+}

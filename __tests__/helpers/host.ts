@@ -1,0 +1,115 @@
+import express, { type Express } from 'express';
+import type { Connection } from 'mongoose';
+import { createModels, type Models } from '../../models';
+import { createRouter, type AbacLdapSync, type AbacLdapSyncDeps } from '../../lib/create-router';
+import { hashLoginToken } from '../../lib/auth';
+import { generateLicenseKeys, signLicense, type LicensePayload } from '../../lib/license';
+import { silentLogger } from '../../lib/logger';
+import { testServers } from '../../harness/test-servers';
+import { closeTestDatabase, openTestDatabase } from './database';
+
+export const ADMIN_ID = 'admin-user-id';
+export const ADMIN_TOKEN = 'admin-login-token';
+export const ADMIN_HEADERS = { 'X-User-Id': ADMIN_ID, 'X-Auth-Token': ADMIN_TOKEN };
+export const SYNC_URL = '/api/v1/abac/users/sync';
+export const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public current = Date.parse('2026-11-28T12:00:00Z')) {}
+  now = () => this.current;
+  advance(ms: number) {
+    this.current += ms;
+  }
+}
+
+export const licenseKeys = generateLicenseKeys();
+
+export function makeLicense(overrides: Partial<LicensePayload> = {}, privateKey = licenseKeys.privateKeyPem) {
+  return signLicense(
+    {
+      licensee: 'Example Org',
+      modules: ['abac', 'ldap-enterprise'],
+      validFrom: '2026-01-01T00:00:00Z',
+      validUntil: '2027-12-31T23:59:59Z',
+      ...overrides,
+    },
+    privateKey,
+  );
+}
+
+/** Settings that point the module at the test slapd through the least-privilege service account. */
+export function ldapSettings(): Record<string, unknown> {
+  const { ldap } = testServers();
+  const url = new URL(ldap.url);
+  return {
+    ABAC_Enabled: true,
+    LDAP_Enable: true,
+    LDAP_Host: url.hostname,
+    LDAP_Port: Number(url.port),
+    LDAP_Encryption: 'plain',
+    LDAP_Authentication: true,
+    LDAP_Authentication_UserDN: ldap.serviceDN,
+    LDAP_Authentication_Password: ldap.servicePassword,
+    LDAP_BaseDN: ldap.baseDN,
+    LDAP_User_Search_Field: 'uid',
+    LDAP_User_Search_Filter: '(objectClass=inetOrgPerson)',
+    LDAP_Timeout: 5000,
+    LDAP_ABAC_AttributeMap: JSON.stringify({
+      departmentNumber: 'department',
+      employeeType: 'employeeType',
+      memberOf: 'groups',
+    }),
+  };
+}
+
+export interface TestHost {
+  app: Express;
+  connection: Connection;
+  models: Models;
+  clock: ManualClock;
+  sync: AbacLdapSync;
+  close(): Promise<void>;
+}
+
+export async function setSettings(models: Models, settings: Record<string, unknown>) {
+  await models.settings.bulkWrite(
+    Object.entries(settings).map(([id, value]) => ({
+      updateOne: { filter: { _id: id }, update: { $set: { value } }, upsert: true },
+    })),
+  );
+}
+
+/** A bare Express host with the router mounted at /api/v1, its own database, an admin and LDAP settings. */
+export async function startTestHost(
+  options: Partial<AbacLdapSyncDeps> & { seedSettings?: boolean } = {},
+): Promise<TestHost> {
+  const connection = await openTestDatabase();
+  const models = createModels(connection);
+  const clock = new ManualClock();
+  await models.roles.insertMany([
+    { _id: 'admin', name: 'admin', scope: 'Users', protected: true },
+    { _id: 'user', name: 'user', scope: 'Users', protected: true },
+    { _id: 'moderator', name: 'moderator', scope: 'Subscriptions', protected: true },
+  ]);
+  await models.users.create({
+    _id: ADMIN_ID,
+    username: 'root',
+    active: true,
+    roles: ['admin'],
+    services: {
+      resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN_TOKEN), when: new Date(clock.now()) }] },
+    },
+  });
+  if (options.seedSettings !== false) await setSettings(models, ldapSettings());
+  const sync = await createRouter({
+    connection,
+    license: { license: makeLicense(), publicKey: licenseKeys.publicKeyPem },
+    logger: silentLogger,
+    clock,
+    ...options,
+  });
+  const app = express();
+  app.use('/api/v1', sync.router);
+  return { app, connection, models, clock, sync, close: () => closeTestDatabase(connection) };
+}

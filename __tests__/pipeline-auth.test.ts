@@ -1,0 +1,89 @@
+import request from 'supertest';
+import { hashLoginToken } from '../lib/auth';
+import {
+  ADMIN_HEADERS,
+  ADMIN_ID,
+  ADMIN_TOKEN,
+  DAY_MS,
+  SYNC_URL,
+  setSettings,
+  startTestHost,
+  type TestHost,
+} from './helpers/host';
+
+const unauthorized = { success: false, error: 'error-unauthorized' };
+const validBody = { usernames: ['nobody-at-all'] };
+
+describe('authentication (X-User-Id + X-Auth-Token)', () => {
+  let host: TestHost;
+
+  beforeAll(async () => {
+    host = await startTestHost();
+    await host.models.users.create([
+      {
+        _id: 'inactive-admin',
+        username: 'former',
+        active: false,
+        roles: ['admin'],
+        services: {
+          resume: {
+            loginTokens: [{ hashedToken: hashLoginToken('former-token'), when: new Date(host.clock.now()) }],
+          },
+        },
+      },
+      {
+        _id: 'other-user',
+        username: 'other',
+        active: true,
+        roles: ['user'],
+        services: {
+          resume: {
+            loginTokens: [{ hashedToken: hashLoginToken('other-token'), when: new Date(host.clock.now()) }],
+          },
+        },
+      },
+    ]);
+  });
+  afterAll(() => host.close());
+
+  const post = (headers: Record<string, string>, body: object | string = validBody) =>
+    request(host.app).post(SYNC_URL).set(headers).set('Content-Type', 'application/json').send(body);
+
+  it.each([
+    ['no headers', {}],
+    ['only the user id', { 'X-User-Id': ADMIN_ID }],
+    ['only the token', { 'X-Auth-Token': ADMIN_TOKEN }],
+    ['an unknown user', { 'X-User-Id': 'ghost', 'X-Auth-Token': ADMIN_TOKEN }],
+    ['a wrong token', { 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'wrong' }],
+    ["another user's token", { 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'other-token' }],
+    ['an inactive admin', { 'X-User-Id': 'inactive-admin', 'X-Auth-Token': 'former-token' }],
+  ])('refuses %s with 401', async (_, headers) => {
+    const response = await post(headers);
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject(unauthorized);
+  });
+
+  it('answers 401 before looking at a bad body', async () => {
+    const response = await post({ 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'wrong' }, '{not json');
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject(unauthorized);
+  });
+
+  it('accepts a fresh token and refuses it once older than Accounts_LoginExpiration days', async () => {
+    await setSettings(host.models, { ABAC_Enabled: false });
+    host.clock.advance(6000);
+    expect((await post(ADMIN_HEADERS)).body.error).toBe('error-abac-not-enabled');
+
+    await setSettings(host.models, { Accounts_LoginExpiration: 2 });
+    host.clock.advance(2 * DAY_MS + 6000);
+    const expired = await post(ADMIN_HEADERS);
+    expect(expired.status).toBe(401);
+    expect(expired.body).toMatchObject(unauthorized);
+  });
+
+  it('refuses a revoked token', async () => {
+    await host.models.users.updateOne({ _id: 'other-user' }, { $set: { 'services.resume.loginTokens': [] } });
+    const response = await post({ 'X-User-Id': 'other-user', 'X-Auth-Token': 'other-token' });
+    expect(response.status).toBe(401);
+  });
+});

@@ -1,0 +1,196 @@
+import type { RoomDocument, RoomModel } from '../models/room';
+import type { AbacAttribute, UserModel } from '../models/user';
+import { diffAttributes, mapEntry, sameAttributes, satisfies } from './attribute-mapping';
+import { writeAttributes, type PlannedWrite } from './attribute-writer';
+import type { AuditEvent, AuditLog } from './audit-log';
+import type { Clock } from './clock';
+import { lookUpEntries, type EntryMatch } from './entry-lookup';
+import type { Directory } from './ldap/directory';
+import type { Logger } from './logger';
+import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
+import type { SettingsSource } from './settings';
+import { syncConfiguration } from './sync-configuration';
+import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult, UsersSyncService } from './sync-report';
+import { findSubjects, type SyncSubject } from './user-lookup';
+
+export interface AbacLdapSyncServicePorts {
+  users: UserModel;
+  rooms: RoomModel;
+  settings: SettingsSource;
+  directory: Directory;
+  memberRemover: RoomMemberRemover;
+  audit: AuditLog;
+  logger: Logger;
+  clock: Clock;
+}
+
+/** What the sync decided for one user before writing anything. */
+interface Plan {
+  subject: SyncSubject;
+  result: UserSyncResult;
+  next?: AbacAttribute[];
+}
+
+/**
+ * Reads every user's entry before writing anything, so a directory fault changes nothing; then writes the
+ * changed attributes conditionally, evicts from the ABAC rooms users no longer qualify for, and audits.
+ */
+export class AbacLdapSyncService implements UsersSyncService {
+  constructor(private readonly ports: AbacLdapSyncServicePorts) {}
+
+  async sync(request: SyncRequest): Promise<SyncReport> {
+    const { users, settings, directory, logger } = this.ports;
+    const configuration = syncConfiguration(await settings.current());
+    const { subjects, unmatched } = await findSubjects(users, request.identifiers);
+
+    let matches = new Map<string, EntryMatch>();
+    if (subjects.length > 0) {
+      const session = await directory.open(configuration.connection);
+      try {
+        matches = await lookUpEntries(session, configuration, subjects);
+      } finally {
+        await session.close();
+      }
+      logger.debug({ requestId: request.requestId, ...session.stats }, 'LDAP entries read');
+    }
+
+    const plans = subjects.map((subject) => plan(subject, matches.get(subject._id), configuration.mapping));
+    const rooms = await this.abacRoomsOf(plans);
+    if (request.dryRun) {
+      for (const item of plans) this.previewEviction(item, rooms);
+    } else {
+      await this.apply(plans, rooms, request);
+    }
+    return report(request, plans, unmatched);
+  }
+
+  /** The ABAC-managed rooms of users who lose a value, in one query. */
+  private async abacRoomsOf(plans: Plan[]): Promise<Map<string, RoomDocument>> {
+    const roomIds = new Set(
+      plans.filter((item) => item.result.removed?.length).flatMap((item) => item.subject.rooms),
+    );
+    if (roomIds.size === 0) return new Map();
+    const rooms = await this.ports.rooms
+      .find(
+        { _id: { $in: [...roomIds] }, 'abacAttributes.0': { $exists: true } },
+        { name: 1, abacAttributes: 1 },
+      )
+      .lean<RoomDocument[]>()
+      .exec();
+    return new Map(rooms.map((room) => [room._id, room]));
+  }
+
+  private previewEviction(item: Plan, rooms: Map<string, RoomDocument>) {
+    const removals = evictions(item.subject, item.next ?? [], rooms);
+    if (item.result.removed?.length) item.result.roomsRevoked = removals.map((removal) => removal.room);
+  }
+
+  private async apply(plans: Plan[], rooms: Map<string, RoomDocument>, request: SyncRequest) {
+    const { users, clock, memberRemover, audit } = this.ports;
+    const writes: PlannedWrite[] = plans
+      .filter((item) => item.next !== undefined)
+      .map((item) => ({
+        userId: item.subject._id,
+        expected: item.subject.storedAttributes,
+        next: item.next ?? [],
+      }));
+    const outcomes = await writeAttributes(users, writes, clock);
+
+    const events: AuditEvent[] = [];
+    const removals: RoomRemoval[] = [];
+    for (const item of plans) {
+      const outcome = outcomes.get(item.subject._id);
+      if (!outcome) continue;
+      if (outcome.kind === 'conflict') {
+        item.result = { ...identity(item.subject), status: 'failed', error: 'error-write-conflict' };
+        continue;
+      }
+      if (outcome.kind === 'alreadyCurrent') {
+        item.result = { ...identity(item.subject), status: 'unchanged' };
+        continue;
+      }
+      const { added, removed } = diffAttributes(outcome.before, item.next ?? []);
+      item.result = { ...item.result, added, removed };
+      events.push({ type: 'attributesChanged', subject: identity(item.subject), added, removed });
+      if (removed.length > 0) removals.push(...evictions(item.subject, item.next ?? [], rooms));
+    }
+
+    const removed = await memberRemover.remove(removals);
+    for (const removal of removed) {
+      const item = plans.find((candidate) => candidate.subject._id === removal.user._id);
+      if (item) item.result.roomsRevoked = [...(item.result.roomsRevoked ?? []), removal.room];
+      events.push({ type: 'accessRevoked', subject: removal.user, object: removal.room });
+    }
+    for (const item of plans) if (item.result.removed?.length) item.result.roomsRevoked ??= [];
+    const failedAuditWrites = await audit.record(events, {
+      actor: request.caller,
+      requestId: request.requestId,
+    });
+    if (failedAuditWrites > 0) {
+      this.ports.logger.warn(
+        { requestId: request.requestId, failedAuditWrites },
+        'sync finished with audit failures',
+      );
+    }
+  }
+}
+
+function identity(subject: SyncSubject) {
+  return { _id: subject._id, username: subject.username };
+}
+
+function plan(
+  subject: SyncSubject,
+  match: EntryMatch | undefined,
+  mapping: Parameters<typeof mapEntry>[1],
+): Plan {
+  if (!match || match.kind === 'notFound')
+    return { subject, result: { ...identity(subject), status: 'notFoundInLdap' } };
+  if (match.kind === 'ambiguous') {
+    return {
+      subject,
+      result: { ...identity(subject), status: 'failed', error: 'error-ldap-ambiguous-entry' },
+    };
+  }
+  const next = mapEntry(match.entry, mapping);
+  const stored = subject.storedAttributes ?? [];
+  if (sameAttributes(stored, next)) return { subject, result: { ...identity(subject), status: 'unchanged' } };
+  const { added, removed } = diffAttributes(stored, next);
+  const status = next.length === 0 ? 'cleared' : 'updated';
+  return { subject, next, result: { ...identity(subject), status, added, removed } };
+}
+
+function evictions(
+  subject: SyncSubject,
+  next: AbacAttribute[],
+  rooms: Map<string, RoomDocument>,
+): RoomRemoval[] {
+  return subject.rooms
+    .map((roomId) => rooms.get(roomId))
+    .filter((room): room is RoomDocument => room !== undefined && !satisfies(next, room.abacAttributes ?? []))
+    .map((room) => ({ user: identity(subject), room: { _id: room._id, name: room.name ?? '' } }));
+}
+
+function report(request: SyncRequest, plans: Plan[], unmatched: SyncReport['unmatched']): SyncReport {
+  const summary: SyncSummary = {
+    requested: Object.values(request.identifiers).reduce((total, list) => total + (list?.length ?? 0), 0),
+    matched: plans.length,
+    updated: 0,
+    cleared: 0,
+    unchanged: 0,
+    notFoundInLdap: 0,
+    failed: 0,
+    roomsRevoked: 0,
+  };
+  for (const { result } of plans) {
+    summary[result.status] += 1;
+    summary.roomsRevoked += result.roomsRevoked?.length ?? 0;
+  }
+  return {
+    success: true,
+    dryRun: request.dryRun,
+    summary,
+    users: plans.map((item) => item.result),
+    unmatched,
+  };
+}

@@ -1,0 +1,104 @@
+import type { KeyObject } from 'node:crypto';
+import type { Router } from 'express';
+import type { Connection } from 'mongoose';
+import { createModels, ensureIndexes } from '../models';
+import { MongoPermissionChecker } from '../permissions/permission-checker';
+import { createUsersSyncRouter } from '../routes/users-sync';
+import { AbacLdapSyncService } from './abac-ldap-sync-service';
+import { AuditLog } from './audit-log';
+import { LoginTokenAuthenticator, type Authenticator } from './auth';
+import { systemClock, type Clock } from './clock';
+import type { Directory } from './ldap/directory';
+import { LdapjsDirectory } from './ldap/ldapjs-directory';
+import { SignedLicense, type LicensePort } from './license';
+import { stderrLogger, type Logger } from './logger';
+import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
+import { MongoSettingsSource, type SettingId } from './settings';
+
+export interface SignedLicenseConfig {
+  /** `base64url(payload).base64url(signature)`, as made by scripts/make-license.ts. */
+  license: string;
+  /** PEM of the Ed25519 public key that signed it. */
+  publicKey: string | KeyObject;
+}
+
+export interface AbacLdapSyncDeps {
+  /** The host's mongoose connection (never the global mongoose). */
+  connection: Connection;
+  /** The host's license port, or a signed license the built-in verifier checks. */
+  license: LicensePort | SignedLicenseConfig;
+  /** Replaces the built-in X-User-Id / X-Auth-Token check. */
+  authenticator?: Authenticator;
+  /** Replaces the built-in room member remover. */
+  memberRemover?: RoomMemberRemover;
+  logger?: Logger;
+  /** Values that take precedence over rocketchat_settings. */
+  settings?: Partial<Record<SettingId, unknown>>;
+  /** How long settings are reused before a re-read (default 5000 ms). */
+  settingsCacheTtlMs?: number;
+  /** How long permission and role grants are reused (default 5000 ms). */
+  permissionsCacheTtlMs?: number;
+  /** Largest accepted body (default 64 KiB). */
+  bodyLimitBytes?: number;
+  /** Evictions in flight at once (default 8). */
+  evictionConcurrency?: number;
+  clock?: Clock;
+  directory?: Directory;
+}
+
+export interface AbacLdapSync {
+  /** Serves POST /abac/users/sync; mount it where the host's API lives (e.g. app.use('/api/v1', router)). */
+  router: Router;
+  /** The sync itself, for hosts that call it from elsewhere (a job, another route). */
+  service: AbacLdapSyncService;
+}
+
+/** Wires every part: the one place that knows the concrete classes. */
+export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? stderrLogger;
+  const models = createModels(deps.connection);
+  const settings = new MongoSettingsSource({
+    settings: models.settings,
+    clock,
+    cacheTtlMs: deps.settingsCacheTtlMs ?? 5000,
+    overrides: deps.settings,
+  });
+  const permissions = new MongoPermissionChecker({
+    permissions: models.permissions,
+    roles: models.roles,
+    clock,
+    cacheTtlMs: deps.permissionsCacheTtlMs ?? 5000,
+  });
+  await ensureIndexes(models);
+  await permissions.ensureDefaults();
+
+  const service = new AbacLdapSyncService({
+    users: models.users,
+    rooms: models.rooms,
+    settings,
+    directory: deps.directory ?? new LdapjsDirectory(logger),
+    memberRemover:
+      deps.memberRemover ??
+      new MongoRoomMemberRemover({ ...models, clock, concurrency: deps.evictionConcurrency ?? 8 }),
+    audit: new AuditLog({ serverEvents: models.serverEvents, clock, logger }),
+    logger,
+    clock,
+  });
+  const router = createUsersSyncRouter({
+    authenticator:
+      deps.authenticator ?? new LoginTokenAuthenticator({ users: models.users, settings, clock }),
+    license: isLicensePort(deps.license)
+      ? deps.license
+      : new SignedLicense(deps.license.license, deps.license.publicKey, clock),
+    permissions,
+    service,
+    logger,
+    bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
+  });
+  return { router, service };
+}
+
+function isLicensePort(license: LicensePort | SignedLicenseConfig): license is LicensePort {
+  return typeof (license as LicensePort).hasModules === 'function';
+}

@@ -1,0 +1,18 @@
+/**
+ * Search filters as data. Values from users and requests only ever travel as equality values, never as
+ * filter syntax; the adapter turns this tree into ldapjs filter objects.
+ */
+export type DirectoryFilter =
+  | { kind: 'and'; filters: DirectoryFilter[] }
+  | { kind: 'or'; filters: DirectoryFilter[] }
+  | { kind: 'equals'; attribute: string; value: string | Buffer }
+  /** The admin's LDAP_User_Search_Filter: configuration, parsed by the adapter, never built from input. */
+  | { kind: 'configured'; text: string };
+
+export const equals = (attribute: string, value: string | Buffer): DirectoryFilter => ({
+  kind: 'equals',
+  attribute,
+  value,
+});
+export const anyOf = (filters: DirectoryFilter[]): DirectoryFilter => ({ kind: 'or', filters });
+export const allOf = (filters: DirectoryFilter[]): DirectoryFilter => ({ kind: 'and', filters });

@@ -1,0 +1,245 @@
+import ldap, { type Client, type SearchEntry } from 'ldapjs';
+import { LdapUnavailableError } from '../errors';
+import type { Logger } from '../logger';
+import type {
+  Directory,
+  DirectoryAttribute,
+  DirectoryEntry,
+  DirectorySearch,
+  DirectorySession,
+  DirectoryStats,
+  LdapConnectionSettings,
+} from './directory';
+import type { DirectoryFilter } from './filter';
+
+type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
+
+/** The directory port on ldapjs 3, with connect and per-operation timeouts of its own. */
+export class LdapjsDirectory implements Directory {
+  constructor(private readonly logger: Logger) {}
+
+  async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
+    const failures: string[] = [];
+    for (const host of settings.hosts) {
+      const url = `${settings.encryption === 'ssl' ? 'ldaps' : 'ldap'}://${formatHost(host)}:${settings.port}`;
+      try {
+        return await openSession(url, host, settings);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        failures.push(`${url}: ${reason}`);
+        this.logger.warn({ url, reason }, 'LDAP server unavailable, trying the next one');
+      }
+    }
+    throw new LdapUnavailableError(`No LDAP server could be used (${failures.join('; ')})`);
+  }
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function tlsOptions(host: string, settings: LdapConnectionSettings) {
+  return {
+    ca: settings.caCertPem ? [settings.caCertPem] : undefined,
+    rejectUnauthorized: settings.rejectUnauthorized,
+    servername: /^[\d.]+$|:/.test(host) ? undefined : host,
+  };
+}
+
+async function openSession(
+  url: string,
+  host: string,
+  settings: LdapConnectionSettings,
+): Promise<DirectorySession> {
+  const client = await connect(url, host, settings);
+  try {
+    if (settings.encryption === 'tls') {
+      await withTimeout(settings.operationTimeoutMs, client, 'StartTLS', (done) =>
+        client.starttls(tlsOptions(host, settings), [], done),
+      );
+    }
+    if (settings.bind) {
+      const { dn, password } = settings.bind;
+      await withTimeout(settings.operationTimeoutMs, client, 'bind', (done) =>
+        client.bind(dn, password, done),
+      );
+    }
+  } catch (error) {
+    client.destroy();
+    throw error;
+  }
+  return new LdapjsSession(client, settings.operationTimeoutMs);
+}
+
+function connect(url: string, host: string, settings: LdapConnectionSettings): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    // queueDisable: requests fail at once while disconnected instead of waiting in a queue whose
+    // timeout does not work; reconnect stays off so a dead server never holds a request.
+    const client = ldap.createClient({
+      url,
+      tlsOptions: settings.encryption === 'ssl' ? tlsOptions(host, settings) : undefined,
+      connectTimeout: settings.connectTimeoutMs,
+      timeout: settings.operationTimeoutMs,
+      queueDisable: true,
+      reconnect: false,
+    });
+    // Without an 'error' listener a refused connection would crash the process.
+    client.on('error', () => undefined);
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.destroy();
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`connect timed out after ${settings.connectTimeoutMs} ms`)),
+      settings.connectTimeoutMs,
+    );
+    client.once('connect', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(client);
+    });
+    client.once('connectError', fail);
+    client.once('setupError', fail);
+    client.once('connectTimeout', () => fail(new Error('connect timed out')));
+    client.once('error', fail);
+  });
+}
+
+function withTimeout(
+  timeoutMs: number,
+  client: Client,
+  operation: string,
+  start: (done: (error: Error | null) => void) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.destroy();
+      reject(new Error(`${operation} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    start((error) => {
+      clearTimeout(timer);
+      if (error) reject(new Error(`${operation} failed: ${error.name}: ${error.message}`));
+      else resolve();
+    });
+  });
+}
+
+class LdapjsSession implements DirectorySession {
+  readonly stats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
+
+  constructor(
+    private readonly client: Client,
+    private readonly timeoutMs: number,
+  ) {}
+
+  search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void> {
+    const filter = toLdapjsFilter(search.filter);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let timer: NodeJS.Timeout;
+      const finish = (error?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error) reject(new LdapUnavailableError(`LDAP search failed: ${error.message}`, { cause: error }));
+        else resolve();
+      };
+      // The timeout covers each round trip: it restarts whenever a page arrives.
+      const arm = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          this.client.destroy();
+          finish(new Error(`no answer within ${this.timeoutMs} ms`));
+        }, this.timeoutMs);
+      };
+      arm();
+      this.stats.searchRoundTrips += 1;
+      this.client.search(
+        search.baseDN,
+        {
+          scope: search.scope,
+          filter,
+          attributes: search.attributes,
+          sizeLimit: search.sizeLimit,
+          paged: { pageSize: search.pageSize, pagePause: false },
+        },
+        (error, response) => {
+          if (error) return finish(error);
+          response.on('searchEntry', (entry: SearchEntry) => {
+            this.stats.entries += 1;
+            try {
+              onEntry(normalise(entry));
+            } catch (callbackError) {
+              finish(callbackError instanceof Error ? callbackError : new Error(String(callbackError)));
+            }
+          });
+          response.on('page', (_result: unknown, next?: () => void) => {
+            arm();
+            if (next) this.stats.searchRoundTrips += 1;
+          });
+          response.on('error', (searchError: Error) => finish(searchError));
+          response.on('end', (result: { status: number } | null) => {
+            if (result && result.status !== 0)
+              finish(new Error(`search ended with LDAP result ${result.status}`));
+            else finish();
+          });
+        },
+      );
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, 1000);
+      try {
+        this.client.unbind(() => {
+          clearTimeout(timer);
+          this.client.destroy();
+          resolve();
+        });
+      } catch {
+        clearTimeout(timer);
+        this.client.destroy();
+        resolve();
+      }
+    });
+  }
+}
+
+function normalise(entry: SearchEntry): DirectoryEntry {
+  const attributes = new Map<string, DirectoryAttribute>();
+  for (const attribute of entry.attributes) {
+    const name = attribute.type.toLowerCase().replace(/;binary$/, '');
+    const buffers = (attribute as unknown as { buffers: Buffer[] }).buffers;
+    const existing = attributes.get(name) ?? { values: [], buffers: [] };
+    for (const buffer of buffers) {
+      existing.buffers.push(buffer);
+      existing.values.push(buffer.toString('utf8'));
+    }
+    attributes.set(name, existing);
+  }
+  return { dn: entry.objectName ?? '', attributes };
+}
+
+export function toLdapjsFilter(filter: DirectoryFilter): LdapjsFilter {
+  switch (filter.kind) {
+    case 'equals':
+      return typeof filter.value === 'string'
+        ? new ldap.EqualityFilter({ attribute: filter.attribute, value: filter.value })
+        : new ldap.EqualityFilter({ attribute: filter.attribute, raw: filter.value } as never);
+    case 'and':
+      return new ldap.AndFilter({ filters: filter.filters.map(toLdapjsFilter) }) as unknown as LdapjsFilter;
+    case 'or':
+      return new ldap.OrFilter({ filters: filter.filters.map(toLdapjsFilter) }) as unknown as LdapjsFilter;
+    case 'configured':
+      return ldap.parseFilter(filter.text) as unknown as LdapjsFilter;
+  }
+}

@@ -1,0 +1,85 @@
+import type { SettingModel } from '../models/setting';
+import type { Clock } from './clock';
+import { TtlValue } from './ttl-cache';
+
+/** The settings the module reads, with Rocket.Chat's ids; defaults per the semantics page §5. */
+export const SETTING_DEFAULTS = {
+  ABAC_Enabled: false,
+  LDAP_Enable: false,
+  LDAP_Host: '',
+  LDAP_Port: 389,
+  LDAP_Encryption: 'plain',
+  LDAP_CA_Cert: '',
+  LDAP_Reject_Unauthorized: true,
+  LDAP_Connect_Timeout: 1000,
+  LDAP_Timeout: 60000,
+  LDAP_Authentication: false,
+  LDAP_Authentication_UserDN: '',
+  LDAP_Authentication_Password: '',
+  LDAP_BaseDN: '',
+  LDAP_User_Search_Filter: '(objectclass=*)',
+  LDAP_User_Search_Scope: 'sub',
+  LDAP_User_Search_Field: 'sAMAccountName',
+  LDAP_Unique_Identifier_Field: '',
+  LDAP_Search_Page_Size: 250,
+  LDAP_Search_Size_Limit: 1000,
+  LDAP_ABAC_AttributeMap: '{}',
+  Accounts_LoginExpiration: 90,
+} as const;
+
+export type SettingId = keyof typeof SETTING_DEFAULTS;
+/** Raw values as stored (unknown until a reader validates the ones it needs). */
+export type SettingsSnapshot = Readonly<Record<SettingId, unknown>>;
+
+const SETTING_IDS = Object.keys(SETTING_DEFAULTS) as SettingId[];
+
+export interface SettingsSource {
+  current(): Promise<SettingsSnapshot>;
+}
+
+export interface MongoSettingsSourceOptions {
+  settings: SettingModel;
+  clock: Clock;
+  /** How long a read is reused: a change in the database takes effect within this bound. */
+  cacheTtlMs: number;
+  /** Values the host fixes, taking precedence over the database. */
+  overrides?: Partial<Record<SettingId, unknown>>;
+}
+
+/** Reads every known setting in one query and keeps the snapshot for cacheTtlMs. */
+export class MongoSettingsSource implements SettingsSource {
+  private readonly cache: TtlValue<SettingsSnapshot>;
+
+  constructor(private readonly options: MongoSettingsSourceOptions) {
+    this.cache = new TtlValue(() => this.load(), options.cacheTtlMs, options.clock);
+  }
+
+  current(): Promise<SettingsSnapshot> {
+    return this.cache.get();
+  }
+
+  private async load(): Promise<SettingsSnapshot> {
+    const stored = await this.options.settings
+      .find({ _id: { $in: SETTING_IDS } }, { _id: 1, value: 1 })
+      .lean()
+      .exec();
+    const snapshot: Record<string, unknown> = { ...SETTING_DEFAULTS };
+    for (const setting of stored) {
+      if (setting.value !== undefined && setting.value !== null) snapshot[setting._id] = setting.value;
+    }
+    return Object.freeze({ ...snapshot, ...this.options.overrides }) as SettingsSnapshot;
+  }
+}
+
+/** Rocket.Chat stores most booleans as booleans but some hosts write 'true'/'false'. */
+export function booleanSetting(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  return undefined;
+}
+
+export function numberSetting(value: unknown): number | undefined {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : undefined;
+}

@@ -1,0 +1,61 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+import { bindModel, hostDocumentOptions } from './model-factory';
+
+export interface AbacAttribute {
+  key: string;
+  values: string[];
+}
+
+export interface LoginToken {
+  hashedToken: string;
+  when: Date;
+}
+
+export interface UserDocument {
+  _id: string;
+  username?: string;
+  name?: string;
+  emails?: { address: string; verified?: boolean }[];
+  active?: boolean;
+  roles?: string[];
+  ldap?: boolean;
+  services?: {
+    ldap?: { id?: string; idAttribute?: string };
+    resume?: { loginTokens?: LoginToken[] };
+  };
+  __rooms?: string[];
+  abacAttributes?: AbacAttribute[];
+  _updatedAt?: Date;
+}
+
+export const abacAttributeSchema = new Schema<AbacAttribute>(
+  { key: { type: String, required: true }, values: { type: [String], default: undefined } },
+  { _id: false },
+);
+
+const userSchema = new Schema<UserDocument>(
+  {
+    _id: { type: String, required: true },
+    username: String,
+    name: String,
+    emails: { type: [{ _id: false, address: String, verified: Boolean }], default: undefined },
+    active: Boolean,
+    roles: { type: [String], default: undefined },
+    ldap: Boolean,
+    services: Schema.Types.Mixed,
+    __rooms: { type: [String], default: undefined },
+    abacAttributes: { type: [abacAttributeSchema], default: undefined },
+    _updatedAt: Date,
+  },
+  hostDocumentOptions,
+);
+userSchema.index({ username: 1 }, { unique: true, sparse: true });
+userSchema.index({ 'emails.address': 1 }, { unique: true, sparse: true });
+userSchema.index({ 'services.ldap.id': 1 }, { sparse: true });
+userSchema.index({ 'services.resume.loginTokens.hashedToken': 1 }, { sparse: true });
+
+export type UserModel = Model<UserDocument>;
+
+export function createUserModel(connection: Connection): UserModel {
+  return bindModel(connection, 'User', userSchema, 'users');
+}

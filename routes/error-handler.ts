@@ -1,0 +1,57 @@
+import type { ErrorRequestHandler } from 'express';
+import { AbacSyncError, DatabaseUnavailableError, InternalError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import { requestContext } from './request-context';
+
+const DATABASE_UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (DATABASE_UNAVAILABLE_ERRORS.has(error.name)) return true;
+  // Mongoose queues operations while disconnected and gives up with this message.
+  return /buffering timed out/.test(error.message);
+}
+
+/** The one place where errors become HTTP responses: `{success: false, error, message?, details?}`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const requestId = requestContext(res)?.requestId;
+    const known = toAbacSyncError(error);
+    if (known instanceof InternalError) logger.error({ requestId, err: describe(error) }, 'unexpected error');
+    else if (known instanceof DatabaseUnavailableError)
+      logger.warn({ requestId, err: describe(error) }, 'database unavailable');
+
+    if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
+    res.status(known.status).json({
+      success: false,
+      error: known.code,
+      message: known.message,
+      ...(known.details ? { details: known.details } : {}),
+      ...(known instanceof InternalError ? { requestId } : {}),
+    });
+  };
+}
+
+function toAbacSyncError(error: unknown): AbacSyncError {
+  if (error instanceof AbacSyncError) return error;
+  if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError('The database is unavailable');
+  return new InternalError('Internal error');
+}
+
+function describe(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: 'unknown', message: '' };
+}

@@ -1,0 +1,74 @@
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Authenticator } from '../lib/auth';
+import {
+  EnterpriseLicenseRequiredError,
+  InvalidBodyError,
+  NotAuthorizedError,
+  PayloadTooLargeError,
+} from '../lib/errors';
+import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/license';
+import type { Logger } from '../lib/logger';
+import type { UsersSyncService } from '../lib/sync-report';
+import { parseSyncRequestBody } from '../lib/sync-request';
+import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
+import { errorHandler } from './error-handler';
+import { assignRequestId, requestContext } from './request-context';
+
+export const USERS_SYNC_PATH = '/abac/users/sync';
+
+export interface UsersSyncRouterDeps {
+  authenticator: Authenticator;
+  license: LicensePort;
+  permissions: PermissionChecker;
+  service: UsersSyncService;
+  logger: Logger;
+  bodyLimitBytes: number;
+}
+
+/** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
+export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
+  const router = Router();
+  const parseJson = express.json({ limit: deps.bodyLimitBytes, strict: true, type: () => true });
+
+  router.post(
+    USERS_SYNC_PATH,
+    assignRequestId,
+    (req: Request, res: Response, next: NextFunction) => {
+      parseJson(req, res, (error?: unknown) => {
+        if (error) requestContext(res).bodyError = error;
+        next();
+      });
+    },
+    async (req: Request, res: Response) => {
+      const context = requestContext(res);
+      const caller = await deps.authenticator.authenticate({
+        userId: req.get('x-user-id'),
+        authToken: req.get('x-auth-token'),
+      });
+      if (!(await deps.license.hasModules(REQUIRED_LICENSE_MODULES)))
+        throw new EnterpriseLicenseRequiredError();
+      if (!(await deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS))) throw new NotAuthorizedError();
+
+      const body = validBody(req, context.bodyError, deps.bodyLimitBytes);
+      const { dryRun = false, ...identifiers } = body;
+      const report = await deps.service.sync({ identifiers, dryRun, caller, requestId: context.requestId });
+      res.status(200).json(report);
+    },
+  );
+  router.use(errorHandler(deps.logger));
+  return router;
+}
+
+function validBody(req: Request, bodyError: unknown, limitBytes: number) {
+  if (bodyError) {
+    if ((bodyError as { type?: string }).type === 'entity.too.large')
+      throw new PayloadTooLargeError(limitBytes);
+    throw new InvalidBodyError([{ path: '(body)', message: 'the body must be a JSON object' }]);
+  }
+  if (!req.is('application/json')) {
+    throw new InvalidBodyError([{ path: '(body)', message: 'the body must be sent as application/json' }]);
+  }
+  const parsed = parseSyncRequestBody(req.body);
+  if (!parsed.ok) throw new InvalidBodyError(parsed.details);
+  return parsed.body;
+}
