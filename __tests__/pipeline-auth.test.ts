@@ -44,7 +44,7 @@ describe('authentication (X-User-Id + X-Auth-Token)', () => {
       },
     ]);
   });
-  afterAll(() => host.close());
+  afterAll(() => host?.close());
 
   const post = (headers: Record<string, string>, body: object | string = validBody) =>
     request(host.app).post(SYNC_URL).set(headers).set('Content-Type', 'application/json').send(body);

@@ -70,7 +70,7 @@ describe('permissions', () => {
   beforeAll(async () => {
     host = await startTestHost({ permissionsCacheTtlMs: 5000 });
   });
-  afterAll(() => host.close());
+  afterAll(() => host?.close());
 
   it('creates both permissions with the admin role at start', async () => {
     const permissions = await host.models.permissions.find().sort({ _id: 1 }).lean();
@@ -133,7 +133,7 @@ describe('settings and configuration checks', () => {
   beforeAll(async () => {
     host = await startTestHost({ settingsCacheTtlMs: 1000 });
   });
-  afterAll(() => host.close());
+  afterAll(() => host?.close());
 
   async function expectAfterChange(settings: Record<string, unknown>, status: number, error: string) {
     await setSettings(host.models, settings);

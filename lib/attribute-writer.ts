@@ -1,6 +1,7 @@
 import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
 import { sameAttributes } from './attribute-mapping';
 import type { Clock } from './clock';
+import { mapWithConcurrency } from './concurrency';
 
 export interface PlannedWrite {
   userId: string;
@@ -19,42 +20,26 @@ export type WriteOutcome =
 
 export const WRITE_ATTEMPTS = 3;
 
+/** Conditional writes in flight at once. */
+export const WRITE_CONCURRENCY = 16;
+
 /**
  * Writes attributes with a condition on the value that was read, so concurrent syncs never lose an update.
- * All writes go in one bulkWrite; only when some did not apply are those users re-read and retried
- * one by one against their fresh value.
+ * Each user is its own updateOne (sent concurrently): its matchedCount says exactly whether this sync
+ * wrote it, so the audit trail names each write once. A user whose value changed in between is re-read
+ * and retried against the fresh value.
  */
 export async function writeAttributes(users: UserModel, writes: readonly PlannedWrite[], clock: Clock) {
-  const outcomes = new Map<string, WriteOutcome>();
-  if (writes.length === 0) return outcomes;
-  const stamp = new Date(clock.now());
-  const result = await users.bulkWrite(
-    writes.map((write) => ({
-      updateOne: { filter: guard(write.userId, write.expected), update: change(write.next, stamp) },
-    })),
-    { ordered: false },
-  );
-  if (result.matchedCount === writes.length) {
-    for (const write of writes)
-      outcomes.set(write.userId, { userId: write.userId, kind: 'written', before: write.expected ?? [] });
-    return outcomes;
-  }
-
-  const current = await readCurrent(
-    users,
-    writes.map((write) => write.userId),
-  );
-  for (const write of writes) {
-    const now = current.get(write.userId);
-    const landed =
-      now &&
-      sameAttributes(now.abacAttributes ?? [], write.next) &&
-      now._updatedAt?.getTime() === stamp.getTime();
-    if (landed)
-      outcomes.set(write.userId, { userId: write.userId, kind: 'written', before: write.expected ?? [] });
-    else outcomes.set(write.userId, await retry(users, write, now, clock));
-  }
-  return outcomes;
+  const outcomes = await mapWithConcurrency(writes, WRITE_CONCURRENCY, async (write) => {
+    const result = await users.updateOne(
+      guard(write.userId, write.expected),
+      change(write.next, new Date(clock.now())),
+    );
+    if (result.matchedCount === 1)
+      return { userId: write.userId, kind: 'written', before: write.expected ?? [] } as const;
+    return retry(users, write, (await readCurrent(users, [write.userId])).get(write.userId), clock);
+  });
+  return new Map<string, WriteOutcome>(outcomes.map((outcome) => [outcome.userId, outcome]));
 }
 
 async function retry(

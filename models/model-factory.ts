@@ -17,4 +17,11 @@ export function bindModel<T>(
 }
 
 /** Options every model shares: documents belong to the host, so no version key and no field stripping. */
-export const hostDocumentOptions = { versionKey: false, strict: false, _id: false } as const;
+export const hostDocumentOptions = {
+  versionKey: false,
+  strict: false,
+  _id: false,
+  // Indexes are created once, by ensureIndexes at start-up, never in the background behind other writes.
+  autoIndex: false,
+  autoCreate: false,
+} as const;

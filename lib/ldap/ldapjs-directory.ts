@@ -142,11 +142,13 @@ class LdapjsSession implements DirectorySession {
     return new Promise((resolve, reject) => {
       let settled = false;
       let timer: NodeJS.Timeout;
-      const finish = (error?: Error) => {
+      const finish = (error?: Error, fromOurCode = false) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (error) reject(new LdapUnavailableError(`LDAP search failed: ${error.message}`, { cause: error }));
+        if (error && fromOurCode) reject(error);
+        else if (error)
+          reject(new LdapUnavailableError(`LDAP search failed: ${error.message}`, { cause: error }));
         else resolve();
       };
       // The timeout covers each round trip: it restarts whenever a page arrives.
@@ -175,7 +177,7 @@ class LdapjsSession implements DirectorySession {
             try {
               onEntry(normalise(entry));
             } catch (callbackError) {
-              finish(callbackError instanceof Error ? callbackError : new Error(String(callbackError)));
+              finish(callbackError instanceof Error ? callbackError : new Error(String(callbackError)), true);
             }
           });
           response.on('page', (_result: unknown, next?: () => void) => {
@@ -226,7 +228,7 @@ function normalise(entry: SearchEntry): DirectoryEntry {
     }
     attributes.set(name, existing);
   }
-  return { dn: entry.objectName ?? '', attributes };
+  return { dn: entry.pojo.objectName, attributes };
 }
 
 export function toLdapjsFilter(filter: DirectoryFilter): LdapjsFilter {

@@ -1,0 +1,26 @@
+import request from 'supertest';
+import type { Connection } from 'mongoose';
+import { createHostApp } from '../examples/mount';
+import { testServers } from '../harness/test-servers';
+import { licenseKeys, makeLicense } from './helpers/host';
+
+describe("the README's mounting sample", () => {
+  let connection: Connection | undefined;
+  afterAll(async () => {
+    await connection?.dropDatabase();
+    await connection?.close();
+  });
+
+  it('mounts the router at /api/v1 and answers the endpoint', async () => {
+    const uri = new URL(testServers().mongo.uri);
+    uri.pathname = `/t_mount_example_${process.pid}`;
+    const host = await createHostApp(uri.toString(), makeLicense(), licenseKeys.publicKeyPem);
+    connection = host.connection;
+    const response = await request(host.app)
+      .post('/api/v1/abac/users/sync')
+      .send({ usernames: ['alice'] });
+    expect(response.status).toBe(401);
+    expect(response.body).toMatchObject({ success: false, error: 'error-unauthorized' });
+    expect(await connection.collection('rocketchat_permissions').countDocuments()).toBe(2);
+  });
+});

@@ -1,0 +1,15 @@
+// The README's mounting sample. It is type-checked by `npm run lint` and run by __tests__/mount-example.test.ts.
+import express from 'express';
+import mongoose from 'mongoose';
+import { createRouter } from '../lib';
+
+export async function createHostApp(mongoUri: string, license: string, licensePublicKeyPem: string) {
+  const connection = await mongoose.createConnection(mongoUri).asPromise();
+  const { router } = await createRouter({
+    connection,
+    license: { license, publicKey: licensePublicKeyPem },
+  });
+  const app = express();
+  app.use('/api/v1', router);
+  return { app, connection };
+}
