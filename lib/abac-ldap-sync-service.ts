@@ -115,13 +115,14 @@ export class AbacLdapSyncService implements UsersSyncService {
       if (removed.length > 0) removals.push(...evictions(item.subject, item.next ?? [], rooms));
     }
 
-    const removed = await memberRemover.remove(removals);
-    for (const removal of removed) {
-      const item = plans.find((candidate) => candidate.subject._id === removal.user._id);
-      if (item) item.result.roomsRevoked = [...(item.result.roomsRevoked ?? []), removal.room];
+    const revokedByUser = new Map<string, RoomRemoval['room'][]>();
+    for (const removal of await memberRemover.remove(removals)) {
+      revokedByUser.set(removal.user._id, [...(revokedByUser.get(removal.user._id) ?? []), removal.room]);
       events.push({ type: 'accessRevoked', subject: removal.user, object: removal.room });
     }
-    for (const item of plans) if (item.result.removed?.length) item.result.roomsRevoked ??= [];
+    for (const item of plans) {
+      if (item.result.removed?.length) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
+    }
     const failedAuditWrites = await audit.record(events, {
       actor: request.caller,
       requestId: request.requestId,

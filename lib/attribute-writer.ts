@@ -18,6 +18,7 @@ export type WriteOutcome =
   | { userId: string; kind: 'alreadyCurrent' }
   | { userId: string; kind: 'conflict' };
 
+/** Conditional writes per user before it is reported as a conflict. */
 export const WRITE_ATTEMPTS = 3;
 
 /** Conditional writes in flight at once. */
@@ -30,35 +31,28 @@ export const WRITE_CONCURRENCY = 16;
  * and retried against the fresh value.
  */
 export async function writeAttributes(users: UserModel, writes: readonly PlannedWrite[], clock: Clock) {
-  const outcomes = await mapWithConcurrency(writes, WRITE_CONCURRENCY, async (write) => {
-    const result = await users.updateOne(
-      guard(write.userId, write.expected),
-      change(write.next, new Date(clock.now())),
-    );
-    if (result.matchedCount === 1)
-      return { userId: write.userId, kind: 'written', before: write.expected ?? [] } as const;
-    return retry(users, write, (await readCurrent(users, [write.userId])).get(write.userId), clock);
-  });
+  const outcomes = await mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
+    writeOne(users, write, clock),
+  );
   return new Map<string, WriteOutcome>(outcomes.map((outcome) => [outcome.userId, outcome]));
 }
 
-async function retry(
-  users: UserModel,
-  write: PlannedWrite,
-  known: UserDocument | undefined,
-  clock: Clock,
-): Promise<WriteOutcome> {
-  let current = known;
+async function writeOne(users: UserModel, write: PlannedWrite, clock: Clock): Promise<WriteOutcome> {
+  let expected = write.expected;
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
-    if (!current) return { userId: write.userId, kind: 'conflict' };
-    const stored = current.abacAttributes;
-    if (sameAttributes(stored ?? [], write.next)) return { userId: write.userId, kind: 'alreadyCurrent' };
     const result = await users.updateOne(
-      guard(write.userId, stored),
+      guard(write.userId, expected),
       change(write.next, new Date(clock.now())),
     );
-    if (result.matchedCount === 1) return { userId: write.userId, kind: 'written', before: stored ?? [] };
-    current = (await readCurrent(users, [write.userId])).get(write.userId);
+    if (result.matchedCount === 1) return { userId: write.userId, kind: 'written', before: expected ?? [] };
+    const current = await users
+      .findById(write.userId, { abacAttributes: 1 })
+      .lean<Pick<UserDocument, '_id' | 'abacAttributes'>>()
+      .exec();
+    if (!current) break;
+    if (sameAttributes(current.abacAttributes ?? [], write.next))
+      return { userId: write.userId, kind: 'alreadyCurrent' };
+    expected = current.abacAttributes;
   }
   return { userId: write.userId, kind: 'conflict' };
 }
@@ -71,12 +65,4 @@ function change(next: AbacAttribute[], stamp: Date) {
   return next.length === 0
     ? { $unset: { abacAttributes: 1 }, $set: { _updatedAt: stamp } }
     : { $set: { abacAttributes: next, _updatedAt: stamp } };
-}
-
-async function readCurrent(users: UserModel, ids: string[]) {
-  const documents = await users
-    .find({ _id: { $in: ids } }, { abacAttributes: 1, _updatedAt: 1 })
-    .lean<UserDocument[]>()
-    .exec();
-  return new Map(documents.map((document) => [document._id, document]));
 }

@@ -20,11 +20,11 @@ export async function lookUpEntries(
   subjects: readonly SyncSubject[],
 ): Promise<Map<string, EntryMatch>> {
   const entriesBySubject = new Map<string, Map<string, DirectoryEntry>>();
+  const { search, mapping } = configuration;
   const searchable = subjects.filter((subject) => subject.ldap || subject.username);
   for (let start = 0; start < searchable.length; start += USERS_PER_SEARCH) {
     const chunk = searchable.slice(start, start + USERS_PER_SEARCH);
-    const index = indexSubjects(chunk, configuration.search.searchFields);
-    const { search, mapping } = configuration;
+    const index = indexSubjects(chunk, search.searchFields);
     await session.search(
       {
         baseDN: search.baseDN,

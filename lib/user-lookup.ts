@@ -49,8 +49,7 @@ export async function findSubjects(users: UserModel, identifiers: Identifiers): 
   };
   await query(exactClauses);
 
-  const matchedBy = (documents: Iterable<UserDocument>) => matchIdentifiers([...documents], identifiers);
-  const leftover = matchedBy(found.values());
+  const leftover = matchIdentifiers([...found.values()], identifiers);
   const caseClauses: object[] = [];
   if (leftover.usernames.length)
     caseClauses.push({ username: { $in: leftover.usernames.map(exactIgnoringCase) } });
@@ -61,7 +60,10 @@ export async function findSubjects(users: UserModel, identifiers: Identifiers): 
   }
   await query(caseClauses);
 
-  return { subjects: [...found.values()].map(toSubject), unmatched: matchedBy(found.values()) };
+  return {
+    subjects: [...found.values()].map(toSubject),
+    unmatched: matchIdentifiers([...found.values()], identifiers),
+  };
 }
 
 /** The identifiers of each list that none of the documents answers to. */
