@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import express from 'express';
+import mongoose, { type Connection } from 'mongoose';
+import { EmbeddedMongo } from '../harness/embedded-mongo';
+import { createRouter } from '../lib/create-router';
+import { generateLicenseKeys, signLicense } from '../lib/license';
+import type { Logger } from '../lib/logger';
+import { createModels, type Models } from '../models';
+import { DemoDirectory } from './demo-directory';
+import { parseLdif } from './ldif';
+import { DEMO_ADMIN, DEMO_BASE_DN, DEMO_SERVICE, DEMO_USERNAMES, seedDemoData } from './seed';
+
+export interface DemoOptions {
+  /** A MongoDB server to use; without one the embedded MongoDB-wire server is started. */
+  mongoUri?: string;
+  dbName: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Logger;
+}
+
+export interface DemoHost {
+  syncUrl: string;
+  headers: Record<string, string>;
+  exampleBody: object;
+  mongo: string;
+  ldap: string;
+  stop(): Promise<void>;
+}
+
+const SAMPLE_MAP = { departmentNumber: 'department', employeeType: 'employeeType' };
+const MANAGED_MARK = 'abac-demo';
+
+/** Starts MongoDB (unless given), the LDAP side, the seeded data and an Express host with the router. */
+export async function startDemo(options: DemoOptions): Promise<DemoHost> {
+  const stops: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    let mongoUri = options.mongoUri;
+    let mongoDescription = `MongoDB at MONGODB_URI (database ${options.dbName})`;
+    if (!mongoUri) {
+      const embedded = await EmbeddedMongo.start();
+      stops.push(() => embedded.stop());
+      mongoUri = embedded.uri;
+      mongoDescription = `embedded MongoDB-wire server, ${embedded.uri} (in memory, gone at exit)`;
+    }
+    const connection = await mongoose.createConnection(mongoUri, { dbName: options.dbName }).asPromise();
+    stops.push(() => connection.close());
+    const models = createModels(connection);
+
+    await seedDemoData(models, new Date());
+    const ldap = await configureDirectory(models, stops);
+
+    const keys = generateLicenseKeys();
+    const license = signLicense(
+      {
+        licensee: 'ABAC LDAP sync demo',
+        modules: ['abac', 'ldap-enterprise'],
+        validFrom: new Date(Date.now() - 60_000).toISOString(),
+        validUntil: new Date(Date.now() + 365 * 24 * 3600_000).toISOString(),
+      },
+      keys.privateKeyPem,
+    );
+    const { router } = await createRouter({
+      connection,
+      license: { license, publicKey: keys.publicKeyPem },
+      logger: options.logger,
+    });
+    const app = express();
+    app.use('/api/v1', router);
+    const server = await listen(app, options.port);
+    stops.push(() => closeServer(server));
+
+    const { port } = server.address() as AddressInfo;
+    return {
+      syncUrl: `http://127.0.0.1:${port}/api/v1/abac/users/sync`,
+      headers: { 'X-User-Id': DEMO_ADMIN.id, 'X-Auth-Token': DEMO_ADMIN.token },
+      exampleBody: { usernames: [...DEMO_USERNAMES] },
+      mongo: mongoDescription,
+      ldap,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Keeps an LDAP server the database already names (LDAP_Host set by someone other than the demo);
+ * otherwise starts the embedded demo directory and points the settings at it.
+ */
+async function configureDirectory(models: Models, stops: Array<() => Promise<unknown>>): Promise<string> {
+  const host = await models.settings.findById('LDAP_Host').lean();
+  const mark = (host as { managedBy?: string } | null)?.managedBy;
+  if (typeof host?.value === 'string' && host.value.trim() !== '' && mark !== MANAGED_MARK) {
+    await upsertSettings(models, { ABAC_Enabled: true, LDAP_Enable: true }, false);
+    await upsertSettings(models, { LDAP_ABAC_AttributeMap: JSON.stringify(SAMPLE_MAP) }, true);
+    return `the LDAP server in the database's settings (${host.value}); the example names demo users it may not have`;
+  }
+  const directory = await DemoDirectory.start({
+    entries: parseLdif(readFileSync(join(__dirname, 'directory.ldif'), 'utf8')),
+    baseDN: DEMO_BASE_DN,
+    bindDN: DEMO_SERVICE.dn,
+    bindPassword: DEMO_SERVICE.password,
+  });
+  stops.push(() => directory.close());
+  await upsertSettings(
+    models,
+    {
+      ABAC_Enabled: true,
+      LDAP_Enable: true,
+      LDAP_Host: '127.0.0.1',
+      LDAP_Port: directory.port,
+      LDAP_Encryption: 'plain',
+      LDAP_Authentication: true,
+      LDAP_Authentication_UserDN: DEMO_SERVICE.dn,
+      LDAP_Authentication_Password: DEMO_SERVICE.password,
+      LDAP_BaseDN: DEMO_BASE_DN,
+      LDAP_User_Search_Filter: '(objectClass=inetOrgPerson)',
+      LDAP_User_Search_Field: 'uid',
+      LDAP_Timeout: 5000,
+      LDAP_ABAC_AttributeMap: JSON.stringify(SAMPLE_MAP),
+    },
+    false,
+  );
+  return `embedded demo directory, ldap://127.0.0.1:${directory.port} (${DEMO_BASE_DN}: ${DEMO_USERNAMES.join(', ')})`;
+}
+
+async function upsertSettings(models: Models, values: Record<string, unknown>, onlyIfMissing: boolean) {
+  await models.settings.bulkWrite(
+    Object.entries(values).map(([_id, value]) => ({
+      updateOne: {
+        filter: { _id },
+        update: onlyIfMissing
+          ? { $setOnInsert: { value, _updatedAt: new Date() } }
+          : { $set: { value, managedBy: MANAGED_MARK, _updatedAt: new Date() } },
+        upsert: true,
+      },
+    })),
+  );
+}
+
+function listen(app: express.Express, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, '127.0.0.1', (error?: Error) =>
+      error ? reject(error) : resolve(server),
+    );
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+export type { Connection };
