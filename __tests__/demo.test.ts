@@ -5,6 +5,11 @@ import { silentLogger } from '../lib/logger';
 import { createModels } from '../models';
 import { startDemo, type DemoHost } from '../demo/demo-host';
 
+interface SyncBody {
+  summary: Record<string, number>;
+  users: object[];
+}
+
 // `npm start` runs startDemo; this runs the same host on the test MongoDB and calls it as the printed curl does.
 describe('the demo host', () => {
   const dbName = `t_demo_${randomBytes(4).toString('hex')}`;
@@ -32,12 +37,12 @@ describe('the demo host', () => {
     const models = createModels(inspector);
     const preview = await callExample({ ...demo!.exampleBody, dryRun: true });
     expect(preview.status).toBe(200);
-    expect((await preview.json()).summary).toMatchObject({ updated: 3, roomsRevoked: 1 });
+    expect(((await preview.json()) as SyncBody).summary).toMatchObject({ updated: 3, roomsRevoked: 1 });
     expect(await models.subscriptions.countDocuments({ rid: 'demo-engineering' })).toBe(2);
 
     const response = await callExample();
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = (await response.json()) as SyncBody;
     expect(body.summary).toEqual({
       requested: 3,
       matched: 3,
@@ -61,7 +66,11 @@ describe('the demo host', () => {
     ]);
 
     const again = await callExample();
-    expect((await again.json()).summary).toMatchObject({ unchanged: 3, updated: 0, roomsRevoked: 0 });
+    expect(((await again.json()) as SyncBody).summary).toMatchObject({
+      unchanged: 3,
+      updated: 0,
+      roomsRevoked: 0,
+    });
   });
 
   it('answers a wrong token with 401 like any host would', async () => {

@@ -23,3 +23,13 @@ export async function closeTestDatabase(connection: Connection): Promise<void> {
   await connection.dropDatabase();
   await connection.close();
 }
+
+/** Every document of every collection, in a canonical text form, to prove that nothing was written. */
+export async function snapshotDatabase(connection: Connection): Promise<string> {
+  const db = connection.db;
+  if (!db) throw new Error('the connection is not open');
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map(({ name }) => name).sort();
+  const collections: Record<string, unknown[]> = {};
+  for (const name of names) collections[name] = await db.collection(name).find().sort({ _id: 1 }).toArray();
+  return mongoose.mongo.BSON.EJSON.stringify(collections, { relaxed: false });
+}
