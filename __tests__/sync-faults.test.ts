@@ -33,6 +33,7 @@ class InterruptibleDirectory implements Directory {
       search: async (search, onEntry) => {
         await session.search(search, onEntry);
         searches += 1;
+
         const hook = this.afterFirstSearch;
         if (searches === 1 && hook) {
           this.afterFirstSearch = undefined;

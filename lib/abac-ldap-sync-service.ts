@@ -70,14 +70,12 @@ export class AbacLdapSyncService implements UsersSyncService {
       plans.filter((item) => item.result.removed?.length).flatMap((item) => item.subject.rooms),
     );
     if (roomIds.size === 0) return new Map();
+    // Filtered here rather than in the query: a filter on _id alone is answered from the index everywhere.
     const rooms = await this.ports.rooms
-      .find(
-        { _id: { $in: [...roomIds] }, 'abacAttributes.0': { $exists: true } },
-        { name: 1, abacAttributes: 1 },
-      )
+      .find({ _id: { $in: [...roomIds] } }, { name: 1, abacAttributes: 1 })
       .lean<RoomDocument[]>()
       .exec();
-    return new Map(rooms.map((room) => [room._id, room]));
+    return new Map(rooms.filter((room) => room.abacAttributes?.length).map((room) => [room._id, room]));
   }
 
   private previewEviction(item: Plan, rooms: Map<string, RoomDocument>) {

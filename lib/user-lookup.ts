@@ -17,48 +17,51 @@ export interface UserLookupResult {
   unmatched: Record<IdentifierList, string[]>;
 }
 
-const PROJECTION = { username: 1, emails: 1, abacAttributes: 1, __rooms: 1, 'services.ldap': 1 } as const;
+const PROJECTION = {
+  active: 1,
+  username: 1,
+  emails: 1,
+  abacAttributes: 1,
+  __rooms: 1,
+  'services.ldap': 1,
+} as const;
 
 /**
  * Finds active users by id (exact), username and email (case-insensitive), and ldapId (hex,
- * case-insensitive). Exact matches use the indexes; only identifiers left over are retried
- * case-insensitively, with the input escaped so it can only ever match itself.
+ * case-insensitive). Each query names a single indexed field and `active` is checked here: a filter on one
+ * indexed field is one that every MongoDB-wire server answers from its index. Identifiers left over after
+ * the exact queries are retried case-insensitively, in one anchored regex per field whose alternatives are
+ * escaped, so an identifier can only ever match itself.
  */
 export async function findSubjects(users: UserModel, identifiers: Identifiers): Promise<UserLookupResult> {
-  const ids = identifiers.ids ?? [];
-  const usernames = identifiers.usernames ?? [];
-  const emails = identifiers.emails ?? [];
-  const ldapIds = identifiers.ldapIds ?? [];
-
-  const exactClauses: object[] = [];
-  if (ids.length) exactClauses.push({ _id: { $in: ids } });
-  if (usernames.length) exactClauses.push({ username: { $in: usernames } });
-  if (emails.length) exactClauses.push({ 'emails.address': { $in: emails } });
-  if (ldapIds.length) {
-    const variants = ldapIds.flatMap((id) => [id.toLowerCase(), id.toUpperCase()]);
-    exactClauses.push({ 'services.ldap.id': { $in: [...new Set(variants)] } });
-  }
   const found = new Map<string, UserDocument>();
-  const query = async (clauses: object[]) => {
-    if (clauses.length === 0) return;
-    const documents = await users
-      .find({ active: true, $or: clauses }, PROJECTION)
-      .lean<UserDocument[]>()
-      .exec();
-    for (const document of documents) found.set(document._id, document);
+  const query = async (
+    field: 'username' | '_id' | 'email' | 'services.ldap.id',
+    values: Array<string | RegExp>,
+  ) => {
+    if (values.length === 0) return;
+    const condition = values.length === 1 ? values[0] : { $in: values };
+    // $elemMatch rather than 'emails.address': the MongoDB-wire test server answers dotted paths into
+    // arrays from its index wrongly (no match); MongoDB uses the same index for either form.
+    const filter =
+      field === 'email' ? { emails: { $elemMatch: { address: condition } } } : { [field]: condition };
+    const documents = await users.find(filter, PROJECTION).lean<UserDocument[]>().exec();
+    for (const document of documents) if (document.active === true) found.set(document._id, document);
   };
-  await query(exactClauses);
+  const ldapIds = identifiers.ldapIds ?? [];
+  await Promise.all([
+    query('_id', identifiers.ids ?? []),
+    query('username', identifiers.usernames ?? []),
+    query('email', identifiers.emails ?? []),
+    query('services.ldap.id', [...new Set(ldapIds.flatMap((id) => [id.toLowerCase(), id.toUpperCase()]))]),
+  ]);
 
   const leftover = matchIdentifiers([...found.values()], identifiers);
-  const caseClauses: object[] = [];
-  if (leftover.usernames.length)
-    caseClauses.push({ username: { $in: leftover.usernames.map(exactIgnoringCase) } });
-  if (leftover.emails.length)
-    caseClauses.push({ 'emails.address': { $in: leftover.emails.map(exactIgnoringCase) } });
-  if (leftover.ldapIds.length) {
-    caseClauses.push({ 'services.ldap.id': { $in: leftover.ldapIds.map(exactIgnoringCase) } });
-  }
-  await query(caseClauses);
+  await Promise.all([
+    query('username', anyIgnoringCase(leftover.usernames)),
+    query('email', anyIgnoringCase(leftover.emails)),
+    query('services.ldap.id', anyIgnoringCase(leftover.ldapIds)),
+  ]);
 
   return {
     subjects: [...found.values()].map(toSubject),
@@ -89,8 +92,11 @@ function matchIdentifiers(
   return unmatched;
 }
 
-function exactIgnoringCase(value: string): RegExp {
-  return new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i');
+/** One regex matching exactly one of the values, ignoring case (none when there are no values). */
+function anyIgnoringCase(values: string[]): RegExp[] {
+  if (values.length === 0) return [];
+  const escaped = values.map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return [new RegExp(`^(?:${escaped.join('|')})$`, 'i')];
 }
 
 function toSubject(document: UserDocument): SyncSubject {

@@ -155,8 +155,9 @@ class LdapjsSession implements DirectorySession {
       const arm = () => {
         clearTimeout(timer);
         timer = setTimeout(() => {
-          this.client.destroy();
+          // Settle first: destroying the client makes the response emit its own events.
           finish(new Error(`no answer within ${this.timeoutMs} ms`));
+          this.client.destroy();
         }, this.timeoutMs);
       };
       arm();
@@ -186,8 +187,9 @@ class LdapjsSession implements DirectorySession {
           });
           response.on('error', (searchError: Error) => finish(searchError));
           response.on('end', (result: { status: number } | null) => {
-            if (result && result.status !== 0)
-              finish(new Error(`search ended with LDAP result ${result.status}`));
+            // No result means the connection closed before the server said the search was done.
+            if (!result) finish(new Error('the connection closed before the search finished'));
+            else if (result.status !== 0) finish(new Error(`search ended with LDAP result ${result.status}`));
             else finish();
           });
         },
