@@ -5,8 +5,9 @@ import { writeAttributes, type PlannedWrite } from './attribute-writer';
 import type { AuditEvent, AuditLog } from './audit-log';
 import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
-import type { Directory } from './ldap/directory';
+import type { Directory, DirectoryStats } from './ldap/directory';
 import type { Logger } from './logger';
+import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
 import type { SettingsSource } from './settings';
 import { syncConfiguration } from './sync-configuration';
@@ -40,28 +41,47 @@ export class AbacLdapSyncService implements UsersSyncService {
 
   async sync(request: SyncRequest): Promise<SyncReport> {
     const { users, settings, directory, logger } = this.ports;
-    const configuration = syncConfiguration(await settings.current());
-    const { subjects, unmatched } = await findSubjects(users, request.identifiers);
+    const timer = new PhaseTimer();
+    const configuration = syncConfiguration(await timer.time('settings', () => settings.current()));
+    const { subjects, unmatched } = await timer.time('mongoReads', () =>
+      findSubjects(users, request.identifiers),
+    );
 
     let matches = new Map<string, EntryMatch>();
+    const ldapStats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
     if (subjects.length > 0) {
-      const session = await directory.open(configuration.connection);
-      try {
-        matches = await lookUpEntries(session, configuration, subjects);
-      } finally {
-        await session.close();
-      }
-      logger.debug({ requestId: request.requestId, ...session.stats }, 'LDAP entries read');
+      await timer.time('ldap', async () => {
+        const session = await directory.open(configuration.connection);
+        try {
+          matches = await lookUpEntries(session, configuration, subjects);
+        } finally {
+          Object.assign(ldapStats, session.stats);
+          await session.close();
+        }
+      });
+      logger.debug({ requestId: request.requestId, ...ldapStats }, 'LDAP entries read');
     }
 
     const plans = subjects.map((subject) => plan(subject, matches.get(subject._id), configuration.mapping));
-    const rooms = await this.abacRoomsOf(plans);
+    const rooms = await timer.time('mongoReads', () => this.abacRoomsOf(plans));
     if (request.dryRun) {
       for (const item of plans) this.previewEviction(item, rooms);
     } else {
-      await this.apply(plans, rooms, request);
+      await this.apply(plans, rooms, request, timer);
     }
-    return report(request, plans, unmatched);
+    const result = report(request, plans, unmatched);
+    logger.info(
+      {
+        requestId: request.requestId,
+        dryRun: request.dryRun,
+        ...result.summary,
+        ldapSearchRoundTrips: ldapStats.searchRoundTrips,
+        ldapEntries: ldapStats.entries,
+        durationsMs: timer.rounded(),
+      },
+      'users sync finished',
+    );
+    return result;
   }
 
   /** The ABAC-managed rooms of users who lose a value, in one query. */
@@ -83,7 +103,12 @@ export class AbacLdapSyncService implements UsersSyncService {
     if (item.result.removed?.length) item.result.roomsRevoked = removals.map((removal) => removal.room);
   }
 
-  private async apply(plans: Plan[], rooms: Map<string, RoomDocument>, request: SyncRequest) {
+  private async apply(
+    plans: Plan[],
+    rooms: Map<string, RoomDocument>,
+    request: SyncRequest,
+    timer: PhaseTimer,
+  ) {
     const { users, clock, memberRemover, audit } = this.ports;
     const writes: PlannedWrite[] = plans
       .filter((item) => item.next !== undefined)
@@ -92,7 +117,7 @@ export class AbacLdapSyncService implements UsersSyncService {
         expected: item.subject.storedAttributes,
         next: item.next ?? [],
       }));
-    const outcomes = await writeAttributes(users, writes, clock);
+    const outcomes = await timer.time('writes', () => writeAttributes(users, writes, clock));
 
     const events: AuditEvent[] = [];
     const removals: RoomRemoval[] = [];
@@ -114,17 +139,16 @@ export class AbacLdapSyncService implements UsersSyncService {
     }
 
     const revokedByUser = new Map<string, RoomRemoval['room'][]>();
-    for (const removal of await memberRemover.remove(removals)) {
+    for (const removal of await timer.time('eviction', () => memberRemover.remove(removals))) {
       revokedByUser.set(removal.user._id, [...(revokedByUser.get(removal.user._id) ?? []), removal.room]);
       events.push({ type: 'accessRevoked', subject: removal.user, object: removal.room });
     }
     for (const item of plans) {
       if (item.result.removed?.length) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
     }
-    const failedAuditWrites = await audit.record(events, {
-      actor: request.caller,
-      requestId: request.requestId,
-    });
+    const failedAuditWrites = await timer.time('audit', () =>
+      audit.record(events, { actor: request.caller, requestId: request.requestId }),
+    );
     if (failedAuditWrites > 0) {
       this.ports.logger.warn(
         { requestId: request.requestId, failedAuditWrites },

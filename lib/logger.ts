@@ -6,10 +6,10 @@ export interface Logger {
   error(fields: object, message?: string): void;
 }
 
-/** Used when the host passes no logger: warnings and errors as JSON lines on stderr, nothing else. */
+/** Used when the host passes no logger: info and above as JSON lines on stderr (one info line per sync). */
 export const stderrLogger: Logger = {
   debug: () => undefined,
-  info: () => undefined,
+  info: (fields, message) => writeLine('info', fields, message),
   warn: (fields, message) => writeLine('warn', fields, message),
   error: (fields, message) => writeLine('error', fields, message),
 };

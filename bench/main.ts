@@ -1,0 +1,322 @@
+// `npm run bench`: A (the product over HTTP) against B (per-user) and C (hand-batched floor), interleaved.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import mongoose from 'mongoose';
+import { EmbeddedMongo } from '../harness/embedded-mongo';
+import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
+import { Slapd } from '../harness/slapd';
+import { hashLoginToken } from '../lib/auth';
+import { parseAttributeMap } from '../lib/attribute-mapping';
+import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
+import { generateLicenseKeys, signLicense } from '../lib/license';
+import { silentLogger } from '../lib/logger';
+import { SYNC_PHASES, type PhaseDurations } from '../lib/phase-timer';
+import { createModels, ensureIndexes } from '../models';
+import { DIRECTORY_SIZE, seedUsers } from './data';
+import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
+import { WORKLOADS, type Workload } from './workloads';
+
+const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const MAP = { departmentNumber: 'department', employeeType: 'employeeType' };
+const ADMIN = { id: 'bench-admin', token: 'bench-admin-token' };
+
+interface Samples {
+  A: number[];
+  B: number[];
+  C: number[];
+  Cread: number[];
+  phases: PhaseDurations[];
+}
+
+async function main() {
+  const began = performance.now();
+  log(`Starting slapd with ${DIRECTORY_SIZE.toLocaleString('en')} generated people...`);
+  const slapd = await Slapd.start({
+    ldif: [...standardDirectory(), generatePeopleLdif({ count: DIRECTORY_SIZE })],
+  });
+  const mongo = process.env.MONGODB_URI ? undefined : await EmbeddedMongo.start();
+  const mongoUri = process.env.MONGODB_URI ?? mongo!.uri;
+  const dbName = `abac_bench_${process.pid}`;
+  const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
+  const models = createModels(connection);
+  let host: Awaited<ReturnType<typeof startHost>> | undefined;
+  try {
+    await ensureIndexes(models);
+    log(`Seeding ${DIRECTORY_SIZE.toLocaleString('en')} users...`);
+    await seedUsers(models);
+    await seedAdminAndSettings(models, slapd);
+    const setupSeconds = (performance.now() - began) / 1000;
+
+    host = await startHost(mongoUri, dbName);
+    const directory = new LdapjsDirectory(silentLogger);
+    const info = slapd.info();
+    const session = await directory.open({
+      hosts: ['127.0.0.1'],
+      port: info.port,
+      encryption: 'plain',
+      caCertPem: undefined,
+      rejectUnauthorized: true,
+      connectTimeoutMs: 5000,
+      operationTimeoutMs: 60_000,
+      bind: { dn: info.serviceDN, password: info.servicePassword },
+    });
+    const context: BenchContext = {
+      models,
+      session,
+      mapping: parseAttributeMap(JSON.stringify(MAP)),
+      baseDN: info.baseDN,
+    };
+
+    const results: Record<string, Samples> = {};
+    for (const workload of WORKLOADS) {
+      log(`${workload.name}: ${workload.description}`);
+      const samples: Samples = { A: [], B: [], C: [], Cread: [], phases: [] };
+      for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
+        const keep = round >= WARMUP_ROUNDS;
+        // Interleaved, and the order rotates so no variant always runs on a just-warmed server.
+        const order = (['A', 'B', 'C'] as const).map((_, i, all) => all[(i + round) % 3]!);
+        for (const variant of order) {
+          await workload.reset(models);
+          if (variant === 'A') {
+            const { ms, phases } = await host.sync(workload);
+            if (keep) {
+              samples.A.push(ms);
+              samples.phases.push(phases);
+            }
+          } else if (variant === 'B') {
+            const started = performance.now();
+            await perUserAlgorithm(context, workload.identifiers);
+            if (keep) samples.B.push(performance.now() - started);
+          } else {
+            const started = performance.now();
+            const { readMs } = await batchedFloor(context, workload.identifiers);
+            if (keep) {
+              samples.C.push(performance.now() - started);
+              samples.Cread.push(readMs);
+            }
+          }
+        }
+      }
+      results[workload.name] = samples;
+    }
+    await session.close();
+    const maxRssKiB = await host.maxRss();
+    const report = summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000);
+    printTable(report);
+    const dir = join(__dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    log(`Wrote bench/results/latest.json (${report.totalSeconds.toFixed(0)} s in all).`);
+  } finally {
+    host?.stop();
+    await connection.dropDatabase().catch(() => undefined);
+    await connection.close();
+    await mongo?.stop();
+    await slapd.stop();
+  }
+}
+
+async function seedAdminAndSettings(models: ReturnType<typeof createModels>, slapd: Slapd) {
+  const info = slapd.info();
+  await models.roles.collection.insertOne({ _id: 'admin', name: 'admin', scope: 'Users' } as never);
+  await models.users.collection.insertOne({
+    _id: ADMIN.id,
+    username: 'bench-admin',
+    active: true,
+    roles: ['admin'],
+    services: { resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN.token), when: new Date() }] } },
+  } as never);
+  const settings: Record<string, unknown> = {
+    ABAC_Enabled: true,
+    LDAP_Enable: true,
+    LDAP_Host: '127.0.0.1',
+    LDAP_Port: info.port,
+    LDAP_Authentication: true,
+    LDAP_Authentication_UserDN: info.serviceDN,
+    LDAP_Authentication_Password: info.servicePassword,
+    LDAP_BaseDN: info.baseDN,
+    LDAP_User_Search_Field: 'uid',
+    LDAP_User_Search_Filter: '(objectClass=inetOrgPerson)',
+    LDAP_ABAC_AttributeMap: JSON.stringify(MAP),
+  };
+  await models.settings.collection.insertMany(
+    Object.entries(settings).map(([_id, value]) => ({ _id, value })) as never[],
+  );
+}
+
+async function startHost(mongoUri: string, dbName: string) {
+  const keys = generateLicenseKeys();
+  const license = signLicense(
+    {
+      licensee: 'bench',
+      modules: ['abac', 'ldap-enterprise'],
+      validFrom: '2026-01-01T00:00:00Z',
+      validUntil: '2099-01-01T00:00:00Z',
+    },
+    keys.privateKeyPem,
+  );
+  const child = spawn(
+    process.execPath,
+    ['--require', 'ts-node/register/transpile-only', join(__dirname, 'host.ts')],
+    {
+      env: {
+        ...process.env,
+        BENCH_HOST_CONFIG: JSON.stringify([mongoUri, dbName, license, keys.publicKeyPem]),
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  const pendingPhases: PhaseDurations[] = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (!line.includes('users sync finished')) return;
+    pendingPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`bench host exited (${code})`)));
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (line.startsWith('READY ')) resolve(Number(line.slice(6)));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const headers = { 'X-User-Id': ADMIN.id, 'X-Auth-Token': ADMIN.token, 'Content-Type': 'application/json' };
+  return {
+    async sync(workload: Workload) {
+      const started = performance.now();
+      const response = await fetch(`${base}/api/v1/abac/users/sync`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(workload.identifiers),
+      });
+      const body = (await response.json()) as { success: boolean };
+      const ms = performance.now() - started;
+      if (response.status !== 200 || !body.success)
+        throw new Error(`A failed: ${response.status} ${JSON.stringify(body)}`);
+      // The host writes its log line before it answers; give the pipe a turn to deliver it.
+      for (let spins = 0; pendingPhases.length === 0 && spins < 100; spins += 1)
+        await new Promise((resolve) => setImmediate(resolve));
+      const phases = pendingPhases.shift();
+      if (!phases) throw new Error('the host logged no sync line');
+      return { ms, phases };
+    },
+    async maxRss() {
+      return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { maxRssKiB: number }).maxRssKiB;
+    },
+    stop() {
+      child.stdin?.end();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+};
+const stats = (values: number[]) => ({
+  min: quantile(values, 0),
+  median: quantile(values, 0.5),
+  p95: quantile(values, 0.95),
+});
+const round1 = (value: number) => Math.round(value * 10) / 10;
+
+function summarise(
+  results: Record<string, Samples>,
+  maxRssKiB: number,
+  setupSeconds: number,
+  totalSeconds: number,
+) {
+  const workloads = Object.fromEntries(
+    Object.entries(results).map(([name, samples]) => {
+      const A = stats(samples.A);
+      const B = stats(samples.B);
+      const C = stats(samples.C);
+      const Cread = stats(samples.Cread);
+      const phaseMedians = Object.fromEntries(
+        SYNC_PHASES.map((phase) => [
+          phase,
+          round1(
+            quantile(
+              samples.phases.map((p) => p[phase]),
+              0.5,
+            ),
+          ),
+        ]),
+      );
+      const inService = SYNC_PHASES.reduce((sum, phase) => sum + (phaseMedians[phase] ?? 0), 0);
+      return [
+        name,
+        {
+          description: WORKLOADS.find((w) => w.name === name)?.description,
+          msA: A,
+          msB: B,
+          msC: C,
+          msCReadOnly: Cread,
+          ratioBoverA: Math.round((B.median / A.median) * 100) / 100,
+          ratioAoverC: Math.round((A.median / (name === 'W4' ? Cread.median : C.median)) * 100) / 100,
+          comparedWith: name === 'W4' ? "C's read part" : 'C',
+          phasesMedianMs: { ...phaseMedians, httpAndPipeline: round1(A.median - inService) },
+        },
+      ];
+    }),
+  );
+  return {
+    date: new Date().toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+    directory: { entries: DIRECTORY_SIZE, server: 'OpenLDAP slapd' },
+    mongo: process.env.MONGODB_URI ? 'MONGODB_URI' : 'embedded mongo-java-server (in memory)',
+    rounds: { warmup: WARMUP_ROUNDS, measured: ROUNDS },
+    hostPeakRssMiB: Math.round(maxRssKiB / 1024),
+    setupSeconds: round1(setupSeconds),
+    totalSeconds: round1(totalSeconds),
+    workloads,
+  };
+}
+
+function printTable(report: ReturnType<typeof summarise>) {
+  const lines = [
+    '',
+    `Benchmark ${report.date} · ${report.machine.cores} cores · ${report.directory.entries.toLocaleString('en')}-entry slapd · ${report.mongo} · ${report.rounds.measured} rounds`,
+    '',
+    'workload  variant      min   median      p95   (ms)',
+  ];
+  for (const [name, w] of Object.entries(report.workloads)) {
+    for (const [label, s] of [
+      ['A product', w.msA],
+      ['B per-user', w.msB],
+      ['C floor', w.msC],
+      ['C reads', w.msCReadOnly],
+    ] as const) {
+      lines.push(
+        `${name.padEnd(9)} ${label.padEnd(10)} ${s.min.toFixed(1).padStart(8)} ${s.median.toFixed(1).padStart(8)} ${s.p95.toFixed(1).padStart(8)}`,
+      );
+    }
+    lines.push(`${''.padEnd(9)} B/A = ${w.ratioBoverA}×   A/C = ${w.ratioAoverC}× (vs ${w.comparedWith})`);
+    lines.push(
+      `${''.padEnd(9)} A's median by phase (ms): ${Object.entries(w.phasesMedianMs)
+        .map(([p, v]) => `${p} ${v}`)
+        .join(', ')}`,
+    );
+  }
+  lines.push(
+    '',
+    `Host peak RSS: ${report.hostPeakRssMiB} MiB · setup ${report.setupSeconds} s · total ${report.totalSeconds} s`,
+    '',
+  );
+  process.stdout.write(lines.join('\n'));
+}
+
+function log(message: string) {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

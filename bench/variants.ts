@@ -1,0 +1,237 @@
+// Variants B (the per-user algorithm Rocket.Chat ships) and C (the same work batched by hand, the floor).
+import { performance } from 'node:perf_hooks';
+import type { AttributeMapping } from '../lib/attribute-mapping';
+import { diffAttributes, mapEntry, sameAttributes, satisfies } from '../lib/attribute-mapping';
+import type { DirectoryEntry, DirectorySession } from '../lib/ldap/directory';
+import { allOf, anyOf, equals, type DirectoryFilter } from '../lib/ldap/filter';
+import type { AbacAttribute, Models, RoomDocument, UserDocument } from '../models';
+import type { Identifiers } from './workloads';
+
+export interface BenchContext {
+  models: Models;
+  session: DirectorySession;
+  mapping: AttributeMapping;
+  baseDN: string;
+}
+
+const PERSON = '(objectClass=inetOrgPerson)';
+type Found = Pick<UserDocument, '_id' | 'username' | 'abacAttributes' | '__rooms' | 'services'>;
+const PROJECTION = { username: 1, abacAttributes: 1, __rooms: 1, services: 1, active: 1 };
+
+function userFilter(list: keyof Identifiers, value: string | RegExp | { $in: string[] }): object {
+  if (list === 'emails') return { emails: { $elemMatch: { address: value } } };
+  const field = { usernames: 'username', ids: '_id', ldapIds: 'services.ldap.id' }[list];
+  return { [field]: value };
+}
+
+function entryFilter(user: Found): DirectoryFilter {
+  const ldap = (user.services as { ldap?: { id: string; idAttribute: string } } | undefined)?.ldap;
+  return ldap ? equals(ldap.idAttribute, Buffer.from(ldap.id, 'hex')) : equals('uid', user.username ?? '');
+}
+
+function auditDocument(user: Found, added: AbacAttribute[], removed: AbacAttribute[], now: Date) {
+  return {
+    t: 'abac.subject.attribute.changed',
+    ts: now,
+    actor: { type: 'user', _id: 'bench' },
+    data: [
+      { key: 'subject', value: { _id: user._id, username: user.username } },
+      { key: 'added', value: added },
+      { key: 'removed', value: removed },
+    ],
+  };
+}
+
+function revocationDocuments(user: Found, room: RoomDocument, now: Date) {
+  return {
+    message: {
+      _id: `m-${user._id}-${room._id}-${now.getTime()}`,
+      rid: room._id,
+      t: 'abac-removed-user-from-room',
+      msg: user.username,
+      ts: now,
+    },
+    audit: {
+      t: 'abac.action.performed',
+      ts: now,
+      actor: { type: 'user', _id: 'bench' },
+      data: [
+        { key: 'subject', value: user._id },
+        { key: 'object', value: room._id },
+      ],
+    },
+  };
+}
+
+/** B: for each user in sequence, one search, one findOneAndUpdate, one audit insert; evictions per room. */
+export async function perUserAlgorithm(context: BenchContext, identifiers: Identifiers): Promise<void> {
+  const { models, session, mapping, baseDN } = context;
+  const seen = new Set<string>();
+  for (const list of ['usernames', 'ids', 'emails', 'ldapIds'] as const) {
+    for (const value of identifiers[list] ?? []) {
+      const user = await models.users.findOne(userFilter(list, value), PROJECTION).lean<Found>().exec();
+      if (!user || seen.has(user._id)) continue;
+      seen.add(user._id);
+      const entries: DirectoryEntry[] = [];
+      await session.search(
+        {
+          baseDN,
+          scope: 'sub',
+          filter: allOf([{ kind: 'configured', text: PERSON }, entryFilter(user)]),
+          attributes: [...mapping.ldapAttributes],
+          pageSize: 250,
+          sizeLimit: 0,
+        },
+        (entry) => entries.push(entry),
+      );
+      const [entry] = entries;
+      if (!entry) continue;
+      const next = mapEntry(entry, mapping);
+      const now = new Date();
+      const { added, removed } = diffAttributes(user.abacAttributes ?? [], next);
+      await models.users
+        .findOneAndUpdate({ _id: user._id }, { $set: { abacAttributes: next, _updatedAt: now } })
+        .lean()
+        .exec();
+      await models.serverEvents.collection.insertOne(auditDocument(user, added, removed, now) as never);
+      if (removed.length === 0) continue;
+      const rooms = await models.rooms
+        .find({ _id: { $in: user.__rooms ?? [] } })
+        .lean<RoomDocument[]>()
+        .exec();
+      for (const room of rooms) {
+        if (!room.abacAttributes?.length || satisfies(next, room.abacAttributes)) continue;
+        const { message, audit } = revocationDocuments(user, room, now);
+        await models.subscriptions.collection.deleteOne({ rid: room._id, 'u._id': user._id });
+        await models.users.collection.updateOne({ _id: user._id as never }, {
+          $pull: { __rooms: room._id },
+        } as never);
+        await models.rooms.collection.updateOne({ _id: room._id as never }, { $inc: { usersCount: -1 } });
+        await models.messages.collection.insertOne(message as never);
+        await models.serverEvents.collection.insertOne(audit as never);
+      }
+    }
+  }
+}
+
+export interface FloorTimings {
+  /** Reads only (user queries and the LDAP search): W4's reference. */
+  readMs: number;
+}
+
+/** C: the same reads and writes, batched by hand, with no HTTP and no checks. */
+export async function batchedFloor(context: BenchContext, identifiers: Identifiers): Promise<FloorTimings> {
+  const { models, session, mapping, baseDN } = context;
+  const started = performance.now();
+  const users = new Map<string, Found>();
+  await Promise.all(
+    (['usernames', 'ids', 'emails', 'ldapIds'] as const).map(async (list) => {
+      const values = identifiers[list] ?? [];
+      if (values.length === 0) return;
+      const found = await models.users
+        .find(userFilter(list, { $in: values }), PROJECTION)
+        .lean<Found[]>()
+        .exec();
+      for (const user of found) users.set(user._id, user);
+    }),
+  );
+  const subjects = [...users.values()];
+  const entries = new Map<string, DirectoryEntry>();
+  const byUid = new Map(subjects.map((user) => [user.username?.toLowerCase() ?? '', user]));
+  const byLdapId = new Map(
+    subjects.flatMap((user) => {
+      const id = (user.services as { ldap?: { id: string } } | undefined)?.ldap?.id;
+      return id ? [[id, user] as const] : [];
+    }),
+  );
+  await session.search(
+    {
+      baseDN,
+      scope: 'sub',
+      filter: allOf([{ kind: 'configured', text: PERSON }, anyOf(subjects.map(entryFilter))]),
+      attributes: [...mapping.ldapAttributes, 'uid', 'employeeNumber'],
+      pageSize: 1000,
+      sizeLimit: 0,
+    },
+    (entry) => {
+      const owner =
+        byLdapId.get(entry.attributes.get('employeenumber')?.buffers[0]?.toString('hex') ?? '') ??
+        byUid.get(entry.attributes.get('uid')?.values[0]?.toLowerCase() ?? '');
+      if (owner) entries.set(owner._id, entry);
+    },
+  );
+  const readMs = performance.now() - started;
+
+  const now = new Date();
+  const writes: Array<{
+    user: Found;
+    next: AbacAttribute[];
+    added: AbacAttribute[];
+    removed: AbacAttribute[];
+  }> = [];
+  for (const user of subjects) {
+    const entry = entries.get(user._id);
+    if (!entry) continue;
+    const next = mapEntry(entry, mapping);
+    if (sameAttributes(user.abacAttributes ?? [], next)) continue;
+    writes.push({ user, next, ...diffAttributes(user.abacAttributes ?? [], next) });
+  }
+  if (writes.length === 0) return { readMs };
+  await models.users.collection.bulkWrite(
+    writes.map(({ user, next }) => ({
+      updateOne: {
+        filter: { _id: user._id as never },
+        update: { $set: { abacAttributes: next, _updatedAt: now } },
+      },
+    })),
+    { ordered: false },
+  );
+  const audit: object[] = writes.map(({ user, added, removed }) => auditDocument(user, added, removed, now));
+
+  const losing = writes.filter((write) => write.removed.length > 0);
+  const roomIds = [...new Set(losing.flatMap((write) => write.user.__rooms ?? []))];
+  if (roomIds.length > 0) {
+    const rooms = new Map(
+      (
+        await models.rooms
+          .find({ _id: { $in: roomIds } })
+          .lean<RoomDocument[]>()
+          .exec()
+      ).map((room) => [room._id, room]),
+    );
+    const revoked = losing.flatMap(({ user, next }) =>
+      (user.__rooms ?? []).flatMap((rid) => {
+        const room = rooms.get(rid);
+        return room?.abacAttributes?.length && !satisfies(next, room.abacAttributes) ? [{ user, room }] : [];
+      }),
+    );
+    if (revoked.length > 0) {
+      const documents = revoked.map(({ user, room }) => revocationDocuments(user, room, now));
+      await models.subscriptions.collection.bulkWrite(
+        revoked.map(({ user, room }) => ({ deleteOne: { filter: { rid: room._id, 'u._id': user._id } } })),
+        { ordered: false },
+      );
+      await models.users.collection.bulkWrite(
+        revoked.map(({ user, room }) => ({
+          updateOne: {
+            filter: { _id: user._id as never },
+            update: { $pull: { __rooms: room._id } } as never,
+          },
+        })),
+        { ordered: false },
+      );
+      const perRoom = new Map<string, number>();
+      for (const { room } of revoked) perRoom.set(room._id, (perRoom.get(room._id) ?? 0) + 1);
+      await models.rooms.collection.bulkWrite(
+        [...perRoom].map(([rid, count]) => ({
+          updateOne: { filter: { _id: rid as never }, update: { $inc: { usersCount: -count } } },
+        })),
+        { ordered: false },
+      );
+      await models.messages.collection.insertMany(documents.map((document) => document.message) as never[]);
+      audit.push(...documents.map((document) => document.audit));
+    }
+  }
+  await models.serverEvents.collection.insertMany(audit as never[]);
+  return { readMs };
+}

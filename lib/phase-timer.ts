@@ -1,0 +1,32 @@
+import { performance } from 'node:perf_hooks';
+
+export const SYNC_PHASES = ['settings', 'mongoReads', 'ldap', 'writes', 'eviction', 'audit'] as const;
+export type SyncPhase = (typeof SYNC_PHASES)[number];
+export type PhaseDurations = Record<SyncPhase, number>;
+
+/** Wall-clock milliseconds spent in each phase of one sync (monotonic clock, not the injected one). */
+export class PhaseTimer {
+  readonly durations: PhaseDurations = {
+    settings: 0,
+    mongoReads: 0,
+    ldap: 0,
+    writes: 0,
+    eviction: 0,
+    audit: 0,
+  };
+
+  async time<T>(phase: SyncPhase, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.durations[phase] += performance.now() - started;
+    }
+  }
+
+  rounded(): PhaseDurations {
+    const copy = { ...this.durations };
+    for (const phase of SYNC_PHASES) copy[phase] = Math.round(copy[phase] * 100) / 100;
+    return copy;
+  }
+}
