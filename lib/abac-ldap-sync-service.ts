@@ -1,5 +1,6 @@
 import type { RoomDocument, RoomModel } from '../models/room';
 import type { AbacAttribute, UserModel } from '../models/user';
+import type { WriteClaimModel } from '../models/write-claim';
 import { diffAttributes, mapEntry, sameAttributes, satisfies } from './attribute-mapping';
 import { writeAttributes, type PlannedWrite } from './attribute-writer';
 import type { AuditEvent, AuditLog } from './audit-log';
@@ -16,6 +17,7 @@ import { findSubjects, type SyncSubject } from './user-lookup';
 
 export interface AbacLdapSyncServicePorts {
   users: UserModel;
+  writeClaims: WriteClaimModel;
   rooms: RoomModel;
   settings: SettingsSource;
   directory: Directory;
@@ -109,15 +111,11 @@ export class AbacLdapSyncService implements UsersSyncService {
     request: SyncRequest,
     timer: PhaseTimer,
   ) {
-    const { users, clock, memberRemover, audit } = this.ports;
+    const { users, writeClaims, clock, memberRemover, audit } = this.ports;
     const writes: PlannedWrite[] = plans
       .filter((item) => item.next !== undefined)
-      .map((item) => ({
-        userId: item.subject._id,
-        expected: item.subject.storedAttributes,
-        next: item.next ?? [],
-      }));
-    const outcomes = await timer.time('writes', () => writeAttributes(users, writes, clock));
+      .map((item) => ({ userId: item.subject._id, next: item.next ?? [] }));
+    const outcomes = await timer.time('writes', () => writeAttributes({ users, writeClaims, clock }, writes));
 
     const events: AuditEvent[] = [];
     const removals: RoomRemoval[] = [];

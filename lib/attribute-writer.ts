@@ -1,68 +1,132 @@
 import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
+import type { WriteClaimModel } from '../models/write-claim';
 import { sameAttributes } from './attribute-mapping';
 import type { Clock } from './clock';
-import { mapWithConcurrency } from './concurrency';
+import { randomId } from './random-id';
 
 export interface PlannedWrite {
   userId: string;
-  /** What the sync read; the write only applies while the user still holds exactly this. */
-  expected: AbacAttribute[] | undefined;
   /** Empty means the attributes are removed ($unset). */
   next: AbacAttribute[];
 }
 
 export type WriteOutcome =
-  /** `before` is the value the write replaced (it differs from `expected` after a retried conflict). */
+  /** `before` is the value this write replaced, read while the claim was held. */
   | { userId: string; kind: 'written'; before: AbacAttribute[] }
   /** Someone else already stored the same attributes: nothing to write. */
   | { userId: string; kind: 'alreadyCurrent' }
+  /** Another sync kept the user claimed through every attempt, or the user is gone. */
   | { userId: string; kind: 'conflict' };
 
-/** Conditional writes per user before it is reported as a conflict. */
-export const WRITE_ATTEMPTS = 3;
+export interface AttributeWriterPorts {
+  users: UserModel;
+  writeClaims: WriteClaimModel;
+  clock: Clock;
+}
 
-/** Conditional writes in flight at once. */
-export const WRITE_CONCURRENCY = 16;
+/** Attempts to claim users another sync holds, waiting 25, 50, 100, 200 and 400 ms in between. */
+export const WRITE_ATTEMPTS = 6;
+const FIRST_WAIT_MS = 25;
+/** A claim outlives a crashed holder by at most this long. */
+export const CLAIM_TTL_MS = 30_000;
+const DUPLICATE_KEY = 11000;
 
 /**
- * Writes attributes with a condition on the value that was read, so concurrent syncs never lose an update.
- * Each user is its own updateOne (sent concurrently): its matchedCount says exactly whether this sync
- * wrote it, so the audit trail names each write once. A user whose value changed in between is re-read
- * and retried against the fresh value.
+ * Writes attributes so that concurrent syncs never lose an update and each write is audited once.
+ * The users are claimed first (one insert per claim, unique by user id: only one sync can hold a user),
+ * re-read under the claim, and written in one bulkWrite keyed by _id alone; `before` is the value read
+ * under the claim, so the audit diff is exact. Users another sync holds are retried after it lets go.
+ * Every query and write is keyed by a unique index, which every MongoDB-wire server serves from the index.
  */
-export async function writeAttributes(users: UserModel, writes: readonly PlannedWrite[], clock: Clock) {
-  const outcomes = await mapWithConcurrency(writes, WRITE_CONCURRENCY, (write) =>
-    writeOne(users, write, clock),
-  );
-  return new Map<string, WriteOutcome>(outcomes.map((outcome) => [outcome.userId, outcome]));
-}
-
-async function writeOne(users: UserModel, write: PlannedWrite, clock: Clock): Promise<WriteOutcome> {
-  let expected = write.expected;
-  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
-    const result = await users.updateOne(
-      guard(write.userId, expected),
-      change(write.next, new Date(clock.now())),
-    );
-    if (result.matchedCount === 1) return { userId: write.userId, kind: 'written', before: expected ?? [] };
-    const current = await users
-      .findById(write.userId, { abacAttributes: 1 })
-      .lean<Pick<UserDocument, '_id' | 'abacAttributes'>>()
-      .exec();
-    if (!current) break;
-    if (sameAttributes(current.abacAttributes ?? [], write.next))
-      return { userId: write.userId, kind: 'alreadyCurrent' };
-    expected = current.abacAttributes;
+export async function writeAttributes(
+  ports: AttributeWriterPorts,
+  writes: readonly PlannedWrite[],
+): Promise<Map<string, WriteOutcome>> {
+  const outcomes = new Map<string, WriteOutcome>();
+  let pending = new Map(writes.map((write) => [write.userId, write]));
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS && pending.size > 0; attempt += 1) {
+    if (attempt > 0) await delay(FIRST_WAIT_MS * 2 ** (attempt - 1));
+    const owner = randomId();
+    const claimed = await claim(ports, [...pending.keys()], owner);
+    try {
+      for (const outcome of await writeClaimed(
+        ports,
+        claimed.map((id) => pending.get(id)!),
+      )) {
+        outcomes.set(outcome.userId, outcome);
+      }
+    } finally {
+      await ports.writeClaims.deleteMany({ _id: { $in: claimed }, owner }).exec();
+    }
+    pending = new Map([...pending].filter(([userId]) => !outcomes.has(userId)));
   }
-  return { userId: write.userId, kind: 'conflict' };
+  for (const userId of pending.keys()) outcomes.set(userId, { userId, kind: 'conflict' });
+  return outcomes;
 }
 
-function guard(userId: string, expected: AbacAttribute[] | undefined) {
-  return { _id: userId, abacAttributes: expected === undefined ? { $exists: false } : expected };
+async function writeClaimed(ports: AttributeWriterPorts, writes: PlannedWrite[]): Promise<WriteOutcome[]> {
+  if (writes.length === 0) return [];
+  const current = new Map(
+    (
+      await ports.users
+        .find({ _id: { $in: writes.map((write) => write.userId) } }, { abacAttributes: 1 })
+        .lean<Pick<UserDocument, '_id' | 'abacAttributes'>[]>()
+        .exec()
+    ).map((user) => [user._id, user.abacAttributes ?? []]),
+  );
+  const outcomes: WriteOutcome[] = [];
+  const stamp = new Date(ports.clock.now());
+  const operations = [];
+  for (const write of writes) {
+    const before = current.get(write.userId);
+    if (!before) outcomes.push({ userId: write.userId, kind: 'conflict' });
+    else if (sameAttributes(before, write.next))
+      outcomes.push({ userId: write.userId, kind: 'alreadyCurrent' });
+    else {
+      outcomes.push({ userId: write.userId, kind: 'written', before });
+      operations.push({ updateOne: { filter: { _id: write.userId }, update: change(write.next, stamp) } });
+    }
+  }
+  if (operations.length > 0) await ports.users.bulkWrite(operations, { ordered: false });
+  return outcomes;
+}
+
+/** Claims what it can; users someone else holds are left out (and freed first if their claim expired). */
+async function claim(ports: AttributeWriterPorts, userIds: string[], owner: string): Promise<string[]> {
+  const now = ports.clock.now();
+  const expiresAt = new Date(now + CLAIM_TTL_MS);
+  try {
+    await ports.writeClaims.insertMany(
+      userIds.map((_id) => ({ _id, owner, expiresAt })),
+      { ordered: false, lean: true },
+    );
+    return userIds;
+  } catch (error) {
+    const failedIndexes = duplicateIndexes(error);
+    if (!failedIndexes) {
+      await ports.writeClaims.deleteMany({ owner }).exec();
+      throw error;
+    }
+    const held = userIds.filter((_, index) => failedIndexes.has(index));
+    await ports.writeClaims.deleteMany({ _id: { $in: held }, expiresAt: { $lt: new Date(now) } }).exec();
+    return userIds.filter((_, index) => !failedIndexes.has(index));
+  }
+}
+
+/** The indexes of the inserts refused as duplicates, or undefined when anything else went wrong. */
+function duplicateIndexes(error: unknown): Set<number> | undefined {
+  const writeErrors = (error as { writeErrors?: Array<{ index: number; code: number }> }).writeErrors;
+  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return undefined;
+  if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) return undefined;
+  return new Set(writeErrors.map((writeError) => writeError.index));
 }
 
 function change(next: AbacAttribute[], stamp: Date) {
   return next.length === 0
-    ? { $unset: { abacAttributes: 1 }, $set: { _updatedAt: stamp } }
+    ? { $unset: { abacAttributes: 1 as const }, $set: { _updatedAt: stamp } }
     : { $set: { abacAttributes: next, _updatedAt: stamp } };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

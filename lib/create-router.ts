@@ -75,6 +75,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
 
   const service = new AbacLdapSyncService({
     users: models.users,
+    writeClaims: models.writeClaims,
     rooms: models.rooms,
     settings,
     directory: deps.directory ?? new LdapjsDirectory(logger),

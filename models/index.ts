@@ -7,6 +7,7 @@ import { createServerEventModel, type ServerEventModel } from './server-event';
 import { createSettingModel, type SettingModel } from './setting';
 import { createSubscriptionModel, type SubscriptionModel } from './subscription';
 import { createUserModel, type UserModel } from './user';
+import { createWriteClaimModel, type WriteClaimModel } from './write-claim';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -16,6 +17,7 @@ export type { RoomDocument } from './room';
 export type { SubscriptionDocument } from './subscription';
 export type { MessageDocument } from './message';
 export type { ServerEventActor, ServerEventDocument } from './server-event';
+export type { WriteClaimDocument } from './write-claim';
 
 export interface Models {
   users: UserModel;
@@ -26,6 +28,7 @@ export interface Models {
   subscriptions: SubscriptionModel;
   messages: MessageModel;
   serverEvents: ServerEventModel;
+  writeClaims: WriteClaimModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -39,6 +42,7 @@ export function createModels(connection: Connection): Models {
     subscriptions: createSubscriptionModel(connection),
     messages: createMessageModel(connection),
     serverEvents: createServerEventModel(connection),
+    writeClaims: createWriteClaimModel(connection),
   };
 }
 
