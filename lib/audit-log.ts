@@ -37,7 +37,8 @@ export class AuditLog {
     };
     const documents = events.map((event) => toDocument(event, context.requestId, actor, ts));
     try {
-      await this.ports.serverEvents.insertMany(documents, { ordered: false });
+      // lean: the documents are built here, typed; mongoose need not hydrate and validate each one.
+      await this.ports.serverEvents.insertMany(documents, { ordered: false, lean: true });
       return 0;
     } catch (error) {
       const inserted = (error as { insertedDocs?: unknown[] }).insertedDocs?.length ?? 0;
