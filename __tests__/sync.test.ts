@@ -7,10 +7,10 @@ const base = testServers().ldap.baseDN;
 const ENGINEERING = `cn=engineering,ou=groups,${base}`;
 const GUID_HEX = Buffer.from('4AQlP4lP0xGaDAMF6CwzAQ==', 'base64').toString('hex');
 
-const debugLines: object[] = [];
+const infoLines: object[] = [];
 const recordingLogger: Logger = {
-  debug: (fields) => debugLines.push(fields),
-  info: () => undefined,
+  debug: () => undefined,
+  info: (fields) => infoLines.push(fields),
   warn: () => undefined,
   error: () => undefined,
 };
@@ -276,17 +276,17 @@ describe('POST /abac/users/sync against the real directory', () => {
     await host.models.users.create(
       Array.from({ length: 100 }, (_, index) => user(`g-${index}`, `user${String(index).padStart(6, '0')}`)),
     );
-    debugLines.length = 0;
+    infoLines.length = 0;
     const response = await sync({
       usernames: Array.from({ length: 100 }, (_, index) => `user${String(index).padStart(6, '0')}`),
     });
     expect(response.body.summary).toMatchObject({ matched: 100, updated: 100 });
-    const stats = debugLines.find((line) => 'searchRoundTrips' in line) as {
-      searchRoundTrips: number;
-      entries: number;
+    const stats = infoLines.find((line) => 'ldapSearchRoundTrips' in line) as {
+      ldapSearchRoundTrips: number;
+      ldapEntries: number;
     };
-    expect(stats.entries).toBe(100);
-    expect(stats.searchRoundTrips).toBeLessThanOrEqual(3);
+    expect(stats.ldapEntries).toBe(100);
+    expect(stats.ldapSearchRoundTrips).toBeLessThanOrEqual(3);
   });
 
   it('ends two concurrent syncs of overlapping users in the directory state, with one audit event per user', async () => {

@@ -19,12 +19,17 @@ export interface Workload {
 
 const range = (first: number, count: number) => Array.from({ length: count }, (_, offset) => first + offset);
 
-async function setAttributes(models: Models, entries: Array<[number, object[]]>) {
+/** Gives each user the attributes `attributesOf` names and removes the previous run's messages and audit. */
+async function resetAttributes(models: Models, users: number[], attributesOf: (index: number) => object[]) {
   await models.users.collection.bulkWrite(
-    entries.map(([index, abacAttributes]) => ({
-      updateOne: { filter: { _id: userId(index) as never }, update: { $set: { abacAttributes } } },
+    users.map((index) => ({
+      updateOne: {
+        filter: { _id: userId(index) as never },
+        update: { $set: { abacAttributes: attributesOf(index) } },
+      },
     })),
   );
+  await clearSideEffects(models);
 }
 
 async function clearSideEffects(models: Models) {
@@ -42,13 +47,7 @@ export const WORKLOADS: Workload[] = [
     name: 'W1',
     description: '100 usernames, values gained (no eviction)',
     identifiers: { usernames: w1Users.map(generatedUid) },
-    async reset(models) {
-      await setAttributes(
-        models,
-        w1Users.map((index) => [index, directoryAttributes(index).slice(0, 1)]),
-      );
-      await clearSideEffects(models);
-    },
+    reset: (models) => resetAttributes(models, w1Users, (index) => directoryAttributes(index).slice(0, 1)),
   },
   {
     name: 'W2',
@@ -99,28 +98,16 @@ export const WORKLOADS: Workload[] = [
       emails: range(2100, 100).map(emailOf),
       ldapIds: range(2150, 100).map(ldapIdOf),
     },
-    async reset(models) {
-      // One user in three is stale (updated); the others are already current (unchanged).
-      await setAttributes(
-        models,
-        range(2000, 250).map((index) => [
-          index,
-          index % 3 === 0 ? [{ key: 'department', values: ['stale'] }] : directoryAttributes(index),
-        ]),
-      );
-      await clearSideEffects(models);
-    },
+    // One user in three is stale (updated); the others are already current (unchanged).
+    reset: (models) =>
+      resetAttributes(models, range(2000, 250), (index) =>
+        index % 3 === 0 ? [{ key: 'department', values: ['stale'] }] : directoryAttributes(index),
+      ),
   },
   {
     name: 'W4',
     description: 'the 100 users of W1, unchanged (a re-sync: reads only)',
     identifiers: { usernames: w1Users.map(generatedUid) },
-    async reset(models) {
-      await setAttributes(
-        models,
-        w1Users.map((index) => [index, directoryAttributes(index)]),
-      );
-      await clearSideEffects(models);
-    },
+    reset: (models) => resetAttributes(models, w1Users, directoryAttributes),
   },
 ];

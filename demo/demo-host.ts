@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
-import mongoose, { type Connection } from 'mongoose';
+import mongoose from 'mongoose';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
 import { createRouter } from '../lib/create-router';
 import { generateLicenseKeys, signLicense } from '../lib/license';
@@ -158,5 +158,3 @@ function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
 }
-
-export type { Connection };

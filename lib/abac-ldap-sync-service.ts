@@ -61,7 +61,6 @@ export class AbacLdapSyncService implements UsersSyncService {
           await session.close();
         }
       });
-      logger.debug({ requestId: request.requestId, ...ldapStats }, 'LDAP entries read');
     }
 
     const plans = subjects.map((subject) => plan(subject, matches.get(subject._id), configuration.mapping));
@@ -174,7 +173,7 @@ function plan(
     };
   }
   const next = mapEntry(match.entry, mapping);
-  const stored = subject.storedAttributes ?? [];
+  const stored = subject.storedAttributes;
   if (sameAttributes(stored, next)) return { subject, result: { ...identity(subject), status: 'unchanged' } };
   const { added, removed } = diffAttributes(stored, next);
   const status = next.length === 0 ? 'cleared' : 'updated';

@@ -6,8 +6,8 @@ export interface SyncSubject {
   _id: string;
   username: string;
   emails: string[];
-  /** Exactly as stored (undefined when absent), so a conditional write can match it. */
-  storedAttributes: AbacAttribute[] | undefined;
+  /** As stored when the sync read the user ([] when absent). */
+  storedAttributes: AbacAttribute[];
   rooms: string[];
   ldap: { id: string; idAttribute: string } | undefined;
 }
@@ -105,7 +105,7 @@ function toSubject(document: UserDocument): SyncSubject {
     _id: document._id,
     username: document.username ?? '',
     emails: (document.emails ?? []).map((email) => email.address),
-    storedAttributes: document.abacAttributes,
+    storedAttributes: document.abacAttributes ?? [],
     rooms: document.__rooms ?? [],
     ldap: ldap?.id && ldap.idAttribute ? { id: ldap.id, idAttribute: ldap.idAttribute } : undefined,
   };
