@@ -129,7 +129,7 @@ describe('LDAP faults: 503, Retry-After, and nothing written', () => {
 
   it('answers 503 within LDAP_Timeout when slapd freezes mid-request, and serves again once it thaws', async () => {
     const before = await snapshotDatabase(host.connection);
-    directory.afterFirstSearch = async () => slapd.freeze();
+    directory.afterFirstSearch = () => slapd.freeze();
     const started = Date.now();
     const response = await sync();
     const elapsed = Date.now() - started;

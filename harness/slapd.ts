@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from './free-port';
 import { run, which } from './run';
 import { makeTestCertificates, type TestCertificates } from './tls';
-import { waitForPort } from './wait';
+import { waitFor, waitForPort } from './wait';
 
 export const BASE_DN = 'dc=example,dc=org';
 export const ADMIN_DN = `cn=admin,${BASE_DN}`;
@@ -148,9 +149,15 @@ export class Slapd {
     await exited;
   }
 
-  /** Freezes the daemon (SIGSTOP): connections are accepted by the kernel but never answered. */
-  freeze(): void {
-    process.kill(this.pid, 'SIGSTOP');
+  /**
+   * Freezes the daemon (SIGSTOP): connections are accepted by the kernel but never answered. Resolves once
+   * the kernel reports the process stopped: the signal is delivered asynchronously, and a daemon busy on
+   * another core could otherwise still answer the next request.
+   */
+  async freeze(): Promise<void> {
+    const pid = this.pid;
+    process.kill(pid, 'SIGSTOP');
+    await waitFor(() => processState(pid) === 'T', 5000, `slapd (pid ${pid}) to stop`);
   }
 
   thaw(): void {
@@ -259,4 +266,11 @@ olcMemberOfGroupOC: groupOfNames
 olcMemberOfMemberAD: member
 olcMemberOfMemberOfAD: memberOf
 `;
+}
+
+/** The one-letter state in /proc/<pid>/stat (Linux): 'T' when stopped by a signal. */
+function processState(pid: number): string | undefined {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name is in parentheses and may contain spaces; the state follows the closing one.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 }

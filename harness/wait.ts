@@ -22,3 +22,13 @@ export async function waitForPort(host: string, port: number, deadlineMs: number
   }
   throw new Error(`nothing listened on ${host}:${port} within ${deadlineMs} ms: ${String(lastError)}`);
 }
+
+/** Resolves once `condition` holds (checked every 2 ms), or rejects after the deadline. */
+export async function waitFor(condition: () => boolean, deadlineMs: number, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > deadlineMs)
+      throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
