@@ -2,7 +2,7 @@ import type { RoomDocument, RoomModel } from '../models/room';
 import type { AbacAttribute, UserModel } from '../models/user';
 import type { WriteClaimModel } from '../models/write-claim';
 import { diffAttributes, mapEntry, sameAttributes, satisfies } from './attribute-mapping';
-import { writeAttributes, type PlannedWrite } from './attribute-writer';
+import { writeAttributes, type PlannedWrite, type WrittenUser } from './attribute-writer';
 import type { AuditEvent, AuditLog } from './audit-log';
 import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
@@ -26,6 +26,9 @@ export interface AbacLdapSyncServicePorts {
   logger: Logger;
   clock: Clock;
 }
+
+/** ABAC-managed rooms by id; null marks a room looked up that is not ABAC-managed (or does not exist). */
+type KnownRooms = Map<string, RoomDocument | null>;
 
 /** What the sync decided for one user before writing anything. */
 interface Plan {
@@ -64,7 +67,13 @@ export class AbacLdapSyncService implements UsersSyncService {
     }
 
     const plans = subjects.map((subject) => plan(subject, matches.get(subject._id), configuration.mapping));
-    const rooms = await timer.time('mongoReads', () => this.abacRoomsOf(plans));
+    const rooms: KnownRooms = new Map();
+    await timer.time('mongoReads', () =>
+      this.lookUpRooms(
+        plans.filter((item) => item.result.removed?.length).flatMap((item) => item.subject.rooms),
+        rooms,
+      ),
+    );
     if (request.dryRun) {
       for (const item of plans) this.previewEviction(item, rooms);
     } else {
@@ -85,39 +94,71 @@ export class AbacLdapSyncService implements UsersSyncService {
     return result;
   }
 
-  /** The ABAC-managed rooms of users who lose a value, in one query. */
-  private async abacRoomsOf(plans: Plan[]): Promise<Map<string, RoomDocument>> {
-    const roomIds = new Set(
-      plans.filter((item) => item.result.removed?.length).flatMap((item) => item.subject.rooms),
-    );
-    if (roomIds.size === 0) return new Map();
+  /** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */
+  private async lookUpRooms(roomIds: string[], known: KnownRooms): Promise<void> {
+    const unknown = [...new Set(roomIds)].filter((roomId) => !known.has(roomId));
+    if (unknown.length === 0) return;
     // Filtered here rather than in the query: a filter on _id alone is answered from the index everywhere.
-    const rooms = await this.ports.rooms
-      .find({ _id: { $in: [...roomIds] } }, { name: 1, abacAttributes: 1 })
+    const found = await this.ports.rooms
+      .find({ _id: { $in: unknown } }, { name: 1, abacAttributes: 1 })
       .lean<RoomDocument[]>()
       .exec();
-    return new Map(rooms.filter((room) => room.abacAttributes?.length).map((room) => [room._id, room]));
+    for (const roomId of unknown) known.set(roomId, null);
+    for (const room of found) if (room.abacAttributes?.length) known.set(room._id, room);
   }
 
-  private previewEviction(item: Plan, rooms: Map<string, RoomDocument>) {
+  /**
+   * Takes the users just written out of the ABAC rooms their new attributes no longer satisfy. Runs while
+   * their write claims are held, with the rooms read under the claim, so no overlapping sync repeats it.
+   */
+  private async evict(
+    written: WrittenUser[],
+    plansByUser: Map<string, Plan>,
+    rooms: KnownRooms,
+  ): Promise<RoomRemoval[]> {
+    const losing = written.flatMap(({ userId, before, rooms: memberOf }) => {
+      const item = plansByUser.get(userId);
+      if (!item || diffAttributes(before, item.next ?? []).removed.length === 0) return [];
+      return [{ subject: { ...item.subject, rooms: memberOf }, next: item.next ?? [] }];
+    });
+    // Rooms joined since the sync first read the user are looked up now.
+    await this.lookUpRooms(
+      losing.flatMap(({ subject }) => subject.rooms),
+      rooms,
+    );
+    return this.ports.memberRemover.remove(
+      losing.flatMap(({ subject, next }) => evictions(subject, next, rooms)),
+    );
+  }
+
+  private previewEviction(item: Plan, rooms: KnownRooms) {
     const removals = evictions(item.subject, item.next ?? [], rooms);
     if (item.result.removed?.length) item.result.roomsRevoked = removals.map((removal) => removal.room);
   }
 
-  private async apply(
-    plans: Plan[],
-    rooms: Map<string, RoomDocument>,
-    request: SyncRequest,
-    timer: PhaseTimer,
-  ) {
-    const { users, writeClaims, clock, memberRemover, audit } = this.ports;
+  private async apply(plans: Plan[], rooms: KnownRooms, request: SyncRequest, timer: PhaseTimer) {
+    const { users, writeClaims, clock, audit } = this.ports;
     const writes: PlannedWrite[] = plans
       .filter((item) => item.next !== undefined)
       .map((item) => ({ userId: item.subject._id, next: item.next ?? [] }));
-    const outcomes = await timer.time('writes', () => writeAttributes({ users, writeClaims, clock }, writes));
+    const plansByUser = new Map(plans.map((item) => [item.subject._id, item]));
+    const changes: AuditEvent[] = [];
+    const revocations: AuditEvent[] = [];
+    const revokedByUser = new Map<string, RoomRemoval['room'][]>();
+    const outcomes = await timer.time('writes', () =>
+      writeAttributes({ users, writeClaims, clock }, writes, (written) =>
+        timer.time('eviction', async () => {
+          for (const removal of await this.evict(written, plansByUser, rooms)) {
+            revokedByUser.set(removal.user._id, [
+              ...(revokedByUser.get(removal.user._id) ?? []),
+              removal.room,
+            ]);
+            revocations.push({ type: 'accessRevoked', subject: removal.user, object: removal.room });
+          }
+        }),
+      ),
+    );
 
-    const events: AuditEvent[] = [];
-    const removals: RoomRemoval[] = [];
     for (const item of plans) {
       const outcome = outcomes.get(item.subject._id);
       if (!outcome) continue;
@@ -131,20 +172,11 @@ export class AbacLdapSyncService implements UsersSyncService {
       }
       const { added, removed } = diffAttributes(outcome.before, item.next ?? []);
       item.result = { ...item.result, added, removed };
-      events.push({ type: 'attributesChanged', subject: identity(item.subject), added, removed });
-      if (removed.length > 0) removals.push(...evictions(item.subject, item.next ?? [], rooms));
-    }
-
-    const revokedByUser = new Map<string, RoomRemoval['room'][]>();
-    for (const removal of await timer.time('eviction', () => memberRemover.remove(removals))) {
-      revokedByUser.set(removal.user._id, [...(revokedByUser.get(removal.user._id) ?? []), removal.room]);
-      events.push({ type: 'accessRevoked', subject: removal.user, object: removal.room });
-    }
-    for (const item of plans) {
-      if (item.result.removed?.length) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
+      changes.push({ type: 'attributesChanged', subject: identity(item.subject), added, removed });
+      if (removed.length > 0) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
     }
     const failedAuditWrites = await timer.time('audit', () =>
-      audit.record(events, { actor: request.caller, requestId: request.requestId }),
+      audit.record([...changes, ...revocations], { actor: request.caller, requestId: request.requestId }),
     );
     if (failedAuditWrites > 0) {
       this.ports.logger.warn(
@@ -180,14 +212,10 @@ function plan(
   return { subject, next, result: { ...identity(subject), status, added, removed } };
 }
 
-function evictions(
-  subject: SyncSubject,
-  next: AbacAttribute[],
-  rooms: Map<string, RoomDocument>,
-): RoomRemoval[] {
+function evictions(subject: SyncSubject, next: AbacAttribute[], rooms: KnownRooms): RoomRemoval[] {
   return subject.rooms
     .map((roomId) => rooms.get(roomId))
-    .filter((room): room is RoomDocument => room !== undefined && !satisfies(next, room.abacAttributes ?? []))
+    .filter((room): room is RoomDocument => !!room && !satisfies(next, room.abacAttributes ?? []))
     .map((room) => ({ user: identity(subject), room: { _id: room._id, name: room.name ?? '' } }));
 }
 

@@ -40,7 +40,7 @@ export interface AbacLdapSyncDeps {
   permissionsCacheTtlMs?: number;
   /** Largest accepted body (default 64 KiB). */
   bodyLimitBytes?: number;
-  /** Evictions in flight at once (default 8). */
+  /** Rooms whose subscriptions are deleted at once (default 8). */
   evictionConcurrency?: number;
   clock?: Clock;
   directory?: Directory;

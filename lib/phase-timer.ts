@@ -4,8 +4,13 @@ export const SYNC_PHASES = ['settings', 'mongoReads', 'ldap', 'writes', 'evictio
 export type SyncPhase = (typeof SYNC_PHASES)[number];
 export type PhaseDurations = Record<SyncPhase, number>;
 
-/** Wall-clock milliseconds spent in each phase of one sync (monotonic clock, not the injected one). */
+/**
+ * Wall-clock milliseconds spent in each phase of one sync (monotonic clock, not the injected one). A phase
+ * timed inside another is not counted twice: the outer phase's time excludes it.
+ */
 export class PhaseTimer {
+  private readonly open: Array<{ nested: number }> = [];
+
   readonly durations: PhaseDurations = {
     settings: 0,
     mongoReads: 0,
@@ -16,11 +21,17 @@ export class PhaseTimer {
   };
 
   async time<T>(phase: SyncPhase, work: () => Promise<T>): Promise<T> {
+    const outer = this.open.at(-1);
+    const frame = { nested: 0 };
+    this.open.push(frame);
     const started = performance.now();
     try {
       return await work();
     } finally {
-      this.durations[phase] += performance.now() - started;
+      const elapsed = performance.now() - started;
+      this.open.splice(this.open.indexOf(frame), 1);
+      this.durations[phase] += elapsed - frame.nested;
+      if (outer) outer.nested += elapsed;
     }
   }
 

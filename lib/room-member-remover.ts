@@ -1,6 +1,6 @@
 import type { MessageModel } from '../models/message';
 import type { RoomModel } from '../models/room';
-import type { SubscriptionModel } from '../models/subscription';
+import type { SubscriptionDocument, SubscriptionModel } from '../models/subscription';
 import type { UserModel } from '../models/user';
 import type { Clock } from './clock';
 import { mapWithConcurrency } from './concurrency';
@@ -29,9 +29,11 @@ export interface MongoRoomMemberRemoverPorts {
 }
 
 /**
- * Deletes each subscription on its own (its deletedCount says whether this call removed the member, so
- * concurrent syncs never decrement usersCount or post the message twice), then applies the follow-up
- * writes in one bulk operation per collection.
+ * Finds the members' subscriptions in one query, deletes them in one deleteMany per room (its deletedCount is
+ * the exact decrement for usersCount), then applies the follow-up writes in one bulk operation per
+ * collection. Overlapping syncs of this module never remove the same member twice: the sync holds the user's
+ * write claim while it evicts (see attribute-writer). Should a writer outside the module remove one of the
+ * same members between the query and the delete, the decrement still counts only what this call deleted.
  */
 export class MongoRoomMemberRemover implements RoomMemberRemover {
   constructor(private readonly ports: MongoRoomMemberRemoverPorts) {}
@@ -39,47 +41,73 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
   async remove(removals: readonly RoomRemoval[]): Promise<RoomRemoval[]> {
     if (removals.length === 0) return [];
     const { users, rooms, subscriptions, messages, clock } = this.ports;
-    const deleted = await mapWithConcurrency(removals, this.ports.concurrency, async (removal) => {
-      const result = await subscriptions
-        .deleteOne({ rid: removal.room._id, 'u._id': removal.user._id })
-        .exec();
-      return result.deletedCount === 1;
-    });
-    const removed = removals.filter((_, index) => deleted[index]);
+    const membersByRoom = new Map<string, string[]>();
+    for (const { user, room } of removals)
+      membersByRoom.set(room._id, [...(membersByRoom.get(room._id) ?? []), user._id]);
+    const found = await subscriptions
+      .find(
+        { $or: [...membersByRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
+        { rid: 1, 'u._id': 1 },
+      )
+      .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
+      .exec();
+    const subscriptionIdsByRoom = new Map<string, string[]>();
+    for (const { _id, rid } of found)
+      subscriptionIdsByRoom.set(rid, [...(subscriptionIdsByRoom.get(rid) ?? []), _id]);
+    const deletedByRoom = new Map(
+      await mapWithConcurrency([...subscriptionIdsByRoom], this.ports.concurrency, async ([rid, ids]) => {
+        const { deletedCount } = await subscriptions.deleteMany({ _id: { $in: ids } }).exec();
+        return [rid, deletedCount] as const;
+      }),
+    );
+    const members = new Set(found.map(({ rid, u }) => membership(rid, u._id)));
+    const removed = removals.filter(({ user, room }) => members.has(membership(room._id, user._id)));
 
     const now = new Date(clock.now());
-    // __rooms is pulled for every planned removal: it is idempotent and repairs a stale membership list.
-    await users.bulkWrite(
-      removals.map(({ user, room }) => ({
-        updateOne: { filter: { _id: user._id }, update: { $pull: { __rooms: room._id } } },
-      })),
-      { ordered: false },
-    );
-    if (removed.length === 0) return removed;
-
-    const leavingByRoom = new Map<string, number>();
-    for (const { room } of removed) leavingByRoom.set(room._id, (leavingByRoom.get(room._id) ?? 0) + 1);
-    await rooms.bulkWrite(
-      [...leavingByRoom].map(([roomId, count]) => ({
-        updateOne: {
-          filter: { _id: roomId },
-          update: { $inc: { usersCount: -count }, $set: { _updatedAt: now } },
-        },
-      })),
-      { ordered: false },
-    );
-    await messages.insertMany(
-      removed.map(({ user, room }) => ({
-        _id: randomId(),
-        rid: room._id,
-        t: REMOVED_FROM_ROOM_MESSAGE,
-        msg: user.username,
-        u: { _id: user._id, username: user.username },
-        ts: now,
-        _updatedAt: now,
-      })),
-      { ordered: false },
-    );
+    // The driver's bulk calls: every value is built here, and Mongoose's per-operation casting is not free.
+    await Promise.all([
+      // __rooms is pulled for every planned removal: it is idempotent and repairs a stale membership list.
+      users.collection.bulkWrite(
+        removals.map(({ user, room }) => ({
+          updateOne: {
+            filter: { _id: user._id as never },
+            update: { $pull: { __rooms: room._id } } as never,
+          },
+        })),
+        { ordered: false },
+      ),
+      decrementUsersCount(rooms, deletedByRoom, now),
+      removed.length === 0
+        ? Promise.resolve()
+        : messages.insertMany(
+            removed.map(({ user, room }) => ({
+              _id: randomId(),
+              rid: room._id,
+              t: REMOVED_FROM_ROOM_MESSAGE,
+              msg: user.username,
+              u: { _id: user._id, username: user.username },
+              ts: now,
+              _updatedAt: now,
+            })),
+            { ordered: false, lean: true },
+          ),
+    ]);
     return removed;
   }
+}
+
+function membership(roomId: string, userId: string) {
+  return `${roomId}\u0000${userId}`;
+}
+
+async function decrementUsersCount(rooms: RoomModel, deletedByRoom: Map<string, number>, now: Date) {
+  const operations = [...deletedByRoom]
+    .filter(([, count]) => count > 0)
+    .map(([roomId, count]) => ({
+      updateOne: {
+        filter: { _id: roomId as never },
+        update: { $inc: { usersCount: -count }, $set: { _updatedAt: now } },
+      },
+    }));
+  if (operations.length > 0) await rooms.collection.bulkWrite(operations, { ordered: false });
 }
