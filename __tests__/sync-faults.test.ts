@@ -18,7 +18,7 @@ const PEOPLE = 300;
 const LDAP_TIMEOUT_MS = 1500;
 
 /**
- * The real adapter, with a hook after each search round trip: the test kills or freezes slapd between the
+ * The real adapter, with a hook run once after the next search: the test kills or freezes slapd between the
  * first and second search of one request (300 users are read in two searches of up to 250).
  */
 class InterruptibleDirectory implements Directory {
@@ -27,15 +27,18 @@ class InterruptibleDirectory implements Directory {
 
   async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
     const session = await this.real.open(settings);
-    let searches = 0;
     return {
-      stats: session.stats,
+      get stats() {
+        return session.stats;
+      },
+      get connected() {
+        return session.connected;
+      },
+      keepProcessAlive: (keep) => session.keepProcessAlive(keep),
       search: async (search, onEntry) => {
         await session.search(search, onEntry);
-        searches += 1;
-
         const hook = this.afterFirstSearch;
-        if (searches === 1 && hook) {
+        if (hook) {
           this.afterFirstSearch = undefined;
           await hook();
         }

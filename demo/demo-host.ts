@@ -66,11 +66,12 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
       },
       keys.privateKeyPem,
     );
-    const { router } = await createRouter({
+    const { router, close: closeLdapPool } = await createRouter({
       connection,
       license: { license, publicKey: keys.publicKeyPem },
       logger: options.logger,
     });
+    stops.push(closeLdapPool);
     const app = express();
     app.use('/api/v1', router);
     const server = await listen(app, options.port);

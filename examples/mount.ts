@@ -5,11 +5,12 @@ import { createRouter } from '../lib';
 
 export async function createHostApp(mongoUri: string, license: string, licensePublicKeyPem: string) {
   const connection = await mongoose.createConnection(mongoUri).asPromise();
-  const { router } = await createRouter({
+  const { router, close } = await createRouter({
     connection,
     license: { license, publicKey: licensePublicKeyPem },
   });
   const app = express();
   app.use('/api/v1', router);
-  return { app, connection };
+  // On shutdown: await close() (pooled LDAP connections), then connection.close().
+  return { app, connection, close };
 }

@@ -99,6 +99,9 @@ export class LdapUnavailableError extends AbacSyncError {
   override readonly retryAfterSeconds = 30;
 }
 
+/** The connection closed under a request (the server went away or dropped an idle connection). */
+export class LdapConnectionLostError extends LdapUnavailableError {}
+
 export class DatabaseUnavailableError extends AbacSyncError {
   readonly status = 503;
   readonly code = 'error-database-unavailable';

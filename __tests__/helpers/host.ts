@@ -111,5 +111,15 @@ export async function startTestHost(
   });
   const app = express();
   app.use('/api/v1', sync.router);
-  return { app, connection, models, clock, sync, close: () => closeTestDatabase(connection) };
+  return {
+    app,
+    connection,
+    models,
+    clock,
+    sync,
+    close: async () => {
+      await sync.close();
+      await closeTestDatabase(connection);
+    },
+  };
 }

@@ -44,9 +44,17 @@ export interface DirectoryStats {
 
 /** One bound connection. close() always succeeds (it unbinds when it can). */
 export interface DirectorySession {
-  /** Streams matching entries to onEntry; rejects with LdapUnavailableError on connection faults. */
+  /**
+   * Streams matching entries to onEntry; rejects with LdapUnavailableError on connection faults
+   * (LdapConnectionLostError when the connection closed under the search).
+   */
   search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void>;
+  /** Counts since the session was opened. */
   readonly stats: DirectoryStats;
+  /** False once the connection is known to be closed. */
+  readonly connected: boolean;
+  /** Whether the open connection may keep the process alive (a pool lets idle ones not). */
+  keepProcessAlive(keep: boolean): void;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import ldap, { type Client, type SearchEntry } from 'ldapjs';
-import { LdapUnavailableError } from '../errors';
+import { LdapConnectionLostError, LdapUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type {
   Directory,
@@ -129,6 +129,8 @@ function withTimeout(
   });
 }
 
+class ConnectionLost extends Error {}
+
 class LdapjsSession implements DirectorySession {
   readonly stats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
 
@@ -136,6 +138,16 @@ class LdapjsSession implements DirectorySession {
     private readonly client: Client,
     private readonly timeoutMs: number,
   ) {}
+
+  get connected(): boolean {
+    return (this.client as unknown as { connected: boolean }).connected;
+  }
+
+  keepProcessAlive(keep: boolean): void {
+    const socket = (this.client as unknown as { _socket?: { ref(): void; unref(): void } | null })._socket;
+    if (keep) socket?.ref();
+    else socket?.unref();
+  }
 
   search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void> {
     const filter = toLdapjsFilter(search.filter);
@@ -147,6 +159,8 @@ class LdapjsSession implements DirectorySession {
         settled = true;
         clearTimeout(timer);
         if (error && fromOurCode) reject(error);
+        else if (error && (error.name === 'ConnectionError' || error instanceof ConnectionLost))
+          reject(new LdapConnectionLostError(`LDAP search failed: ${error.message}`, { cause: error }));
         else if (error)
           reject(new LdapUnavailableError(`LDAP search failed: ${error.message}`, { cause: error }));
         else resolve();
@@ -188,7 +202,7 @@ class LdapjsSession implements DirectorySession {
           response.on('error', (searchError: Error) => finish(searchError));
           response.on('end', (result: { status: number } | null) => {
             // No result means the connection closed before the server said the search was done.
-            if (!result) finish(new Error('the connection closed before the search finished'));
+            if (!result) finish(new ConnectionLost('the connection closed before the search finished'));
             else if (result.status !== 0) finish(new Error(`search ended with LDAP result ${result.status}`));
             else finish();
           });
