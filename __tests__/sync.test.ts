@@ -289,6 +289,18 @@ describe('POST /abac/users/sync against the real directory', () => {
     expect(stats.ldapSearchRoundTrips).toBeLessThanOrEqual(3);
   });
 
+  it('syncs when the page size is at or above the size limit (the server then answers without paging)', async () => {
+    await setSettings(host.models, { LDAP_Search_Page_Size: 500, LDAP_Search_Size_Limit: 500 });
+    host.clock.advance(6000);
+    const response = await sync({
+      usernames: Array.from({ length: 100 }, (_, index) => `user${String(index).padStart(6, '0')}`),
+    });
+    await setSettings(host.models, { LDAP_Search_Page_Size: 250, LDAP_Search_Size_Limit: 1000 });
+    host.clock.advance(6000);
+    expect(response.status).toBe(200);
+    expect(response.body.summary).toMatchObject({ matched: 100, unchanged: 100, failed: 0 });
+  });
+
   it('ends two concurrent syncs of overlapping users in the directory state, with one audit event per user', async () => {
     await host.models.users.updateMany(
       { _id: { $in: ['g-1', 'g-2', 'g-3'] } },

@@ -183,7 +183,12 @@ class LdapjsSession implements DirectorySession {
           filter,
           attributes: search.attributes,
           sizeLimit: search.sizeLimit,
-          paged: { pageSize: search.pageSize, pagePause: false },
+          // A server answers a page size at or above the size limit in one page without the paged
+          // control (RFC 2696), which ldapjs's pager reports as an error: ask for no paging then.
+          paged:
+            search.sizeLimit > 0 && search.pageSize >= search.sizeLimit
+              ? false
+              : { pageSize: search.pageSize, pagePause: false },
         },
         (error, response) => {
           if (error) return finish(error);
