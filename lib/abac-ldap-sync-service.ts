@@ -2,7 +2,7 @@ import type { RoomDocument, RoomModel } from '../models/room';
 import type { AbacAttribute, UserModel } from '../models/user';
 import type { WriteClaimModel } from '../models/write-claim';
 import { diffAttributes, mapEntry, sameAttributes, satisfies } from './attribute-mapping';
-import { writeAttributes, type PlannedWrite, type WrittenUser } from './attribute-writer';
+import { writeAttributes, type PlannedWrite, type WriteOutcome, type WrittenUser } from './attribute-writer';
 import type { AuditEvent, AuditLog } from './audit-log';
 import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
@@ -142,22 +142,26 @@ export class AbacLdapSyncService implements UsersSyncService {
       .filter((item) => item.next !== undefined)
       .map((item) => ({ userId: item.subject._id, next: item.next ?? [] }));
     const plansByUser = new Map(plans.map((item) => [item.subject._id, item]));
-    const changes: AuditEvent[] = [];
-    const revocations: AuditEvent[] = [];
     const revokedByUser = new Map<string, RoomRemoval['room'][]>();
-    const outcomes = await timer.time('writes', () =>
-      writeAttributes({ users, writeClaims, clock }, writes, (written) =>
-        timer.time('eviction', async () => {
-          for (const removal of await this.evict(written, plansByUser, rooms)) {
-            revokedByUser.set(removal.user._id, [
-              ...(revokedByUser.get(removal.user._id) ?? []),
-              removal.room,
-            ]);
-            revocations.push({ type: 'accessRevoked', subject: removal.user, object: removal.room });
-          }
+    const audits: Array<Promise<number>> = [];
+    const context = { actor: request.caller, requestId: request.requestId };
+    let outcomes: Map<string, WriteOutcome>;
+    let failedAuditWrites = 0;
+    try {
+      outcomes = await timer.time('writes', () =>
+        writeAttributes({ users, writeClaims, clock }, writes, async (written) => {
+          const removals = await timer.time('eviction', () => this.evict(written, plansByUser, rooms));
+          for (const { user, room } of removals)
+            revokedByUser.set(user._id, [...(revokedByUser.get(user._id) ?? []), room]);
+          // Not awaited here: the audit insert runs while the writer releases the claims. It never rejects.
+          audits.push(audit.record(auditEvents(written, removals, plansByUser), context));
         }),
-      ),
-    );
+      );
+    } finally {
+      // What was written before a fault is audited too.
+      const failed = await timer.time('audit', () => Promise.all(audits));
+      failedAuditWrites = failed.reduce((total, count) => total + count, 0);
+    }
 
     for (const item of plans) {
       const outcome = outcomes.get(item.subject._id);
@@ -172,12 +176,8 @@ export class AbacLdapSyncService implements UsersSyncService {
       }
       const { added, removed } = diffAttributes(outcome.before, item.next ?? []);
       item.result = { ...item.result, added, removed };
-      changes.push({ type: 'attributesChanged', subject: identity(item.subject), added, removed });
       if (removed.length > 0) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
     }
-    const failedAuditWrites = await timer.time('audit', () =>
-      audit.record([...changes, ...revocations], { actor: request.caller, requestId: request.requestId }),
-    );
     if (failedAuditWrites > 0) {
       this.ports.logger.warn(
         { requestId: request.requestId, failedAuditWrites },
@@ -185,6 +185,26 @@ export class AbacLdapSyncService implements UsersSyncService {
       );
     }
   }
+}
+
+/** The audit events of one write attempt: each change, then each room access revoked. */
+function auditEvents(
+  written: WrittenUser[],
+  removals: RoomRemoval[],
+  plansByUser: Map<string, Plan>,
+): AuditEvent[] {
+  const changes = written.flatMap(({ userId, before }): AuditEvent[] => {
+    const item = plansByUser.get(userId);
+    if (!item) return [];
+    const { added, removed } = diffAttributes(before, item.next ?? []);
+    return [{ type: 'attributesChanged', subject: identity(item.subject), added, removed }];
+  });
+  const revocations = removals.map(({ user, room }): AuditEvent => ({
+    type: 'accessRevoked',
+    subject: user,
+    object: room,
+  }));
+  return [...changes, ...revocations];
 }
 
 function identity(subject: SyncSubject) {
