@@ -22,7 +22,7 @@ import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
 
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const MAP = { departmentNumber: 'department', employeeType: 'employeeType' };
 const ADMIN = { id: 'bench-admin', token: 'bench-admin-token' };
 
