@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeLoopbackPort } from './free-port';
+import { freeLoopbackPorts } from './free-port';
 import { run, which } from './run';
 import { makeTestCertificates, type TestCertificates } from './tls';
 import { waitFor, waitForPort } from './wait';
@@ -72,14 +72,8 @@ export class Slapd {
       await writeFile(join(dir, 'data.ldif'), options.ldif.join('\n'));
       await run(slapadd, ['-q', '-n1', '-F', configDir, '-l', join(dir, 'data.ldif')]);
       const version = await slapdVersion(binary);
-      const server = new Slapd(
-        dir,
-        binary,
-        version,
-        certificates,
-        await freeLoopbackPort(),
-        await freeLoopbackPort(),
-      );
+      const [port, ldapsPort] = (await freeLoopbackPorts(2)) as [number, number];
+      const server = new Slapd(dir, binary, version, certificates, port, ldapsPort);
       await server.resume();
       return server;
     } catch (error) {
@@ -134,7 +128,8 @@ export class Slapd {
       this.exited = true;
     });
     try {
-      await waitForPort('127.0.0.1', this.port, 10_000, () => !this.exited);
+      for (const port of [this.port, this.ldapsPort])
+        await waitForPort('127.0.0.1', port, 10_000, () => !this.exited);
     } catch (error) {
       throw new Error(`slapd did not start: ${String(error)}\n${stderr}`);
     }
