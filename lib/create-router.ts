@@ -13,6 +13,7 @@ import { LdapjsDirectory } from './ldap/ldapjs-directory';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from './ldap/pooled-directory';
 import { SignedLicense, type LicensePort } from './license';
 import { stderrLogger, type Logger } from './logger';
+import { RateLimiter } from './rate-limiter';
 import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
 import { MongoSettingsSource, type SettingId } from './settings';
 
@@ -45,9 +46,20 @@ export interface AbacLdapSyncDeps {
   evictionConcurrency?: number;
   clock?: Clock;
   directory?: Directory;
+  /** Per-process request limits (defaults: 60 syncs a minute per caller, 10 failed logins a minute per address). */
+  rateLimit?: Partial<RateLimitOptions> | false;
   /** Bound LDAP connections kept between syncs (default 4 per server, closed after 30 s idle); false: none. */
   ldapPool?: Partial<LdapPoolOptions> | false;
 }
+
+export interface RateLimitOptions {
+  /** Requests per caller per minute, counted once the caller is authenticated (0: unlimited). */
+  syncsPerMinute: number;
+  /** Failed authentications per client address per minute before the address gets 429 (0: unlimited). */
+  failedAuthPerMinute: number;
+}
+
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = { syncsPerMinute: 60, failedAuthPerMinute: 10 };
 
 export interface AbacLdapSync {
   /** Serves POST /abac/users/sync; mount it where the host's API lives (e.g. app.use('/api/v1', router)). */
@@ -106,8 +118,17 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     service,
     logger,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
+    ...rateLimiters(deps.rateLimit, clock),
   });
   return { router, service, close: async () => pool?.close() };
+}
+
+function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, clock: Clock) {
+  if (options === false) return {};
+  const { syncsPerMinute, failedAuthPerMinute } = { ...DEFAULT_RATE_LIMIT, ...options };
+  const perMinute = (limit: number) =>
+    limit > 0 ? new RateLimiter({ limit, windowMs: 60_000 }, clock) : undefined;
+  return { callerLimiter: perMinute(syncsPerMinute), failedAuthLimiter: perMinute(failedAuthPerMinute) };
 }
 
 function isLicensePort(license: LicensePort | SignedLicenseConfig): license is LicensePort {

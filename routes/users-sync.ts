@@ -5,7 +5,10 @@ import {
   InvalidBodyError,
   NotAuthorizedError,
   PayloadTooLargeError,
+  TooManyRequestsError,
+  UnauthorizedError,
 } from '../lib/errors';
+import type { RateDecision, RateLimiter } from '../lib/rate-limiter';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/license';
 import type { Logger } from '../lib/logger';
 import type { UsersSyncService } from '../lib/sync-report';
@@ -23,6 +26,10 @@ export interface UsersSyncRouterDeps {
   service: UsersSyncService;
   logger: Logger;
   bodyLimitBytes: number;
+  /** Syncs per caller (after authentication); undefined: no limit. */
+  callerLimiter?: RateLimiter;
+  /** Failed authentications per client address (req.ip, so the host's `trust proxy` applies). */
+  failedAuthLimiter?: RateLimiter;
 }
 
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
@@ -41,10 +48,15 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     },
     async (req: Request, res: Response) => {
       const context = requestContext(res);
-      const caller = await deps.authenticator.authenticate({
-        userId: req.get('x-user-id'),
-        authToken: req.get('x-auth-token'),
-      });
+      const address = req.ip ?? 'unknown';
+      refuseOverLimit(deps.failedAuthLimiter?.check(address));
+      const caller = await deps.authenticator
+        .authenticate({ userId: req.get('x-user-id'), authToken: req.get('x-auth-token') })
+        .catch((error: unknown) => {
+          if (error instanceof UnauthorizedError) deps.failedAuthLimiter?.take(address);
+          throw error;
+        });
+      refuseOverLimit(deps.callerLimiter?.take(caller._id));
       if (!(await deps.license.hasModules(REQUIRED_LICENSE_MODULES)))
         throw new EnterpriseLicenseRequiredError();
       if (!(await deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS))) throw new NotAuthorizedError();
@@ -57,6 +69,10 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
   );
   router.use(errorHandler(deps.logger));
   return router;
+}
+
+function refuseOverLimit(decision: RateDecision | undefined) {
+  if (decision && !decision.allowed) throw new TooManyRequestsError(decision.retryAfterSeconds);
 }
 
 function validBody(req: Request, bodyError: unknown, limitBytes: number) {

@@ -107,6 +107,8 @@ export async function startTestHost(
     license: { license: makeLicense(), publicKey: licenseKeys.publicKeyPem },
     logger: silentLogger,
     clock,
+    // Limits are tested on their own (rate-limit.test.ts); elsewhere they would only count test requests.
+    rateLimit: false,
     ...options,
   });
   const app = express();
