@@ -68,6 +68,9 @@ describe('body validation', () => {
     ['a string body', '"alice"'],
     ['malformed JSON', '{"usernames": ["alice"'],
     ['an identifier longer than 1024 characters', { usernames: ['x'.repeat(1025)] }],
+    ['a NUL in an identifier (found by the fuzz test: it made a 500)', { usernames: ['al\u0000ice'] }],
+    ['another control character', { emails: ['bob\n@example.org'] }],
+    ['half of a surrogate pair', '{"ids":["id-\\ud800"]}'],
   ])('refuses %s', async (_, body) => {
     await expectInvalid(body);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -7,11 +7,18 @@ export const MAX_IDENTIFIER_LENGTH = 1024;
 export const IDENTIFIER_LISTS = ['usernames', 'ids', 'emails', 'ldapIds'] as const;
 export type IdentifierList = (typeof IDENTIFIER_LISTS)[number];
 
+// No username, id, email or hex ldapId holds a control character or half of a surrogate pair; refusing them
+// here keeps them out of database queries (a NUL cannot even be encoded in a BSON regex).
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const LONE_SURROGATE = /\p{Cs}/u;
+
 const identifier = z
   .string()
   .trim()
   .min(1, 'must not be blank')
-  .max(MAX_IDENTIFIER_LENGTH, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`);
+  .max(MAX_IDENTIFIER_LENGTH, `must be at most ${MAX_IDENTIFIER_LENGTH} characters`)
+  .refine((value) => !CONTROL_CHARACTER.test(value), 'must not contain control characters')
+  .refine((value) => !LONE_SURROGATE.test(value), 'must be valid Unicode text');
 
 const identifierList = z
   .array(identifier)

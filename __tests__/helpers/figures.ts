@@ -1,0 +1,7 @@
+/**
+ * Prints a measured figure on stderr, outside jest's console capture, as `[figure] name: value` so the
+ * README's Reliability section can quote the latest run.
+ */
+export function reportFigure(name: string, value: string | number): void {
+  process.stderr.write(`[figure] ${name}: ${value}\n`);
+}
