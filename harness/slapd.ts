@@ -23,6 +23,8 @@ const INSTALL_HINT =
 export interface SlapdOptions {
   /** LDIF texts loaded with slapadd before the server starts (memberOf must be precomputed). */
   ldif: string[];
+  /** subjectAltName entries of the server certificate (default: 127.0.0.1 and localhost). */
+  certificateNames?: readonly string[];
 }
 
 export interface SlapdInfo {
@@ -62,7 +64,7 @@ export class Slapd {
     const slapadd = await findProgram(SLAPADD_CANDIDATES);
     const dir = await mkdtemp(join(tmpdir(), 'abac-slapd-'));
     try {
-      const certificates = await makeTestCertificates(dir);
+      const certificates = await makeTestCertificates(dir, undefined, options.certificateNames);
       const configDir = join(dir, 'slapd.d');
       const dataDir = join(dir, 'data');
       await mkdir(configDir);

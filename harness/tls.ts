@@ -9,14 +9,20 @@ export interface TestCertificates {
   serverKeyPath: string;
 }
 
+export const LOOPBACK_NAMES = ['IP:127.0.0.1', 'DNS:localhost'];
+
 /**
- * Makes a throw-away CA and a server certificate for 127.0.0.1/localhost (EC P-256), so every run trusts
- * only its own CA and a client without it must be refused.
+ * Makes a throw-away CA and a server certificate (EC P-256) for `serverNames` (subjectAltName entries;
+ * 127.0.0.1 and localhost unless a test wants a certificate for another host), so every run trusts only
+ * its own CA and a client without it must be refused.
  */
 export async function makeTestCertificates(
   dir: string,
   commonName = 'abac-test-ca',
+  serverNames: readonly string[] = LOOPBACK_NAMES,
 ): Promise<TestCertificates> {
+  if (serverNames.some((name) => !/^(IP|DNS):[A-Za-z0-9.:-]+$/.test(name)))
+    throw new Error(`unusable certificate names: ${serverNames.join(', ')}`);
   const caKey = join(dir, 'ca.key');
   const caCert = join(dir, 'ca.crt');
   const serverKey = join(dir, 'server.key');
@@ -41,7 +47,7 @@ export async function makeTestCertificates(
   await run('openssl', ['req', ...ec, '-keyout', serverKey, '-out', serverCsr, '-subj', '/CN=localhost']);
   await run('sh', [
     '-c',
-    `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nextendedKeyUsage=serverAuth\\n' > '${extFile}'`,
+    `printf 'subjectAltName=${serverNames.join(',')}\\nextendedKeyUsage=serverAuth\\n' > '${extFile}'`,
   ]);
   await run('openssl', [
     'x509',

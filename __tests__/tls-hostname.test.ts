@@ -1,0 +1,70 @@
+import request from 'supertest';
+import { standardDirectory } from '../harness/fixtures';
+import { Slapd } from '../harness/slapd';
+import type { Logger } from '../lib/logger';
+import { snapshotDatabase } from './helpers/database';
+import {
+  ADMIN_HEADERS,
+  SYNC_URL,
+  ldapSettings,
+  setSettings,
+  startTestHost,
+  type TestHost,
+} from './helpers/host';
+
+describe('a certificate issued for another host', () => {
+  let slapd: Slapd;
+  let host: TestHost;
+  const lines: Array<{ level: string; fields: object; message: string }> = [];
+  const logger: Logger = {
+    debug: (fields, message) => lines.push({ level: 'debug', fields, message: message ?? '' }),
+    info: (fields, message) => lines.push({ level: 'info', fields, message: message ?? '' }),
+    warn: (fields, message) => lines.push({ level: 'warn', fields, message: message ?? '' }),
+    error: (fields, message) => lines.push({ level: 'error', fields, message: message ?? '' }),
+  };
+
+  beforeAll(async () => {
+    // Signed by the CA the module trusts, but for ldap.example.invalid only, not for 127.0.0.1.
+    slapd = await Slapd.start({ ldif: standardDirectory(), certificateNames: ['DNS:ldap.example.invalid'] });
+    host = await startTestHost({ logger, settingsCacheTtlMs: 0, seedSettings: false });
+    await host.models.users.create({ _id: 'u-alice', username: 'alice', active: true });
+  });
+  afterAll(async () => {
+    await host?.close();
+    await slapd?.stop();
+  });
+
+  // The same CA over the same transports succeeds when the certificate names 127.0.0.1 (sync-faults.test.ts),
+  // so the name check alone makes the difference here.
+  it.each([
+    ['StartTLS', () => ({ LDAP_Encryption: 'tls', LDAP_Port: slapd.port })],
+    ['ldaps', () => ({ LDAP_Encryption: 'ssl', LDAP_Port: slapd.ldapsPort })],
+  ])(
+    'is refused over %s: 503, a warning naming the mismatch, no plain-text fallback',
+    async (_, transport) => {
+      await setSettings(host.models, {
+        ...ldapSettings(),
+        LDAP_Host: '127.0.0.1',
+        LDAP_CA_Cert: slapd.certificates.caCertPem,
+        ...transport(),
+      });
+      lines.length = 0;
+      const before = await snapshotDatabase(host.connection);
+      const response = await request(host.app)
+        .post(SYNC_URL)
+        .set(ADMIN_HEADERS)
+        .send({ usernames: ['alice'] });
+
+      expect(response.status).toBe(503);
+      expect(response.body).toMatchObject({ success: false, error: 'error-ldap-unavailable' });
+      expect(await snapshotDatabase(host.connection)).toBe(before);
+      const warnings = lines.filter((line) => line.level === 'warn');
+      expect(warnings).toEqual([
+        expect.objectContaining({
+          fields: expect.objectContaining({ reason: expect.stringMatching(/altnames/i) }),
+        }),
+      ]);
+      expect(JSON.stringify(lines)).not.toContain(String(ldapSettings().LDAP_Authentication_Password));
+    },
+  );
+});
