@@ -148,5 +148,5 @@ describe('fuzzed request bodies', () => {
       `${tried} bodies (${sent.length} JSON, ${raw.length} raw bytes) in ${seconds.toFixed(1)} s, seed ${SEED}; ` +
         `statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
     );
-  });
+  }, 300_000);
 });

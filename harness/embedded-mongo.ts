@@ -78,6 +78,14 @@ export class EmbeddedMongo {
     return Number(new URL(this.uri).port);
   }
 
+  /** Kills the JVM at once (a crash, for fault tests) and resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   /** Closing stdin asks the launcher to stop; SIGKILL follows if it does not within five seconds. */
   async stop(): Promise<void> {
     if (this.exited) return;

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Router } from 'express';
-import type { Connection } from 'mongoose';
+import { ConnectionStates, type Connection } from 'mongoose';
 import { createModels, ensureIndexes } from '../models';
 import { MongoPermissionChecker } from '../permissions/permission-checker';
 import { createUsersSyncRouter } from '../routes/users-sync';
@@ -118,6 +118,9 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     service,
     logger,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
+    // Mongoose reports the connection down once the driver has seen the server go; until it comes back,
+    // answering 503 at once beats every request waiting out the host's server selection timeout.
+    databaseReady: () => deps.connection.readyState === ConnectionStates.connected,
     ...rateLimiters(deps.rateLimit, clock),
   });
   return { router, service, close: async () => pool?.close() };

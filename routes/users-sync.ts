@@ -1,6 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Authenticator } from '../lib/auth';
 import {
+  DatabaseUnavailableError,
   EnterpriseLicenseRequiredError,
   InvalidBodyError,
   NotAuthorizedError,
@@ -28,6 +29,8 @@ export interface UsersSyncRouterDeps {
   bodyLimitBytes: number;
   /** Syncs per caller (after authentication); undefined: no limit. */
   callerLimiter?: RateLimiter;
+  /** False while the host's database connection is known to be down: requests get 503 at once. */
+  databaseReady?: () => boolean;
   /** Failed authentications per client address (req.ip, so the host's `trust proxy` applies). */
   failedAuthLimiter?: RateLimiter;
 }
@@ -48,6 +51,8 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     },
     async (req: Request, res: Response) => {
       const context = requestContext(res);
+      if (deps.databaseReady && !deps.databaseReady())
+        throw new DatabaseUnavailableError('The database is unavailable');
       const address = req.ip ?? 'unknown';
       refuseOverLimit(deps.failedAuthLimiter?.check(address));
       const caller = await deps.authenticator
