@@ -5,13 +5,21 @@ import { join } from 'node:path';
 import express from 'express';
 import mongoose from 'mongoose';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
-import { createRouter } from '../lib/create-router';
+import { createRouter, type AbacLdapSyncDeps } from '../lib/create-router';
 import { generateLicenseKeys, signLicense } from '../lib/license';
 import type { Logger } from '../lib/logger';
 import { createModels, type Models } from '../models';
 import { DemoDirectory } from './demo-directory';
-import { parseLdif } from './ldif';
-import { DEMO_ADMIN, DEMO_BASE_DN, DEMO_SERVICE, DEMO_USERNAMES, seedDemoData } from './seed';
+import { parseLdif, type LdifEntry } from './ldif';
+import {
+  DEMO_ADMIN,
+  DEMO_BASE_DN,
+  DEMO_SERVICE,
+  DEMO_USERNAMES,
+  generatedPopulation,
+  seedDemoData,
+  seedPopulation,
+} from './seed';
 
 export interface DemoOptions {
   /** A MongoDB server to use; without one the embedded MongoDB-wire server is started. */
@@ -20,6 +28,9 @@ export interface DemoOptions {
   /** 0 picks a free port. */
   port: number;
   logger: Logger;
+  /** Extra generated people (person00000, person00001, …) in the embedded directory and the database. */
+  population?: number;
+  rateLimit?: AbacLdapSyncDeps['rateLimit'];
 }
 
 export interface DemoHost {
@@ -54,7 +65,12 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
     const models = createModels(connection);
 
     await seedDemoData(models, new Date());
-    const ldap = await configureDirectory(models, stops);
+    const population = generatedPopulation(options.population ?? 0);
+    await seedPopulation(
+      models,
+      population.map((person) => person.username),
+    );
+    const ldap = await configureDirectory(models, stops, population);
 
     const keys = generateLicenseKeys();
     const license = signLicense(
@@ -70,6 +86,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
       connection,
       license: { license, publicKey: keys.publicKeyPem },
       logger: options.logger,
+      rateLimit: options.rateLimit,
     });
     stops.push(closeLdapPool);
     const app = express();
@@ -96,7 +113,11 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
  * Keeps an LDAP server the database already names (LDAP_Host set by someone other than the demo);
  * otherwise starts the embedded demo directory and points the settings at it.
  */
-async function configureDirectory(models: Models, stops: Array<() => Promise<unknown>>): Promise<string> {
+async function configureDirectory(
+  models: Models,
+  stops: Array<() => Promise<unknown>>,
+  population: LdifEntry[],
+): Promise<string> {
   const host = await models.settings.findById('LDAP_Host').lean();
   const mark = (host as { managedBy?: string } | null)?.managedBy;
   if (typeof host?.value === 'string' && host.value.trim() !== '' && mark !== MANAGED_MARK) {
@@ -105,7 +126,7 @@ async function configureDirectory(models: Models, stops: Array<() => Promise<unk
     return `the LDAP server in the database's settings (${host.value}); the example names demo users it may not have`;
   }
   const directory = await DemoDirectory.start({
-    entries: parseLdif(readFileSync(join(__dirname, 'directory.ldif'), 'utf8')),
+    entries: [...parseLdif(readFileSync(join(__dirname, 'directory.ldif'), 'utf8')), ...population],
     baseDN: DEMO_BASE_DN,
     bindDN: DEMO_SERVICE.dn,
     bindPassword: DEMO_SERVICE.password,

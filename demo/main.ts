@@ -8,6 +8,8 @@ async function main() {
     dbName: process.env.DEMO_DB_NAME || 'abac_demo',
     port: Number(process.env.PORT ?? 3000),
     logger: stderrLogger,
+    population: Number(process.env.DEMO_POPULATION ?? 0),
+    rateLimit: rateLimitFromEnvironment(process.env.DEMO_RATE_LIMIT),
   });
   process.stdout.write(describe(demo));
   let stopping = false;
@@ -25,6 +27,16 @@ async function main() {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/** DEMO_RATE_LIMIT: `off`, or syncs per minute per caller (default: the module's defaults). */
+function rateLimitFromEnvironment(value: string | undefined) {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'off') return false;
+  const perMinute = Number(value);
+  if (!Number.isInteger(perMinute) || perMinute < 0)
+    throw new Error(`DEMO_RATE_LIMIT: "${value}" is not off or a count`);
+  return { syncsPerMinute: perMinute };
 }
 
 function describe(demo: DemoHost): string {

@@ -81,3 +81,39 @@ function replaceAll<T extends { _id: string }>(documents: T[]) {
     replaceOne: { filter: { _id: document._id }, replacement: document, upsert: true },
   }));
 }
+
+export const populationUsername = (index: number) => `person${String(index).padStart(5, '0')}`;
+
+/** Directory entries of the generated population (departments cycle through seven values). */
+export function generatedPopulation(count: number) {
+  return Array.from({ length: count }, (_, index) => {
+    const username = populationUsername(index);
+    return {
+      username,
+      dn: `uid=${username},ou=people,${DEMO_BASE_DN}`,
+      attributes: {
+        objectClass: ['inetOrgPerson'],
+        uid: [username],
+        cn: [`Person ${index}`],
+        sn: ['Person'],
+        departmentNumber: [`dept-${index % 7}`],
+        employeeType: [index % 2 === 0 ? 'staff' : 'contractor'],
+      },
+    };
+  });
+}
+
+/** The generated population's users, with no attributes yet (their first sync writes them). */
+export async function seedPopulation(models: Models, usernames: string[]): Promise<void> {
+  if (usernames.length === 0) return;
+  await models.users.bulkWrite(
+    replaceAll(
+      usernames.map((username, index) => ({
+        _id: `demo-person-${index}`,
+        username,
+        active: true,
+        roles: ['user'],
+      })),
+    ),
+  );
+}
