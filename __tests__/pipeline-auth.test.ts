@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { hashLoginToken } from '../lib/auth';
+import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,
   ADMIN_ID,
@@ -28,6 +29,19 @@ describe('authentication (X-User-Id + X-Auth-Token)', () => {
         services: {
           resume: {
             loginTokens: [{ hashedToken: hashLoginToken('former-token'), when: new Date(host.clock.now()) }],
+          },
+        },
+      },
+      {
+        _id: 'stale-admin',
+        username: 'stale',
+        active: true,
+        roles: ['admin'],
+        services: {
+          resume: {
+            loginTokens: [
+              { hashedToken: hashLoginToken('stale-token'), when: new Date(host.clock.now() - 365 * DAY_MS) },
+            ],
           },
         },
       },
@@ -61,6 +75,35 @@ describe('authentication (X-User-Id + X-Auth-Token)', () => {
     const response = await post(headers);
     expect(response.status).toBe(401);
     expect(response.body).toMatchObject(unauthorized);
+  });
+
+  it('answers every refusal with the same exact body and headers, and writes nothing', async () => {
+    const refusals: Array<[string, Record<string, string>]> = [
+      ['no headers', {}],
+      ['an unknown user', { 'X-User-Id': 'ghost', 'X-Auth-Token': ADMIN_TOKEN }],
+      ['a wrong token', { 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'wrong' }],
+      ['an expired token', { 'X-User-Id': 'stale-admin', 'X-Auth-Token': 'stale-token' }],
+      ["another user's token", { 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'other-token' }],
+      ['an inactive admin', { 'X-User-Id': 'inactive-admin', 'X-Auth-Token': 'former-token' }],
+      ['an oversized user id', { 'X-User-Id': 'x'.repeat(600), 'X-Auth-Token': ADMIN_TOKEN }],
+    ];
+    const before = await snapshotDatabase(host.connection);
+    for (const [, headers] of refusals) {
+      const response = await post(headers, { usernames: ['alice'], dryRun: false });
+      // The same three fields whoever is named: nothing says whether the user or the token exists.
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({ ...unauthorized, message: 'You must be logged in to do this.' });
+      expect(response.headers['retry-after']).toBeUndefined();
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+    }
+    const forbidden = await post({ 'X-User-Id': 'other-user', 'X-Auth-Token': 'other-token' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body).toEqual({
+      success: false,
+      error: 'error-not-authorized',
+      message: 'Missing required ABAC permissions',
+    });
+    expect(await snapshotDatabase(host.connection)).toBe(before);
   });
 
   it('answers 401 before looking at a bad body', async () => {
