@@ -5,6 +5,7 @@ import type { Directory, DirectorySession } from '../lib/ldap/directory';
 import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
+import { reportFigure } from './helpers/figures';
 import {
   ADMIN_HEADERS,
   SYNC_URL,
@@ -140,6 +141,7 @@ describe('LDAP faults: 503, Retry-After, and nothing written', () => {
     await expectUnavailable(response, before);
     expect(elapsed).toBeGreaterThanOrEqual(LDAP_TIMEOUT_MS);
     expect(elapsed).toBeLessThan(LDAP_TIMEOUT_MS + 3000);
+    reportFigure('slapd frozen mid-request', `503 after ${elapsed} ms (LDAP_Timeout ${LDAP_TIMEOUT_MS} ms)`);
 
     const recovered = await sync({ usernames: usernames.slice(0, 3) });
     expect(recovered.status).toBe(200);
