@@ -2,7 +2,7 @@
 import express from 'express';
 import mongoose from 'mongoose';
 import { createRouter } from '../lib/create-router';
-import { stderrLogger } from '../lib/logger';
+import { createDefaultLogger } from '../lib/logger';
 
 async function main() {
   const [mongoUri, dbName, license, publicKey] = JSON.parse(
@@ -13,7 +13,7 @@ async function main() {
   const { router } = await createRouter({
     connection,
     license: { license, publicKey },
-    logger: stderrLogger,
+    logger: createDefaultLogger(),
     // The benchmark measures the sync; its requests would otherwise count against the admin's limit.
     rateLimit: false,
   });

@@ -1,5 +1,5 @@
 // `npm start`: the module mounted in a bare Express host, on embedded servers unless told otherwise.
-import { stderrLogger } from '../lib/logger';
+import { createDefaultLogger } from '../lib/logger';
 import { startDemo, type DemoHost } from './demo-host';
 
 async function main() {
@@ -7,7 +7,7 @@ async function main() {
     mongoUri: process.env.MONGODB_URI || undefined,
     dbName: process.env.DEMO_DB_NAME || 'abac_demo',
     port: Number(process.env.PORT ?? 3000),
-    logger: stderrLogger,
+    logger: createDefaultLogger(),
     population: Number(process.env.DEMO_POPULATION ?? 0),
     rateLimit: rateLimitFromEnvironment(process.env.DEMO_RATE_LIMIT),
   });

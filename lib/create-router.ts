@@ -12,7 +12,7 @@ import type { Directory } from './ldap/directory';
 import { LdapjsDirectory } from './ldap/ldapjs-directory';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from './ldap/pooled-directory';
 import { SignedLicense, type LicensePort } from './license';
-import { stderrLogger, type Logger } from './logger';
+import { createDefaultLogger, type Logger } from './logger';
 import { RateLimiter } from './rate-limiter';
 import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
 import { MongoSettingsSource, type SettingId } from './settings';
@@ -73,7 +73,7 @@ export interface AbacLdapSync {
 /** Wires every part: the one place that knows the concrete classes. */
 export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync> {
   const clock = deps.clock ?? systemClock;
-  const logger = deps.logger ?? stderrLogger;
+  const logger = deps.logger ?? createDefaultLogger();
   const models = createModels(deps.connection);
   const settings = new MongoSettingsSource({
     settings: models.settings,

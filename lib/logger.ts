@@ -1,3 +1,5 @@
+import pino, { type DestinationStream } from 'pino';
+
 /** The logging port: the subset of pino's API the module uses (a pino logger fits as it is). */
 export interface Logger {
   debug(fields: object, message?: string): void;
@@ -6,17 +8,28 @@ export interface Logger {
   error(fields: object, message?: string): void;
 }
 
-/** Used when the host passes no logger: info and above as JSON lines on stderr (one info line per sync). */
-export const stderrLogger: Logger = {
-  debug: () => undefined,
-  info: (fields, message) => writeLine('info', fields, message),
-  warn: (fields, message) => writeLine('warn', fields, message),
-  error: (fields, message) => writeLine('error', fields, message),
-};
+/**
+ * Secrets the module never logs; redacted anyway should a host's fields or a future line carry one.
+ * Attribute values are kept out of every line above debug by the code that writes them.
+ */
+export const REDACTED_PATHS = [
+  'password',
+  '*.password',
+  'bindPassword',
+  '*.bindPassword',
+  'token',
+  '*.token',
+  'authToken',
+  '*.authToken',
+  'headers["x-auth-token"]',
+  '*.headers["x-auth-token"]',
+];
 
-function writeLine(level: string, fields: object, message: string | undefined) {
-  process.stderr.write(
-    `${JSON.stringify({ level, time: new Date().toISOString(), msg: message, ...fields })}\n`,
+/** The logger used when the host passes none: pino, JSON lines at info and above, on stderr by default. */
+export function createDefaultLogger(destination: DestinationStream = pino.destination(2)): Logger {
+  return pino(
+    { name: 'abac-ldap-sync', level: 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    destination,
   );
 }
 
