@@ -1,44 +1,72 @@
-import type { AbacAttribute } from '../models/user';
+import { z } from 'zod';
 import type { Caller } from './caller';
-import type { IdentifierList, Identifiers } from './sync-request';
+import type { Identifiers } from './sync-request';
 
-export type UserSyncStatus = 'updated' | 'cleared' | 'unchanged' | 'notFoundInLdap' | 'failed';
+// The 200 body, as zod schemas: the OpenAPI document is generated from them, and tests check real answers
+// against them. The TypeScript types are inferred, so the code and the document cannot drift apart.
 
-export interface RevokedRoom {
-  _id: string;
-  name: string;
-}
+export const abacAttributeSchema = z
+  .object({ key: z.string(), values: z.array(z.string()) })
+  .meta({ id: 'AbacAttribute', description: 'One ABAC attribute: a key and its values.' });
 
-export interface UserSyncResult {
-  _id: string;
-  username: string;
-  status: UserSyncStatus;
-  added?: AbacAttribute[];
-  removed?: AbacAttribute[];
-  roomsRevoked?: RevokedRoom[];
-  error?: string;
-}
+export const userSyncStatusSchema = z
+  .enum(['updated', 'cleared', 'unchanged', 'notFoundInLdap', 'failed'])
+  .meta({ id: 'UserSyncStatus' });
 
-export interface SyncSummary {
-  /** Identifiers named in the request, all lists together. */
-  requested: number;
-  /** Distinct active users they matched. */
-  matched: number;
-  updated: number;
-  cleared: number;
-  unchanged: number;
-  notFoundInLdap: number;
-  failed: number;
-  roomsRevoked: number;
-}
+export const revokedRoomSchema = z.object({ _id: z.string(), name: z.string() }).meta({ id: 'RevokedRoom' });
 
-export interface SyncReport {
-  success: true;
-  dryRun: boolean;
-  summary: SyncSummary;
-  users: UserSyncResult[];
-  unmatched: Record<IdentifierList, string[]>;
-}
+export const userSyncResultSchema = z
+  .object({
+    _id: z.string(),
+    username: z.string(),
+    status: userSyncStatusSchema,
+    added: z.array(abacAttributeSchema).optional().meta({ description: 'Values gained, per key.' }),
+    removed: z.array(abacAttributeSchema).optional().meta({ description: 'Values lost, per key.' }),
+    roomsRevoked: z
+      .array(revokedRoomSchema)
+      .optional()
+      .meta({ description: 'ABAC rooms the user was removed from (would be, in a dry run).' }),
+    error: z
+      .enum(['error-ldap-ambiguous-entry', 'error-write-conflict'])
+      .optional()
+      .meta({ description: 'Why a user is `failed`.' }),
+  })
+  .meta({ id: 'UserSyncResult' });
+
+const count = z.int().nonnegative();
+
+export const syncSummarySchema = z
+  .object({
+    requested: count.meta({ description: 'Identifiers named in the request, all lists together.' }),
+    matched: count.meta({ description: 'Distinct active users they matched.' }),
+    updated: count,
+    cleared: count,
+    unchanged: count,
+    notFoundInLdap: count,
+    failed: count,
+    roomsRevoked: count,
+  })
+  .meta({ id: 'SyncSummary' });
+
+const unmatchedList = z.array(z.string());
+
+export const syncReportSchema = z
+  .object({
+    success: z.literal(true),
+    dryRun: z.boolean(),
+    summary: syncSummarySchema,
+    users: z.array(userSyncResultSchema),
+    unmatched: z
+      .object({ usernames: unmatchedList, ids: unmatchedList, emails: unmatchedList, ldapIds: unmatchedList })
+      .meta({ description: 'Identifiers of each list that matched no active user.' }),
+  })
+  .meta({ id: 'SyncReport' });
+
+export type UserSyncStatus = z.infer<typeof userSyncStatusSchema>;
+export type RevokedRoom = z.infer<typeof revokedRoomSchema>;
+export type UserSyncResult = z.infer<typeof userSyncResultSchema>;
+export type SyncSummary = z.infer<typeof syncSummarySchema>;
+export type SyncReport = z.infer<typeof syncReportSchema>;
 
 export interface SyncRequest {
   identifiers: Identifiers;

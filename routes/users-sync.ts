@@ -13,6 +13,7 @@ import type { RateDecision, RateLimiter } from '../lib/rate-limiter';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/license';
 import type { Logger } from '../lib/logger';
 import type { UsersSyncService } from '../lib/sync-report';
+import { usersSyncOpenApiDocument } from '../lib/openapi';
 import { parseSyncRequestBody } from '../lib/sync-request';
 import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
 import { errorHandler } from './error-handler';
@@ -38,6 +39,13 @@ export interface UsersSyncRouterDeps {
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
 export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
   const router = Router();
+  const documents = new Map<string, object>();
+  // Public, like any API description: it says nothing about users, settings or the directory.
+  router.get(`${USERS_SYNC_PATH}/openapi.json`, (req: Request, res: Response) => {
+    const serverUrl = req.baseUrl || '/';
+    if (!documents.has(serverUrl)) documents.set(serverUrl, usersSyncOpenApiDocument(serverUrl));
+    res.json(documents.get(serverUrl));
+  });
   const parseJson = express.json({ limit: deps.bodyLimitBytes, strict: true, type: () => true });
 
   router.post(
