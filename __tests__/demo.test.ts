@@ -82,6 +82,16 @@ describe('the demo host', () => {
     expect(response.status).toBe(401);
   });
 
+  it('serves Prometheus metrics at /metrics, the syncs above included', async () => {
+    const response = await fetch(demo!.metricsUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^abac_ldap_sync_requests_total\{outcome="completed"\} [1-9]/m);
+    expect(text).toMatch(/^abac_ldap_sync_evictions_total [1-9]/m);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
   it('stops the host it started', async () => {
     const url = demo!.syncUrl;
     await demo!.stop();

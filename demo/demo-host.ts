@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import express from 'express';
 import mongoose from 'mongoose';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
 import { createRouter, type AbacLdapSyncDeps } from '../lib/create-router';
 import { generateLicenseKeys, signLicense } from '../lib/license';
@@ -35,6 +36,7 @@ export interface DemoOptions {
 
 export interface DemoHost {
   syncUrl: string;
+  metricsUrl: string;
   headers: Record<string, string>;
   exampleBody: object;
   mongo: string;
@@ -82,14 +84,20 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
       },
       keys.privateKeyPem,
     );
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics });
     const { router, close: closeLdapPool } = await createRouter({
       connection,
       license: { license, publicKey: keys.publicKeyPem },
       logger: options.logger,
       rateLimit: options.rateLimit,
+      metricsRegistry: metrics,
     });
     stops.push(closeLdapPool);
     const app = express();
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.contentType).send(await metrics.metrics());
+    });
     app.use('/api/v1', router);
     const server = await listen(app, options.port);
     stops.push(() => closeServer(server));
@@ -97,6 +105,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
     const { port } = server.address() as AddressInfo;
     return {
       syncUrl: `http://127.0.0.1:${port}/api/v1/abac/users/sync`,
+      metricsUrl: `http://127.0.0.1:${port}/metrics`,
       headers: { 'X-User-Id': DEMO_ADMIN.id, 'X-Auth-Token': DEMO_ADMIN.token },
       exampleBody: { usernames: [...DEMO_USERNAMES] },
       mongo: mongoDescription,

@@ -47,6 +47,8 @@ function describe(demo: DemoHost): string {
     '',
     'ABAC LDAP sync demo host is up.',
     `  Endpoint      POST ${demo.syncUrl}`,
+    `  OpenAPI       GET  ${demo.syncUrl}/openapi.json`,
+    `  Metrics       GET  ${demo.metricsUrl}`,
     `  MongoDB       ${demo.mongo}`,
     `  LDAP          ${demo.ldap}`,
     `  X-User-Id     ${demo.headers['X-User-Id']}`,

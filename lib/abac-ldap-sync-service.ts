@@ -8,6 +8,7 @@ import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
 import type { Directory, DirectoryStats } from './ldap/directory';
 import type { Logger } from './logger';
+import type { SyncMetrics } from './metrics';
 import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
 import type { SettingsSource } from './settings';
@@ -24,6 +25,7 @@ export interface AbacLdapSyncServicePorts {
   memberRemover: RoomMemberRemover;
   audit: AuditLog;
   logger: Logger;
+  metrics: SyncMetrics;
   clock: Clock;
 }
 
@@ -80,6 +82,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       await this.apply(plans, rooms, request, timer);
     }
     const result = report(request, plans, unmatched);
+    const durationsMs = timer.rounded();
     logger.info(
       {
         requestId: request.requestId,
@@ -87,10 +90,16 @@ export class AbacLdapSyncService implements UsersSyncService {
         ...result.summary,
         ldapSearchRoundTrips: ldapStats.searchRoundTrips,
         ldapEntries: ldapStats.entries,
-        durationsMs: timer.rounded(),
+        durationsMs,
       },
       'users sync finished',
     );
+    this.ports.metrics.syncCompleted({
+      dryRun: request.dryRun,
+      summary: result.summary,
+      ldapSearchRoundTrips: ldapStats.searchRoundTrips,
+      durationsMs,
+    });
     return result;
   }
 

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Router } from 'express';
 import { ConnectionStates, type Connection } from 'mongoose';
+import type { Registry } from 'prom-client';
 import { createModels, ensureIndexes } from '../models';
 import { MongoPermissionChecker } from '../permissions/permission-checker';
 import { createUsersSyncRouter } from '../routes/users-sync';
@@ -13,6 +14,7 @@ import { LdapjsDirectory } from './ldap/ldapjs-directory';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from './ldap/pooled-directory';
 import { SignedLicense, type LicensePort } from './license';
 import { createDefaultLogger, type Logger } from './logger';
+import { noMetrics, PrometheusSyncMetrics } from './metrics';
 import { RateLimiter } from './rate-limiter';
 import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
 import { MongoSettingsSource, type SettingId } from './settings';
@@ -46,6 +48,8 @@ export interface AbacLdapSyncDeps {
   evictionConcurrency?: number;
   clock?: Clock;
   directory?: Directory;
+  /** Where the Prometheus metrics go (default: prom-client's default registry); false: none. */
+  metricsRegistry?: Registry | false;
   /** Per-process request limits (defaults: 60 syncs a minute per caller, 10 failed logins a minute per address). */
   rateLimit?: Partial<RateLimitOptions> | false;
   /** Bound LDAP connections kept between syncs (default 4 per server, closed after 30 s idle); false: none. */
@@ -75,6 +79,8 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createDefaultLogger();
   const models = createModels(deps.connection);
+  const metrics =
+    deps.metricsRegistry === false ? noMetrics : new PrometheusSyncMetrics(deps.metricsRegistry ?? undefined);
   const settings = new MongoSettingsSource({
     settings: models.settings,
     clock,
@@ -106,6 +112,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
       new MongoRoomMemberRemover({ ...models, clock, concurrency: deps.evictionConcurrency ?? 8 }),
     audit: new AuditLog({ serverEvents: models.serverEvents, clock, logger }),
     logger,
+    metrics,
     clock,
   });
   const router = createUsersSyncRouter({
@@ -117,6 +124,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     permissions,
     service,
     logger,
+    metrics,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
     // Mongoose reports the connection down once the driver has seen the server go; until it comes back,
     // answering 503 at once beats every request waiting out the host's server selection timeout.

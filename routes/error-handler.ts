@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
 import { AbacSyncError, DatabaseUnavailableError, InternalError } from '../lib/errors';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
+import type { SyncMetrics } from '../lib/metrics';
 import { requestContext } from './request-context';
 
 const DATABASE_UNAVAILABLE_ERRORS = new Set([
@@ -21,14 +23,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /** The one place where errors become HTTP responses: `{success: false, error, message?, details?}`. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) {
       next(error);
       return;
     }
-    const requestId = requestContext(res)?.requestId;
+    const context = requestContext(res);
+    const requestId = context?.requestId;
     const known = toAbacSyncError(error);
+    metrics.requestAnswered({
+      outcome: known.status >= 500 ? 'failed' : 'rejected',
+      code: known.code,
+      seconds: context ? (performance.now() - context.startedAt) / 1000 : 0,
+    });
     if (known instanceof InternalError) logger.error({ requestId, err: describe(error) }, 'unexpected error');
     else if (known instanceof DatabaseUnavailableError)
       logger.warn({ requestId, err: describe(error) }, 'database unavailable');

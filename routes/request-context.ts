@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 
 const REQUEST_ID_HEADER = 'x-request-id';
@@ -7,6 +8,8 @@ const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 /** Per-request state the pipeline shares, kept in res.locals under one typed key. */
 export interface RequestContext {
   requestId: string;
+  /** performance.now() when the request reached the router. */
+  startedAt: number;
   /** A body parser failure, held back so auth, license and permission checks answer first. */
   bodyError?: unknown;
 }
@@ -19,7 +22,7 @@ export function requestContext(res: Response): RequestContext {
 export function assignRequestId(req: Request, res: Response, next: NextFunction): void {
   const offered = req.get(REQUEST_ID_HEADER);
   const requestId = offered && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
-  const context: RequestContext = { requestId };
+  const context: RequestContext = { requestId, startedAt: performance.now() };
   res.locals.abacSync = context;
   res.setHeader('X-Request-Id', requestId);
   next();

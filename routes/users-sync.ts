@@ -11,7 +11,9 @@ import {
 } from '../lib/errors';
 import type { RateDecision, RateLimiter } from '../lib/rate-limiter';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/license';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
+import type { SyncMetrics } from '../lib/metrics';
 import type { UsersSyncService } from '../lib/sync-report';
 import { usersSyncOpenApiDocument } from '../lib/openapi';
 import { parseSyncRequestBody } from '../lib/sync-request';
@@ -27,6 +29,7 @@ export interface UsersSyncRouterDeps {
   permissions: PermissionChecker;
   service: UsersSyncService;
   logger: Logger;
+  metrics: SyncMetrics;
   bodyLimitBytes: number;
   /** Syncs per caller (after authentication); undefined: no limit. */
   callerLimiter?: RateLimiter;
@@ -78,9 +81,13 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       const { dryRun = false, ...identifiers } = body;
       const report = await deps.service.sync({ identifiers, dryRun, caller, requestId: context.requestId });
       res.status(200).json(report);
+      deps.metrics.requestAnswered({
+        outcome: dryRun ? 'dry_run' : 'completed',
+        seconds: (performance.now() - context.startedAt) / 1000,
+      });
     },
   );
-  router.use(errorHandler(deps.logger));
+  router.use(errorHandler(deps.logger, deps.metrics));
   return router;
 }
 
