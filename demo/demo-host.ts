@@ -95,6 +95,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
     });
     stops.push(closeLdapPool);
     const app = express();
+    app.disable('x-powered-by');
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.contentType).send(await metrics.metrics());
     });

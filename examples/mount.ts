@@ -10,6 +10,7 @@ export async function createHostApp(mongoUri: string, license: string, licensePu
     license: { license, publicKey: licensePublicKeyPem },
   });
   const app = express();
+  app.disable('x-powered-by');
   app.use('/api/v1', router);
   // On shutdown: await close() (pooled LDAP connections), then connection.close().
   return { app, connection, close };
