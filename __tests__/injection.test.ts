@@ -3,6 +3,7 @@ import type { Directory, DirectorySession, LdapConnectionSettings } from '../lib
 import { LdapjsDirectory, toLdapjsFilter } from '../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
+import { withSearch } from './helpers/directories';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
 
 /** The real adapter; records every search as the filter text slapd received and the DNs it answered. */
@@ -13,24 +14,14 @@ class RecordingDirectory implements Directory {
   async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
     const session = await this.real.open(settings);
     const searches = this.searches;
-    return {
-      get stats() {
-        return session.stats;
-      },
-      get connected() {
-        return session.connected;
-      },
-      keepProcessAlive: (keep) => session.keepProcessAlive(keep),
-      async search(search, onEntry) {
-        const record = { filter: toLdapjsFilter(search.filter).toString(), dns: [] as string[] };
-        searches.push(record);
-        await session.search(search, (entry) => {
-          record.dns.push(entry.dn);
-          onEntry(entry);
-        });
-      },
-      close: () => session.close(),
-    };
+    return withSearch(session, async (search, onEntry) => {
+      const record = { filter: toLdapjsFilter(search.filter).toString(), dns: [] as string[] };
+      searches.push(record);
+      await session.search(search, (entry) => {
+        record.dns.push(entry.dn);
+        onEntry(entry);
+      });
+    });
   }
 }
 

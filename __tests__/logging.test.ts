@@ -7,6 +7,7 @@ import {
   SYNC_URL,
   ldapSettings,
   setSettings,
+  seedAliceInSalesRoom,
   startTestHost,
   type TestHost,
 } from './helpers/host';
@@ -31,25 +32,7 @@ describe('logs', () => {
 
   beforeAll(async () => {
     host = await startTestHost({ logger: log.logger, settingsCacheTtlMs: 0 });
-    await host.models.rooms.create({
-      _id: 'r-sales',
-      t: 'p',
-      name: 'sales',
-      usersCount: 4,
-      abacAttributes: [{ key: 'department', values: ['sales'] }],
-    });
-    await host.models.subscriptions.create({
-      _id: 's-alice',
-      rid: 'r-sales',
-      u: { _id: 'u-alice', username: 'alice' },
-    });
-    await host.models.users.create({
-      _id: 'u-alice',
-      username: 'alice',
-      active: true,
-      abacAttributes: [{ key: 'department', values: ['sales'] }],
-      __rooms: ['r-sales'],
-    });
+    await seedAliceInSalesRoom(host.models);
   });
   afterAll(() => host?.close());
 

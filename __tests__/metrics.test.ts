@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
+import { ADMIN_HEADERS, SYNC_URL, seedAliceInSalesRoom, startTestHost, type TestHost } from './helpers/host';
 
 /** One sample's value from the registry's text exposition (what Prometheus scrapes). */
 async function sample(registry: Registry, series: string): Promise<number | undefined> {
@@ -14,28 +14,8 @@ describe('Prometheus metrics', () => {
 
   beforeAll(async () => {
     host = await startTestHost({ metricsRegistry: registry });
-    await host.models.rooms.create({
-      _id: 'r-sales',
-      t: 'p',
-      name: 'sales',
-      usersCount: 3,
-      abacAttributes: [{ key: 'department', values: ['sales'] }],
-    });
-    await host.models.subscriptions.create({
-      _id: 's-1',
-      rid: 'r-sales',
-      u: { _id: 'u-alice', username: 'alice' },
-    });
-    await host.models.users.create([
-      {
-        _id: 'u-alice',
-        username: 'alice',
-        active: true,
-        abacAttributes: [{ key: 'department', values: ['sales'] }],
-        __rooms: ['r-sales'],
-      },
-      { _id: 'u-ghost', username: 'ghost', active: true },
-    ]);
+    await seedAliceInSalesRoom(host.models);
+    await host.models.users.create({ _id: 'u-ghost', username: 'ghost', active: true });
   });
   afterAll(() => host?.close());
 

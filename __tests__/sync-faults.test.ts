@@ -5,6 +5,7 @@ import type { Directory, DirectorySession } from '../lib/ldap/directory';
 import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
+import { withSearch } from './helpers/directories';
 import { reportFigure } from './helpers/figures';
 import {
   ADMIN_HEADERS,
@@ -28,24 +29,14 @@ class InterruptibleDirectory implements Directory {
 
   async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
     const session = await this.real.open(settings);
-    return {
-      get stats() {
-        return session.stats;
-      },
-      get connected() {
-        return session.connected;
-      },
-      keepProcessAlive: (keep) => session.keepProcessAlive(keep),
-      search: async (search, onEntry) => {
-        await session.search(search, onEntry);
-        const hook = this.afterFirstSearch;
-        if (hook) {
-          this.afterFirstSearch = undefined;
-          await hook();
-        }
-      },
-      close: () => session.close(),
-    };
+    return withSearch(session, async (search, onEntry) => {
+      await session.search(search, onEntry);
+      const hook = this.afterFirstSearch;
+      if (hook) {
+        this.afterFirstSearch = undefined;
+        await hook();
+      }
+    });
   }
 }
 

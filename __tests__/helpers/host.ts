@@ -125,3 +125,29 @@ export async function startTestHost(
     },
   };
 }
+
+/**
+ * Alice (alice in the test directory, which says department eng) stored as a member of the ABAC room
+ * "sales" with department sales: her next sync updates her and evicts her from that room.
+ */
+export async function seedAliceInSalesRoom(models: Models) {
+  await models.rooms.create({
+    _id: 'r-sales',
+    t: 'p',
+    name: 'sales',
+    usersCount: 3,
+    abacAttributes: [{ key: 'department', values: ['sales'] }],
+  });
+  await models.subscriptions.create({
+    _id: 's-alice',
+    rid: 'r-sales',
+    u: { _id: 'u-alice', username: 'alice' },
+  });
+  await models.users.create({
+    _id: 'u-alice',
+    username: 'alice',
+    active: true,
+    abacAttributes: [{ key: 'department', values: ['sales'] }],
+    __rooms: ['r-sales'],
+  });
+}
