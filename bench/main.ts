@@ -172,11 +172,27 @@ async function startHost(mongoUri: string, dbName: string) {
       stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
-  const pendingPhases: PhaseDurations[] = [];
+  // The host's per-sync log lines, in order; pino writes them asynchronously, so one may trail its answer.
+  const loggedPhases: PhaseDurations[] = [];
+  let phasesLogged: (() => void) | undefined;
   createInterface({ input: child.stderr! }).on('line', (line) => {
     if (!line.includes('users sync finished')) return;
-    pendingPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
+    loggedPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
+    phasesLogged?.();
   });
+  const nextLoggedPhases = async (): Promise<PhaseDurations> => {
+    if (loggedPhases.length === 0) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the host logged no sync line within 5 s')), 5000);
+        phasesLogged = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      phasesLogged = undefined;
+    }
+    return loggedPhases.shift()!;
+  };
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bench host exited (${code})`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -198,11 +214,7 @@ async function startHost(mongoUri: string, dbName: string) {
       const body = JSON.parse(response.body) as { success: boolean };
       if (response.status !== 200 || !body.success)
         throw new Error(`A failed: ${response.status} ${response.body}`);
-      // The host writes its log line before it answers; give the pipe a turn to deliver it.
-      for (let spins = 0; pendingPhases.length === 0 && spins < 100; spins += 1)
-        await new Promise((resolve) => setImmediate(resolve));
-      const phases = pendingPhases.shift();
-      if (!phases) throw new Error('the host logged no sync line');
+      const phases = await nextLoggedPhases();
       return { ms, phases };
     },
     async maxRss() {
