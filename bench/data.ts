@@ -1,7 +1,8 @@
 import type { AbacAttribute, Models } from '../models';
 import { generatedDepartment, generatedUid } from '../harness/fixtures';
 
-export const DIRECTORY_SIZE = 100_000;
+/** 100,000 unless BENCH_SIZE says otherwise (at least 3,000: the workloads use users up to #2,299). */
+export const DIRECTORY_SIZE = Math.max(3_000, Number(process.env.BENCH_SIZE ?? 100_000));
 export const LEGACY_ROOMS = 10;
 /** Users who carry services.ldap (matched by employeeNumber's bytes): the ldapIds list of W3. */
 export const LDAP_ID_USERS = { first: 2000, end: 2300 };
@@ -26,7 +27,7 @@ export async function seedUsers(models: Models): Promise<void> {
   const batch = 5000;
   for (let first = 0; first < DIRECTORY_SIZE; first += batch) {
     await models.users.collection.insertMany(
-      Array.from({ length: batch }, (_, offset) => {
+      Array.from({ length: Math.min(batch, DIRECTORY_SIZE - first) }, (_, offset) => {
         const index = first + offset;
         return {
           _id: userId(index),

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import mongoose from 'mongoose';
@@ -109,10 +109,10 @@ async function main() {
     const maxRssKiB = await host.maxRss();
     const report = summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000);
     printTable(report);
-    const dir = join(__dirname, 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    log(`Wrote bench/results/latest.json (${report.totalSeconds.toFixed(0)} s in all).`);
+    const output = process.env.BENCH_OUTPUT ?? join(__dirname, 'results', 'latest.json');
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
+    log(`Wrote ${output} (${report.totalSeconds.toFixed(0)} s in all).`);
   } finally {
     host?.stop();
     await connection.dropDatabase().catch(() => undefined);

@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+// `npm run bench` is how performance is claimed, so it must keep working: one round of every workload on a
+// 3,000-entry directory, the result written to a temporary file (never over bench/results/latest.json).
+describe('npm run bench, in miniature', () => {
+  let dir: string;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs A, B and C on every workload and writes the report', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'abac-bench-'));
+    const output = join(dir, 'latest.json');
+    await run(
+      process.execPath,
+      ['--require', 'ts-node/register/transpile-only', join(__dirname, '..', 'bench', 'main.ts')],
+      {
+        env: {
+          ...process.env,
+          BENCH_SIZE: '3000',
+          BENCH_WARMUP: '0',
+          BENCH_ROUNDS: '1',
+          BENCH_OUTPUT: output,
+        },
+      },
+    );
+    const report = JSON.parse(await readFile(output, 'utf8')) as {
+      directory: { entries: number };
+      workloads: Record<string, { ratioBoverA: number; ratioAoverC: number; phasesMedianMs: object }>;
+    };
+    expect(report.directory.entries).toBe(3000);
+    expect(Object.keys(report.workloads)).toEqual(['W1', 'W2', 'W3', 'W4']);
+    for (const workload of Object.values(report.workloads)) {
+      expect(workload.ratioBoverA).toBeGreaterThan(0);
+      expect(workload.ratioAoverC).toBeGreaterThan(0);
+      expect(Object.keys(workload.phasesMedianMs)).toContain('httpAndPipeline');
+    }
+  }, 180_000);
+});
