@@ -5,6 +5,7 @@ import type { Directory, DirectorySession, LdapConnectionSettings } from '../lib
 import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
+import { withSearch } from './helpers/directories';
 import {
   ADMIN_HEADERS,
   SYNC_URL,
@@ -21,11 +22,25 @@ const LDAP_TIMEOUT_MS = 1500;
 class RecordingDirectory implements Directory {
   readonly opened: DirectorySession[] = [];
   private readonly real = new LdapjsDirectory(silentLogger);
+  private allOpen: () => void = () => undefined;
+  private readonly barrier: Promise<void>;
+
+  /** With `searchesWaitFor`, searches start only once that many connections have been opened. */
+  constructor(private readonly searchesWaitFor = 0) {
+    this.barrier = new Promise((resolve) => {
+      this.allOpen = resolve;
+    });
+  }
 
   async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
     const session = await this.real.open(settings);
     this.opened.push(session);
-    return session;
+    if (this.searchesWaitFor === 0) return session;
+    if (this.opened.length >= this.searchesWaitFor) this.allOpen();
+    return withSearch(session, async (search, onEntry) => {
+      await this.barrier;
+      await session.search(search, onEntry);
+    });
   }
 }
 
@@ -138,6 +153,29 @@ describe('pooled LDAP connections', () => {
     expect((await sync(host, freshUser())).status).toBe(200);
     // The refused bind opened nothing usable; the good settings found their pooled connection again.
     expect(directory.opened.length - opened).toBe(0);
+  });
+
+  it('keeps at most maxIdle connections once a burst of concurrent syncs is over', async () => {
+    // Every search waits until six connections are open, so the six syncs really overlap.
+    const burstDirectory = new RecordingDirectory(6);
+    const small = await startTestHost({
+      directory: burstDirectory,
+      ldapPool: { maxIdle: 2 },
+      settingsCacheTtlMs: 0,
+      seedSettings: false,
+    });
+    try {
+      await setSettings(small.models, settings());
+      await small.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true });
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => sync(small, { usernames: [generatedUid(0)] })),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+      expect(burstDirectory.opened).toHaveLength(6);
+      expect(burstDirectory.opened.filter((session) => session.connected)).toHaveLength(2);
+    } finally {
+      await small.close();
+    }
   });
 
   it('closes its idle connections when the host closes the module', async () => {

@@ -64,7 +64,7 @@ export class PooledDirectory implements Directory {
         idle.session.keepProcessAlive(true);
         return idle.session;
       }
-      void idle.session.close();
+      closeQuietly(idle.session);
     }
     return undefined;
   }
@@ -76,7 +76,7 @@ export class PooledDirectory implements Directory {
     const timer = setTimeout(() => {
       const index = sessions.findIndex((idle) => idle.session === session);
       if (index >= 0) sessions.splice(index, 1);
-      void session.close();
+      closeQuietly(session);
     }, this.options.idleTimeoutMs);
     timer.unref();
     sessions.push({ session, timer });
@@ -145,6 +145,11 @@ class PooledSession implements DirectorySession {
       this.stats.entries += this.session.stats.entries - before.entries;
     }
   }
+}
+
+/** Closes a connection nobody waits for (close() resolves in every case; the catch is for the contract). */
+function closeQuietly(session: DirectorySession): void {
+  session.close().catch(() => undefined);
 }
 
 /** Settings that decide which connection may serve a sync; hashed so the password is not kept as a key. */
