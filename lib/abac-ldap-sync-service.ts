@@ -2,7 +2,7 @@ import type { RoomDocument, RoomModel } from '../models/room';
 import type { AbacAttribute, UserModel } from '../models/user';
 import type { WriteClaimModel } from '../models/write-claim';
 import { diffAttributes, mapEntry, sameAttributes, satisfies } from './attribute-mapping';
-import { writeAttributes, type PlannedWrite, type WriteOutcome, type WrittenUser } from './attribute-writer';
+import { writeAttributes, type PlannedWrite, type WriteOutcome } from './attribute-writer';
 import type { AuditEvent, AuditLog } from './audit-log';
 import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
@@ -31,6 +31,12 @@ export interface AbacLdapSyncServicePorts {
 
 /** ABAC-managed rooms by id; null marks a room looked up that is not ABAC-managed (or does not exist). */
 type KnownRooms = Map<string, RoomDocument | null>;
+
+/** A user the writer has just written, with the rooms it was in when read under the claim. */
+interface WrittenPlan {
+  item: Plan;
+  memberOf: string[];
+}
 
 /** What the sync decided for one user before writing anything. */
 interface Plan {
@@ -120,16 +126,13 @@ export class AbacLdapSyncService implements UsersSyncService {
    * Takes the users just written out of the ABAC rooms their new attributes no longer satisfy. Runs while
    * their write claims are held, with the rooms read under the claim, so no overlapping sync repeats it.
    */
-  private async evict(
-    written: WrittenUser[],
-    plansByUser: Map<string, Plan>,
-    rooms: KnownRooms,
-  ): Promise<RoomRemoval[]> {
-    const losing = written.flatMap(({ userId, before, rooms: memberOf }) => {
-      const item = plansByUser.get(userId);
-      if (!item || diffAttributes(before, item.next ?? []).removed.length === 0) return [];
-      return [{ subject: { ...item.subject, rooms: memberOf }, next: item.next ?? [] }];
-    });
+  private async evict(written: WrittenPlan[], rooms: KnownRooms): Promise<RoomRemoval[]> {
+    const losing = written
+      .filter(({ item }) => item.result.removed?.length)
+      .map(({ item, memberOf }) => ({
+        subject: { ...item.subject, rooms: memberOf },
+        next: item.next ?? [],
+      }));
     // Rooms joined since the sync first read the user are looked up now.
     await this.lookUpRooms(
       losing.flatMap(({ subject }) => subject.rooms),
@@ -159,11 +162,18 @@ export class AbacLdapSyncService implements UsersSyncService {
     try {
       outcomes = await timer.time('writes', () =>
         writeAttributes({ users, writeClaims, clock }, writes, async (written) => {
-          const removals = await timer.time('eviction', () => this.evict(written, plansByUser, rooms));
+          // The report's diff, the eviction and the audit all follow from the value read under the claim.
+          const writtenPlans = written.flatMap(({ userId, before, rooms: memberOf }): WrittenPlan[] => {
+            const item = plansByUser.get(userId);
+            if (!item) return [];
+            item.result = { ...item.result, ...diffAttributes(before, item.next ?? []) };
+            return [{ item, memberOf }];
+          });
+          const removals = await timer.time('eviction', () => this.evict(writtenPlans, rooms));
           for (const { user, room } of removals)
             revokedByUser.set(user._id, [...(revokedByUser.get(user._id) ?? []), room]);
           // Not awaited here: the audit insert runs while the writer releases the claims. It never rejects.
-          audits.push(audit.record(auditEvents(written, removals, plansByUser), context));
+          audits.push(audit.record(auditEvents(writtenPlans, removals), context));
         }),
       );
     } finally {
@@ -183,9 +193,7 @@ export class AbacLdapSyncService implements UsersSyncService {
         item.result = { ...identity(item.subject), status: 'unchanged' };
         continue;
       }
-      const { added, removed } = diffAttributes(outcome.before, item.next ?? []);
-      item.result = { ...item.result, added, removed };
-      if (removed.length > 0) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
+      if (item.result.removed?.length) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
     }
     if (failedAuditWrites > 0) {
       this.ports.logger.warn(
@@ -197,17 +205,13 @@ export class AbacLdapSyncService implements UsersSyncService {
 }
 
 /** The audit events of one write attempt: each change, then each room access revoked. */
-function auditEvents(
-  written: WrittenUser[],
-  removals: RoomRemoval[],
-  plansByUser: Map<string, Plan>,
-): AuditEvent[] {
-  const changes = written.flatMap(({ userId, before }): AuditEvent[] => {
-    const item = plansByUser.get(userId);
-    if (!item) return [];
-    const { added, removed } = diffAttributes(before, item.next ?? []);
-    return [{ type: 'attributesChanged', subject: identity(item.subject), added, removed }];
-  });
+function auditEvents(written: WrittenPlan[], removals: RoomRemoval[]): AuditEvent[] {
+  const changes = written.map(({ item }): AuditEvent => ({
+    type: 'attributesChanged',
+    subject: identity(item.subject),
+    added: item.result.added ?? [],
+    removed: item.result.removed ?? [],
+  }));
   const revocations = removals.map(({ user, room }): AuditEvent => ({
     type: 'accessRevoked',
     subject: user,

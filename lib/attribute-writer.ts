@@ -53,7 +53,7 @@ const DUPLICATE_KEY = 11000;
 export async function writeAttributes(
   ports: AttributeWriterPorts,
   writes: readonly PlannedWrite[],
-  whileClaimed: WhileClaimed = async () => {},
+  whileClaimed: WhileClaimed,
 ): Promise<Map<string, WriteOutcome>> {
   const outcomes = new Map<string, WriteOutcome>();
   let pending = new Map(writes.map((write) => [write.userId, write]));

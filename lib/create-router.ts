@@ -80,7 +80,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
   const logger = deps.logger ?? createDefaultLogger();
   const models = createModels(deps.connection);
   const metrics =
-    deps.metricsRegistry === false ? noMetrics : new PrometheusSyncMetrics(deps.metricsRegistry ?? undefined);
+    deps.metricsRegistry === false ? noMetrics : new PrometheusSyncMetrics(deps.metricsRegistry);
   const settings = new MongoSettingsSource({
     settings: models.settings,
     clock,
