@@ -15,6 +15,7 @@ import type { SettingsSource } from './settings';
 import { syncConfiguration } from './sync-configuration';
 import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult, UsersSyncService } from './sync-report';
 import { findSubjects, type SyncSubject } from './user-lookup';
+import { addToGroup } from './group';
 
 export interface AbacLdapSyncServicePorts {
   users: UserModel;
@@ -170,8 +171,7 @@ export class AbacLdapSyncService implements UsersSyncService {
             return [{ item, memberOf }];
           });
           const removals = await timer.time('eviction', () => this.evict(writtenPlans, rooms));
-          for (const { user, room } of removals)
-            revokedByUser.set(user._id, [...(revokedByUser.get(user._id) ?? []), room]);
+          for (const { user, room } of removals) addToGroup(revokedByUser, user._id, room);
           // Not awaited here: the audit insert runs while the writer releases the claims. It never rejects.
           audits.push(audit.record(auditEvents(writtenPlans, removals), context));
         }),

@@ -2,6 +2,7 @@ import type { DirectoryEntry, DirectorySession } from './ldap/directory';
 import { allOf, anyOf, equals, type DirectoryFilter } from './ldap/filter';
 import type { SyncConfiguration } from './sync-configuration';
 import type { SyncSubject } from './user-lookup';
+import { addToGroup } from './group';
 
 export type EntryMatch =
   { kind: 'found'; entry: DirectoryEntry } | { kind: 'notFound' } | { kind: 'ambiguous' };
@@ -65,16 +66,14 @@ function clauses(subject: SyncSubject, searchFields: readonly string[]): Directo
 function indexSubjects(subjects: readonly SyncSubject[], searchFields: readonly string[]) {
   const byId = new Map<string, string[]>();
   const byUsername = new Map<string, string[]>();
-  const add = (map: Map<string, string[]>, key: string, subjectId: string) =>
-    map.set(key, [...(map.get(key) ?? []), subjectId]);
   const idAttributes = new Set<string>();
   for (const subject of subjects) {
     if (subject.ldap) {
       const attribute = subject.ldap.idAttribute.toLowerCase();
       idAttributes.add(attribute);
-      add(byId, `${attribute}:${subject.ldap.id.toLowerCase()}`, subject._id);
+      addToGroup(byId, `${attribute}:${subject.ldap.id.toLowerCase()}`, subject._id);
     } else {
-      add(byUsername, subject.username.toLowerCase(), subject._id);
+      addToGroup(byUsername, subject.username.toLowerCase(), subject._id);
     }
   }
   const fields = searchFields.map((field) => field.toLowerCase());

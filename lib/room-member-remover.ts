@@ -5,6 +5,7 @@ import type { UserModel } from '../models/user';
 import type { Clock } from './clock';
 import { mapWithConcurrency } from './concurrency';
 import { randomId } from './random-id';
+import { addToGroup } from './group';
 
 export interface RoomRemoval {
   user: { _id: string; username: string };
@@ -42,8 +43,7 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
     if (removals.length === 0) return [];
     const { users, rooms, subscriptions, messages, clock } = this.ports;
     const membersByRoom = new Map<string, string[]>();
-    for (const { user, room } of removals)
-      membersByRoom.set(room._id, [...(membersByRoom.get(room._id) ?? []), user._id]);
+    for (const { user, room } of removals) addToGroup(membersByRoom, room._id, user._id);
     const found = await subscriptions
       .find(
         { $or: [...membersByRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
@@ -52,8 +52,7 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
       .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
       .exec();
     const subscriptionIdsByRoom = new Map<string, string[]>();
-    for (const { _id, rid } of found)
-      subscriptionIdsByRoom.set(rid, [...(subscriptionIdsByRoom.get(rid) ?? []), _id]);
+    for (const { _id, rid } of found) addToGroup(subscriptionIdsByRoom, rid, _id);
     const deletedByRoom = new Map(
       await mapWithConcurrency([...subscriptionIdsByRoom], this.ports.concurrency, async ([rid, ids]) => {
         const { deletedCount } = await subscriptions.deleteMany({ _id: { $in: ids } }).exec();
