@@ -1,11 +1,10 @@
 // `npm run test:load`: sustained load on the demo host (its own process) with autocannon, bounded in time
 // and connections. Fails on any error, timeout or non-2xx answer other than a documented 429.
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
+import { startTsProcess } from '../harness/ts-process';
 import { DEMO_ADMIN, populationUsername } from '../demo/seed';
 
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 20);
@@ -25,42 +24,27 @@ function randomBody(): string {
 }
 
 async function startDemoHost() {
-  const child = spawn(
-    process.execPath,
-    ['--require', 'ts-node/register/transpile-only', join(__dirname, '..', 'demo', 'main.ts')],
-    {
-      env: {
-        ...process.env,
-        PORT: '0',
-        DEMO_DB_NAME: `abac_load_${process.pid}`,
-        DEMO_POPULATION: String(POPULATION),
-        // Measured without the per-caller limit (one admin drives all the load); 429s stay allowed.
-        DEMO_RATE_LIMIT: 'off',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const host = await startTsProcess(join(__dirname, '..', 'demo', 'main.ts'), {
+    env: {
+      ...process.env,
+      PORT: '0',
+      DEMO_DB_NAME: `abac_load_${process.pid}`,
+      DEMO_POPULATION: String(POPULATION),
+      // Measured without the per-caller limit (one admin drives all the load); 429s stay allowed.
+      DEMO_RATE_LIMIT: 'off',
     },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
+    ready: /Endpoint\s+POST\s+(\S+)/,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the demo host exited (${code}): ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const match = /Endpoint\s+POST\s+(\S+)/.exec(line);
-      if (match?.[1]) resolve(match[1]);
-    });
-  });
+  const url = host.readyLine[1]!;
   return {
     url,
     peakRssMiB: () => {
-      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const status = readFileSync(`/proc/${host.child.pid}/status`, 'utf8');
       return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024);
     },
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      host.child.kill('SIGTERM');
+      await host.exited;
     },
   };
 }

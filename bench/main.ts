@@ -1,13 +1,12 @@
 // `npm run bench`: A (the product over HTTP) against B (per-user) and C (hand-batched floor), interleaved.
-import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import mongoose from 'mongoose';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
+import { startTsProcess } from '../harness/ts-process';
 import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { hashLoginToken } from '../lib/auth';
@@ -161,24 +160,20 @@ async function startHost(mongoUri: string, dbName: string) {
     },
     keys.privateKeyPem,
   );
-  const child = spawn(
-    process.execPath,
-    ['--require', 'ts-node/register/transpile-only', join(__dirname, 'host.ts')],
-    {
-      env: {
-        ...process.env,
-        BENCH_HOST_CONFIG: JSON.stringify([mongoUri, dbName, license, keys.publicKeyPem]),
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
   // The host's per-sync log lines, in order; pino writes them asynchronously, so one may trail its answer.
   const loggedPhases: PhaseDurations[] = [];
   let phasesLogged: (() => void) | undefined;
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    if (!line.includes('users sync finished')) return;
-    loggedPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
-    phasesLogged?.();
+  const host = await startTsProcess(join(__dirname, 'host.ts'), {
+    env: {
+      ...process.env,
+      BENCH_HOST_CONFIG: JSON.stringify([mongoUri, dbName, license, keys.publicKeyPem]),
+    },
+    ready: /^READY (\d+)$/,
+    onStderrLine: (line) => {
+      if (!line.includes('users sync finished')) return;
+      loggedPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
+      phasesLogged?.();
+    },
   });
   const nextLoggedPhases = async (): Promise<PhaseDurations> => {
     if (loggedPhases.length === 0) {
@@ -193,12 +188,7 @@ async function startHost(mongoUri: string, dbName: string) {
     }
     return loggedPhases.shift()!;
   };
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench host exited (${code})`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('READY ')) resolve(Number(line.slice(6)));
-    });
-  });
+  const port = Number(host.readyLine[1]);
   const base = `http://127.0.0.1:${port}`;
   const headers = { 'X-User-Id': ADMIN.id, 'X-Auth-Token': ADMIN.token, 'Content-Type': 'application/json' };
   return {
@@ -222,8 +212,8 @@ async function startHost(mongoUri: string, dbName: string) {
     },
     stop() {
       agent.destroy();
-      child.stdin?.end();
-      child.kill('SIGTERM');
+      host.child.stdin?.end();
+      host.child.kill('SIGTERM');
     },
   };
 }

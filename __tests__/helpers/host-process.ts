@@ -1,9 +1,8 @@
 // A host in a process of its own (the router in a bare Express app on a loopback port), for tests that need
 // two hosts on one database. Run as a script it serves; imported, it starts one and talks to it.
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import express from 'express';
 import mongoose from 'mongoose';
+import { startTsProcess } from '../../harness/ts-process';
 import { createRouter } from '../../lib/create-router';
 import { silentLogger } from '../../lib/logger';
 
@@ -20,26 +19,15 @@ export interface HostProcess {
 }
 
 export async function startHostProcess(config: HostProcessConfig): Promise<HostProcess> {
-  const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', __filename], {
+  const host = await startTsProcess(__filename, {
     env: { ...process.env, TEST_HOST_CONFIG: JSON.stringify(config) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the host process exited (${code}): ${stderr}`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (line.startsWith('READY ')) resolve(Number(line.slice('READY '.length)));
-    });
+    ready: /^READY (\d+)$/,
   });
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `http://127.0.0.1:${host.readyLine[1]}`,
     async stop() {
-      child.stdin?.end();
-      await exited;
+      host.child.stdin?.end();
+      await host.exited;
     },
   };
 }
