@@ -3,7 +3,6 @@ import mongoose, { type Connection } from 'mongoose';
 import request from 'supertest';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
 import { waitFor } from '../harness/wait';
-import { hashLoginToken } from '../lib/auth';
 import { createRouter, type AbacLdapSync } from '../lib/create-router';
 import { silentLogger } from '../lib/logger';
 import { reportFigure } from './helpers/figures';
@@ -11,7 +10,7 @@ import { createModels, ensureIndexes, type Models } from '../models';
 import {
   ADMIN_HEADERS,
   ADMIN_ID,
-  ADMIN_TOKEN,
+  testAdmin,
   SYNC_URL,
   ldapSettings,
   licenseKeys,
@@ -28,13 +27,7 @@ async function seed(models: Models) {
     { _id: 'manage-abac-admin-room-attributes', roles: ['admin'] },
   ]);
   await models.users.create([
-    {
-      _id: ADMIN_ID,
-      username: 'root',
-      active: true,
-      roles: ['admin'],
-      services: { resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN_TOKEN), when: new Date() }] } },
-    },
+    testAdmin(Date.now()),
     {
       _id: 'u-alice',
       username: 'alice',

@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { hashLoginToken } from '../lib/auth';
 import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,
@@ -10,6 +9,7 @@ import {
   setSettings,
   startTestHost,
   type TestHost,
+  userWithToken,
 } from './helpers/host';
 
 const unauthorized = { success: false, error: 'error-unauthorized' };
@@ -20,42 +20,28 @@ describe('authentication (X-User-Id + X-Auth-Token)', () => {
 
   beforeAll(async () => {
     host = await startTestHost();
+    const now = host.clock.now();
     await host.models.users.create([
-      {
+      userWithToken({
         _id: 'inactive-admin',
         username: 'former',
+        token: 'former-token',
+        issuedAt: now,
         active: false,
-        roles: ['admin'],
-        services: {
-          resume: {
-            loginTokens: [{ hashedToken: hashLoginToken('former-token'), when: new Date(host.clock.now()) }],
-          },
-        },
-      },
-      {
+      }),
+      userWithToken({
         _id: 'stale-admin',
         username: 'stale',
-        active: true,
-        roles: ['admin'],
-        services: {
-          resume: {
-            loginTokens: [
-              { hashedToken: hashLoginToken('stale-token'), when: new Date(host.clock.now() - 365 * DAY_MS) },
-            ],
-          },
-        },
-      },
-      {
+        token: 'stale-token',
+        issuedAt: now - 365 * DAY_MS,
+      }),
+      userWithToken({
         _id: 'other-user',
         username: 'other',
-        active: true,
+        token: 'other-token',
+        issuedAt: now,
         roles: ['user'],
-        services: {
-          resume: {
-            loginTokens: [{ hashedToken: hashLoginToken('other-token'), when: new Date(host.clock.now()) }],
-          },
-        },
-      },
+      }),
     ]);
   });
   afterAll(() => host?.close());

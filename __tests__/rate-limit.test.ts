@@ -1,7 +1,13 @@
 import request from 'supertest';
-import { hashLoginToken } from '../lib/auth';
 import { snapshotDatabase } from './helpers/database';
-import { ADMIN_HEADERS, ADMIN_ID, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
+import {
+  ADMIN_HEADERS,
+  ADMIN_ID,
+  SYNC_URL,
+  startTestHost,
+  type TestHost,
+  userWithToken,
+} from './helpers/host';
 
 const body = { usernames: ['nobody-at-all'] };
 const tooMany = { success: false, error: 'error-too-many-requests' };
@@ -13,17 +19,14 @@ describe('rate limits', () => {
 
   beforeAll(async () => {
     host = await startTestHost({ rateLimit: { syncsPerMinute: 3, failedAuthPerMinute: 2 } });
-    await host.models.users.create({
-      _id: 'second-admin',
-      username: 'second',
-      active: true,
-      roles: ['admin'],
-      services: {
-        resume: {
-          loginTokens: [{ hashedToken: hashLoginToken('second-token'), when: new Date(host.clock.now()) }],
-        },
-      },
-    });
+    await host.models.users.create(
+      userWithToken({
+        _id: 'second-admin',
+        username: 'second',
+        token: 'second-token',
+        issuedAt: host.clock.now(),
+      }),
+    );
   });
   afterAll(() => host?.close());
 

@@ -3,14 +3,13 @@ import mongoose, { type Connection } from 'mongoose';
 import { generatePeopleLdif, generatedUid, readFixture } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { testServers } from '../harness/test-servers';
-import { hashLoginToken } from '../lib/auth';
 import { REMOVED_FROM_ROOM_MESSAGE } from '../lib/room-member-remover';
 import { createModels, ensureIndexes, type AbacAttribute, type Models } from '../models';
 import { reportFigure } from './helpers/figures';
 import {
   ADMIN_HEADERS,
   ADMIN_ID,
-  ADMIN_TOKEN,
+  testAdmin,
   ldapSettings,
   licenseKeys,
   makeLicense,
@@ -125,15 +124,7 @@ describe('two host processes, one database, concurrent overlapping syncs while t
     await ensureIndexes(models);
     await models.roles.create({ _id: 'admin', name: 'admin', scope: 'Users', protected: true });
     await models.users.create([
-      {
-        _id: ADMIN_ID,
-        username: 'root',
-        active: true,
-        roles: ['admin'],
-        services: {
-          resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN_TOKEN), when: new Date() }] },
-        },
-      },
+      testAdmin(Date.now()),
       ...Array.from({ length: USERS }, (_, index) => ({
         _id: userId(index),
         username: generatedUid(index),

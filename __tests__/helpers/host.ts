@@ -63,6 +63,32 @@ export function ldapSettings(): Record<string, unknown> {
   };
 }
 
+/** A user document holding one login token (Rocket.Chat stores base64(sha256(token))), issued at `issuedAt`. */
+export function userWithToken(options: {
+  _id: string;
+  username: string;
+  token: string;
+  issuedAt: number;
+  roles?: string[];
+  active?: boolean;
+}) {
+  return {
+    _id: options._id,
+    username: options.username,
+    active: options.active ?? true,
+    roles: options.roles ?? ['admin'],
+    services: {
+      resume: {
+        loginTokens: [{ hashedToken: hashLoginToken(options.token), when: new Date(options.issuedAt) }],
+      },
+    },
+  };
+}
+
+/** The admin every test host seeds: ADMIN_ID holding ADMIN_TOKEN. */
+export const testAdmin = (issuedAt: number) =>
+  userWithToken({ _id: ADMIN_ID, username: 'root', token: ADMIN_TOKEN, issuedAt });
+
 export interface TestHost {
   app: Express;
   connection: Connection;
@@ -92,15 +118,7 @@ export async function startTestHost(
     { _id: 'user', name: 'user', scope: 'Users', protected: true },
     { _id: 'moderator', name: 'moderator', scope: 'Subscriptions', protected: true },
   ]);
-  await models.users.create({
-    _id: ADMIN_ID,
-    username: 'root',
-    active: true,
-    roles: ['admin'],
-    services: {
-      resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN_TOKEN), when: new Date(clock.now()) }] },
-    },
-  });
+  await models.users.create(testAdmin(clock.now()));
   if (options.seedSettings !== false) await setSettings(models, ldapSettings());
   const sync = await createRouter({
     connection,
