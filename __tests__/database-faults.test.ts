@@ -32,6 +32,7 @@ async function seed(models: Models) {
       _id: 'u-alice',
       username: 'alice',
       active: true,
+      ldap: true,
       abacAttributes: [{ key: 'department', values: ['old'] }],
     },
   ]);

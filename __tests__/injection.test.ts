@@ -30,6 +30,7 @@ const user = (_id: string, username: string, extra: object = {}) => ({
   _id,
   username,
   active: true,
+  ldap: true,
   emails: [{ address: `${_id}@example.org`, verified: true }],
   ...extra,
 });

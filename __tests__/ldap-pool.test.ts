@@ -83,6 +83,7 @@ describe('pooled LDAP connections', () => {
           _id: `id-${index}`,
           username: generatedUid(index),
           active: true,
+          ldap: true,
         })),
       );
     }
@@ -166,7 +167,7 @@ describe('pooled LDAP connections', () => {
     });
     try {
       await setSettings(small.models, settings());
-      await small.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true });
+      await small.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
       const answers = await Promise.all(
         Array.from({ length: 6 }, () => sync(small, { usernames: [generatedUid(0)] })),
       );

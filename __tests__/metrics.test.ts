@@ -15,7 +15,7 @@ describe('Prometheus metrics', () => {
   beforeAll(async () => {
     host = await startTestHost({ metricsRegistry: registry });
     await seedAliceInSalesRoom(host.models);
-    await host.models.users.create({ _id: 'u-ghost', username: 'ghost', active: true });
+    await host.models.users.create({ _id: 'u-ghost', username: 'ghost', active: true, ldap: true });
   });
   afterAll(() => host?.close());
 

@@ -34,7 +34,7 @@ describe('the OpenAPI document', () => {
   let host: TestHost;
   beforeAll(async () => {
     host = await startTestHost();
-    await host.models.users.create({ _id: 'u-alice', username: 'alice', active: true });
+    await host.models.users.create({ _id: 'u-alice', username: 'alice', active: true, ldap: true });
   });
   afterAll(() => host?.close());
 

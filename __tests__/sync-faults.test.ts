@@ -87,6 +87,7 @@ describe('LDAP faults: 503, Retry-After, and nothing written', () => {
         _id: `id-${index}`,
         username: generatedUid(index),
         active: true,
+        ldap: true,
         emails: [{ address: `${generatedUid(index)}@example.org`, verified: true }],
         abacAttributes: [{ key: 'department', values: ['legacy'] }],
         __rooms: ['r-legacy'],

@@ -20,6 +20,7 @@ function user(_id: string, username: string, extra: Record<string, unknown> = {}
     _id,
     username,
     active: true,
+    ldap: true,
     roles: ['user'],
     emails: [{ address: `${username}@example.org`, verified: true }],
     ...extra,

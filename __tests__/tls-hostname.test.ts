@@ -27,7 +27,7 @@ describe('a certificate issued for another host', () => {
     // Signed by the CA the module trusts, but for ldap.example.invalid only, not for 127.0.0.1.
     slapd = await Slapd.start({ ldif: standardDirectory(), certificateNames: ['DNS:ldap.example.invalid'] });
     host = await startTestHost({ logger, settingsCacheTtlMs: 0, seedSettings: false });
-    await host.models.users.create({ _id: 'u-alice', username: 'alice', active: true });
+    await host.models.users.create({ _id: 'u-alice', username: 'alice', active: true, ldap: true });
   });
   afterAll(async () => {
     await host?.close();

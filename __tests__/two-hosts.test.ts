@@ -129,6 +129,7 @@ describe('two host processes, one database, concurrent overlapping syncs while t
         _id: userId(index),
         username: generatedUid(index),
         active: true,
+        ldap: true,
         abacAttributes: [{ key: 'department', values: VERSIONS[0]! }],
         __rooms: [ROOM],
       })),

@@ -33,6 +33,7 @@ export async function seedUsers(models: Models): Promise<void> {
           _id: userId(index),
           username: generatedUid(index),
           active: true,
+          ldap: true,
           roles: ['user'],
           emails: [{ address: emailOf(index), verified: true }],
           ...(index >= LDAP_ID_USERS.first && index < LDAP_ID_USERS.end
@@ -50,6 +51,7 @@ export async function seedUsers(models: Models): Promise<void> {
       _id: `ghost-${ghost}`,
       username: `ghost${ghost}`,
       active: true,
+      ldap: true,
       emails: [{ address: `ghost${ghost}@example.org`, verified: true }],
       abacAttributes: [{ key: 'department', values: ['gone'] }],
     })) as never[],

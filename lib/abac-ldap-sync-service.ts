@@ -63,11 +63,12 @@ export class AbacLdapSyncService implements UsersSyncService {
 
     let matches = new Map<string, EntryMatch>();
     const ldapStats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
-    if (subjects.length > 0) {
+    const ldapSubjects = subjects.filter((subject) => subject.fromLdap);
+    if (ldapSubjects.length > 0) {
       await timer.time('ldap', async () => {
         const session = await directory.open(configuration.connection);
         try {
-          matches = await lookUpEntries(session, configuration, subjects);
+          matches = await lookUpEntries(session, configuration, ldapSubjects);
         } finally {
           Object.assign(ldapStats, session.stats);
           await session.close();
@@ -229,14 +230,15 @@ function plan(
   match: EntryMatch | undefined,
   mapping: Parameters<typeof mapEntry>[1],
 ): Plan {
+  const failed = (error: NonNullable<UserSyncResult['error']>): Plan => ({
+    subject,
+    result: { ...identity(subject), status: 'failed', error },
+  });
+  if (!subject.fromLdap) return failed('error-user-not-ldap');
   if (!match || match.kind === 'notFound')
     return { subject, result: { ...identity(subject), status: 'notFoundInLdap' } };
-  if (match.kind === 'ambiguous') {
-    return {
-      subject,
-      result: { ...identity(subject), status: 'failed', error: 'error-ldap-ambiguous-entry' },
-    };
-  }
+  if (match.kind === 'ambiguous') return failed('error-ldap-ambiguous-entry');
+  if (match.kind === 'shared') return failed('error-ldap-entry-shared');
   const next = mapEntry(match.entry, mapping);
   const stored = subject.storedAttributes;
   if (sameAttributes(stored, next)) return { subject, result: { ...identity(subject), status: 'unchanged' } };

@@ -5,7 +5,12 @@ import type { SyncSubject } from './user-lookup';
 import { addToGroup } from './group';
 
 export type EntryMatch =
-  { kind: 'found'; entry: DirectoryEntry } | { kind: 'notFound' } | { kind: 'ambiguous' };
+  | { kind: 'found'; entry: DirectoryEntry }
+  | { kind: 'notFound' }
+  /** More than one entry answers to the user. */
+  | { kind: 'ambiguous' }
+  /** The user's one entry is also another user's: neither may take its attributes. */
+  | { kind: 'shared' };
 
 /** Users per search: one OR filter, one round trip for a page of results. */
 export const USERS_PER_SEARCH = 250;
@@ -47,12 +52,26 @@ export async function lookUpEntries(
       },
     );
   }
+  return matchSubjects(subjects, entriesBySubject);
+}
+
+/** One match per subject: its only entry, unless it has several or shares its entry with another subject. */
+function matchSubjects(
+  subjects: readonly SyncSubject[],
+  entriesBySubject: Map<string, Map<string, DirectoryEntry>>,
+): Map<string, EntryMatch> {
+  const subjectsByEntry = new Map<string, string[]>();
+  for (const [subjectId, entries] of entriesBySubject) {
+    if (entries.size === 1) for (const dn of entries.keys()) addToGroup(subjectsByEntry, dn, subjectId);
+  }
   const matches = new Map<string, EntryMatch>();
   for (const subject of subjects) {
-    const entries = [...(entriesBySubject.get(subject._id)?.values() ?? [])];
+    const entries = [...(entriesBySubject.get(subject._id) ?? new Map<string, DirectoryEntry>())];
     const [only] = entries;
     if (entries.length > 1) matches.set(subject._id, { kind: 'ambiguous' });
-    else matches.set(subject._id, only ? { kind: 'found', entry: only } : { kind: 'notFound' });
+    else if (!only) matches.set(subject._id, { kind: 'notFound' });
+    else if ((subjectsByEntry.get(only[0])?.length ?? 0) > 1) matches.set(subject._id, { kind: 'shared' });
+    else matches.set(subject._id, { kind: 'found', entry: only[1] });
   }
   return matches;
 }

@@ -27,7 +27,12 @@ export const userSyncResultSchema = z
       .optional()
       .meta({ description: 'ABAC rooms the user was removed from (would be, in a dry run).' }),
     error: z
-      .enum(['error-ldap-ambiguous-entry', 'error-write-conflict'])
+      .enum([
+        'error-ldap-ambiguous-entry',
+        'error-ldap-entry-shared',
+        'error-user-not-ldap',
+        'error-write-conflict',
+      ])
       .optional()
       .meta({ description: 'Why a user is `failed`.' }),
   })

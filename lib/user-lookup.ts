@@ -10,6 +10,8 @@ export interface SyncSubject {
   storedAttributes: AbacAttribute[];
   rooms: string[];
   ldap: { id: string; idAttribute: string } | undefined;
+  /** `ldap: true`: only users the directory provisioned are given its attributes. */
+  fromLdap: boolean;
 }
 
 export interface UserLookupResult {
@@ -19,6 +21,7 @@ export interface UserLookupResult {
 
 const PROJECTION = {
   active: 1,
+  ldap: 1,
   username: 1,
   emails: 1,
   abacAttributes: 1,
@@ -108,5 +111,6 @@ function toSubject(document: UserDocument): SyncSubject {
     storedAttributes: document.abacAttributes ?? [],
     rooms: document.__rooms ?? [],
     ldap: ldap?.id && ldap.idAttribute ? { id: ldap.id, idAttribute: ldap.idAttribute } : undefined,
+    fromLdap: document.ldap === true,
   };
 }

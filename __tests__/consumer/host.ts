@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         resume: { loginTokens: [{ hashedToken: hashLoginToken('host-token'), when: new Date() }] },
       },
     },
-    { _id: 'u-alice', username: 'alice', active: true },
+    { _id: 'u-alice', username: 'alice', active: true, ldap: true },
   ] as never[]);
   await db
     .collection('rocketchat_settings')

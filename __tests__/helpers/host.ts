@@ -165,6 +165,7 @@ export async function seedAliceInSalesRoom(models: Models) {
     _id: 'u-alice',
     username: 'alice',
     active: true,
+    ldap: true,
     abacAttributes: [{ key: 'department', values: ['sales'] }],
     __rooms: ['r-sales'],
   });
