@@ -39,6 +39,8 @@ describe('parseAttributeMap', () => {
     ['{"a b":"c"}'],
     ['{"a":"x","A":"y"}'],
     ['nope'],
+    ['{"2.16.840.1.113730.3.1.2":"department"}'],
+    ['{"2.5.4.11;binary":"unit"}'],
   ])('refuses %s', (raw) => {
     expect(() => parseAttributeMap(raw)).toThrow(AttributeMapInvalidError);
   });

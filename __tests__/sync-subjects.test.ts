@@ -14,7 +14,12 @@ describe('which users a sync writes', () => {
     host = await startTestHost();
     await host.models.users.create([
       // A local account whose username is a directory uid: never given that person's attributes.
-      { _id: 'u-local', username: 'carol', active: true, abacAttributes: [{ key: 'department', values: ['own'] }] },
+      {
+        _id: 'u-local',
+        username: 'carol',
+        active: true,
+        abacAttributes: [{ key: 'department', values: ['own'] }],
+      },
       { _id: 'u-local-false', username: 'alice', active: true, ldap: false },
       // Two LDAP users resolving to the one entry uid=jose: by username and by the stored identifier.
       { _id: 'u-jose', username: 'jose', active: true, ldap: true },

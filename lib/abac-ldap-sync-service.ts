@@ -1,7 +1,14 @@
 import type { RoomDocument, RoomModel } from '../models/room';
 import type { AbacAttribute, UserModel } from '../models/user';
 import type { WriteClaimModel } from '../models/write-claim';
-import { diffAttributes, mapEntry, sameAttributes, satisfies } from './attribute-mapping';
+import {
+  diffAttributes,
+  mapEntry,
+  sameAttributes,
+  satisfies,
+  type AttributeMapping,
+} from './attribute-mapping';
+import { MappingMatchesNothingError } from './errors';
 import { writeAttributes, type PlannedWrite, type WriteOutcome } from './attribute-writer';
 import type { AuditEvent, AuditLog } from './audit-log';
 import type { Clock } from './clock';
@@ -76,6 +83,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       });
     }
 
+    refuseMappingThatMatchesNothing(subjects, matches, configuration.mapping);
     const plans = subjects.map((subject) => plan(subject, matches.get(subject._id), configuration.mapping));
     const rooms: KnownRooms = new Map();
     await timer.time('mongoReads', () =>
@@ -245,6 +253,25 @@ function plan(
   const { added, removed } = diffAttributes(stored, next);
   const status = next.length === 0 ? 'cleared' : 'updated';
   return { subject, next, result: { ...identity(subject), status, added, removed } };
+}
+
+/**
+ * Several entries found, none with a mapped value, while their users hold attributes: the map or the bind
+ * account is broken, and writing would clear everyone. A single user may still be cleared.
+ */
+function refuseMappingThatMatchesNothing(
+  subjects: readonly SyncSubject[],
+  matches: Map<string, EntryMatch>,
+  mapping: AttributeMapping,
+): void {
+  const found = subjects.flatMap((subject) => {
+    const match = matches.get(subject._id);
+    return match?.kind === 'found' ? [{ subject, entry: match.entry }] : [];
+  });
+  if (found.length < 2) return;
+  if (found.some(({ entry }) => mapEntry(entry, mapping).length > 0)) return;
+  if (!found.some(({ subject }) => subject.storedAttributes.length > 0)) return;
+  throw new MappingMatchesNothingError(mapping.namesAsGiven, found.length);
 }
 
 function evictions(subject: SyncSubject, next: AbacAttribute[], rooms: KnownRooms): RoomRemoval[] {

@@ -3,14 +3,20 @@ import { AttributeMapInvalidError } from './errors';
 import type { DirectoryAttribute, DirectoryEntry } from './ldap/directory';
 
 const ABAC_KEY = /^[A-Za-z0-9_-]+$/;
-/** LDAP attribute descriptions: a name or OID, optionally with options (e.g. objectGUID;binary). */
-const LDAP_ATTRIBUTE = /^(?:[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)+)(?:;[A-Za-z0-9-]+)*$/;
+/**
+ * LDAP attribute descriptions by name, optionally with options (e.g. objectGUID;binary). Not OIDs: servers
+ * return attributes under their names, so an OID in the map would match nothing and clear everyone.
+ */
+const LDAP_ATTRIBUTE = /^[A-Za-z][A-Za-z0-9-]*(?:;[A-Za-z0-9-]+)*$/;
+const OID = /^\d+(?:\.\d+)+(?:;[A-Za-z0-9-]+)*$/;
 
 export interface AttributeMapping {
   /** Lowercased LDAP attribute name → ABAC key, in the order the setting lists them. */
   readonly rules: readonly { ldapAttribute: string; abacKey: string }[];
   /** The attributes a search must request (memberOf is operational: it must be asked for by name). */
   readonly ldapAttributes: readonly string[];
+  /** The LDAP attribute names as the setting spells them, for messages. */
+  readonly namesAsGiven: readonly string[];
 }
 
 /** Parses LDAP_ABAC_AttributeMap (a JSON text or an object) once per settings change. */
@@ -32,6 +38,11 @@ export function parseAttributeMap(raw: unknown): AttributeMapping {
   }
   const seen = new Set<string>();
   const rules = entries.map(([ldapAttribute, abacKey]) => {
+    if (OID.test(ldapAttribute)) {
+      throw new AttributeMapInvalidError(
+        `"${ldapAttribute}" is an OID: name the attribute as the directory returns it (e.g. departmentNumber)`,
+      );
+    }
     if (!LDAP_ATTRIBUTE.test(ldapAttribute)) {
       throw new AttributeMapInvalidError(`"${ldapAttribute}" is not an LDAP attribute name`);
     }
@@ -43,7 +54,11 @@ export function parseAttributeMap(raw: unknown): AttributeMapping {
     seen.add(name);
     return { ldapAttribute: name, abacKey };
   });
-  return { rules, ldapAttributes: rules.map((rule) => rule.ldapAttribute) };
+  return {
+    rules,
+    ldapAttributes: rules.map((rule) => rule.ldapAttribute),
+    namesAsGiven: entries.map(([ldapAttribute]) => ldapAttribute),
+  };
 }
 
 /**

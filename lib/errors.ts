@@ -83,6 +83,26 @@ export class AttributeMapInvalidError extends AbacSyncError {
   readonly code = 'error-abac-attribute-map-invalid';
 }
 
+/**
+ * Several entries were found and none carries a mapped attribute while their users hold attributes: a broken
+ * map or a bind account that lost read rights, not a directory that emptied itself. Nothing is written.
+ */
+export class MappingMatchesNothingError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-abac-mapping-matches-nothing';
+  override readonly details: ErrorDetail[];
+  constructor(attributeNames: readonly string[], entries: number) {
+    const names = attributeNames.join(', ');
+    super(
+      `No entry found carries any mapped attribute (${names}): check LDAP_ABAC_AttributeMap and the bind ` +
+        "account's read rights. Nothing was written.",
+    );
+    this.details = [
+      { path: 'LDAP_ABAC_AttributeMap', message: `none of the ${entries} entries found carries ${names}` },
+    ];
+  }
+}
+
 export class TooManyRequestsError extends AbacSyncError {
   readonly status = 429;
   readonly code = 'error-too-many-requests';

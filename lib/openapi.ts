@@ -23,6 +23,12 @@ export const ERROR_RESPONSES = {
     codes: ['error-unauthorized'],
   },
   403: { description: 'The caller lacks a required permission.', codes: ['error-not-authorized'] },
+  409: {
+    description:
+      'Several entries were found and none carries a mapped attribute while their users hold attributes: ' +
+      'the attribute map or the bind account is broken. Nothing was written; details name the attributes.',
+    codes: ['error-abac-mapping-matches-nothing'],
+  },
   413: { description: 'The body is larger than the limit the host set.', codes: ['error-payload-too-large'] },
   429: {
     description: 'Too many requests from this caller, or too many failed logins from this address.',
@@ -45,7 +51,11 @@ const errorBody = (codes: readonly [string, ...string[]]) =>
     details: z
       .array(z.object({ path: z.string(), message: z.string() }))
       .optional()
-      .meta({ description: 'For error-invalid-body-params: which field, and why.' }),
+      .meta({
+        description:
+          'For error-invalid-body-params: which field, and why; for error-abac-mapping-matches-nothing: ' +
+          'the attributes asked for.',
+      }),
     requestId: z.string().optional().meta({ description: 'For error-internal: quote it when reporting.' }),
   });
 
