@@ -1,18 +1,13 @@
 import type { RoomDocument, RoomModel } from '../models/room';
-import type { AbacAttribute, UserModel } from '../models/user';
-import type { WriteClaimModel } from '../models/write-claim';
-import {
-  diffAttributes,
-  mapEntry,
-  sameAttributes,
-  satisfies,
-  type AttributeMapping,
-} from './attribute-mapping';
-import { MappingMatchesNothingError } from './errors';
-import { writeAttributes, type PlannedWrite, type WriteOutcome } from './attribute-writer';
-import type { AuditEvent, AuditLog } from './audit-log';
+import type { ServerEventDocument } from '../models/server-event';
+import type { SubscriptionDocument, SubscriptionModel } from '../models/subscription';
+import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
+import { sameAttributes } from './attribute-mapping';
+import { writeIfUnchanged, type ConditionalWrite } from './attribute-writer';
+import type { AuditContext, AuditLog, Outboxes } from './audit-log';
 import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
+import { addToGroup } from './group';
 import type { Directory, DirectoryStats } from './ldap/directory';
 import type { Logger } from './logger';
 import type { SyncMetrics } from './metrics';
@@ -20,14 +15,27 @@ import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
 import type { SettingsSource } from './settings';
 import { syncConfiguration } from './sync-configuration';
-import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult, UsersSyncService } from './sync-report';
-import { findSubjects, type SyncSubject } from './user-lookup';
-import { addToGroup } from './group';
+import {
+  identity,
+  needsClaim,
+  planUser,
+  refuseMappingThatMatchesNothing,
+  report,
+  resultOfChange,
+  roomsToLeave,
+  withRoomsRevoked,
+  type KnownRooms,
+  type Plan,
+} from './sync-plan';
+import type { SyncReport, SyncRequest, UsersSyncService } from './sync-report';
+import { findSubjects } from './user-lookup';
+import type { WriteClaims } from './write-claims';
 
 export interface AbacLdapSyncServicePorts {
   users: UserModel;
-  writeClaims: WriteClaimModel;
   rooms: RoomModel;
+  subscriptions: SubscriptionModel;
+  claims: WriteClaims;
   settings: SettingsSource;
   directory: Directory;
   memberRemover: RoomMemberRemover;
@@ -37,25 +45,17 @@ export interface AbacLdapSyncServicePorts {
   clock: Clock;
 }
 
-/** ABAC-managed rooms by id; null marks a room looked up that is not ABAC-managed (or does not exist). */
-type KnownRooms = Map<string, RoomDocument | null>;
-
-/** A user the writer has just written, with the rooms it was in when read under the claim. */
-interface WrittenPlan {
-  item: Plan;
-  memberOf: string[];
-}
-
-/** What the sync decided for one user before writing anything. */
-interface Plan {
-  subject: SyncSubject;
-  result: UserSyncResult;
-  next?: AbacAttribute[];
-}
+/** A user as read while claimed. */
+type ClaimedUser = Pick<
+  UserDocument,
+  '_id' | 'username' | 'abacAttributes' | '__rooms' | '__abacAuditOutbox'
+>;
 
 /**
- * Reads every user's entry before writing anything, so a directory fault changes nothing; then writes the
- * changed attributes conditionally, evicts from the ABAC rooms users no longer qualify for, and audits.
+ * Reads every user's entry before writing anything, so a directory fault changes nothing; then, for each
+ * user with something to do, under the user's claim: writes the changed attributes conditionally, takes the
+ * user out of every ABAC room they do not satisfy, and audits through the user's outbox. Every step can run
+ * again after a fault and completes what is missing, so the next sync of a user finishes what one cut short.
  */
 export class AbacLdapSyncService implements UsersSyncService {
   constructor(private readonly ports: AbacLdapSyncServicePorts) {}
@@ -84,19 +84,19 @@ export class AbacLdapSyncService implements UsersSyncService {
     }
 
     refuseMappingThatMatchesNothing(subjects, matches, configuration.mapping);
-    const plans = subjects.map((subject) => plan(subject, matches.get(subject._id), configuration.mapping));
+    const plans = subjects.map((subject) =>
+      planUser(subject, matches.get(subject._id), configuration.mapping),
+    );
     const rooms: KnownRooms = new Map();
     await timer.time('mongoReads', () =>
       this.lookUpRooms(
-        plans.filter((item) => item.result.removed?.length).flatMap((item) => item.subject.rooms),
+        plans.flatMap((plan) => (plan.next ? plan.subject.rooms : [])),
         rooms,
       ),
     );
-    if (request.dryRun) {
-      for (const item of plans) this.previewEviction(item, rooms);
-    } else {
-      await this.apply(plans, rooms, request, timer);
-    }
+    if (request.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
+    else await this.apply(plans, rooms, request, timer);
+
     const result = report(request, plans, unmatched);
     const durationsMs = timer.rounded();
     logger.info(
@@ -129,178 +129,183 @@ export class AbacLdapSyncService implements UsersSyncService {
       .lean<RoomDocument[]>()
       .exec();
     for (const roomId of unknown) known.set(roomId, null);
-    for (const room of found) if (room.abacAttributes?.length) known.set(room._id, room);
+    for (const room of found) {
+      if (room.abacAttributes?.length)
+        known.set(room._id, { _id: room._id, name: room.name ?? '', abacAttributes: room.abacAttributes });
+    }
+  }
+
+  /** The users' subscriptions to the rooms named, in one query: `${roomId}/${userId}` → subscription ids. */
+  private async subscriptionsOf(pairs: { userId: string; roomId: string }[]): Promise<Map<string, string[]>> {
+    const byRoom = new Map<string, string[]>();
+    for (const { userId, roomId } of pairs) addToGroup(byRoom, roomId, userId);
+    const found = new Map<string, string[]>();
+    if (byRoom.size === 0) return found;
+    const subscriptions = await this.ports.subscriptions
+      .find(
+        { $or: [...byRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
+        { rid: 1, 'u._id': 1 },
+      )
+      .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
+      .exec();
+    for (const { _id, rid, u } of subscriptions) addToGroup(found, membership(rid, u._id), _id);
+    return found;
+  }
+
+  /** What a real run would do: the same rooms, limited to the memberships that exist. */
+  private async preview(plans: Plan[], rooms: KnownRooms): Promise<void> {
+    const leaving = plans.flatMap((plan) =>
+      plan.next
+        ? roomsToLeave(plan.subject.rooms, plan.next, rooms, plan.subject.outbox).map((room) => ({
+            plan,
+            room,
+          }))
+        : [],
+    );
+    const subscriptions = await this.subscriptionsOf(
+      leaving.map(({ plan, room }) => ({ userId: plan.subject._id, roomId: room._id })),
+    );
+    const revokedByUser = new Map<string, { _id: string; name: string }[]>();
+    for (const { plan, room } of leaving) {
+      if (subscriptions.has(membership(room._id, plan.subject._id)))
+        addToGroup(revokedByUser, plan.subject._id, room);
+    }
+    for (const plan of plans) {
+      if (plan.next) plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
+    }
+  }
+
+  private async apply(
+    plans: Plan[],
+    rooms: KnownRooms,
+    request: SyncRequest,
+    timer: PhaseTimer,
+  ): Promise<void> {
+    const claimedPlans = new Map(
+      plans.filter((plan) => needsClaim(plan, rooms)).map((plan) => [plan.subject._id, plan] as const),
+    );
+    if (claimedPlans.size === 0) return;
+    const context: AuditContext = { actor: request.caller, requestId: request.requestId };
+    const unclaimed = await timer.time('writes', () =>
+      this.ports.claims.run([...claimedPlans.keys()], (claimed) =>
+        this.applyClaimed(
+          claimed.map((userId) => claimedPlans.get(userId)!),
+          rooms,
+          context,
+          timer,
+        ),
+      ),
+    );
+    for (const userId of unclaimed) {
+      const plan = claimedPlans.get(userId)!;
+      plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
+    }
   }
 
   /**
-   * Takes the users just written out of the ABAC rooms their new attributes no longer satisfy. Runs while
-   * their write claims are held, with the rooms read under the claim, so no overlapping sync repeats it.
+   * The work done while the users are claimed, in an order that a fault at any step leaves for the next
+   * sync to complete: re-read; write attributes and audit events together (conditionally); evict; copy the
+   * audit events out of the outboxes. Users whose write lost a race are handed back to be retried.
    */
-  private async evict(written: WrittenPlan[], rooms: KnownRooms): Promise<RoomRemoval[]> {
-    const losing = written
-      .filter(({ item }) => item.result.removed?.length)
-      .map(({ item, memberOf }) => ({
-        subject: { ...item.subject, rooms: memberOf },
-        next: item.next ?? [],
-      }));
-    // Rooms joined since the sync first read the user are looked up now.
+  private async applyClaimed(
+    plans: (Plan & { next?: AbacAttribute[] })[],
+    rooms: KnownRooms,
+    context: AuditContext,
+    timer: PhaseTimer,
+  ): Promise<{ retry: string[] }> {
+    const { users, audit, memberRemover, clock } = this.ports;
+    const current = new Map(
+      (
+        await users
+          .find(
+            { _id: { $in: plans.map((plan) => plan.subject._id) } },
+            { username: 1, abacAttributes: 1, __rooms: 1, __abacAuditOutbox: 1 },
+          )
+          .lean<ClaimedUser[]>()
+          .exec()
+      ).map((user) => [user._id, user]),
+    );
+    const present = plans.filter((plan) => current.has(plan.subject._id));
+    // Rooms joined since the sync first read the users are looked up now.
     await this.lookUpRooms(
-      losing.flatMap(({ subject }) => subject.rooms),
+      present.flatMap((plan) => current.get(plan.subject._id)?.__rooms ?? []),
       rooms,
     );
-    return this.ports.memberRemover.remove(
-      losing.flatMap(({ subject, next }) => evictions(subject, next, rooms)),
+    const leaving = present.flatMap((plan) => {
+      const user = current.get(plan.subject._id)!;
+      return roomsToLeave(user.__rooms ?? [], plan.next ?? [], rooms, user.__abacAuditOutbox).map((room) => ({
+        plan,
+        removal: { user: identity(plan.subject), room: { _id: room._id, name: room.name } },
+      }));
+    });
+    const subscriptions = await this.subscriptionsOf(
+      leaving.map(({ removal }) => ({ userId: removal.user._id, roomId: removal.room._id })),
     );
-  }
 
-  private previewEviction(item: Plan, rooms: KnownRooms) {
-    const removals = evictions(item.subject, item.next ?? [], rooms);
-    if (item.result.removed?.length) item.result.roomsRevoked = removals.map((removal) => removal.room);
-  }
-
-  private async apply(plans: Plan[], rooms: KnownRooms, request: SyncRequest, timer: PhaseTimer) {
-    const { users, writeClaims, clock, audit } = this.ports;
-    const writes: PlannedWrite[] = plans
-      .filter((item) => item.next !== undefined)
-      .map((item) => ({ userId: item.subject._id, next: item.next ?? [] }));
-    const plansByUser = new Map(plans.map((item) => [item.subject._id, item]));
-    const revokedByUser = new Map<string, RoomRemoval['room'][]>();
-    const audits: Array<Promise<number>> = [];
-    const context = { actor: request.caller, requestId: request.requestId };
-    let outcomes: Map<string, WriteOutcome>;
-    let failedAuditWrites = 0;
-    try {
-      outcomes = await timer.time('writes', () =>
-        writeAttributes({ users, writeClaims, clock }, writes, async (written) => {
-          // The report's diff, the eviction and the audit all follow from the value read under the claim.
-          const writtenPlans = written.flatMap(({ userId, before, rooms: memberOf }): WrittenPlan[] => {
-            const item = plansByUser.get(userId);
-            if (!item) return [];
-            item.result = { ...item.result, ...diffAttributes(before, item.next ?? []) };
-            return [{ item, memberOf }];
-          });
-          const removals = await timer.time('eviction', () => this.evict(writtenPlans, rooms));
-          for (const { user, room } of removals) addToGroup(revokedByUser, user._id, room);
-          // Not awaited here: the audit insert runs while the writer releases the claims. It never rejects.
-          audits.push(audit.record(auditEvents(writtenPlans, removals), context));
-        }),
-      );
-    } finally {
-      // What was written before a fault is audited too.
-      const failed = await timer.time('audit', () => Promise.all(audits));
-      failedAuditWrites = failed.reduce((total, count) => total + count, 0);
+    const writes: ConditionalWrite[] = [];
+    const removalsByUser = new Map<string, RoomRemoval[]>();
+    for (const { removal } of leaving) {
+      const subscriptionIds = subscriptions.get(membership(removal.room._id, removal.user._id)) ?? [];
+      addToGroup(removalsByUser, removal.user._id, { ...removal, subscriptionIds });
     }
-
-    for (const item of plans) {
-      const outcome = outcomes.get(item.subject._id);
-      if (!outcome) continue;
-      if (outcome.kind === 'conflict') {
-        item.result = { ...identity(item.subject), status: 'failed', error: 'error-write-conflict' };
-        continue;
+    const outboxes: Outboxes = new Map();
+    for (const plan of present) {
+      const user = current.get(plan.subject._id)!;
+      const before = user.abacAttributes ?? [];
+      const next = plan.next ?? [];
+      const changed = !sameAttributes(before, next);
+      plan.result = resultOfChange(plan.subject, before, next);
+      const newEvents: Record<string, ServerEventDocument> = {};
+      if (changed && plan.result.added && plan.result.removed) {
+        const event = audit.attributesChanged(
+          plan.subject,
+          { added: plan.result.added, removed: plan.result.removed },
+          context,
+        );
+        newEvents[event._id] = event;
       }
-      if (outcome.kind === 'alreadyCurrent') {
-        item.result = { ...identity(item.subject), status: 'unchanged' };
-        continue;
+      for (const removal of removalsByUser.get(plan.subject._id) ?? []) {
+        for (const subscriptionId of removal.subscriptionIds) {
+          const event = audit.accessRevoked(removal.user, removal.room, subscriptionId, context);
+          if (!user.__abacAuditOutbox?.[event._id]) newEvents[event._id] = event;
+        }
       }
-      if (item.result.removed?.length) item.result.roomsRevoked = revokedByUser.get(item.subject._id) ?? [];
+      outboxes.set(plan.subject._id, { ...user.__abacAuditOutbox, ...newEvents });
+      if (changed || Object.keys(newEvents).length > 0) {
+        writes.push({
+          userId: plan.subject._id,
+          before: user.abacAttributes,
+          next: changed ? next : undefined,
+          outbox: newEvents,
+        });
+      }
     }
-    if (failedAuditWrites > 0) {
-      this.ports.logger.warn(
-        { requestId: request.requestId, failedAuditWrites },
-        'sync finished with audit failures',
-      );
+    for (const plan of plans) {
+      if (!current.has(plan.subject._id))
+        plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
     }
+    const { lost } = await writeIfUnchanged(users, writes, new Date(clock.now()));
+    const retry = new Set(lost);
+
+    const done = present.filter((plan) => !retry.has(plan.subject._id));
+    const removed = await timer.time('eviction', () =>
+      memberRemover.remove(done.flatMap((plan) => removalsByUser.get(plan.subject._id) ?? [])),
+    );
+    const revokedByUser = new Map<string, { _id: string; name: string }[]>();
+    for (const { user, room } of removed) addToGroup(revokedByUser, user._id, room);
+    for (const plan of done)
+      plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
+
+    await timer.time('audit', () =>
+      audit.flush(
+        new Map(done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}])),
+        context.requestId,
+      ),
+    );
+    return { retry: [...retry] };
   }
 }
 
-/** The audit events of one write attempt: each change, then each room access revoked. */
-function auditEvents(written: WrittenPlan[], removals: RoomRemoval[]): AuditEvent[] {
-  const changes = written.map(({ item }): AuditEvent => ({
-    type: 'attributesChanged',
-    subject: identity(item.subject),
-    added: item.result.added ?? [],
-    removed: item.result.removed ?? [],
-  }));
-  const revocations = removals.map(({ user, room }): AuditEvent => ({
-    type: 'accessRevoked',
-    subject: user,
-    object: room,
-  }));
-  return [...changes, ...revocations];
-}
-
-function identity(subject: SyncSubject) {
-  return { _id: subject._id, username: subject.username };
-}
-
-function plan(
-  subject: SyncSubject,
-  match: EntryMatch | undefined,
-  mapping: Parameters<typeof mapEntry>[1],
-): Plan {
-  const failed = (error: NonNullable<UserSyncResult['error']>): Plan => ({
-    subject,
-    result: { ...identity(subject), status: 'failed', error },
-  });
-  if (!subject.fromLdap) return failed('error-user-not-ldap');
-  if (!match || match.kind === 'notFound')
-    return { subject, result: { ...identity(subject), status: 'notFoundInLdap' } };
-  if (match.kind === 'ambiguous') return failed('error-ldap-ambiguous-entry');
-  if (match.kind === 'shared') return failed('error-ldap-entry-shared');
-  const next = mapEntry(match.entry, mapping);
-  const stored = subject.storedAttributes;
-  if (sameAttributes(stored, next)) return { subject, result: { ...identity(subject), status: 'unchanged' } };
-  const { added, removed } = diffAttributes(stored, next);
-  const status = next.length === 0 ? 'cleared' : 'updated';
-  return { subject, next, result: { ...identity(subject), status, added, removed } };
-}
-
-/**
- * Several entries found, none with a mapped value, while their users hold attributes: the map or the bind
- * account is broken, and writing would clear everyone. A single user may still be cleared.
- */
-function refuseMappingThatMatchesNothing(
-  subjects: readonly SyncSubject[],
-  matches: Map<string, EntryMatch>,
-  mapping: AttributeMapping,
-): void {
-  const found = subjects.flatMap((subject) => {
-    const match = matches.get(subject._id);
-    return match?.kind === 'found' ? [{ subject, entry: match.entry }] : [];
-  });
-  if (found.length < 2) return;
-  if (found.some(({ entry }) => mapEntry(entry, mapping).length > 0)) return;
-  if (!found.some(({ subject }) => subject.storedAttributes.length > 0)) return;
-  throw new MappingMatchesNothingError(mapping.namesAsGiven, found.length);
-}
-
-function evictions(subject: SyncSubject, next: AbacAttribute[], rooms: KnownRooms): RoomRemoval[] {
-  return subject.rooms
-    .map((roomId) => rooms.get(roomId))
-    .filter((room): room is RoomDocument => !!room && !satisfies(next, room.abacAttributes ?? []))
-    .map((room) => ({ user: identity(subject), room: { _id: room._id, name: room.name ?? '' } }));
-}
-
-function report(request: SyncRequest, plans: Plan[], unmatched: SyncReport['unmatched']): SyncReport {
-  const summary: SyncSummary = {
-    requested: Object.values(request.identifiers).reduce((total, list) => total + (list?.length ?? 0), 0),
-    matched: plans.length,
-    updated: 0,
-    cleared: 0,
-    unchanged: 0,
-    notFoundInLdap: 0,
-    failed: 0,
-    roomsRevoked: 0,
-  };
-  for (const { result } of plans) {
-    summary[result.status] += 1;
-    summary.roomsRevoked += result.roomsRevoked?.length ?? 0;
-  }
-  return {
-    success: true,
-    dryRun: request.dryRun,
-    summary,
-    users: plans.map((item) => item.result),
-    unmatched,
-  };
+function membership(roomId: string, userId: string): string {
+  return `${roomId}/${userId}`;
 }

@@ -18,6 +18,7 @@ import { noMetrics, PrometheusSyncMetrics } from './metrics';
 import { RateLimiter } from './rate-limiter';
 import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
 import { MongoSettingsSource, type SettingId } from './settings';
+import { WriteClaims } from './write-claims';
 
 export interface SignedLicenseConfig {
   /** `base64url(payload).base64url(signature)`, as made by scripts/make-license.ts. */
@@ -44,8 +45,6 @@ export interface AbacLdapSyncDeps {
   permissionsCacheTtlMs?: number;
   /** Largest accepted body (default 64 KiB). */
   bodyLimitBytes?: number;
-  /** Rooms whose subscriptions are deleted at once (default 8). */
-  evictionConcurrency?: number;
   clock?: Clock;
   directory?: Directory;
   /** Where the Prometheus metrics go (default: prom-client's default registry); false: none. */
@@ -103,14 +102,13 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
       : new PooledDirectory(baseDirectory, { ...DEFAULT_LDAP_POOL, ...deps.ldapPool });
   const service = new AbacLdapSyncService({
     users: models.users,
-    writeClaims: models.writeClaims,
     rooms: models.rooms,
+    subscriptions: models.subscriptions,
+    claims: new WriteClaims({ writeClaims: models.writeClaims, clock }),
     settings,
     directory: pool ?? baseDirectory,
-    memberRemover:
-      deps.memberRemover ??
-      new MongoRoomMemberRemover({ ...models, clock, concurrency: deps.evictionConcurrency ?? 8 }),
-    audit: new AuditLog({ serverEvents: models.serverEvents, clock, logger }),
+    memberRemover: deps.memberRemover ?? new MongoRoomMemberRemover({ ...models, clock }),
+    audit: new AuditLog({ serverEvents: models.serverEvents, users: models.users, clock, logger, metrics }),
     logger,
     metrics,
     clock,

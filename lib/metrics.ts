@@ -13,6 +13,8 @@ export interface SyncMetrics {
     ldapSearchRoundTrips: number;
     durationsMs: PhaseDurations;
   }): void;
+  /** Audit events that could not be stored (they wait in the users' outboxes for the next sync). */
+  auditWritesFailed(count: number): void;
 }
 
 export type RequestOutcome = 'completed' | 'dry_run' | 'rejected' | 'failed';
@@ -32,6 +34,7 @@ export class PrometheusSyncMetrics implements SyncMetrics {
   private readonly evictions: Counter;
   private readonly ldapRoundTrips: Counter;
   private readonly phaseSeconds: Histogram<'phase'>;
+  private readonly auditFailures: Counter;
 
   constructor(registry: Registry = defaultRegistry) {
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -63,8 +66,13 @@ export class PrometheusSyncMetrics implements SyncMetrics {
       'Time per sync spent in each phase (ldap is the directory latency)',
       ['phase'],
     );
+    this.auditFailures = counter(
+      'abac_ldap_sync_audit_write_failures_total',
+      "Audit events that could not be stored (kept in the user's outbox and written by a later sync)",
+    );
     for (const status of USER_STATUSES) this.users.inc({ status }, 0);
     this.evictions.inc(0);
+    this.auditFailures.inc(0);
   }
 
   requestAnswered({ outcome, code, seconds }: { outcome: RequestOutcome; code?: string; seconds: number }) {
@@ -81,9 +89,14 @@ export class PrometheusSyncMetrics implements SyncMetrics {
     for (const status of USER_STATUSES) this.users.inc({ status }, sync.summary[status]);
     this.evictions.inc(sync.summary.roomsRevoked);
   }
+
+  auditWritesFailed(count: number) {
+    this.auditFailures.inc(count);
+  }
 }
 
 export const noMetrics: SyncMetrics = {
   requestAnswered: () => undefined,
   syncCompleted: () => undefined,
+  auditWritesFailed: () => undefined,
 };

@@ -1,24 +1,34 @@
-import type { MessageModel } from '../models/message';
+import { createHash } from 'node:crypto';
+import type { MessageDocument, MessageModel } from '../models/message';
 import type { RoomModel } from '../models/room';
-import type { SubscriptionDocument, SubscriptionModel } from '../models/subscription';
+import type { SubscriptionModel } from '../models/subscription';
 import type { UserModel } from '../models/user';
 import type { Clock } from './clock';
-import { mapWithConcurrency } from './concurrency';
-import { randomId } from './random-id';
-import { addToGroup } from './group';
+import { insertOnce } from './insert-once';
 
 export interface RoomRemoval {
   user: { _id: string; username: string };
   room: { _id: string; name: string };
+  /**
+   * The user's subscriptions to the room, found while the user was claimed. Empty when `__rooms` names a
+   * room the user has no subscription to: then only that list is repaired, and nothing is reported.
+   */
+  subscriptionIds: string[];
 }
 
 /** Takes users out of rooms. A host with its own room service supplies its own implementation. */
 export interface RoomMemberRemover {
-  /** Resolves with the removals it carried out (a member already gone is not removed twice). */
+  /**
+   * Carries out the removals and resolves with those that ended a membership. Must be idempotent: after a
+   * fault the next sync calls it again with the same removals (those whose subscription still exists, or
+   * whose room is still in `__rooms`), and it completes what is missing without repeating what was done.
+   */
   remove(removals: readonly RoomRemoval[]): Promise<RoomRemoval[]>;
 }
 
 export const REMOVED_FROM_ROOM_MESSAGE = 'abac-removed-user-from-room';
+/** How long a room keeps the record of a subscription it counted out (longer than any stalled sync). */
+const EVICTION_RECORD_MS = 24 * 60 * 60 * 1000;
 
 export interface MongoRoomMemberRemoverPorts {
   users: UserModel;
@@ -26,15 +36,17 @@ export interface MongoRoomMemberRemoverPorts {
   subscriptions: SubscriptionModel;
   messages: MessageModel;
   clock: Clock;
-  concurrency: number;
 }
 
 /**
- * Finds the members' subscriptions in one query, deletes them in one deleteMany per room (its deletedCount is
- * the exact decrement for usersCount), then applies the follow-up writes in one bulk operation per
- * collection. Overlapping syncs of this module never remove the same member twice: the sync holds the user's
- * write claim while it evicts (see attribute-writer). Should a writer outside the module remove one of the
- * same members between the query and the delete, the decrement still counts only what this call deleted.
+ * Removes members in an order that a fault at any point leaves repairable by running the same removals
+ * again, each effect happening once:
+ * 1. usersCount is decremented once per subscription, guarded by a record of that subscription on the room
+ *    (`__abacEvictions`), and the system message is inserted with an id derived from the subscription;
+ * 2. the subscriptions are deleted;
+ * 3. the rooms are pulled from the users' `__rooms` last, so a user whose eviction was cut short still
+ *    lists the room and the next sync finds it.
+ * The sync writes the revocation audit event in the user's outbox before calling this (see AuditLog).
  */
 export class MongoRoomMemberRemover implements RoomMemberRemover {
   constructor(private readonly ports: MongoRoomMemberRemoverPorts) {}
@@ -42,71 +54,71 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
   async remove(removals: readonly RoomRemoval[]): Promise<RoomRemoval[]> {
     if (removals.length === 0) return [];
     const { users, rooms, subscriptions, messages, clock } = this.ports;
-    const membersByRoom = new Map<string, string[]>();
-    for (const { user, room } of removals) addToGroup(membersByRoom, room._id, user._id);
-    const found = await subscriptions
-      .find(
-        { $or: [...membersByRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
-        { rid: 1, 'u._id': 1 },
-      )
-      .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
-      .exec();
-    const subscriptionIdsByRoom = new Map<string, string[]>();
-    for (const { _id, rid } of found) addToGroup(subscriptionIdsByRoom, rid, _id);
-    const deletedByRoom = new Map(
-      await mapWithConcurrency([...subscriptionIdsByRoom], this.ports.concurrency, async ([rid, ids]) => {
-        const { deletedCount } = await subscriptions.deleteMany({ _id: { $in: ids } }).exec();
-        return [rid, deletedCount] as const;
-      }),
-    );
-    const members = new Set(found.map(({ rid, u }) => membership(rid, u._id)));
-    const removed = removals.filter(({ user, room }) => members.has(membership(room._id, user._id)));
-
     const now = new Date(clock.now());
+    const ending = removals.filter((removal) => removal.subscriptionIds.length > 0);
+
     // The driver's bulk calls: every value is built here, and Mongoose's per-operation casting is not free.
-    await Promise.all([
-      // __rooms is pulled for every planned removal: it is idempotent and repairs a stale membership list.
-      users.collection.bulkWrite(
-        removals.map(({ user, room }) => ({
-          updateOne: {
-            filter: { _id: user._id as never },
-            update: { $pull: { __rooms: room._id } } as never,
-          },
-        })),
-        { ordered: false },
+    const [, inserted] = await Promise.all([
+      ending.length === 0
+        ? undefined
+        : rooms.collection.bulkWrite(roomUpdates(ending, now), { ordered: false }),
+      insertOnce(
+        messages,
+        ending.flatMap((removal) => removalMessages(removal, now)),
       ),
-      decrementUsersCount(rooms, deletedByRoom, now),
-      removed.length === 0
-        ? Promise.resolve()
-        : messages.insertMany(
-            removed.map(({ user, room }) => ({
-              _id: randomId(),
-              rid: room._id,
-              t: REMOVED_FROM_ROOM_MESSAGE,
-              msg: user.username,
-              u: { _id: user._id, username: user.username },
-              ts: now,
-              _updatedAt: now,
-            })),
-            { ordered: false, lean: true },
-          ),
     ]);
-    return removed;
+    if (inserted.failed.length > 0) throw inserted.error;
+
+    const subscriptionIds = ending.flatMap((removal) => removal.subscriptionIds);
+    if (subscriptionIds.length > 0) await subscriptions.deleteMany({ _id: { $in: subscriptionIds } }).exec();
+
+    await users.collection.bulkWrite(
+      removals.map(({ user, room }) => ({
+        updateOne: { filter: { _id: user._id as never }, update: { $pull: { __rooms: room._id } } as never },
+      })),
+      { ordered: false },
+    );
+    return ending;
   }
 }
 
-function membership(roomId: string, userId: string) {
-  return `${roomId}\u0000${userId}`;
+/** One guarded decrement per subscription, and the removal of records older than a day, per room. */
+function roomUpdates(removals: readonly RoomRemoval[], now: Date) {
+  const decrements = removals.flatMap(({ room, subscriptionIds }) =>
+    subscriptionIds.map((s) => ({
+      updateOne: {
+        filter: { _id: room._id as never, '__abacEvictions.s': { $ne: s } },
+        update: {
+          $inc: { usersCount: -1 },
+          $push: { __abacEvictions: { s, at: now } },
+          $set: { _updatedAt: now },
+        } as never,
+      },
+    })),
+  );
+  const expired = new Date(now.getTime() - EVICTION_RECORD_MS);
+  const cleanups = [...new Set(removals.map(({ room }) => room._id))].map((roomId) => ({
+    updateOne: {
+      filter: { _id: roomId as never, '__abacEvictions.at': { $lt: expired } },
+      update: { $pull: { __abacEvictions: { at: { $lt: expired } } } } as never,
+    },
+  }));
+  return [...decrements, ...cleanups];
 }
 
-async function decrementUsersCount(rooms: RoomModel, deletedByRoom: Map<string, number>, now: Date) {
-  const operations = [...deletedByRoom]
-    .filter(([, count]) => count > 0)
-    .map(([roomId, count]) => ({
-      updateOne: {
-        filter: { _id: roomId as never },
-        update: { $inc: { usersCount: -count }, $set: { _updatedAt: now } },
-      },
-    }));
-  if (operations.length > 0) await rooms.collection.bulkWrite(operations, { ordered: false });
+function removalMessages({ user, room, subscriptionIds }: RoomRemoval, now: Date): MessageDocument[] {
+  return subscriptionIds.map((subscriptionId) => ({
+    _id: removalMessageId(subscriptionId),
+    rid: room._id,
+    t: REMOVED_FROM_ROOM_MESSAGE,
+    msg: user.username,
+    u: { _id: user._id, username: user.username },
+    ts: now,
+    _updatedAt: now,
+  }));
+}
+
+/** The message announcing the end of one subscription: the same id however often the step runs. */
+export function removalMessageId(subscriptionId: string): string {
+  return `abacRemoved${createHash('sha256').update(subscriptionId).digest('hex').slice(0, 24)}`;
 }

@@ -1,3 +1,4 @@
+import type { ServerEventDocument } from '../models/server-event';
 import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
 import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from './sync-request';
 
@@ -12,6 +13,8 @@ export interface SyncSubject {
   ldap: { id: string; idAttribute: string } | undefined;
   /** `ldap: true`: only users the directory provisioned are given its attributes. */
   fromLdap: boolean;
+  /** Audit events not yet copied to the audit collection (left by an interrupted sync). */
+  outbox: Record<string, ServerEventDocument> | undefined;
 }
 
 export interface UserLookupResult {
@@ -26,6 +29,7 @@ const PROJECTION = {
   emails: 1,
   abacAttributes: 1,
   __rooms: 1,
+  __abacAuditOutbox: 1,
   'services.ldap': 1,
 } as const;
 
@@ -112,5 +116,6 @@ function toSubject(document: UserDocument): SyncSubject {
     rooms: document.__rooms ?? [],
     ldap: ldap?.id && ldap.idAttribute ? { id: ldap.id, idAttribute: ldap.idAttribute } : undefined,
     fromLdap: document.ldap === true,
+    outbox: document.__abacAuditOutbox,
   };
 }

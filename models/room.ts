@@ -8,6 +8,11 @@ export interface RoomDocument {
   name?: string;
   usersCount?: number;
   abacAttributes?: AbacAttribute[];
+  /**
+   * The subscriptions this module has counted out of usersCount, with when: a repeated eviction step never
+   * decrements twice. Entries older than a day are dropped.
+   */
+  __abacEvictions?: { s: string; at: Date }[];
   _updatedAt?: Date;
 }
 

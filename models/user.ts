@@ -1,14 +1,19 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { bindModel, hostDocumentOptions } from './model-factory';
+import type { ServerEventDocument } from './server-event';
 
 export interface AbacAttribute {
   key: string;
   values: string[];
 }
 
+/** A login token, or a personal access token (`type: 'personalAccessToken'`, `createdAt`, no `when`). */
 export interface LoginToken {
   hashedToken: string;
-  when: Date;
+  when?: Date;
+  type?: string;
+  createdAt?: Date;
+  name?: string;
 }
 
 export interface UserDocument {
@@ -25,6 +30,11 @@ export interface UserDocument {
   };
   __rooms?: string[];
   abacAttributes?: AbacAttribute[];
+  /**
+   * Audit events written in the same update as the change they record, by event id, until they are copied
+   * to rocketchat_server_events (an outbox: a crash between the two loses nothing).
+   */
+  __abacAuditOutbox?: Record<string, ServerEventDocument>;
   _updatedAt?: Date;
 }
 

@@ -1,0 +1,160 @@
+import type { ServerEventDocument } from '../models/server-event';
+import type { AbacAttribute } from '../models/user';
+import {
+  diffAttributes,
+  mapEntry,
+  sameAttributes,
+  satisfies,
+  type AttributeMapping,
+} from './attribute-mapping';
+import { ACTION_PERFORMED_EVENT } from './audit-log';
+import type { EntryMatch } from './entry-lookup';
+import { MappingMatchesNothingError } from './errors';
+import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult } from './sync-report';
+import type { SyncSubject } from './user-lookup';
+
+// Pure decisions of a sync: what each user's attributes become, which rooms they must leave, and the report.
+// No I/O here; the service reads and writes around these functions.
+
+/** What the sync decided for one user before writing anything. */
+export interface Plan {
+  subject: SyncSubject;
+  result: UserSyncResult;
+  /** The attributes the directory gives the user; undefined when the entry was not read (not found, failed). */
+  next?: AbacAttribute[];
+}
+
+/** An ABAC room as planning needs it; the map holds null for a room that is not ABAC-managed or is gone. */
+export interface AbacRoom {
+  _id: string;
+  name: string;
+  abacAttributes: AbacAttribute[];
+}
+export type KnownRooms = Map<string, AbacRoom | null>;
+
+export function identity(subject: { _id: string; username: string }) {
+  return { _id: subject._id, username: subject.username };
+}
+
+export function planUser(
+  subject: SyncSubject,
+  match: EntryMatch | undefined,
+  mapping: AttributeMapping,
+): Plan {
+  const failed = (error: NonNullable<UserSyncResult['error']>): Plan => ({
+    subject,
+    result: { ...identity(subject), status: 'failed', error },
+  });
+  if (!subject.fromLdap) return failed('error-user-not-ldap');
+  if (!match || match.kind === 'notFound')
+    return { subject, result: { ...identity(subject), status: 'notFoundInLdap' } };
+  if (match.kind === 'ambiguous') return failed('error-ldap-ambiguous-entry');
+  if (match.kind === 'shared') return failed('error-ldap-entry-shared');
+  const next = mapEntry(match.entry, mapping);
+  return { subject, next, result: resultOfChange(subject, subject.storedAttributes, next) };
+}
+
+/** The result of moving a user from `before` to `next`: unchanged, or updated / cleared with the diff. */
+export function resultOfChange(
+  subject: { _id: string; username: string },
+  before: readonly AbacAttribute[],
+  next: readonly AbacAttribute[],
+): UserSyncResult {
+  if (sameAttributes(before, next)) return { ...identity(subject), status: 'unchanged' };
+  const status = next.length === 0 ? 'cleared' : 'updated';
+  return { ...identity(subject), status, ...diffAttributes(before, next) };
+}
+
+/**
+ * Several entries found, none with a mapped value, while their users hold attributes: the map or the bind
+ * account is broken, and writing would clear everyone. A single user may still be cleared.
+ */
+export function refuseMappingThatMatchesNothing(
+  subjects: readonly SyncSubject[],
+  matches: ReadonlyMap<string, EntryMatch>,
+  mapping: AttributeMapping,
+): void {
+  const found = subjects.flatMap((subject) => {
+    const match = matches.get(subject._id);
+    return match?.kind === 'found' ? [{ subject, entry: match.entry }] : [];
+  });
+  if (found.length < 2) return;
+  if (found.some(({ entry }) => mapEntry(entry, mapping).length > 0)) return;
+  if (!found.some(({ subject }) => subject.storedAttributes.length > 0)) return;
+  throw new MappingMatchesNothingError(mapping.namesAsGiven, found.length);
+}
+
+/**
+ * The rooms a user must leave: every ABAC room they are listed in whose attributes `next` does not
+ * satisfy, whether or not their attributes change now (so an eviction cut short is finished), and every
+ * room whose removal was begun (its revocation is in the user's audit outbox) even if they qualify again.
+ */
+export function roomsToLeave(
+  memberOf: readonly string[],
+  next: readonly AbacAttribute[],
+  rooms: KnownRooms,
+  outbox: Record<string, ServerEventDocument> | undefined,
+): AbacRoom[] {
+  const begun = revokedRoomIds(outbox);
+  return [...new Set(memberOf)]
+    .map((roomId) => rooms.get(roomId))
+    .filter(
+      (room): room is AbacRoom => !!room && (begun.has(room._id) || !satisfies(next, room.abacAttributes)),
+    );
+}
+
+/** Rooms whose revocation events wait in an outbox. */
+export function revokedRoomIds(outbox: Record<string, ServerEventDocument> | undefined): Set<string> {
+  const roomIds = new Set<string>();
+  for (const event of Object.values(outbox ?? {})) {
+    if (event.t !== ACTION_PERFORMED_EVENT) continue;
+    const object = event.data.find(({ key }) => key === 'object')?.value as { _id?: string } | undefined;
+    if (object?._id) roomIds.add(object._id);
+  }
+  return roomIds;
+}
+
+/** Whether the sync must take the user's claim: a change to write, a room to leave, or audit to copy. */
+export function needsClaim(plan: Plan, rooms: KnownRooms): plan is Plan & { next: AbacAttribute[] } {
+  if (plan.next === undefined) return false;
+  const { subject } = plan;
+  return (
+    plan.result.status !== 'unchanged' ||
+    Object.keys(subject.outbox ?? {}).length > 0 ||
+    roomsToLeave(subject.rooms, plan.next, rooms, subject.outbox).length > 0
+  );
+}
+
+export function report(
+  request: SyncRequest,
+  plans: readonly Plan[],
+  unmatched: SyncReport['unmatched'],
+): SyncReport {
+  const summary: SyncSummary = {
+    requested: Object.values(request.identifiers).reduce((total, list) => total + (list?.length ?? 0), 0),
+    matched: plans.length,
+    updated: 0,
+    cleared: 0,
+    unchanged: 0,
+    notFoundInLdap: 0,
+    failed: 0,
+    roomsRevoked: 0,
+  };
+  for (const { result } of plans) {
+    summary[result.status] += 1;
+    summary.roomsRevoked += result.roomsRevoked?.length ?? 0;
+  }
+  return {
+    success: true,
+    dryRun: request.dryRun,
+    summary,
+    users: plans.map((plan) => plan.result),
+    unmatched,
+  };
+}
+
+/** roomsRevoked is reported for every user who lost a value, and for anyone who left a room. */
+export function withRoomsRevoked(result: UserSyncResult, revoked: readonly { _id: string; name: string }[]) {
+  if (!result.removed?.length && revoked.length === 0) return result;
+  return { ...result, roomsRevoked: revoked.map((room) => ({ _id: room._id, name: room.name })) };
+}
