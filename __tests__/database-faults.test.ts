@@ -100,6 +100,26 @@ describe('the MongoDB-wire server stopped and restarted under a running host', (
     // Bounded by the host's serverSelectionTimeoutMS (2 s) plus a margin, never by a hanging request.
     expect(Math.max(...timings)).toBeLessThan(4000);
 
+    // Callers it cannot authenticate learn nothing a 401 would not tell them.
+    const anonymous = [
+      {},
+      { 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'wrong' },
+      { 'X-User-Id': 'x', 'X-Auth-Token': 'y' },
+    ];
+    for (const headers of anonymous) {
+      const response = await request(app)
+        .post(SYNC_URL)
+        .set(headers)
+        .send({ usernames: ['alice'] });
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({
+        success: false,
+        error: 'error-unauthorized',
+        message: 'You must be logged in to do this.',
+      });
+      expect(response.headers['retry-after']).toBeUndefined();
+    }
+
     const restarting = Date.now();
     mongo = await EmbeddedMongo.start(mongo.port);
     await waitFor(() => connection.readyState === 1, 15_000, 'the host connection to reconnect');

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { hashLoginToken } from '../lib/auth';
 import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,
@@ -113,6 +114,49 @@ describe('authentication (X-User-Id + X-Auth-Token)', () => {
   it('refuses a revoked token', async () => {
     await host.models.users.updateOne({ _id: 'other-user' }, { $set: { 'services.resume.loginTokens': [] } });
     const response = await post({ 'X-User-Id': 'other-user', 'X-Auth-Token': 'other-token' });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('personal access tokens', () => {
+  let host: TestHost;
+  beforeAll(async () => {
+    host = await startTestHost();
+    // As Rocket.Chat stores them: type and createdAt, no `when`; they do not expire by login expiration.
+    await host.models.users.create({
+      _id: 'pat-admin',
+      username: 'automation',
+      active: true,
+      roles: ['admin'],
+      services: {
+        resume: {
+          loginTokens: [
+            {
+              hashedToken: hashLoginToken('pat-secret'),
+              type: 'personalAccessToken',
+              createdAt: new Date(host.clock.now() - 400 * DAY_MS),
+              name: 'nightly sync',
+            },
+          ],
+        },
+      },
+    });
+  });
+  afterAll(() => host?.close());
+
+  it('accepts a personal access token older than Accounts_LoginExpiration days', async () => {
+    const response = await request(host.app)
+      .post(SYNC_URL)
+      .set({ 'X-User-Id': 'pat-admin', 'X-Auth-Token': 'pat-secret' })
+      .send({ usernames: ['nobody'] });
+    expect(response.status).toBe(200);
+  });
+
+  it('still refuses a wrong token for that user', async () => {
+    const response = await request(host.app)
+      .post(SYNC_URL)
+      .set({ 'X-User-Id': 'pat-admin', 'X-Auth-Token': 'pat-secreT' })
+      .send({ usernames: ['nobody'] });
     expect(response.status).toBe(401);
   });
 });

@@ -59,11 +59,18 @@ describe('a certificate issued for another host', () => {
       expect(response.body).toMatchObject({ success: false, error: 'error-ldap-unavailable' });
       expect(await snapshotDatabase(host.connection)).toBe(before);
       const warnings = lines.filter((line) => line.level === 'warn');
+      // The server's reason is logged (the failed host, then the request's answer with its id), and the
+      // caller gets only the generic message.
       expect(warnings).toEqual([
         expect.objectContaining({
           fields: expect.objectContaining({ reason: expect.stringMatching(/altnames/i) }),
         }),
+        expect.objectContaining({
+          message: 'LDAP directory unavailable',
+          fields: expect.objectContaining({ requestId: expect.any(String) }),
+        }),
       ]);
+      expect(JSON.stringify(response.body)).not.toMatch(/altnames|127\.0\.0\.1|ldaps?:/);
       expect(JSON.stringify(lines)).not.toContain(String(ldapSettings().LDAP_Authentication_Password));
     },
   );

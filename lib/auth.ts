@@ -17,6 +17,7 @@ export interface Authenticator {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const PERSONAL_ACCESS_TOKEN = 'personalAccessToken';
 const MAX_HEADER_LENGTH = 512;
 
 /** Rocket.Chat stores login tokens as base64(sha256(token)). */
@@ -48,12 +49,16 @@ export class LoginTokenAuthenticator implements Authenticator {
     const token = user.services?.resume?.loginTokens?.find(
       (candidate) => candidate.hashedToken === hashedToken,
     );
-    const issuedAt = token?.when ? new Date(token.when).getTime() : Number.NaN;
-    if (!Number.isFinite(issuedAt)) throw new UnauthorizedError();
-    const settings = await this.ports.settings.current();
-    const days =
-      numberSetting(settings.Accounts_LoginExpiration) ?? SETTING_DEFAULTS.Accounts_LoginExpiration;
-    if (this.ports.clock.now() - issuedAt > days * DAY_MS) throw new UnauthorizedError();
+    if (!token) throw new UnauthorizedError();
+    // As in the chat server, personal access tokens do not expire by Accounts_LoginExpiration.
+    if (token.type !== PERSONAL_ACCESS_TOKEN) {
+      const issuedAt = token.when ? new Date(token.when).getTime() : Number.NaN;
+      if (!Number.isFinite(issuedAt)) throw new UnauthorizedError();
+      const settings = await this.ports.settings.current();
+      const days =
+        numberSetting(settings.Accounts_LoginExpiration) ?? SETTING_DEFAULTS.Accounts_LoginExpiration;
+      if (this.ports.clock.now() - issuedAt > days * DAY_MS) throw new UnauthorizedError();
+    }
 
     return { _id: user._id, username: user.username ?? '', roles: user.roles ?? [] };
   }

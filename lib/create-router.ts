@@ -8,6 +8,7 @@ import { createUsersSyncRouter } from '../routes/users-sync';
 import { AbacLdapSyncService } from './abac-ldap-sync-service';
 import { AuditLog } from './audit-log';
 import { LoginTokenAuthenticator, type Authenticator } from './auth';
+import { LoginGate } from './login-gate';
 import { systemClock, type Clock } from './clock';
 import type { Directory } from './ldap/directory';
 import { LdapjsDirectory } from './ldap/ldapjs-directory';
@@ -58,11 +59,20 @@ export interface AbacLdapSyncDeps {
 export interface RateLimitOptions {
   /** Requests per caller per minute, counted once the caller is authenticated (0: unlimited). */
   syncsPerMinute: number;
-  /** Failed authentications per client address per minute before the address gets 429 (0: unlimited). */
+  /** Failed logins per client address and named user id per minute, then 429 for that pair (0: unlimited). */
   failedAuthPerMinute: number;
+  /**
+   * Failed logins per client address per minute, all user ids together, then 429 for that address except for
+   * users who logged in from it within the window (0: unlimited).
+   */
+  failedAuthPerAddressPerMinute: number;
 }
 
-export const DEFAULT_RATE_LIMIT: RateLimitOptions = { syncsPerMinute: 60, failedAuthPerMinute: 10 };
+export const DEFAULT_RATE_LIMIT: RateLimitOptions = {
+  syncsPerMinute: 60,
+  failedAuthPerMinute: 10,
+  failedAuthPerAddressPerMinute: 100,
+};
 
 export interface AbacLdapSync {
   /** Serves POST /abac/users/sync; mount it where the host's API lives (e.g. app.use('/api/v1', router)). */
@@ -113,9 +123,19 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     metrics,
     clock,
   });
-  const router = createUsersSyncRouter({
+  const limits = rateLimiters(deps.rateLimit, clock);
+  const loginGate = new LoginGate({
     authenticator:
       deps.authenticator ?? new LoginTokenAuthenticator({ users: models.users, settings, clock }),
+    clock,
+    failedPerUser: limits.failedPerUser,
+    failedPerAddress: limits.failedPerAddress,
+    // Mongoose reports the connection down once the driver has seen the server go; until it comes back,
+    // answering at once beats every request waiting out the host's server selection timeout.
+    databaseReady: () => deps.connection.readyState === ConnectionStates.connected,
+  });
+  const router = createUsersSyncRouter({
+    loginGate,
     license: isLicensePort(deps.license)
       ? deps.license
       : new SignedLicense(deps.license.license, deps.license.publicKey, clock),
@@ -124,20 +144,21 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     logger,
     metrics,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
-    // Mongoose reports the connection down once the driver has seen the server go; until it comes back,
-    // answering 503 at once beats every request waiting out the host's server selection timeout.
-    databaseReady: () => deps.connection.readyState === ConnectionStates.connected,
-    ...rateLimiters(deps.rateLimit, clock),
+    callerLimiter: limits.perCaller,
   });
   return { router, service, close: async () => pool?.close() };
 }
 
 function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, clock: Clock) {
   if (options === false) return {};
-  const { syncsPerMinute, failedAuthPerMinute } = { ...DEFAULT_RATE_LIMIT, ...options };
+  const limits = { ...DEFAULT_RATE_LIMIT, ...options };
   const perMinute = (limit: number) =>
     limit > 0 ? new RateLimiter({ limit, windowMs: 60_000 }, clock) : undefined;
-  return { callerLimiter: perMinute(syncsPerMinute), failedAuthLimiter: perMinute(failedAuthPerMinute) };
+  return {
+    perCaller: perMinute(limits.syncsPerMinute),
+    failedPerUser: perMinute(limits.failedAuthPerMinute),
+    failedPerAddress: perMinute(limits.failedAuthPerAddressPerMinute),
+  };
 }
 
 function isLicensePort(license: LicensePort | SignedLicenseConfig): license is LicensePort {

@@ -18,6 +18,11 @@ export abstract class AbacSyncError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /** What the caller is told; `message` may hold more (server addresses, diagnostics) for the logs. */
+  get publicMessage(): string {
+    return this.message;
+  }
 }
 
 export class UnauthorizedError extends AbacSyncError {
@@ -117,6 +122,11 @@ export class LdapUnavailableError extends AbacSyncError {
   readonly status = 503;
   readonly code = 'error-ldap-unavailable';
   override readonly retryAfterSeconds = 30;
+
+  /** Server URLs and the server's diagnostics are logged, never sent to the caller. */
+  override get publicMessage(): string {
+    return 'The LDAP directory is unavailable; retry later';
+  }
 }
 
 /** The connection closed under a request (the server went away or dropped an idle connection). */

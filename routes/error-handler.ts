@@ -1,26 +1,10 @@
 import type { ErrorRequestHandler } from 'express';
-import { AbacSyncError, DatabaseUnavailableError, InternalError } from '../lib/errors';
+import { isDatabaseUnavailable } from '../lib/database-errors';
+import { AbacSyncError, DatabaseUnavailableError, InternalError, LdapUnavailableError } from '../lib/errors';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
 import { requestContext } from './request-context';
-
-const DATABASE_UNAVAILABLE_ERRORS = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-]);
-
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (DATABASE_UNAVAILABLE_ERRORS.has(error.name)) return true;
-  // Mongoose queues operations while disconnected and gives up with this message.
-  return /buffering timed out/.test(error.message);
-}
 
 /** The one place where errors become HTTP responses: `{success: false, error, message?, details?}`. */
 export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequestHandler {
@@ -40,12 +24,14 @@ export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequest
     if (known instanceof InternalError) logger.error({ requestId, err: describe(error) }, 'unexpected error');
     else if (known instanceof DatabaseUnavailableError)
       logger.warn({ requestId, err: describe(error) }, 'database unavailable');
+    else if (known instanceof LdapUnavailableError)
+      logger.warn({ requestId, err: describe(error) }, 'LDAP directory unavailable');
 
     if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
     res.status(known.status).json({
       success: false,
       error: known.code,
-      message: known.message,
+      message: known.publicMessage,
       ...(known.details ? { details: known.details } : {}),
       ...(known instanceof InternalError ? { requestId } : {}),
     });

@@ -1,14 +1,12 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import type { Authenticator } from '../lib/auth';
 import {
-  DatabaseUnavailableError,
   EnterpriseLicenseRequiredError,
   InvalidBodyError,
   NotAuthorizedError,
   PayloadTooLargeError,
   TooManyRequestsError,
-  UnauthorizedError,
 } from '../lib/errors';
+import type { LoginGate } from '../lib/login-gate';
 import type { RateDecision, RateLimiter } from '../lib/rate-limiter';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/license';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +22,7 @@ import { assignRequestId, requestContext } from './request-context';
 export const USERS_SYNC_PATH = '/abac/users/sync';
 
 export interface UsersSyncRouterDeps {
-  authenticator: Authenticator;
+  loginGate: LoginGate;
   license: LicensePort;
   permissions: PermissionChecker;
   service: UsersSyncService;
@@ -33,10 +31,6 @@ export interface UsersSyncRouterDeps {
   bodyLimitBytes: number;
   /** Syncs per caller (after authentication); undefined: no limit. */
   callerLimiter?: RateLimiter;
-  /** False while the host's database connection is known to be down: requests get 503 at once. */
-  databaseReady?: () => boolean;
-  /** Failed authentications per client address (req.ip, so the host's `trust proxy` applies). */
-  failedAuthLimiter?: RateLimiter;
 }
 
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
@@ -62,16 +56,11 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     },
     async (req: Request, res: Response) => {
       const context = requestContext(res);
-      if (deps.databaseReady && !deps.databaseReady())
-        throw new DatabaseUnavailableError('The database is unavailable');
-      const address = req.ip ?? 'unknown';
-      refuseOverLimit(deps.failedAuthLimiter?.check(address));
-      const caller = await deps.authenticator
-        .authenticate({ userId: req.get('x-user-id'), authToken: req.get('x-auth-token') })
-        .catch((error: unknown) => {
-          if (error instanceof UnauthorizedError) deps.failedAuthLimiter?.take(address);
-          throw error;
-        });
+      // req.ip, so the host's `trust proxy` applies.
+      const caller = await deps.loginGate.admit(req.ip ?? 'unknown', {
+        userId: req.get('x-user-id'),
+        authToken: req.get('x-auth-token'),
+      });
       refuseOverLimit(deps.callerLimiter?.take(caller._id));
       if (!(await deps.license.hasModules(REQUIRED_LICENSE_MODULES)))
         throw new EnterpriseLicenseRequiredError();

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import type { Authenticator, Credentials } from './auth';
+import type { Caller } from './caller';
+import type { Clock } from './clock';
+import { isDatabaseUnavailable } from './database-errors';
+import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from './errors';
+import type { RateDecision, RateLimiter } from './rate-limiter';
+import { RecentSet } from './recent-set';
+
+export interface LoginGatePorts {
+  authenticator: Authenticator;
+  clock: Clock;
+  /** Failed logins per client address and named user id; undefined: no limit. */
+  failedPerUser?: RateLimiter;
+  /** Failed logins per client address, all user ids together (looser); undefined: no limit. */
+  failedPerAddress?: RateLimiter;
+  /** False while the host's database connection is known to be down. */
+  databaseReady?: () => boolean;
+}
+
+/**
+ * How long a successful login is remembered: to tell a known caller that the database is down, and to let
+ * a user in from an address over its failure limit.
+ */
+const REMEMBERED_MS = 10 * 60_000;
+const REMEMBERED_MAX = 10_000;
+
+/**
+ * Authentication with its limits, in the order that tells a caller nothing before they are known:
+ * - failed logins are limited per (address, named user): a guesser is stopped on that account from that
+ *   address, and nobody else is affected;
+ * - per address, more loosely, against sprays across many user ids; a user who logged in from that address
+ *   within the last 10 minutes still gets in;
+ * - while the database is down, only a caller who logged in recently with these very credentials is told
+ *   503; anyone else gets the 401 they would get anyway.
+ */
+export class LoginGate {
+  private readonly rememberedCredentials: RecentSet;
+  private readonly rememberedLogins: RecentSet;
+
+  constructor(private readonly ports: LoginGatePorts) {
+    const options = { ttlMs: REMEMBERED_MS, maxKeys: REMEMBERED_MAX };
+    this.rememberedCredentials = new RecentSet(options, ports.clock);
+    this.rememberedLogins = new RecentSet(options, ports.clock);
+  }
+
+  async admit(address: string, credentials: Credentials): Promise<Caller> {
+    const credentialsKey = fingerprint(credentials);
+    const known = credentialsKey !== undefined && this.rememberedCredentials.has(credentialsKey);
+    if (this.ports.databaseReady && !this.ports.databaseReady()) throw unavailableOr401(known);
+
+    const pair = `${address}\u0000${credentials.userId ?? ''}`;
+    refuseOverLimit(this.ports.failedPerUser?.check(pair));
+    if (!this.rememberedLogins.has(pair)) refuseOverLimit(this.ports.failedPerAddress?.check(address));
+
+    let caller: Caller;
+    try {
+      caller = await this.ports.authenticator.authenticate(credentials);
+    } catch (error) {
+      if (error instanceof UnauthorizedError) {
+        this.ports.failedPerUser?.take(pair);
+        this.ports.failedPerAddress?.take(address);
+      }
+      if (isDatabaseUnavailable(error)) throw unavailableOr401(known);
+      throw error;
+    }
+    if (credentialsKey !== undefined) this.rememberedCredentials.add(credentialsKey);
+    this.rememberedLogins.add(pair);
+    return caller;
+  }
+}
+
+function unavailableOr401(known: boolean) {
+  return known ? new DatabaseUnavailableError('The database is unavailable') : new UnauthorizedError();
+}
+
+function refuseOverLimit(decision: RateDecision | undefined) {
+  if (decision && !decision.allowed) throw new TooManyRequestsError(decision.retryAfterSeconds);
+}
+
+/** A hash of the credentials, so no token is kept in memory as it was sent. */
+function fingerprint({ userId, authToken }: Credentials): string | undefined {
+  if (!userId || !authToken) return undefined;
+  return createHash('sha256').update(`${userId}\u0000${authToken}`).digest('base64url');
+}
