@@ -161,7 +161,7 @@ describe('pooled LDAP connections', () => {
     const burstDirectory = new RecordingDirectory(6);
     const small = await startTestHost({
       directory: burstDirectory,
-      ldapPool: { maxIdle: 2 },
+      ldapPool: { maxIdle: 2, maxOpen: 6 },
       settingsCacheTtlMs: 0,
       seedSettings: false,
     });
@@ -176,6 +176,75 @@ describe('pooled LDAP connections', () => {
       expect(burstDirectory.opened.filter((session) => session.connected)).toHaveLength(2);
     } finally {
       await small.close();
+    }
+  });
+
+  it('opens at most maxOpen connections per server and account; a sync beyond it waits up to LDAP_Timeout', async () => {
+    let releaseFirst: () => void = () => undefined;
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let firstSearching: () => void = () => undefined;
+    const firstStarted = new Promise<void>((resolve) => {
+      firstSearching = resolve;
+    });
+    const holding = new RecordingDirectory();
+    const holdingFirst: Directory = {
+      open: async (connectionSettings) => {
+        const session = await holding.open(connectionSettings);
+        if (holding.opened.length > 1) return session;
+        return withSearch(session, async (search, onEntry) => {
+          firstSearching();
+          await firstHeld;
+          await session.search(search, onEntry);
+        });
+      },
+    };
+    const capped = await startTestHost({
+      directory: holdingFirst,
+      ldapPool: { maxOpen: 1 },
+      settingsCacheTtlMs: 0,
+      seedSettings: false,
+    });
+    try {
+      await setSettings(capped.models, settings());
+      await capped.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
+      const first = sync(capped, { usernames: [generatedUid(0)] }).then((answer) => answer);
+      // The only connection is now held by the first sync's search.
+      await firstStarted;
+      const started = Date.now();
+      const second = await sync(capped, { usernames: [generatedUid(0)] });
+      expect(second.status).toBe(503);
+      expect(second.body.error).toBe('error-ldap-unavailable');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(LDAP_TIMEOUT_MS - 50);
+      expect(holding.opened).toHaveLength(1);
+      releaseFirst();
+      expect((await first).status).toBe(200);
+      expect((await sync(capped, { usernames: [generatedUid(0)] })).status).toBe(200);
+      expect(holding.opened).toHaveLength(1);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('serves a burst of concurrent syncs through maxOpen connections', async () => {
+    const counting = new RecordingDirectory();
+    const capped = await startTestHost({
+      directory: counting,
+      ldapPool: { maxOpen: 2 },
+      settingsCacheTtlMs: 0,
+      seedSettings: false,
+    });
+    try {
+      await setSettings(capped.models, settings());
+      await capped.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => sync(capped, { usernames: [generatedUid(0)] })),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+      expect(counting.opened.length).toBeLessThanOrEqual(2);
+    } finally {
+      await capped.close();
     }
   });
 

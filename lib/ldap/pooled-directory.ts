@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LdapConnectionLostError } from '../errors';
+import { LdapConnectionLostError, LdapUnavailableError } from '../errors';
 import type {
   Directory,
   DirectoryEntry,
@@ -14,9 +14,19 @@ export interface LdapPoolOptions {
   maxIdle: number;
   /** An idle connection is closed after this long (default 30 s). */
   idleTimeoutMs: number;
+  /**
+   * Connections open at once per server and account, in use or idle (default 10). A sync that finds them
+   * all in use waits for one, at most LDAP_Timeout, then fails with 503.
+   */
+  maxOpen: number;
 }
 
-export const DEFAULT_LDAP_POOL: LdapPoolOptions = { maxIdle: 4, idleTimeoutMs: 30_000 };
+export const DEFAULT_LDAP_POOL: LdapPoolOptions = { maxIdle: 4, idleTimeoutMs: 30_000, maxOpen: 10 };
+
+/** A sync waiting for a connection: handed one that was released, or told that a slot is free. */
+interface Waiter {
+  wake(handed: DirectorySession | undefined): void;
+}
 
 interface IdleSession {
   session: DirectorySession;
@@ -32,6 +42,9 @@ interface IdleSession {
  */
 export class PooledDirectory implements Directory {
   private readonly idle = new Map<string, IdleSession[]>();
+  /** Connections open per key, in use or idle (counted from the moment one is being opened). */
+  private readonly openCount = new Map<string, number>();
+  private readonly waiters = new Map<string, Waiter[]>();
 
   constructor(
     private readonly inner: Directory,
@@ -40,20 +53,88 @@ export class PooledDirectory implements Directory {
 
   async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
     const key = poolKey(settings);
-    const reused = this.take(key);
-    const session = reused ?? (await this.inner.open(settings));
-    return new PooledSession(session, reused !== undefined, {
-      reconnect: () => this.inner.open(settings),
+    const deadline = Date.now() + settings.operationTimeoutMs;
+    for (;;) {
+      const reused = this.take(key);
+      if (reused) return this.lend(key, settings, reused, true);
+      if ((this.openCount.get(key) ?? 0) < this.options.maxOpen)
+        return this.lend(key, settings, await this.openNew(key, settings), false);
+      const handed = await this.waitForConnection(key, deadline);
+      if (handed) return this.lend(key, settings, handed, true);
+    }
+  }
+
+  private lend(key: string, settings: LdapConnectionSettings, session: DirectorySession, reused: boolean) {
+    return new PooledSession(session, reused, {
+      reconnect: () => this.openNew(key, settings),
       release: (released) => this.release(key, released),
+      discard: (discarded) => this.discard(key, discarded),
     });
+  }
+
+  /** Opens a connection in a slot of the key's; the slot is given back if the open fails. */
+  private async openNew(key: string, settings: LdapConnectionSettings): Promise<DirectorySession> {
+    this.openCount.set(key, (this.openCount.get(key) ?? 0) + 1);
+    try {
+      return await this.inner.open(settings);
+    } catch (error) {
+      this.slotFreed(key);
+      throw error;
+    }
+  }
+
+  private waitForConnection(key: string, deadline: number): Promise<DirectorySession | undefined> {
+    return new Promise((resolve, reject) => {
+      const queue = this.waiters.get(key) ?? [];
+      const waiter: Waiter = {
+        wake: (handed) => {
+          clearTimeout(timer);
+          resolve(handed);
+        },
+      };
+      const timer = setTimeout(
+        () => {
+          queue.splice(queue.indexOf(waiter), 1);
+          reject(
+            new LdapUnavailableError(
+              `no LDAP connection came free in time: all ${this.options.maxOpen} (ldapPool.maxOpen) were in use`,
+            ),
+          );
+        },
+        Math.max(0, deadline - Date.now()),
+      );
+      queue.push(waiter);
+      this.waiters.set(key, queue);
+    });
+  }
+
+  /** Closes a connection nobody waits for (close() resolves in every case; the catch is for the contract). */
+  private discardQuietly(key: string, session: DirectorySession): void {
+    this.discard(key, session).catch(() => undefined);
+  }
+
+  /** A connection closed: its slot goes to the longest waiter, who opens a new one. */
+  private slotFreed(key: string): void {
+    this.openCount.set(key, Math.max(0, (this.openCount.get(key) ?? 0) - 1));
+    this.waiters.get(key)?.shift()?.wake(undefined);
+  }
+
+  private async discard(key: string, session: DirectorySession): Promise<void> {
+    try {
+      await session.close();
+    } finally {
+      this.slotFreed(key);
+    }
   }
 
   /** Closes every idle connection (the host calls this when it shuts down). */
   async close(): Promise<void> {
-    const sessions = [...this.idle.values()].flat();
+    const idle = [...this.idle].flatMap(([key, sessions]) =>
+      sessions.map((session) => ({ key, ...session })),
+    );
     this.idle.clear();
-    for (const { timer } of sessions) clearTimeout(timer);
-    await Promise.all(sessions.map(({ session }) => session.close()));
+    for (const { timer } of idle) clearTimeout(timer);
+    await Promise.all(idle.map(({ key, session }) => this.discard(key, session)));
   }
 
   private take(key: string): DirectorySession | undefined {
@@ -64,19 +145,22 @@ export class PooledDirectory implements Directory {
         idle.session.keepProcessAlive(true);
         return idle.session;
       }
-      closeQuietly(idle.session);
+      this.discardQuietly(key, idle.session);
     }
     return undefined;
   }
 
   private async release(key: string, session: DirectorySession): Promise<void> {
+    if (!session.connected) return this.discard(key, session);
+    const waiter = this.waiters.get(key)?.shift();
+    if (waiter) return waiter.wake(session);
     const sessions = this.idle.get(key) ?? [];
-    if (!session.connected || sessions.length >= this.options.maxIdle) return session.close();
+    if (sessions.length >= this.options.maxIdle) return this.discard(key, session);
     session.keepProcessAlive(false);
     const timer = setTimeout(() => {
       const index = sessions.findIndex((idle) => idle.session === session);
       if (index >= 0) sessions.splice(index, 1);
-      closeQuietly(session);
+      this.discardQuietly(key, session);
     }, this.options.idleTimeoutMs);
     timer.unref();
     sessions.push({ session, timer });
@@ -87,6 +171,7 @@ export class PooledDirectory implements Directory {
 interface PoolHooks {
   reconnect(): Promise<DirectorySession>;
   release(session: DirectorySession): Promise<void>;
+  discard(session: DirectorySession): Promise<void>;
 }
 
 /** A session on loan from the pool; its stats count this loan only. */
@@ -122,7 +207,7 @@ class PooledSession implements DirectorySession {
       this.broken = true;
       const stale = this.reused && !this.proven && received === 0 && error instanceof LdapConnectionLostError;
       if (!stale) throw error;
-      await this.session.close();
+      await this.hooks.discard(this.session);
       this.session = await this.hooks.reconnect();
       this.reused = false;
       await this.counted(search, counting);
@@ -132,7 +217,7 @@ class PooledSession implements DirectorySession {
   }
 
   async close(): Promise<void> {
-    if (this.broken) await this.session.close();
+    if (this.broken) await this.hooks.discard(this.session);
     else await this.hooks.release(this.session);
   }
 
@@ -145,11 +230,6 @@ class PooledSession implements DirectorySession {
       this.stats.entries += this.session.stats.entries - before.entries;
     }
   }
-}
-
-/** Closes a connection nobody waits for (close() resolves in every case; the catch is for the contract). */
-function closeQuietly(session: DirectorySession): void {
-  session.close().catch(() => undefined);
 }
 
 /** Settings that decide which connection may serve a sync; hashed so the password is not kept as a key. */
