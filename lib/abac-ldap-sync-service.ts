@@ -69,7 +69,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     );
 
     let matches = new Map<string, EntryMatch>();
-    const ldapStats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
+    const ldapStats: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
     const ldapSubjects = subjects.filter((subject) => subject.fromLdap);
     if (ldapSubjects.length > 0) {
       await timer.time('ldap', async () => {
@@ -106,10 +106,17 @@ export class AbacLdapSyncService implements UsersSyncService {
         ...result.summary,
         ldapSearchRoundTrips: ldapStats.searchRoundTrips,
         ldapEntries: ldapStats.entries,
+        ldapReferrals: ldapStats.references,
         durationsMs,
       },
       'users sync finished',
     );
+    if (ldapStats.references > 0) {
+      logger.warn(
+        { requestId: request.requestId, ldapReferrals: ldapStats.references },
+        'LDAP search returned referrals, which are not followed',
+      );
+    }
     this.ports.metrics.syncCompleted({
       dryRun: request.dryRun,
       summary: result.summary,

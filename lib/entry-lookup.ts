@@ -1,8 +1,9 @@
+import { LdapSizeLimitExceededError } from './errors';
+import { addToGroup } from './group';
 import type { DirectoryEntry, DirectorySession } from './ldap/directory';
 import { allOf, anyOf, equals, type DirectoryFilter } from './ldap/filter';
-import type { SyncConfiguration } from './sync-configuration';
+import type { SyncConfiguration, UserSearchSettings } from './sync-configuration';
 import type { SyncSubject } from './user-lookup';
-import { addToGroup } from './group';
 
 export type EntryMatch =
   | { kind: 'found'; entry: DirectoryEntry }
@@ -17,8 +18,11 @@ export const USERS_PER_SEARCH = 250;
 
 /**
  * Finds each subject's entry with one batched search per chunk: by the raw bytes of the stored unique
- * identifier when the user has one, otherwise by the search field(s) = username. Entries are matched back
- * as they stream in; only entries that belong to a subject are kept.
+ * identifier when the user has one (in its `idAttribute`, or else in any of LDAP_Unique_Identifier_Field),
+ * otherwise by the search field(s) = username. Entries are matched back as they stream in; only entries
+ * that belong to a subject are kept. Chunks are no larger than LDAP_Search_Size_Limit; a search that a size
+ * limit still cuts short (a server limit, or users with several entries) is split in two and repeated, and a
+ * single user with more entries than the limit is ambiguous.
  */
 export async function lookUpEntries(
   session: DirectorySession,
@@ -26,39 +30,64 @@ export async function lookUpEntries(
   subjects: readonly SyncSubject[],
 ): Promise<Map<string, EntryMatch>> {
   const entriesBySubject = new Map<string, Map<string, DirectoryEntry>>();
-  const { search, mapping } = configuration;
+  const overLimit = new Set<string>();
+  const { search } = configuration;
+  const chunkSize = search.sizeLimit > 0 ? Math.min(USERS_PER_SEARCH, search.sizeLimit) : USERS_PER_SEARCH;
   const searchable = subjects.filter((subject) => subject.ldap || subject.username);
-  for (let start = 0; start < searchable.length; start += USERS_PER_SEARCH) {
-    const chunk = searchable.slice(start, start + USERS_PER_SEARCH);
-    const index = indexSubjects(chunk, search.searchFields);
-    await session.search(
-      {
-        baseDN: search.baseDN,
-        scope: search.scope,
-        filter: allOf([
-          { kind: 'configured', text: search.userFilter },
-          anyOf(chunk.flatMap((s) => clauses(s, search.searchFields))),
-        ]),
-        attributes: [...new Set([...mapping.ldapAttributes, ...search.searchFields, ...index.idAttributes])],
-        pageSize: search.pageSize,
-        sizeLimit: search.sizeLimit,
-      },
-      (entry) => {
-        for (const subjectId of index.owners(entry)) {
-          const entries = entriesBySubject.get(subjectId) ?? new Map<string, DirectoryEntry>();
-          entries.set(entry.dn.toLowerCase(), entry);
-          entriesBySubject.set(subjectId, entries);
-        }
-      },
-    );
+  const chunks: SyncSubject[][] = [];
+  for (let start = 0; start < searchable.length; start += chunkSize)
+    chunks.push(searchable.slice(start, start + chunkSize));
+
+  for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+    try {
+      const found = await searchChunk(session, configuration, chunk);
+      for (const [subjectId, entries] of found) entriesBySubject.set(subjectId, entries);
+    } catch (error) {
+      if (!(error instanceof LdapSizeLimitExceededError)) throw error;
+      const [only] = chunk;
+      if (chunk.length === 1 && only) overLimit.add(only._id);
+      else chunks.unshift(chunk.slice(0, chunk.length / 2), chunk.slice(chunk.length / 2));
+    }
   }
-  return matchSubjects(subjects, entriesBySubject);
+  return matchSubjects(subjects, entriesBySubject, overLimit);
+}
+
+/** One search for a chunk of subjects: their entries by subject id, complete or not at all. */
+async function searchChunk(
+  session: DirectorySession,
+  { search, mapping }: SyncConfiguration,
+  chunk: readonly SyncSubject[],
+): Promise<Map<string, Map<string, DirectoryEntry>>> {
+  const found = new Map<string, Map<string, DirectoryEntry>>();
+  const index = indexSubjects(chunk, search);
+  await session.search(
+    {
+      baseDN: search.baseDN,
+      scope: search.scope,
+      filter: allOf([
+        { kind: 'configured', text: search.userFilter },
+        anyOf(chunk.flatMap((subject) => clauses(subject, search))),
+      ]),
+      attributes: [...new Set([...mapping.ldapAttributes, ...search.searchFields, ...index.idAttributes])],
+      pageSize: search.pageSize,
+      sizeLimit: search.sizeLimit,
+    },
+    (entry) => {
+      for (const subjectId of index.owners(entry)) {
+        const entries = found.get(subjectId) ?? new Map<string, DirectoryEntry>();
+        entries.set(entry.dn.toLowerCase(), entry);
+        found.set(subjectId, entries);
+      }
+    },
+  );
+  return found;
 }
 
 /** One match per subject: its only entry, unless it has several or shares its entry with another subject. */
 function matchSubjects(
   subjects: readonly SyncSubject[],
   entriesBySubject: Map<string, Map<string, DirectoryEntry>>,
+  overLimit: ReadonlySet<string>,
 ): Map<string, EntryMatch> {
   const subjectsByEntry = new Map<string, string[]>();
   for (const [subjectId, entries] of entriesBySubject) {
@@ -68,7 +97,7 @@ function matchSubjects(
   for (const subject of subjects) {
     const entries = [...(entriesBySubject.get(subject._id) ?? new Map<string, DirectoryEntry>())];
     const [only] = entries;
-    if (entries.length > 1) matches.set(subject._id, { kind: 'ambiguous' });
+    if (entries.length > 1 || overLimit.has(subject._id)) matches.set(subject._id, { kind: 'ambiguous' });
     else if (!only) matches.set(subject._id, { kind: 'notFound' });
     else if ((subjectsByEntry.get(only[0])?.length ?? 0) > 1) matches.set(subject._id, { kind: 'shared' });
     else matches.set(subject._id, { kind: 'found', entry: only[1] });
@@ -76,26 +105,38 @@ function matchSubjects(
   return matches;
 }
 
-function clauses(subject: SyncSubject, searchFields: readonly string[]): DirectoryFilter[] {
-  if (subject.ldap) return [equals(subject.ldap.idAttribute, Buffer.from(subject.ldap.id, 'hex'))];
-  return searchFields.map((field) => equals(field, subject.username));
+/** The attributes that may hold a subject's stored identifier (none: the subject is found by username). */
+function identifierAttributes(subject: SyncSubject, search: UserSearchSettings): string[] {
+  if (!subject.ldap) return [];
+  return subject.ldap.idAttribute ? [subject.ldap.idAttribute] : search.uniqueIdentifierFields;
+}
+
+function clauses(subject: SyncSubject, search: UserSearchSettings): DirectoryFilter[] {
+  const idAttributes = identifierAttributes(subject, search);
+  if (subject.ldap && idAttributes.length > 0) {
+    const raw = Buffer.from(subject.ldap.id, 'hex');
+    return idAttributes.map((attribute) => equals(attribute, raw));
+  }
+  return search.searchFields.map((field) => equals(field, subject.username));
 }
 
 /** Lookup tables from an entry's identifier values back to the subjects that asked for them. */
-function indexSubjects(subjects: readonly SyncSubject[], searchFields: readonly string[]) {
+function indexSubjects(subjects: readonly SyncSubject[], search: UserSearchSettings) {
   const byId = new Map<string, string[]>();
   const byUsername = new Map<string, string[]>();
   const idAttributes = new Set<string>();
   for (const subject of subjects) {
-    if (subject.ldap) {
-      const attribute = subject.ldap.idAttribute.toLowerCase();
-      idAttributes.add(attribute);
-      addToGroup(byId, `${attribute}:${subject.ldap.id.toLowerCase()}`, subject._id);
+    const attributes = identifierAttributes(subject, search).map((attribute) => attribute.toLowerCase());
+    if (subject.ldap && attributes.length > 0) {
+      for (const attribute of attributes) {
+        idAttributes.add(attribute);
+        addToGroup(byId, `${attribute}:${subject.ldap.id.toLowerCase()}`, subject._id);
+      }
     } else {
       addToGroup(byUsername, subject.username.toLowerCase(), subject._id);
     }
   }
-  const fields = searchFields.map((field) => field.toLowerCase());
+  const fields = search.searchFields.map((field) => field.toLowerCase());
   return {
     idAttributes: [...idAttributes],
     owners(entry: DirectoryEntry): Set<string> {

@@ -132,6 +132,12 @@ export class LdapUnavailableError extends AbacSyncError {
 /** The connection closed under a request (the server went away or dropped an idle connection). */
 export class LdapConnectionLostError extends LdapUnavailableError {}
 
+/**
+ * A search ended at a size limit (LDAP_Search_Size_Limit or the server's own). The lookup splits such a
+ * search; should one escape, it is a 503 whose log names the setting.
+ */
+export class LdapSizeLimitExceededError extends LdapUnavailableError {}
+
 export class DatabaseUnavailableError extends AbacSyncError {
   readonly status = 503;
   readonly code = 'error-database-unavailable';

@@ -20,7 +20,8 @@ export const SETTING_DEFAULTS = {
   LDAP_User_Search_Filter: '(objectclass=*)',
   LDAP_User_Search_Scope: 'sub',
   LDAP_User_Search_Field: 'sAMAccountName',
-  LDAP_Unique_Identifier_Field: '',
+  // The chat server's default: the first of these an entry has identifies it for good.
+  LDAP_Unique_Identifier_Field: 'objectGUID,ibm-entryUUID,GUID,dominoUNID,nsuniqueId,uidNumber',
   LDAP_Search_Page_Size: 250,
   LDAP_Search_Size_Limit: 1000,
   LDAP_ABAC_AttributeMap: '{}',

@@ -17,6 +17,11 @@ export interface UserSearchSettings {
   userFilter: string;
   /** LDAP_User_Search_Field: the attributes compared with the username. */
   searchFields: string[];
+  /**
+   * LDAP_Unique_Identifier_Field: the attributes that may hold a user's stored `services.ldap.id` when the
+   * user does not name its `idAttribute`.
+   */
+  uniqueIdentifierFields: string[];
   pageSize: number;
   sizeLimit: number;
 }
@@ -26,6 +31,8 @@ export interface SyncConfiguration {
   search: UserSearchSettings;
   mapping: AttributeMapping;
 }
+
+const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 
 const parsed = new WeakMap<SettingsSnapshot, SyncConfiguration>();
 
@@ -86,11 +93,17 @@ function searchSettings(snapshot: SettingsSnapshot): UserSearchSettings {
   }
   const searchFields = list(text(snapshot, 'LDAP_User_Search_Field'));
   if (searchFields.length === 0) throw new LdapSettingsInvalidError('LDAP_User_Search_Field is empty');
+  const uniqueIdentifierFields = list(text(snapshot, 'LDAP_Unique_Identifier_Field'));
+  for (const field of [...searchFields, ...uniqueIdentifierFields]) {
+    if (!ATTRIBUTE_NAME.test(field))
+      throw new LdapSettingsInvalidError(`"${field}" is not an LDAP attribute name`);
+  }
   return {
     baseDN: text(snapshot, 'LDAP_BaseDN'),
     scope,
     userFilter,
     searchFields,
+    uniqueIdentifierFields,
     pageSize: integer(snapshot, 'LDAP_Search_Page_Size', 1, 10_000),
     sizeLimit: integer(snapshot, 'LDAP_Search_Size_Limit', 0, 10_000_000),
   };

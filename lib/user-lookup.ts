@@ -10,7 +10,8 @@ export interface SyncSubject {
   /** As stored when the sync read the user ([] when absent). */
   storedAttributes: AbacAttribute[];
   rooms: string[];
-  ldap: { id: string; idAttribute: string } | undefined;
+  /** The stored identifier: hex of the raw bytes, and the attribute it came from when the user names it. */
+  ldap: { id: string; idAttribute: string | undefined } | undefined;
   /** `ldap: true`: only users the directory provisioned are given its attributes. */
   fromLdap: boolean;
   /** Audit events not yet copied to the audit collection (left by an interrupted sync). */
@@ -114,7 +115,7 @@ function toSubject(document: UserDocument): SyncSubject {
     emails: (document.emails ?? []).map((email) => email.address),
     storedAttributes: document.abacAttributes ?? [],
     rooms: document.__rooms ?? [],
-    ldap: ldap?.id && ldap.idAttribute ? { id: ldap.id, idAttribute: ldap.idAttribute } : undefined,
+    ldap: ldap?.id ? { id: ldap.id, idAttribute: ldap.idAttribute || undefined } : undefined,
     fromLdap: document.ldap === true,
     outbox: document.__abacAuditOutbox,
   };

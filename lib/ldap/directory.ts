@@ -40,13 +40,16 @@ export interface DirectoryStats {
   /** Search requests sent, one per page of a paged search: LDAP round trips spent on reading entries. */
   searchRoundTrips: number;
   entries: number;
+  /** Search references (referrals) the server returned; they are not followed. */
+  references: number;
 }
 
 /** One bound connection. close() always succeeds (it unbinds when it can). */
 export interface DirectorySession {
   /**
    * Streams matching entries to onEntry; rejects with LdapUnavailableError on connection faults
-   * (LdapConnectionLostError when the connection closed under the search).
+   * (LdapConnectionLostError when the connection closed under the search), and with
+   * LdapSizeLimitExceededError when the server ended it at a size limit (the connection stays usable).
    */
   search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void>;
   /** Counts since the session was opened. */

@@ -1,5 +1,6 @@
+import type { EventEmitter } from 'node:events';
 import ldap, { type Client, type SearchEntry } from 'ldapjs';
-import { LdapConnectionLostError, LdapUnavailableError } from '../errors';
+import { LdapConnectionLostError, LdapSizeLimitExceededError, LdapUnavailableError } from '../errors';
 import type { Logger } from '../logger';
 import type {
   Directory,
@@ -131,8 +132,17 @@ function withTimeout(
 
 class ConnectionLost extends Error {}
 
+/** LDAP result code 4 (RFC 4511). */
+const SIZE_LIMIT_EXCEEDED = 4;
+
+function isSizeLimitExceeded(error: Error): boolean {
+  return (
+    (error as { code?: unknown }).code === SIZE_LIMIT_EXCEEDED || error.name === 'SizeLimitExceededError'
+  );
+}
+
 class LdapjsSession implements DirectorySession {
-  readonly stats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
+  readonly stats: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
 
   constructor(
     private readonly client: Client,
@@ -159,6 +169,8 @@ class LdapjsSession implements DirectorySession {
         settled = true;
         clearTimeout(timer);
         if (error && fromOurCode) reject(error);
+        else if (error && isSizeLimitExceeded(error))
+          reject(new LdapSizeLimitExceededError(`LDAP search ended at a size limit: ${error.message}`));
         else if (error && (error.name === 'ConnectionError' || error instanceof ConnectionLost))
           reject(new LdapConnectionLostError(`LDAP search failed: ${error.message}`, { cause: error }));
         else if (error)
@@ -200,6 +212,15 @@ class LdapjsSession implements DirectorySession {
               finish(callbackError instanceof Error ? callbackError : new Error(String(callbackError)), true);
             }
           });
+          const countReference = () => {
+            this.stats.references += 1;
+          };
+          // ldapjs's pager forwards entries but not references: those reach its inner emitter only.
+          response.on('searchReference', countReference);
+          (response as unknown as { childEmitter?: EventEmitter }).childEmitter?.on(
+            'searchReference',
+            countReference,
+          );
           response.on('page', (_result: unknown, next?: () => void) => {
             arm();
             if (next) this.stats.searchRoundTrips += 1;
@@ -208,6 +229,8 @@ class LdapjsSession implements DirectorySession {
           response.on('end', (result: { status: number } | null) => {
             // No result means the connection closed before the server said the search was done.
             if (!result) finish(new ConnectionLost('the connection closed before the search finished'));
+            else if (result.status === SIZE_LIMIT_EXCEEDED)
+              finish(Object.assign(new Error('sizeLimitExceeded'), { code: SIZE_LIMIT_EXCEEDED }));
             else if (result.status !== 0) finish(new Error(`search ended with LDAP result ${result.status}`));
             else finish();
           });

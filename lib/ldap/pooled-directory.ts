@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { LdapConnectionLostError, LdapUnavailableError } from '../errors';
+import { LdapConnectionLostError, LdapSizeLimitExceededError, LdapUnavailableError } from '../errors';
 import type {
   Directory,
   DirectoryEntry,
@@ -176,7 +176,7 @@ interface PoolHooks {
 
 /** A session on loan from the pool; its stats count this loan only. */
 class PooledSession implements DirectorySession {
-  readonly stats: DirectoryStats = { searchRoundTrips: 0, entries: 0 };
+  readonly stats: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
   private broken = false;
   /** Set once a search succeeded: a connection lost after that is a fault, not a stale connection. */
   private proven = false;
@@ -204,6 +204,8 @@ class PooledSession implements DirectorySession {
     try {
       await this.counted(search, counting);
     } catch (error) {
+      // A size limit ends the search, not the connection.
+      if (error instanceof LdapSizeLimitExceededError) throw error;
       this.broken = true;
       const stale = this.reused && !this.proven && received === 0 && error instanceof LdapConnectionLostError;
       if (!stale) throw error;
@@ -228,6 +230,7 @@ class PooledSession implements DirectorySession {
     } finally {
       this.stats.searchRoundTrips += this.session.stats.searchRoundTrips - before.searchRoundTrips;
       this.stats.entries += this.session.stats.entries - before.entries;
+      this.stats.references += this.session.stats.references - before.references;
     }
   }
 }
