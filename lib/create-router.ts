@@ -20,6 +20,7 @@ import { RateLimiter } from './rate-limiter';
 import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
 import { MongoSettingsSource, type SettingId } from './settings';
 import { WriteClaims } from './write-claims';
+import { checkRouterOptions } from './router-options';
 
 export interface SignedLicenseConfig {
   /** `base64url(payload).base64url(signature)`, as made by scripts/make-license.ts. */
@@ -85,6 +86,7 @@ export interface AbacLdapSync {
 
 /** Wires every part: the one place that knows the concrete classes. */
 export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync> {
+  checkRouterOptions(deps);
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createDefaultLogger();
   const models = createModels(deps.connection);
@@ -102,7 +104,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     clock,
     cacheTtlMs: deps.permissionsCacheTtlMs ?? 5000,
   });
-  await ensureIndexes(models);
+  await ensureIndexes(models, logger);
   await permissions.ensureDefaults();
 
   const baseDirectory = deps.directory ?? new LdapjsDirectory(logger);

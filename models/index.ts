@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import type { Logger } from '../lib/logger';
 import { createMessageModel, type MessageModel } from './message';
 import { createPermissionModel, type PermissionModel } from './permission';
 import { createRoleModel, type RoleModel } from './role';
@@ -48,19 +49,49 @@ export function createModels(connection: Connection): Models {
 
 /** MongoDB's codes for an index that exists under the same name or keys with other options. */
 const INDEX_CONFLICT_CODES = new Set([85, 86]);
+const DUPLICATE_KEY = 11000;
+
+interface IndexedModel {
+  collection: { collectionName: string; createIndex(keys: object, options: object): Promise<unknown> };
+  schema: { indexes(): Array<[Record<string, unknown>, Record<string, unknown>]> };
+}
 
 /**
- * Creates the indexes the module's queries need. An index the host already has with other options is kept
- * as the host made it: its queries work either way.
+ * Creates the indexes the module's queries need, one by one. An index the host already has with other
+ * options is kept as the host made it: its queries work either way. A unique index the host's data
+ * violates (duplicate usernames, say) is not created: the start-up goes on and logs which index and why,
+ * since the sync's correctness never rests on a unique index of the host's collections (it matches users
+ * one by one and reports ambiguity). Anything else (the database unreachable) fails the start.
  */
-export async function ensureIndexes(models: Models): Promise<void> {
+export async function ensureIndexes(models: Models, logger?: Pick<Logger, 'warn'>): Promise<void> {
   await Promise.all(
-    Object.values(models).map(async (model: { createIndexes(): Promise<unknown> }) => {
-      try {
-        await model.createIndexes();
-      } catch (error) {
-        if (!INDEX_CONFLICT_CODES.has((error as { code?: number }).code ?? 0)) throw error;
-      }
-    }),
+    Object.values(models).flatMap((model: IndexedModel) =>
+      model.schema.indexes().map(async ([keys, options]) => {
+        try {
+          await model.collection.createIndex(keys, { background: false, ...options });
+        } catch (error) {
+          const code = (error as { code?: number }).code ?? 0;
+          if (INDEX_CONFLICT_CODES.has(code)) return;
+          if (code !== DUPLICATE_KEY) throw error;
+          logger?.warn(
+            {
+              collection: model.collection.collectionName,
+              index: indexName(keys),
+              // The server's message names the duplicated values (user data): it is not logged.
+              reason: 'duplicate key (E11000) in the existing documents',
+              fix: 'remove the duplicates and restart to create it',
+            },
+            'index not created: the existing data has duplicate keys',
+          );
+        }
+      }),
+    ),
   );
+}
+
+/** MongoDB's default name of an index: each key and its direction, joined by underscores. */
+function indexName(keys: Record<string, unknown>): string {
+  return Object.entries(keys)
+    .map(([key, direction]) => `${key}_${String(direction)}`)
+    .join('_');
 }

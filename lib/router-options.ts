@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { SETTING_DEFAULTS, type SettingId } from './settings';
+
+/** Thrown by createRouter when the host passes an option it cannot use; nothing has been written yet. */
+export class InvalidRouterOptionsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid createRouter options: ${problems.join('; ')}`);
+    this.name = 'InvalidRouterOptionsError';
+  }
+}
+
+/** An object with these methods (ports are checked by shape: hosts bring their own classes). */
+const withMethods = (description: string, ...methods: string[]) =>
+  z.custom<object>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      methods.every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
+    { message: `must be ${description} (with ${methods.map((method) => `${method}()`).join(', ')})` },
+  );
+
+const milliseconds = z.int().min(0);
+const count = z.int().min(0);
+
+const routerOptionsSchema = z.strictObject({
+  connection: withMethods("the host's mongoose Connection", 'model', 'collection'),
+  license: z.union([
+    withMethods('a license port', 'hasModules'),
+    z.strictObject({
+      license: z.string().min(1),
+      publicKey: z.union([z.string().min(1), z.custom<object>()]),
+    }),
+  ]),
+  authenticator: withMethods('an authenticator', 'authenticate').optional(),
+  memberRemover: withMethods('a room member remover', 'remove').optional(),
+  logger: withMethods('a logger', 'debug', 'info', 'warn', 'error').optional(),
+  settings: z
+    .record(z.string(), z.unknown())
+    .refine((settings) => Object.keys(settings).every((id) => id in SETTING_DEFAULTS), {
+      message: `may only name these settings: ${Object.keys(SETTING_DEFAULTS).join(', ')}`,
+    })
+    .optional(),
+  settingsCacheTtlMs: milliseconds.optional(),
+  permissionsCacheTtlMs: milliseconds.optional(),
+  bodyLimitBytes: z
+    .int()
+    .min(2)
+    .max(64 * 1024 * 1024)
+    .optional(),
+  clock: withMethods('a clock', 'now').optional(),
+  directory: withMethods('a directory', 'open').optional(),
+  metricsRegistry: z
+    .union([z.literal(false), withMethods('a prom-client Registry', 'getSingleMetric')])
+    .optional(),
+  rateLimit: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        syncsPerMinute: count.optional(),
+        failedAuthPerMinute: count.optional(),
+        failedAuthPerAddressPerMinute: count.optional(),
+      }),
+    ])
+    .optional(),
+  ldapPool: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        maxIdle: count.optional(),
+        idleTimeoutMs: z.int().min(1).optional(),
+        maxOpen: z.int().min(1).optional(),
+      }),
+    ])
+    .optional(),
+});
+
+/** Checks every option at start, so a bad one fails the host's start-up, never a sync halfway. */
+export function checkRouterOptions(options: unknown): void {
+  const parsed = routerOptionsSchema.safeParse(options);
+  if (parsed.success) return;
+  throw new InvalidRouterOptionsError(
+    parsed.error.issues.flatMap((issue) => {
+      const path = issue.path.map(String).join('.');
+      if (issue.code === 'unrecognized_keys')
+        return issue.keys.map((key) => `${path ? `${path}.` : ''}${key}: unknown option`);
+      return [`${path || '(options)'}: ${issue.message}`];
+    }),
+  );
+}
+
+export type { SettingId };
