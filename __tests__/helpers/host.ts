@@ -107,9 +107,10 @@ export async function setSettings(models: Models, settings: Record<string, unkno
 }
 
 /** A bare Express host with the router mounted at /api/v1, its own database, an admin and LDAP settings. */
-export async function startTestHost(
-  options: Partial<AbacLdapSyncDeps> & { seedSettings?: boolean } = {},
-): Promise<TestHost> {
+export async function startTestHost({
+  seedSettings = true,
+  ...options
+}: Partial<AbacLdapSyncDeps> & { seedSettings?: boolean } = {}): Promise<TestHost> {
   const connection = await openTestDatabase();
   const models = createModels(connection);
   const clock = new ManualClock();
@@ -119,7 +120,7 @@ export async function startTestHost(
     { _id: 'moderator', name: 'moderator', scope: 'Subscriptions', protected: true },
   ]);
   await models.users.create(testAdmin(clock.now()));
-  if (options.seedSettings !== false) await setSettings(models, ldapSettings());
+  if (seedSettings) await setSettings(models, ldapSettings());
   const sync = await createRouter({
     connection,
     license: { license: makeLicense(), publicKey: licenseKeys.publicKeyPem },

@@ -12,6 +12,7 @@ import type {
   LdapConnectionSettings,
 } from './directory';
 import type { DirectoryFilter } from './filter';
+import { nextRangeRequest, parseRange, type AttributeRange } from './ranged-attributes';
 
 type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
 
@@ -159,7 +160,55 @@ class LdapjsSession implements DirectorySession {
     else socket?.unref();
   }
 
-  search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void> {
+  /**
+   * Entries whose attributes came in ranges (Active Directory's `memberOf;range=0-1499`) are held until the
+   * remaining ranges are read with base searches on the entry, then delivered whole.
+   */
+  async search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void> {
+    const held: NormalisedEntry[] = [];
+    await this.searchOnce(search, (raw) => {
+      const normalised = normalise(raw);
+      if (normalised.ranges.length === 0) onEntry(normalised.entry);
+      else held.push(normalised);
+    });
+    for (const normalised of held) {
+      await this.readRemainingRanges(normalised);
+      onEntry(normalised.entry);
+    }
+  }
+
+  private async readRemainingRanges({ entry, ranges }: NormalisedEntry) {
+    for (const first of ranges) {
+      let request = nextRangeRequest(first);
+      while (request) {
+        let next: string | undefined;
+        const asked = request;
+        await this.searchOnce(
+          {
+            baseDN: entry.dn,
+            scope: 'base',
+            filter: { kind: 'configured', text: '(objectClass=*)' },
+            attributes: [asked],
+            // One entry: no paging.
+            pageSize: 1,
+            sizeLimit: 1,
+          },
+          (raw) => {
+            for (const attribute of raw.attributes) {
+              const range = parseRange(attribute.type);
+              if (range?.name !== first.name) continue;
+              appendValues(entry, first.name, attribute);
+              next = nextRangeRequest(range);
+            }
+          },
+        );
+        // A server that answers a range request without the range ends the loop rather than repeating it.
+        request = next !== asked ? next : undefined;
+      }
+    }
+  }
+
+  private searchOnce(search: DirectorySearch, onEntry: (entry: SearchEntry) => void): Promise<void> {
     const filter = toLdapjsFilter(search.filter);
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -207,7 +256,7 @@ class LdapjsSession implements DirectorySession {
           response.on('searchEntry', (entry: SearchEntry) => {
             this.stats.entries += 1;
             try {
-              onEntry(normalise(entry));
+              onEntry(entry);
             } catch (callbackError) {
               finish(callbackError instanceof Error ? callbackError : new Error(String(callbackError)), true);
             }
@@ -260,19 +309,37 @@ class LdapjsSession implements DirectorySession {
   }
 }
 
-function normalise(entry: SearchEntry): DirectoryEntry {
-  const attributes = new Map<string, DirectoryAttribute>();
-  for (const attribute of entry.attributes) {
-    const name = attribute.type.toLowerCase().replace(/;binary$/, '');
-    const buffers = (attribute as unknown as { buffers: Buffer[] }).buffers;
-    const existing = attributes.get(name) ?? { values: [], buffers: [] };
-    for (const buffer of buffers) {
-      existing.buffers.push(buffer);
-      existing.values.push(buffer.toString('utf8'));
-    }
-    attributes.set(name, existing);
+interface NormalisedEntry {
+  entry: DirectoryEntry;
+  /** Attributes that came in a range with more to read. */
+  ranges: AttributeRange[];
+}
+
+/** Attribute names lower-cased, `;binary` dropped, ranged attributes kept under their own name. */
+function normalise(raw: SearchEntry): NormalisedEntry {
+  const entry: DirectoryEntry = { dn: raw.pojo.objectName, attributes: new Map() };
+  const ranges: AttributeRange[] = [];
+  for (const attribute of raw.attributes) {
+    const range = parseRange(attribute.type);
+    if (range && range.end !== '*') ranges.push(range);
+    appendValues(entry, range?.name ?? attribute.type.toLowerCase(), attribute);
   }
-  return { dn: entry.pojo.objectName, attributes };
+  return { entry, ranges };
+}
+
+function appendValues(
+  entry: DirectoryEntry,
+  description: string,
+  attribute: SearchEntry['attributes'][number],
+) {
+  const name = description.replace(/;binary$/, '');
+  const buffers = (attribute as unknown as { buffers: Buffer[] }).buffers;
+  const existing = entry.attributes.get(name) ?? { values: [], buffers: [] };
+  for (const buffer of buffers) {
+    existing.buffers.push(buffer);
+    existing.values.push(buffer.toString('utf8'));
+  }
+  entry.attributes.set(name, existing);
 }
 
 export function toLdapjsFilter(filter: DirectoryFilter): LdapjsFilter {
