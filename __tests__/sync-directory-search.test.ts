@@ -1,7 +1,7 @@
 import request from 'supertest';
+import { recordingLogger } from './helpers/recording-logger';
 import { generatedUid, standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
-import type { Logger } from '../lib/logger';
 import {
   ADMIN_HEADERS,
   SYNC_URL,
@@ -81,13 +81,7 @@ describe('how entries are searched', () => {
 describe('search references (referrals)', () => {
   let slapd: Slapd;
   let host: TestHost;
-  const lines: Array<{ level: string; fields: object; message: string }> = [];
-  const logger: Logger = {
-    debug: (fields, message) => lines.push({ level: 'debug', fields, message: message ?? '' }),
-    info: (fields, message) => lines.push({ level: 'info', fields, message: message ?? '' }),
-    warn: (fields, message) => lines.push({ level: 'warn', fields, message: message ?? '' }),
-    error: (fields, message) => lines.push({ level: 'error', fields, message: message ?? '' }),
-  };
+  const { logger, lines } = recordingLogger();
 
   beforeAll(async () => {
     const referral = [

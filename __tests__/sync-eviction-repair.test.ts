@@ -1,32 +1,9 @@
 import { Registry } from 'prom-client';
 import request from 'supertest';
 import type { RoomMemberRemover } from '../lib/room-member-remover';
-import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
+import { ADMIN_HEADERS, SYNC_URL, seedAliceInSalesRoom, startTestHost, type TestHost } from './helpers/host';
 
-/** Alice's entry says department eng; she is stored with sales and sits in the ABAC room "sales". */
-async function seedAliceInSales(host: TestHost, roomFields: Record<string, unknown> = {}) {
-  await host.models.rooms.collection.insertOne({
-    _id: 'r-sales' as never,
-    t: 'p',
-    name: 'sales',
-    usersCount: 3,
-    abacAttributes: [{ key: 'department', values: ['sales'] }],
-    ...roomFields,
-  });
-  await host.models.subscriptions.create({
-    _id: 's-alice',
-    rid: 'r-sales',
-    u: { _id: 'u-alice', username: 'alice' },
-  });
-  await host.models.users.create({
-    _id: 'u-alice',
-    username: 'alice',
-    active: true,
-    ldap: true,
-    abacAttributes: [{ key: 'department', values: ['sales'] }],
-    __rooms: ['r-sales'],
-  });
-}
+// Alice's entry says department eng; seedAliceInSalesRoom stores her with sales, in the ABAC room "sales".
 
 async function evictionState(host: TestHost) {
   const [alice, room, subscriptions, messages, revocations] = await Promise.all([
@@ -49,7 +26,7 @@ describe('an eviction cut short by a fault is completed by the next sync', () =>
   it('after a room update fails: the next sync evicts exactly once although the attributes are unchanged', async () => {
     host = await startTestHost();
     // $inc on a non-numeric usersCount is refused by the server: a real write fault after the attribute write.
-    await seedAliceInSales(host, { usersCount: 'three' });
+    await seedAliceInSalesRoom(host.models, { usersCount: 'three' });
     const first = await sync({ usernames: ['alice'] });
     expect(first.status).toBe(500);
     expect((await host.models.users.findById('u-alice').lean())?.abacAttributes?.[0]?.values).toContain(
@@ -88,7 +65,7 @@ describe('an eviction cut short by a fault is completed by the next sync', () =>
       },
     };
     host = await startTestHost({ memberRemover: flakyRemover });
-    await seedAliceInSales(host);
+    await seedAliceInSalesRoom(host.models);
     expect((await sync({ usernames: ['alice'] })).status).toBe(500);
     const second = await sync({ usernames: ['alice'] });
     expect(second.body.users).toEqual([
@@ -105,7 +82,7 @@ describe('an eviction cut short by a fault is completed by the next sync', () =>
 
   it('evicts a user whose attributes are unchanged but who sits in a room they do not satisfy', async () => {
     host = await startTestHost();
-    await seedAliceInSales(host);
+    await seedAliceInSalesRoom(host.models);
     await host.models.users.updateOne(
       { _id: 'u-alice' },
       {
@@ -138,7 +115,7 @@ describe('stale room membership lists', () => {
   const sync = (body: object) => request(host.app).post(SYNC_URL).set(ADMIN_HEADERS).send(body);
   beforeAll(async () => {
     host = await startTestHost();
-    await seedAliceInSales(host);
+    await seedAliceInSalesRoom(host.models);
     // __rooms names the room but there is no subscription: nothing to remove, only the list to repair.
     await host.models.subscriptions.deleteMany({});
   });
@@ -166,7 +143,7 @@ describe('audit writes', () => {
   const sync = (body: object) => request(host.app).post(SYNC_URL).set(ADMIN_HEADERS).send(body);
   beforeAll(async () => {
     host = await startTestHost({ metricsRegistry: registry });
-    await seedAliceInSales(host);
+    await seedAliceInSalesRoom(host.models);
   });
   afterAll(() => host?.close());
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
+import { recordingLogger } from './helpers/recording-logger';
 import { standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
-import type { Logger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,
@@ -15,13 +15,7 @@ import {
 describe('a certificate issued for another host', () => {
   let slapd: Slapd;
   let host: TestHost;
-  const lines: Array<{ level: string; fields: object; message: string }> = [];
-  const logger: Logger = {
-    debug: (fields, message) => lines.push({ level: 'debug', fields, message: message ?? '' }),
-    info: (fields, message) => lines.push({ level: 'info', fields, message: message ?? '' }),
-    warn: (fields, message) => lines.push({ level: 'warn', fields, message: message ?? '' }),
-    error: (fields, message) => lines.push({ level: 'error', fields, message: message ?? '' }),
-  };
+  const { logger, lines } = recordingLogger();
 
   beforeAll(async () => {
     // Signed by the CA the module trusts, but for ldap.example.invalid only, not for 127.0.0.1.

@@ -149,13 +149,15 @@ export async function startTestHost({
  * Alice (alice in the test directory, which says department eng) stored as a member of the ABAC room
  * "sales" with department sales: her next sync updates her and evicts her from that room.
  */
-export async function seedAliceInSalesRoom(models: Models) {
-  await models.rooms.create({
-    _id: 'r-sales',
+export async function seedAliceInSalesRoom(models: Models, roomFields: Record<string, unknown> = {}) {
+  // Inserted as is (not cast by the model), so a test can store what a host's data may hold.
+  await models.rooms.collection.insertOne({
+    _id: 'r-sales' as never,
     t: 'p',
     name: 'sales',
     usersCount: 3,
     abacAttributes: [{ key: 'department', values: ['sales'] }],
+    ...roomFields,
   });
   await models.subscriptions.create({
     _id: 's-alice',
