@@ -1,7 +1,7 @@
 import type { RoomDocument, RoomModel } from '../models/room';
 import type { ServerEventDocument } from '../models/server-event';
 import type { SubscriptionDocument, SubscriptionModel } from '../models/subscription';
-import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
+import type { UserDocument, UserModel } from '../models/user';
 import { sameAttributes } from './attribute-mapping';
 import { writeIfUnchanged, type ConditionalWrite } from './attribute-writer';
 import type { AuditContext, AuditLog, Outboxes } from './audit-log';
@@ -215,7 +215,7 @@ export class AbacLdapSyncService implements UsersSyncService {
    * audit events out of the outboxes. Users whose write lost a race are handed back to be retried.
    */
   private async applyClaimed(
-    plans: (Plan & { next?: AbacAttribute[] })[],
+    plans: Plan[],
     rooms: KnownRooms,
     context: AuditContext,
     timer: PhaseTimer,
@@ -258,34 +258,9 @@ export class AbacLdapSyncService implements UsersSyncService {
     const outboxes: Outboxes = new Map();
     for (const plan of present) {
       const user = current.get(plan.subject._id)!;
-      const before = user.abacAttributes ?? [];
-      const next = plan.next ?? [];
-      const changed = !sameAttributes(before, next);
-      plan.result = resultOfChange(plan.subject, before, next);
-      const newEvents: Record<string, ServerEventDocument> = {};
-      if (changed && plan.result.added && plan.result.removed) {
-        const event = audit.attributesChanged(
-          plan.subject,
-          { added: plan.result.added, removed: plan.result.removed },
-          context,
-        );
-        newEvents[event._id] = event;
-      }
-      for (const removal of removalsByUser.get(plan.subject._id) ?? []) {
-        for (const subscriptionId of removal.subscriptionIds) {
-          const event = audit.accessRevoked(removal.user, removal.room, subscriptionId, context);
-          if (!user.__abacAuditOutbox?.[event._id]) newEvents[event._id] = event;
-        }
-      }
-      outboxes.set(plan.subject._id, { ...user.__abacAuditOutbox, ...newEvents });
-      if (changed || Object.keys(newEvents).length > 0) {
-        writes.push({
-          userId: plan.subject._id,
-          before: user.abacAttributes,
-          next: changed ? next : undefined,
-          outbox: newEvents,
-        });
-      }
+      const decided = this.decideClaimed(plan, user, removalsByUser.get(plan.subject._id) ?? [], context);
+      outboxes.set(plan.subject._id, decided.outbox);
+      if (decided.write) writes.push(decided.write);
     }
     for (const plan of plans) {
       if (!current.has(plan.subject._id))
@@ -310,6 +285,40 @@ export class AbacLdapSyncService implements UsersSyncService {
       ),
     );
     return { retry: [...retry] };
+  }
+
+  /**
+   * One claimed user: the result from the value read under the claim, the audit events this sync adds to
+   * the user's outbox (a change, and one revocation per subscription to end, unless already there), and the
+   * conditional write that stores them, when there is anything to store.
+   */
+  private decideClaimed(plan: Plan, user: ClaimedUser, removals: RoomRemoval[], context: AuditContext) {
+    const { audit } = this.ports;
+    const next = plan.next ?? [];
+    const changed = !sameAttributes(user.abacAttributes ?? [], next);
+    plan.result = resultOfChange(plan.subject, user.abacAttributes ?? [], next);
+    const newEvents: Record<string, ServerEventDocument> = {};
+    if (changed) {
+      const diff = { added: plan.result.added ?? [], removed: plan.result.removed ?? [] };
+      const event = audit.attributesChanged(plan.subject, diff, context);
+      newEvents[event._id] = event;
+    }
+    for (const removal of removals) {
+      for (const subscriptionId of removal.subscriptionIds) {
+        const event = audit.accessRevoked(removal.user, removal.room, subscriptionId, context);
+        if (!user.__abacAuditOutbox?.[event._id]) newEvents[event._id] = event;
+      }
+    }
+    const write: ConditionalWrite | undefined =
+      changed || Object.keys(newEvents).length > 0
+        ? {
+            userId: user._id,
+            before: user.abacAttributes,
+            next: changed ? next : undefined,
+            outbox: newEvents,
+          }
+        : undefined;
+    return { outbox: { ...user.__abacAuditOutbox, ...newEvents }, write };
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SETTING_DEFAULTS, type SettingId } from './settings';
+import { SETTING_DEFAULTS } from './settings';
 
 /** Thrown by createRouter when the host passes an option it cannot use; nothing has been written yet. */
 export class InvalidRouterOptionsError extends Error {
@@ -88,4 +88,3 @@ export function checkRouterOptions(options: unknown): void {
   );
 }
 
-export type { SettingId };

@@ -4,7 +4,6 @@ import { LdapConnectionLostError, LdapSizeLimitExceededError, LdapUnavailableErr
 import type { Logger } from '../logger';
 import type {
   Directory,
-  DirectoryAttribute,
   DirectoryEntry,
   DirectorySearch,
   DirectorySession,
