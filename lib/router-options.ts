@@ -87,4 +87,3 @@ export function checkRouterOptions(options: unknown): void {
     }),
   );
 }
-
