@@ -44,4 +44,32 @@ describe('the MongoDB-wire server', () => {
     expect(await mine.findById('other').lean()).toBeNull();
     expect(await theirs.countDocuments()).toBe(1);
   });
+
+  it('answers a filter on one _id and other fields exactly as MongoDB does (match, no match, projection, update)', async () => {
+    const items = first.collection('anchored');
+    await items.insertMany([
+      { _id: 'a' as never, tags: [{ key: 'k', values: ['1'] }], n: 1 },
+      { _id: 'b' as never, n: 2 },
+    ]);
+    expect(
+      await items.findOne(
+        { _id: 'a' as never, tags: [{ key: 'k', values: ['1'] }] },
+        { projection: { n: 1 } },
+      ),
+    ).toEqual({
+      _id: 'a',
+      n: 1,
+    });
+    expect(await items.findOne({ _id: 'a' as never, tags: [{ key: 'k', values: ['2'] }] })).toBeNull();
+    expect(await items.countDocuments({ _id: 'b' as never, tags: { $exists: false } })).toBe(1);
+    const result = await items.bulkWrite([
+      { updateOne: { filter: { _id: 'a' as never, n: 1 }, update: { $set: { n: 10 } } } },
+      { updateOne: { filter: { _id: 'b' as never, n: 1 }, update: { $set: { n: 20 } } } },
+    ]);
+    expect(result.matchedCount).toBe(1);
+    expect(await items.find().sort({ _id: 1 }).project({ n: 1 }).toArray()).toEqual([
+      { _id: 'a', n: 10 },
+      { _id: 'b', n: 2 },
+    ]);
+  });
 });

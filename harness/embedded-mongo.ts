@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, which } from './run';
 
@@ -9,11 +9,27 @@ const CLASSPATH = `${LAUNCHER_JAR}:${join(LAUNCHER_DIR, 'target', 'lib', '*')}`;
 const INSTALL_HINT =
   'set MONGODB_URI to a MongoDB server, or install a JDK (17+) and Maven so the embedded MongoDB-wire server can run';
 
-/** Builds the Java launcher once (Maven fetches mongo-java-server); later calls find the jar and return. */
+/**
+ * Builds the Java launcher (Maven fetches mongo-java-server) when its jar is missing or older than its
+ * sources; later calls find the jar and return.
+ */
 export async function buildMongoLauncher(): Promise<void> {
-  if (existsSync(LAUNCHER_JAR) && existsSync(join(LAUNCHER_DIR, 'target', 'lib'))) return;
+  if (existsSync(LAUNCHER_JAR) && existsSync(join(LAUNCHER_DIR, 'target', 'lib')) && !sourcesChanged())
+    return;
   if (!(await which('mvn'))) throw new Error(`Maven (mvn) was not found: ${INSTALL_HINT}`);
   await run('mvn', ['-q', '-B', 'package'], { cwd: LAUNCHER_DIR });
+}
+
+function sourcesChanged(): boolean {
+  const built = statSync(LAUNCHER_JAR).mtimeMs;
+  const sources = [join(LAUNCHER_DIR, 'pom.xml'), ...javaFiles(join(LAUNCHER_DIR, 'src'))];
+  return sources.some((file) => statSync(file).mtimeMs > built);
+}
+
+function javaFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? javaFiles(join(dir, entry.name)) : [join(dir, entry.name)],
+  );
 }
 
 /** mongo-java-server's in-memory backend in a child JVM, bound to a free loopback port. */

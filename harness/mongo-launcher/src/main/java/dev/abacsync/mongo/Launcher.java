@@ -9,7 +9,8 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
- * Runs mongo-java-server's in-memory backend on a loopback port.
+ * Runs mongo-java-server's in-memory backend (with {@link IdAnchoredMemoryBackend}'s query planning) on a
+ * loopback port.
  *
  * <p>Usage: {@code java -cp ... dev.abacsync.mongo.Launcher [port]} (0 or nothing = a free port). Prints one
  * line {@code READY mongodb://127.0.0.1:<port> <version>} once it accepts connections, and stops when its
@@ -35,7 +36,7 @@ public final class Launcher {
 
   public static void main(String[] args) throws IOException {
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
-    MemoryBackend backend = new MemoryBackend();
+    MemoryBackend backend = new IdAnchoredMemoryBackend();
     backend.version(REPORTED_VERSION);
     MongoServer server = new MongoServer(backend);
     server.bind("127.0.0.1", port);

@@ -1,0 +1,69 @@
+package dev.abacsync.mongo;
+
+import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
+import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
+import de.bwaldvogel.mongo.bson.Document;
+import java.util.regex.Pattern;
+
+/**
+ * mongo-java-server's in-memory backend, with one change to its query planning: a filter that names one
+ * {@code _id} and other fields ({@code {_id: 'u1', abacAttributes: [...]}}, the shape of a conditional
+ * write) is answered from the {@code _id} index, the other fields checked on that one document, as MongoDB
+ * does. The stock backend uses an index only when a filter names exactly that index's fields, so such a
+ * filter scanned every document of the collection. Results are the same; only the work differs.
+ */
+final class IdAnchoredMemoryBackend extends MemoryBackend {
+
+  @Override
+  public MemoryDatabase openOrCreateDatabase(String databaseName) {
+    return new IdAnchoredDatabase(databaseName, getCursorRegistry());
+  }
+
+  private static final class IdAnchoredDatabase extends MemoryDatabase {
+    IdAnchoredDatabase(String databaseName, CursorRegistry cursorRegistry) {
+      super(databaseName, cursorRegistry);
+    }
+
+    @Override
+    protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
+      return new IdAnchoredCollection(this, collectionName, options, cursorRegistry);
+    }
+  }
+
+  private static final class IdAnchoredCollection extends MemoryCollection {
+    IdAnchoredCollection(
+        MongoDatabase database, String name, CollectionOptions options, CursorRegistry cursorRegistry) {
+      super(database, name, options, cursorRegistry);
+    }
+
+    @Override
+    protected QueryResult queryDocuments(
+        Document query,
+        Document orderBy,
+        int numberToSkip,
+        int limit,
+        int batchSize,
+        Document fieldSelector) {
+      Object id = query.get("_id");
+      boolean anchored =
+          query.size() > 1 && id != null && !(id instanceof Document) && !(id instanceof Pattern);
+      if (anchored) {
+        Document byId = new Document("_id", id);
+        for (Index<Integer> index : getIndexes()) {
+          if (index.canHandle(byId)) {
+            // The whole filter is still matched against the document the index finds.
+            return matchDocuments(
+                query, index.getPositions(byId), orderBy, numberToSkip, limit, batchSize, fieldSelector);
+          }
+        }
+      }
+      return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    }
+  }
+}
