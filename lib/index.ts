@@ -2,8 +2,11 @@ export {
   createRouter,
   type AbacLdapSync,
   type AbacLdapSyncDeps,
+  type RateLimitOptions,
   type SignedLicenseConfig,
 } from './create-router';
+export { InvalidRouterOptionsError } from './router-options';
+export type { LdapPoolOptions } from './ldap/pooled-directory';
 export { AbacLdapSyncService } from './abac-ldap-sync-service';
 export * from './errors';
 export type { Authenticator, Credentials } from './auth';
