@@ -51,6 +51,28 @@ describe('an eviction cut short by a fault is completed by the next sync', () =>
     expect(await evictionState(host)).toEqual(EVICTED_ONCE);
   });
 
+  it('after the message insert fails: the next sync completes the eviction, each effect once', async () => {
+    host = await startTestHost();
+    await seedAliceInSalesRoom(host.models);
+    // An unrelated message and a unique index on the text: the removal message is refused.
+    const messages = host.connection.collection('rocketchat_message');
+    await messages.insertOne({ _id: 'm-other' as never, rid: 'r-other', msg: 'alice', ts: new Date() });
+    await messages.createIndex({ msg: 1 }, { unique: true, name: 'block_message' });
+    expect((await sync({ usernames: ['alice'] })).status).toBe(500);
+    await messages.dropIndex('block_message');
+
+    const second = await sync({ usernames: ['alice'] });
+    expect(second.body.users).toEqual([
+      {
+        _id: 'u-alice',
+        username: 'alice',
+        status: 'unchanged',
+        roomsRevoked: [{ _id: 'r-sales', name: 'sales' }],
+      },
+    ]);
+    expect(await evictionState(host)).toEqual(EVICTED_ONCE);
+  });
+
   it("after a host's remover fails: the next sync evicts the user whose attributes it already wrote", async () => {
     let failNext = true;
     const removed: string[] = [];
