@@ -9,7 +9,7 @@ import {
   roomsToLeave,
   type KnownRooms,
 } from '../lib/sync-plan';
-import type { SyncSubject } from '../lib/user-lookup';
+import type { SyncSubject } from '../lib/sync-store';
 
 const mapping = parseAttributeMap({ departmentNumber: 'department' });
 

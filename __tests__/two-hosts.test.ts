@@ -3,7 +3,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { generatePeopleLdif, generatedUid, readFixture } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { testServers } from '../harness/test-servers';
-import { REMOVED_FROM_ROOM_MESSAGE } from '../lib/room-member-remover';
+import { REMOVED_FROM_ROOM_MESSAGE } from '../mongo/room-member-remover';
 import { createModels, ensureIndexes, type AbacAttribute, type Models } from '../models';
 import { reportFigure } from './helpers/figures';
 import {

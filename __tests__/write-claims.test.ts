@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { writeIfUnchanged } from '../lib/attribute-writer';
+import { writeIfUnchanged } from '../mongo/conditional-writes';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
 
 const STORED = [{ key: 'department', values: ['sales'] }];

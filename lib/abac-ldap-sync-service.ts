@@ -1,10 +1,5 @@
-import type { RoomDocument, RoomModel } from '../models/room';
-import type { ServerEventDocument } from '../models/server-event';
-import type { SubscriptionDocument, SubscriptionModel } from '../models/subscription';
-import type { UserDocument, UserModel } from '../models/user';
 import { sameAttributes } from './attribute-mapping';
-import { writeIfUnchanged, type ConditionalWrite } from './attribute-writer';
-import type { AuditContext, AuditLog, Outboxes } from './audit-log';
+import type { AuditContext, AuditEvents } from './audit-events';
 import type { Clock } from './clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
 import { addToGroup } from './group';
@@ -28,28 +23,25 @@ import {
   type Plan,
 } from './sync-plan';
 import type { SyncReport, SyncRequest, UsersSyncService } from './sync-report';
-import { findSubjects } from './user-lookup';
-import type { WriteClaims } from './write-claims';
+import {
+  membershipKey,
+  type AuditOutbox,
+  type ClaimedUser,
+  type ConditionalWrite,
+  type Outboxes,
+  type SyncStore,
+} from './sync-store';
 
 export interface AbacLdapSyncServicePorts {
-  users: UserModel;
-  rooms: RoomModel;
-  subscriptions: SubscriptionModel;
-  claims: WriteClaims;
+  store: SyncStore;
   settings: SettingsSource;
   directory: Directory;
   memberRemover: RoomMemberRemover;
-  audit: AuditLog;
+  audit: AuditEvents;
   logger: Logger;
   metrics: SyncMetrics;
   clock: Clock;
 }
-
-/** A user as read while claimed. */
-type ClaimedUser = Pick<
-  UserDocument,
-  '_id' | 'username' | 'abacAttributes' | '__rooms' | '__abacAuditOutbox'
->;
 
 /**
  * Reads every user's entry before writing anything, so a directory fault changes nothing; then, for each
@@ -61,11 +53,11 @@ export class AbacLdapSyncService implements UsersSyncService {
   constructor(private readonly ports: AbacLdapSyncServicePorts) {}
 
   async sync(request: SyncRequest): Promise<SyncReport> {
-    const { users, settings, directory, logger } = this.ports;
+    const { store, settings, directory, logger } = this.ports;
     const timer = new PhaseTimer();
     const configuration = syncConfiguration(await timer.time('settings', () => settings.current()));
     const { subjects, unmatched } = await timer.time('mongoReads', () =>
-      findSubjects(users, request.identifiers),
+      store.findSubjects(request.identifiers),
     );
 
     let matches = new Map<string, EntryMatch>();
@@ -130,33 +122,9 @@ export class AbacLdapSyncService implements UsersSyncService {
   private async lookUpRooms(roomIds: string[], known: KnownRooms): Promise<void> {
     const unknown = [...new Set(roomIds)].filter((roomId) => !known.has(roomId));
     if (unknown.length === 0) return;
-    // Filtered here rather than in the query: a filter on _id alone is answered from the index everywhere.
-    const found = await this.ports.rooms
-      .find({ _id: { $in: unknown } }, { name: 1, abacAttributes: 1 })
-      .lean<RoomDocument[]>()
-      .exec();
+    const found = await this.ports.store.findAbacRooms(unknown);
     for (const roomId of unknown) known.set(roomId, null);
-    for (const room of found) {
-      if (room.abacAttributes?.length)
-        known.set(room._id, { _id: room._id, name: room.name ?? '', abacAttributes: room.abacAttributes });
-    }
-  }
-
-  /** The users' subscriptions to the rooms named, in one query: `${roomId}/${userId}` → subscription ids. */
-  private async subscriptionsOf(pairs: { userId: string; roomId: string }[]): Promise<Map<string, string[]>> {
-    const byRoom = new Map<string, string[]>();
-    for (const { userId, roomId } of pairs) addToGroup(byRoom, roomId, userId);
-    const found = new Map<string, string[]>();
-    if (byRoom.size === 0) return found;
-    const subscriptions = await this.ports.subscriptions
-      .find(
-        { $or: [...byRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
-        { rid: 1, 'u._id': 1 },
-      )
-      .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
-      .exec();
-    for (const { _id, rid, u } of subscriptions) addToGroup(found, membership(rid, u._id), _id);
-    return found;
+    for (const room of found) known.set(room._id, room);
   }
 
   /** What a real run would do: the same rooms, limited to the memberships that exist. */
@@ -169,12 +137,12 @@ export class AbacLdapSyncService implements UsersSyncService {
           }))
         : [],
     );
-    const subscriptions = await this.subscriptionsOf(
+    const subscriptions = await this.ports.store.findMemberships(
       leaving.map(({ plan, room }) => ({ userId: plan.subject._id, roomId: room._id })),
     );
     const revokedByUser = new Map<string, { _id: string; name: string }[]>();
     for (const { plan, room } of leaving) {
-      if (subscriptions.has(membership(room._id, plan.subject._id)))
+      if (subscriptions.has(membershipKey(room._id, plan.subject._id)))
         addToGroup(revokedByUser, plan.subject._id, room);
     }
     for (const plan of plans) {
@@ -194,7 +162,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     if (claimedPlans.size === 0) return;
     const context: AuditContext = { actor: request.caller, requestId: request.requestId };
     const unclaimed = await timer.time('writes', () =>
-      this.ports.claims.run([...claimedPlans.keys()], (claimed) =>
+      this.ports.store.runClaimed([...claimedPlans.keys()], (claimed) =>
         this.applyClaimed(
           claimed.map((userId) => claimedPlans.get(userId)!),
           rooms,
@@ -220,39 +188,31 @@ export class AbacLdapSyncService implements UsersSyncService {
     context: AuditContext,
     timer: PhaseTimer,
   ): Promise<{ retry: string[] }> {
-    const { users, audit, memberRemover, clock } = this.ports;
+    const { store, memberRemover, clock } = this.ports;
     const current = new Map(
-      (
-        await users
-          .find(
-            { _id: { $in: plans.map((plan) => plan.subject._id) } },
-            { username: 1, abacAttributes: 1, __rooms: 1, __abacAuditOutbox: 1 },
-          )
-          .lean<ClaimedUser[]>()
-          .exec()
-      ).map((user) => [user._id, user]),
+      (await store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [user._id, user]),
     );
     const present = plans.filter((plan) => current.has(plan.subject._id));
     // Rooms joined since the sync first read the users are looked up now.
     await this.lookUpRooms(
-      present.flatMap((plan) => current.get(plan.subject._id)?.__rooms ?? []),
+      present.flatMap((plan) => current.get(plan.subject._id)?.rooms ?? []),
       rooms,
     );
     const leaving = present.flatMap((plan) => {
       const user = current.get(plan.subject._id)!;
-      return roomsToLeave(user.__rooms ?? [], plan.next ?? [], rooms, user.__abacAuditOutbox).map((room) => ({
+      return roomsToLeave(user.rooms, plan.next ?? [], rooms, user.outbox).map((room) => ({
         plan,
         removal: { user: identity(plan.subject), room: { _id: room._id, name: room.name } },
       }));
     });
-    const subscriptions = await this.subscriptionsOf(
+    const subscriptions = await store.findMemberships(
       leaving.map(({ removal }) => ({ userId: removal.user._id, roomId: removal.room._id })),
     );
 
     const writes: ConditionalWrite[] = [];
     const removalsByUser = new Map<string, RoomRemoval[]>();
     for (const { removal } of leaving) {
-      const subscriptionIds = subscriptions.get(membership(removal.room._id, removal.user._id)) ?? [];
+      const subscriptionIds = subscriptions.get(membershipKey(removal.room._id, removal.user._id)) ?? [];
       addToGroup(removalsByUser, removal.user._id, { ...removal, subscriptionIds });
     }
     const outboxes: Outboxes = new Map();
@@ -266,7 +226,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       if (!current.has(plan.subject._id))
         plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
     }
-    const { lost } = await writeIfUnchanged(users, writes, new Date(clock.now()));
+    const { lost } = await store.writeIfUnchanged(writes, new Date(clock.now()));
     const retry = new Set(lost);
 
     const done = present.filter((plan) => !retry.has(plan.subject._id));
@@ -279,7 +239,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
 
     await timer.time('audit', () =>
-      audit.flush(
+      store.flushAudit(
         new Map(done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}])),
         context.requestId,
       ),
@@ -295,9 +255,9 @@ export class AbacLdapSyncService implements UsersSyncService {
   private decideClaimed(plan: Plan, user: ClaimedUser, removals: RoomRemoval[], context: AuditContext) {
     const { audit } = this.ports;
     const next = plan.next ?? [];
-    const changed = !sameAttributes(user.abacAttributes ?? [], next);
-    plan.result = resultOfChange(plan.subject, user.abacAttributes ?? [], next);
-    const newEvents: Record<string, ServerEventDocument> = {};
+    const changed = !sameAttributes(user.attributes ?? [], next);
+    plan.result = resultOfChange(plan.subject, user.attributes ?? [], next);
+    const newEvents: AuditOutbox = {};
     if (changed) {
       const diff = { added: plan.result.added ?? [], removed: plan.result.removed ?? [] };
       const event = audit.attributesChanged(plan.subject, diff, context);
@@ -306,22 +266,18 @@ export class AbacLdapSyncService implements UsersSyncService {
     for (const removal of removals) {
       for (const subscriptionId of removal.subscriptionIds) {
         const event = audit.accessRevoked(removal.user, removal.room, subscriptionId, context);
-        if (!user.__abacAuditOutbox?.[event._id]) newEvents[event._id] = event;
+        if (!user.outbox?.[event._id]) newEvents[event._id] = event;
       }
     }
     const write: ConditionalWrite | undefined =
       changed || Object.keys(newEvents).length > 0
         ? {
             userId: user._id,
-            before: user.abacAttributes,
+            before: user.attributes,
             next: changed ? next : undefined,
             outbox: newEvents,
           }
         : undefined;
-    return { outbox: { ...user.__abacAuditOutbox, ...newEvents }, write };
+    return { outbox: { ...user.outbox, ...newEvents }, write };
   }
-}
-
-function membership(roomId: string, userId: string): string {
-  return `${roomId}/${userId}`;
 }

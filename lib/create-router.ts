@@ -6,7 +6,7 @@ import { createModels, ensureIndexes } from '../models';
 import { MongoPermissionChecker } from '../permissions/permission-checker';
 import { createUsersSyncRouter } from '../routes/users-sync';
 import { AbacLdapSyncService } from './abac-ldap-sync-service';
-import { AuditLog } from './audit-log';
+import { AuditEvents } from './audit-events';
 import { LoginTokenAuthenticator, type Authenticator } from './auth';
 import { LoginGate } from './login-gate';
 import { systemClock, type Clock } from './clock';
@@ -17,9 +17,10 @@ import { SignedLicense, type LicensePort } from './license';
 import { createDefaultLogger, type Logger } from './logger';
 import { noMetrics, PrometheusSyncMetrics } from './metrics';
 import { RateLimiter } from './rate-limiter';
-import { MongoRoomMemberRemover, type RoomMemberRemover } from './room-member-remover';
+import type { RoomMemberRemover } from './room-member-remover';
+import { MongoRoomMemberRemover } from '../mongo/room-member-remover';
+import { MongoSyncStore } from '../mongo/mongo-sync-store';
 import { MongoSettingsSource, type SettingId } from './settings';
-import { WriteClaims } from './write-claims';
 import { checkRouterOptions } from './router-options';
 
 export interface SignedLicenseConfig {
@@ -113,14 +114,11 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
       ? undefined
       : new PooledDirectory(baseDirectory, { ...DEFAULT_LDAP_POOL, ...deps.ldapPool });
   const service = new AbacLdapSyncService({
-    users: models.users,
-    rooms: models.rooms,
-    subscriptions: models.subscriptions,
-    claims: new WriteClaims({ writeClaims: models.writeClaims, clock }),
+    store: new MongoSyncStore({ models, clock, logger, metrics }),
     settings,
     directory: pool ?? baseDirectory,
     memberRemover: deps.memberRemover ?? new MongoRoomMemberRemover({ ...models, clock }),
-    audit: new AuditLog({ serverEvents: models.serverEvents, users: models.users, clock, logger, metrics }),
+    audit: new AuditEvents(clock),
     logger,
     metrics,
     clock,

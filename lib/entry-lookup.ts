@@ -3,7 +3,7 @@ import { addToGroup } from './group';
 import type { DirectoryEntry, DirectorySession } from './ldap/directory';
 import { allOf, anyOf, equals, type DirectoryFilter } from './ldap/filter';
 import type { SyncConfiguration, UserSearchSettings } from './sync-configuration';
-import type { SyncSubject } from './user-lookup';
+import type { SyncSubject } from './sync-store';
 
 export type EntryMatch =
   | { kind: 'found'; entry: DirectoryEntry }

@@ -1,4 +1,3 @@
-import type { ServerEventDocument } from '../models/server-event';
 import type { AbacAttribute } from '../models/user';
 import {
   diffAttributes,
@@ -7,11 +6,11 @@ import {
   satisfies,
   type AttributeMapping,
 } from './attribute-mapping';
-import { ACTION_PERFORMED_EVENT } from './audit-log';
+import { ACTION_PERFORMED_EVENT } from './audit-events';
 import type { EntryMatch } from './entry-lookup';
 import { MappingMatchesNothingError } from './errors';
 import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult } from './sync-report';
-import type { SyncSubject } from './user-lookup';
+import type { AbacRoom, AuditOutbox, SyncSubject } from './sync-store';
 
 // Pure decisions of a sync: what each user's attributes become, which rooms they must leave, and the report.
 // No I/O here; the service reads and writes around these functions.
@@ -24,12 +23,7 @@ export interface Plan {
   next?: AbacAttribute[];
 }
 
-/** An ABAC room as planning needs it; the map holds null for a room that is not ABAC-managed or is gone. */
-export interface AbacRoom {
-  _id: string;
-  name: string;
-  abacAttributes: AbacAttribute[];
-}
+/** Rooms looked up so far: null for a room that is not ABAC-managed or is gone. */
 export type KnownRooms = Map<string, AbacRoom | null>;
 
 export function identity(subject: { _id: string; username: string }) {
@@ -93,7 +87,7 @@ export function roomsToLeave(
   memberOf: readonly string[],
   next: readonly AbacAttribute[],
   rooms: KnownRooms,
-  outbox: Record<string, ServerEventDocument> | undefined,
+  outbox: AuditOutbox | undefined,
 ): AbacRoom[] {
   const begun = revokedRoomIds(outbox);
   return [...new Set(memberOf)]
@@ -104,7 +98,7 @@ export function roomsToLeave(
 }
 
 /** Rooms whose revocation events wait in an outbox. */
-export function revokedRoomIds(outbox: Record<string, ServerEventDocument> | undefined): Set<string> {
+export function revokedRoomIds(outbox: AuditOutbox | undefined): Set<string> {
   const roomIds = new Set<string>();
   for (const event of Object.values(outbox ?? {})) {
     if (event.t !== ACTION_PERFORMED_EVENT) continue;

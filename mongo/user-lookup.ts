@@ -1,27 +1,6 @@
-import type { ServerEventDocument } from '../models/server-event';
-import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
-import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from './sync-request';
-
-/** A user as the sync needs it; read once, compared against when writing. */
-export interface SyncSubject {
-  _id: string;
-  username: string;
-  emails: string[];
-  /** As stored when the sync read the user ([] when absent). */
-  storedAttributes: AbacAttribute[];
-  rooms: string[];
-  /** The stored identifier: hex of the raw bytes, and the attribute it came from when the user names it. */
-  ldap: { id: string; idAttribute: string | undefined } | undefined;
-  /** `ldap: true`: only users the directory provisioned are given its attributes. */
-  fromLdap: boolean;
-  /** Audit events not yet copied to the audit collection (left by an interrupted sync). */
-  outbox: Record<string, ServerEventDocument> | undefined;
-}
-
-export interface UserLookupResult {
-  subjects: SyncSubject[];
-  unmatched: Record<IdentifierList, string[]>;
-}
+import type { UserDocument, UserModel } from '../models/user';
+import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from '../lib/sync-request';
+import type { SubjectLookup, SyncSubject } from '../lib/sync-store';
 
 const PROJECTION = {
   active: 1,
@@ -41,7 +20,7 @@ const PROJECTION = {
  * the exact queries are retried case-insensitively, in one anchored regex per field whose alternatives are
  * escaped, so an identifier can only ever match itself.
  */
-export async function findSubjects(users: UserModel, identifiers: Identifiers): Promise<UserLookupResult> {
+export async function findSubjects(users: UserModel, identifiers: Identifiers): Promise<SubjectLookup> {
   const found = new Map<string, UserDocument>();
   const query = async (
     field: 'username' | '_id' | 'email' | 'services.ldap.id',

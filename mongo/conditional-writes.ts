@@ -1,22 +1,5 @@
-import type { ServerEventDocument } from '../models/server-event';
 import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
-
-/** One user's write, made only if the user still holds `before` (the value read under the claim). */
-export interface ConditionalWrite {
-  userId: string;
-  /** As stored when read under the claim; undefined when the user had no attributes field. */
-  before: AbacAttribute[] | undefined;
-  /** The attributes to store; empty removes the field ($unset). Undefined leaves them as they are. */
-  next: AbacAttribute[] | undefined;
-  /** Audit events stored in the same update, by event id (see AuditLog). */
-  outbox: Record<string, ServerEventDocument>;
-}
-
-export interface WriteOutcome {
-  applied: string[];
-  /** The user changed after it was read: nothing was written for them. */
-  lost: string[];
-}
+import type { ConditionalWrite, WriteOutcome } from '../lib/sync-store';
 
 export const OUTBOX_FIELD = '__abacAuditOutbox';
 

@@ -1,6 +1,7 @@
 import type { WriteClaimModel } from '../models/write-claim';
-import type { Clock } from './clock';
-import { randomId } from './random-id';
+import type { Clock } from '../lib/clock';
+import { randomId } from '../lib/random-id';
+import type { ClaimedWork } from '../lib/sync-store';
 
 /** A claim whose holder has not finished within this long (server time) may be taken by another sync. */
 export const CLAIM_TTL_MS = 30_000;
@@ -14,12 +15,6 @@ const DUPLICATE_KEY = 11000;
 
 /** Claims older than the TTL by the database server's clock ($$NOW): no host clock decides expiry. */
 const STALE = { $expr: { $lt: ['$claimedAt', { $subtract: ['$$NOW', CLAIM_TTL_MS] }] } };
-
-/**
- * Work done while users are claimed. Resolves with the users to try again under a new claim (a write that
- * lost a race against a writer that changed the user after it was read).
- */
-export type ClaimedWork = (claimed: string[]) => Promise<{ retry: string[] }>;
 
 /**
  * One claim document per user, unique by user id, so only one sync (in any process) writes a user at a time.

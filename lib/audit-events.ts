@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import type { ServerEventActor, ServerEventDocument } from '../models/server-event';
+import type { AbacAttribute } from '../models/user';
+import type { Clock } from './clock';
+import { randomId } from './random-id';
+
+export const ATTRIBUTE_CHANGED_EVENT = 'abac.subject.attribute.changed';
+export const ACTION_PERFORMED_EVENT = 'abac.action.performed';
+export const SYNC_REASON = 'ldap-sync';
+
+export interface Subject {
+  _id: string;
+  username: string;
+}
+
+export interface AuditContext {
+  actor: Subject;
+  requestId: string;
+}
+
+/** The audit events of a sync, as `rocketchat_server_events` documents (semantics §8). */
+export class AuditEvents {
+  constructor(private readonly clock: Clock) {}
+
+  attributesChanged(
+    subject: Subject,
+    diff: { added: AbacAttribute[]; removed: AbacAttribute[] },
+    context: AuditContext,
+  ): ServerEventDocument {
+    return this.event(randomId(), ATTRIBUTE_CHANGED_EVENT, context, [
+      { key: 'subject', value: identity(subject) },
+      { key: 'reason', value: SYNC_REASON },
+      { key: 'requestId', value: context.requestId },
+      { key: 'added', value: diff.added },
+      { key: 'removed', value: diff.removed },
+    ]);
+  }
+
+  /** Its id follows from the subscription ended, so a repeated eviction step records it once. */
+  accessRevoked(
+    subject: Subject,
+    room: { _id: string; name: string },
+    subscriptionId: string,
+    context: AuditContext,
+  ): ServerEventDocument {
+    return this.event(revocationEventId(subscriptionId), ACTION_PERFORMED_EVENT, context, [
+      { key: 'action', value: 'revoked-object-access' },
+      { key: 'subject', value: identity(subject) },
+      { key: 'object', value: { _id: room._id, name: room.name } },
+      { key: 'reason', value: SYNC_REASON },
+      { key: 'requestId', value: context.requestId },
+    ]);
+  }
+
+  private event(
+    _id: string,
+    t: string,
+    context: AuditContext,
+    data: ServerEventDocument['data'],
+  ): ServerEventDocument {
+    const actor: ServerEventActor = {
+      type: 'user',
+      _id: context.actor._id,
+      username: context.actor.username,
+    };
+    return { _id, t, ts: new Date(this.clock.now()), actor, data };
+  }
+}
+
+function identity(subject: Subject): Subject {
+  return { _id: subject._id, username: subject.username };
+}
+
+/** A stable id made of letters and digits only (it is also a key in the outbox). */
+export function revocationEventId(subscriptionId: string): string {
+  return `abacRevoked${createHash('sha256').update(subscriptionId).digest('hex').slice(0, 24)}`;
+}

@@ -1,0 +1,94 @@
+import type { ServerEventDocument } from '../models/server-event';
+import type { AbacAttribute } from '../models/user';
+import type { IdentifierList, Identifiers } from './sync-request';
+
+// The store port: everything the sync engine reads and writes besides the directory and the room member
+// remover. The MongoDB adapter lives in mongo/; tests also use an in-memory one.
+
+/** A user as the sync needs it; read once, compared against when writing. */
+export interface SyncSubject {
+  _id: string;
+  username: string;
+  emails: string[];
+  /** As stored when the sync read the user ([] when absent). */
+  storedAttributes: AbacAttribute[];
+  rooms: string[];
+  /** The stored identifier: hex of the raw bytes, and the attribute it came from when the user names it. */
+  ldap: { id: string; idAttribute: string | undefined } | undefined;
+  /** `ldap: true`: only users the directory provisioned are given its attributes. */
+  fromLdap: boolean;
+  /** Audit events not yet copied to the audit trail (left by an interrupted sync). */
+  outbox: AuditOutbox | undefined;
+}
+
+export interface SubjectLookup {
+  subjects: SyncSubject[];
+  unmatched: Record<IdentifierList, string[]>;
+}
+
+/** Audit events waiting on a user, by event id. */
+export type AuditOutbox = Record<string, ServerEventDocument>;
+/** Outboxes by user id. */
+export type Outboxes = Map<string, AuditOutbox>;
+
+/** An ABAC-managed room (non-empty attributes). */
+export interface AbacRoom {
+  _id: string;
+  name: string;
+  abacAttributes: AbacAttribute[];
+}
+
+/** A user as read while claimed. */
+export interface ClaimedUser {
+  _id: string;
+  /** As stored: undefined when the user has no attributes field (a conditional write tells the two apart). */
+  attributes: AbacAttribute[] | undefined;
+  rooms: string[];
+  outbox: AuditOutbox | undefined;
+}
+
+/** One user's write, made only if the user still holds `before` (the value read under the claim). */
+export interface ConditionalWrite {
+  userId: string;
+  before: AbacAttribute[] | undefined;
+  /** The attributes to store; empty removes them. Undefined leaves them as they are. */
+  next: AbacAttribute[] | undefined;
+  /** Audit events stored in the same update. */
+  outbox: AuditOutbox;
+}
+
+export interface WriteOutcome {
+  applied: string[];
+  /** The user changed after it was read: nothing was written for them. */
+  lost: string[];
+}
+
+/** Work done while users are claimed; resolves with the users to try again under a new claim. */
+export type ClaimedWork = (claimed: string[]) => Promise<{ retry: string[] }>;
+
+export interface SyncStore {
+  /** Active users by the request's identifiers, and the identifiers that matched nobody. */
+  findSubjects(identifiers: Identifiers): Promise<SubjectLookup>;
+  /** The ABAC-managed rooms among these ids (the others are left out). */
+  findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]>;
+  /** The subscription ids of each (room, user) pair that has any, keyed by `membershipKey`. */
+  findMemberships(pairs: readonly { userId: string; roomId: string }[]): Promise<Map<string, string[]>>;
+  /**
+   * Runs `work` over the users in claimed groups (one holder per user across processes) until all are done
+   * or the wait budget is spent; resolves with the users never claimed within it.
+   */
+  runClaimed(userIds: readonly string[], work: ClaimedWork): Promise<string[]>;
+  /** Re-reads claimed users (users gone since are left out). */
+  readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]>;
+  /** Writes attributes and outbox events together, each only if the user still holds `before`. */
+  writeIfUnchanged(writes: readonly ConditionalWrite[], stamp: Date): Promise<WriteOutcome>;
+  /**
+   * Copies the outboxes' events to the audit trail, each once, and removes them from the outboxes; resolves
+   * with the number that could not be stored (they stay for a later sync).
+   */
+  flushAudit(outboxes: Outboxes, requestId: string): Promise<number>;
+}
+
+export function membershipKey(roomId: string, userId: string): string {
+  return `${roomId}/${userId}`;
+}

@@ -1,0 +1,56 @@
+import type { ServerEventDocument, ServerEventModel } from '../models/server-event';
+import type { UserModel } from '../models/user';
+import type { Logger } from '../lib/logger';
+import type { SyncMetrics } from '../lib/metrics';
+import type { Outboxes } from '../lib/sync-store';
+import { OUTBOX_FIELD } from './conditional-writes';
+import { insertOnce } from './insert-once';
+
+export interface AuditOutboxPorts {
+  serverEvents: ServerEventModel;
+  users: UserModel;
+  logger: Logger;
+  metrics: Pick<SyncMetrics, 'auditWritesFailed'>;
+}
+
+/**
+ * The audit trail in rocketchat_server_events, written through an outbox: each event is first stored on the
+ * user in the same update as the change it records (`__abacAuditOutbox`), then copied here by its id and
+ * removed from the user. A crash or a refused insert in between leaves the event in the outbox, and the next
+ * sync of that user copies it; an event already copied is a duplicate id, so each is stored once.
+ */
+export class MongoAuditOutbox {
+  constructor(private readonly ports: AuditOutboxPorts) {}
+
+  /** Resolves with the number of events that could not be stored (logged and counted; they stay). */
+  async flush(outboxes: Outboxes, requestId: string): Promise<number> {
+    const events = [...outboxes.values()].flatMap((outbox) => Object.values(outbox));
+    if (events.length === 0) return 0;
+    const failedIds = await this.insert(events, requestId);
+    const operations = [...outboxes]
+      .map(([userId, outbox]) => {
+        const stored = Object.keys(outbox).filter((id) => !failedIds.has(id));
+        return { userId, unset: Object.fromEntries(stored.map((id) => [`${OUTBOX_FIELD}.${id}`, 1])) };
+      })
+      .filter(({ unset }) => Object.keys(unset).length > 0)
+      .map(({ userId, unset }) => ({
+        updateOne: { filter: { _id: userId as never }, update: { $unset: unset } },
+      }));
+    if (operations.length > 0) await this.ports.users.collection.bulkWrite(operations, { ordered: false });
+    return failedIds.size;
+  }
+
+  /** The ids of the events that could not be stored (a duplicate is stored already). */
+  private async insert(events: ServerEventDocument[], requestId: string): Promise<Set<string>> {
+    const { failed, error } = await insertOnce(this.ports.serverEvents, events);
+    const failedIds = new Set(failed.map((index) => events[index]?._id ?? ''));
+    if (failedIds.size > 0) {
+      this.ports.metrics.auditWritesFailed(failedIds.size);
+      this.ports.logger.error(
+        { requestId, failed: failedIds.size, err: error instanceof Error ? error.message : String(error) },
+        "audit events could not be written; they stay in the users' outboxes for the next sync",
+      );
+    }
+    return failedIds;
+  }
+}

@@ -1,0 +1,110 @@
+import type { Models } from '../models';
+import type { RoomDocument } from '../models/room';
+import type { SubscriptionDocument } from '../models/subscription';
+import type { UserDocument } from '../models/user';
+import { addToGroup } from '../lib/group';
+import type { Clock } from '../lib/clock';
+import type { Logger } from '../lib/logger';
+import type { SyncMetrics } from '../lib/metrics';
+import type { Identifiers } from '../lib/sync-request';
+import {
+  membershipKey,
+  type AbacRoom,
+  type ClaimedUser,
+  type ClaimedWork,
+  type ConditionalWrite,
+  type Outboxes,
+  type SyncStore,
+} from '../lib/sync-store';
+import { MongoAuditOutbox } from './audit-outbox';
+import { OUTBOX_FIELD, writeIfUnchanged } from './conditional-writes';
+import { findSubjects } from './user-lookup';
+import { WriteClaims } from './write-claims';
+
+export interface MongoSyncStorePorts {
+  models: Pick<Models, 'users' | 'rooms' | 'subscriptions' | 'writeClaims' | 'serverEvents'>;
+  clock: Clock;
+  logger: Logger;
+  metrics: Pick<SyncMetrics, 'auditWritesFailed'>;
+}
+
+/**
+ * The store port on MongoDB (Rocket.Chat's collections, bound to the host's connection). Every query and
+ * write is keyed by a single indexed field or by _id, shapes every MongoDB-wire server answers from an index.
+ */
+export class MongoSyncStore implements SyncStore {
+  private readonly claims: WriteClaims;
+  private readonly outbox: MongoAuditOutbox;
+
+  constructor(private readonly ports: MongoSyncStorePorts) {
+    const { models, clock, logger, metrics } = ports;
+    this.claims = new WriteClaims({ writeClaims: models.writeClaims, clock });
+    this.outbox = new MongoAuditOutbox({
+      serverEvents: models.serverEvents,
+      users: models.users,
+      logger,
+      metrics,
+    });
+  }
+
+  findSubjects(identifiers: Identifiers) {
+    return findSubjects(this.ports.models.users, identifiers);
+  }
+
+  async findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]> {
+    if (roomIds.length === 0) return [];
+    // Filtered here rather than in the query: a filter on _id alone is answered from the index everywhere.
+    const rooms = await this.ports.models.rooms
+      .find({ _id: { $in: [...roomIds] } }, { name: 1, abacAttributes: 1 })
+      .lean<RoomDocument[]>()
+      .exec();
+    return rooms.flatMap((room) =>
+      room.abacAttributes?.length
+        ? [{ _id: room._id, name: room.name ?? '', abacAttributes: room.abacAttributes }]
+        : [],
+    );
+  }
+
+  async findMemberships(
+    pairs: readonly { userId: string; roomId: string }[],
+  ): Promise<Map<string, string[]>> {
+    const byRoom = new Map<string, string[]>();
+    for (const { userId, roomId } of pairs) addToGroup(byRoom, roomId, userId);
+    const found = new Map<string, string[]>();
+    if (byRoom.size === 0) return found;
+    const subscriptions = await this.ports.models.subscriptions
+      .find(
+        { $or: [...byRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
+        { rid: 1, 'u._id': 1 },
+      )
+      .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
+      .exec();
+    for (const { _id, rid, u } of subscriptions) addToGroup(found, membershipKey(rid, u._id), _id);
+    return found;
+  }
+
+  runClaimed(userIds: readonly string[], work: ClaimedWork): Promise<string[]> {
+    return this.claims.run(userIds, work);
+  }
+
+  async readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]> {
+    const users = await this.ports.models.users
+      .find({ _id: { $in: [...userIds] } }, { abacAttributes: 1, __rooms: 1, [OUTBOX_FIELD]: 1 })
+      .lean<Pick<UserDocument, '_id' | 'abacAttributes' | '__rooms' | '__abacAuditOutbox'>[]>()
+      .exec();
+    return users.map((user) => ({
+      _id: user._id,
+      attributes: user.abacAttributes,
+      rooms: user.__rooms ?? [],
+      outbox: user.__abacAuditOutbox,
+    }));
+  }
+
+  writeIfUnchanged(writes: readonly ConditionalWrite[], stamp: Date) {
+    return writeIfUnchanged(this.ports.models.users, writes, stamp);
+  }
+
+  flushAudit(outboxes: Outboxes, requestId: string): Promise<number> {
+    return this.outbox.flush(outboxes, requestId);
+  }
+}
