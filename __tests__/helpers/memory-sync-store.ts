@@ -1,0 +1,192 @@
+import type { ServerEventDocument } from '../../models/server-event';
+import type { AbacAttribute } from '../../models/user';
+import { IDENTIFIER_LISTS, type Identifiers } from '../../lib/sync-request';
+import type { RoomMemberRemover, RoomRemoval } from '../../lib/room-member-remover';
+import {
+  membershipKey,
+  type AbacRoom,
+  type AuditOutbox,
+  type ClaimedUser,
+  type ClaimedWork,
+  type ConditionalWrite,
+  type Outboxes,
+  type SubjectLookup,
+  type SyncStore,
+  type WriteOutcome,
+} from '../../lib/sync-store';
+
+export interface MemoryUser {
+  _id: string;
+  username: string;
+  active?: boolean;
+  ldap?: boolean;
+  emails?: string[];
+  ldapId?: { id: string; idAttribute?: string };
+  abacAttributes?: AbacAttribute[];
+  rooms?: string[];
+  outbox?: AuditOutbox;
+}
+
+export interface MemoryRoom {
+  _id: string;
+  name: string;
+  usersCount: number;
+  abacAttributes?: AbacAttribute[];
+}
+
+/**
+ * The store port in memory, for unit tests of the engine without servers. Same contract as the MongoDB
+ * adapter: claims exclude other holders, writes apply only when the stored value is still `before`, the
+ * audit is copied once per event id. Tests reach into its maps to set up and to check state, and can make
+ * the next writes lose a race or the next audit copy fail.
+ */
+export class MemorySyncStore implements SyncStore {
+  readonly users = new Map<string, MemoryUser>();
+  readonly rooms = new Map<string, MemoryRoom>();
+  readonly subscriptions = new Map<string, { rid: string; userId: string }>();
+  readonly auditTrail = new Map<string, ServerEventDocument>();
+  /** Users claimed by a holder outside the engine (another process). */
+  readonly heldElsewhere = new Set<string>();
+  /** Called before each conditional write: lets a test change a user as a concurrent writer would. */
+  beforeWrite: ((userIds: string[]) => void) | undefined;
+  /** The next audit copies fail while this is positive. */
+  failAuditCopies = 0;
+  private readonly claimed = new Set<string>();
+
+  async findSubjects(identifiers: Identifiers): Promise<SubjectLookup> {
+    const matches = (
+      user: MemoryUser,
+    ): Record<(typeof IDENTIFIER_LISTS)[number], (value: string) => boolean> => ({
+      ids: (value) => user._id === value,
+      usernames: (value) => user.username.toLowerCase() === value.toLowerCase(),
+      emails: (value) => (user.emails ?? []).some((email) => email.toLowerCase() === value.toLowerCase()),
+      ldapIds: (value) => user.ldapId?.id.toLowerCase() === value.toLowerCase(),
+    });
+    const active = [...this.users.values()].filter((user) => user.active !== false);
+    const found = active.filter((user) =>
+      IDENTIFIER_LISTS.some((list) => (identifiers[list] ?? []).some(matches(user)[list])),
+    );
+    const unmatched = Object.fromEntries(
+      IDENTIFIER_LISTS.map((list) => [
+        list,
+        (identifiers[list] ?? []).filter((value) => !found.some((user) => matches(user)[list](value))),
+      ]),
+    ) as SubjectLookup['unmatched'];
+    return {
+      unmatched,
+      subjects: found.map((user) => ({
+        _id: user._id,
+        username: user.username,
+        emails: user.emails ?? [],
+        storedAttributes: user.abacAttributes ?? [],
+        rooms: [...(user.rooms ?? [])],
+        ldap: user.ldapId ? { id: user.ldapId.id, idAttribute: user.ldapId.idAttribute } : undefined,
+        fromLdap: user.ldap === true,
+        outbox: user.outbox,
+      })),
+    };
+  }
+
+  async findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]> {
+    return roomIds.flatMap((id) => {
+      const room = this.rooms.get(id);
+      return room?.abacAttributes?.length
+        ? [{ _id: room._id, name: room.name, abacAttributes: room.abacAttributes }]
+        : [];
+    });
+  }
+
+  async findMemberships(
+    pairs: readonly { userId: string; roomId: string }[],
+  ): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>();
+    for (const { userId, roomId } of pairs) {
+      const ids = [...this.subscriptions].filter(([, s]) => s.rid === roomId && s.userId === userId);
+      if (ids.length > 0)
+        found.set(
+          membershipKey(roomId, userId),
+          ids.map(([id]) => id),
+        );
+    }
+    return found;
+  }
+
+  async runClaimed(userIds: readonly string[], work: ClaimedWork): Promise<string[]> {
+    let pending = [...new Set(userIds)];
+    // A few attempts stand in for the MongoDB adapter's wait budget: no clock, no sleeping.
+    for (let attempt = 0; attempt < 3 && pending.length > 0; attempt += 1) {
+      const claimed = pending.filter((id) => !this.heldElsewhere.has(id) && !this.claimed.has(id));
+      for (const id of claimed) this.claimed.add(id);
+      try {
+        const { retry } = claimed.length > 0 ? await work(claimed) : { retry: [] };
+        pending = pending.filter((id) => !claimed.includes(id) || retry.includes(id));
+      } finally {
+        for (const id of claimed) this.claimed.delete(id);
+      }
+    }
+    return pending;
+  }
+
+  async readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]> {
+    return userIds.flatMap((id) => {
+      const user = this.users.get(id);
+      return user
+        ? [{ _id: id, attributes: user.abacAttributes, rooms: [...(user.rooms ?? [])], outbox: user.outbox }]
+        : [];
+    });
+  }
+
+  async writeIfUnchanged(writes: readonly ConditionalWrite[]): Promise<WriteOutcome> {
+    this.beforeWrite?.(writes.map((write) => write.userId));
+    const outcome: WriteOutcome = { applied: [], lost: [] };
+    for (const write of writes) {
+      const user = this.users.get(write.userId);
+      if (!user || JSON.stringify(user.abacAttributes) !== JSON.stringify(write.before)) {
+        outcome.lost.push(write.userId);
+        continue;
+      }
+      if (write.next !== undefined) user.abacAttributes = write.next.length > 0 ? write.next : undefined;
+      user.outbox = { ...user.outbox, ...write.outbox };
+      outcome.applied.push(write.userId);
+    }
+    return outcome;
+  }
+
+  async flushAudit(outboxes: Outboxes): Promise<number> {
+    let failed = 0;
+    for (const [userId, outbox] of outboxes) {
+      for (const [id, event] of Object.entries(outbox)) {
+        if (this.failAuditCopies > 0) {
+          this.failAuditCopies -= 1;
+          failed += 1;
+          continue;
+        }
+        if (!this.auditTrail.has(id)) this.auditTrail.set(id, event);
+        const user = this.users.get(userId);
+        if (user?.outbox) delete user.outbox[id];
+      }
+    }
+    return failed;
+  }
+}
+
+/** Takes users out of rooms in a MemorySyncStore, once per subscription. */
+export class MemoryRoomMemberRemover implements RoomMemberRemover {
+  readonly messages: Array<{ rid: string; username: string }> = [];
+
+  constructor(private readonly store: MemorySyncStore) {}
+
+  async remove(removals: readonly RoomRemoval[]): Promise<RoomRemoval[]> {
+    const ended: RoomRemoval[] = [];
+    for (const removal of removals) {
+      const present = removal.subscriptionIds.filter((id) => this.store.subscriptions.delete(id));
+      const room = this.store.rooms.get(removal.room._id);
+      if (room) room.usersCount -= present.length;
+      if (present.length > 0) this.messages.push({ rid: removal.room._id, username: removal.user.username });
+      const user = this.store.users.get(removal.user._id);
+      if (user) user.rooms = (user.rooms ?? []).filter((id) => id !== removal.room._id);
+      if (removal.subscriptionIds.length > 0) ended.push(removal);
+    }
+    return ended;
+  }
+}

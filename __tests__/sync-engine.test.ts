@@ -1,0 +1,208 @@
+import { AbacLdapSyncService } from '../lib/abac-ldap-sync-service';
+import { AuditEvents } from '../lib/audit-events';
+import { LdapUnavailableError } from '../lib/errors';
+import type { Directory, DirectoryEntry, DirectorySession } from '../lib/ldap/directory';
+import type { DirectoryFilter } from '../lib/ldap/filter';
+import { silentLogger } from '../lib/logger';
+import { noMetrics } from '../lib/metrics';
+import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
+import type { SyncRequest } from '../lib/sync-report';
+import { ManualClock } from './helpers/host';
+import { MemoryRoomMemberRemover, MemorySyncStore } from './helpers/memory-sync-store';
+
+// The engine over the in-memory store and an in-memory directory: no server, so each case runs in
+// milliseconds. The same behaviour is tested end to end against slapd and MongoDB in the other suites.
+
+const SETTINGS: SettingsSnapshot = Object.freeze({
+  ...SETTING_DEFAULTS,
+  ABAC_Enabled: true,
+  LDAP_Enable: true,
+  LDAP_Host: 'directory.invalid',
+  LDAP_BaseDN: 'dc=example,dc=org',
+  LDAP_User_Search_Field: 'uid',
+  LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+});
+
+/** Entries by uid; answers equality filters on uid (the configured filter matches every entry). */
+class MemoryDirectory implements Directory {
+  down = false;
+  constructor(readonly people: Record<string, string[]>) {}
+
+  async open(): Promise<DirectorySession> {
+    if (this.down) throw new LdapUnavailableError('directory down');
+    const entries: DirectoryEntry[] = Object.entries(this.people).map(([uid, departments]) => ({
+      dn: `uid=${uid},dc=example,dc=org`,
+      attributes: new Map([
+        ['uid', { values: [uid], buffers: [Buffer.from(uid)] }],
+        [
+          'departmentnumber',
+          { values: departments, buffers: departments.map((value) => Buffer.from(value)) },
+        ],
+      ]),
+    }));
+    return {
+      stats: { searchRoundTrips: 0, entries: 0, references: 0 },
+      connected: true,
+      keepProcessAlive: () => undefined,
+      close: async () => undefined,
+      search: async (search, onEntry) => {
+        for (const entry of entries) if (matches(search.filter, entry)) onEntry(entry);
+      },
+    };
+  }
+}
+
+function matches(filter: DirectoryFilter, entry: DirectoryEntry): boolean {
+  switch (filter.kind) {
+    case 'and':
+      return filter.filters.every((part) => matches(part, entry));
+    case 'or':
+      return filter.filters.some((part) => matches(part, entry));
+    case 'configured':
+      return true;
+    case 'equals':
+      return (entry.attributes.get(filter.attribute.toLowerCase())?.values ?? []).includes(
+        String(filter.value),
+      );
+  }
+}
+
+function engine(people: Record<string, string[]>) {
+  const clock = new ManualClock();
+  const store = new MemorySyncStore();
+  const directory = new MemoryDirectory(people);
+  const remover = new MemoryRoomMemberRemover(store);
+  const service = new AbacLdapSyncService({
+    store,
+    settings: { current: async () => SETTINGS },
+    directory,
+    memberRemover: remover,
+    audit: new AuditEvents(clock),
+    logger: silentLogger,
+    metrics: noMetrics,
+    clock,
+  });
+  store.rooms.set('r-sales', {
+    _id: 'r-sales',
+    name: 'sales',
+    usersCount: 3,
+    abacAttributes: [{ key: 'department', values: ['sales'] }],
+  });
+  store.subscriptions.set('s-alice', { rid: 'r-sales', userId: 'u-alice' });
+  store.users.set('u-alice', {
+    _id: 'u-alice',
+    username: 'alice',
+    ldap: true,
+    abacAttributes: [{ key: 'department', values: ['sales'] }],
+    rooms: ['r-sales'],
+  });
+  return { store, directory, remover, service };
+}
+
+const request = (overrides: Partial<SyncRequest> = {}): SyncRequest => ({
+  identifiers: { usernames: ['alice'] },
+  dryRun: false,
+  caller: { _id: 'admin', username: 'root', roles: ['admin'] },
+  requestId: 'req-1',
+  ...overrides,
+});
+
+describe('the sync engine (in memory)', () => {
+  it('writes the directory value, evicts from the room it no longer grants, and audits both', async () => {
+    const { store, remover, service } = engine({ alice: ['eng'] });
+    const report = await service.sync(request());
+    expect(report.users).toEqual([
+      {
+        _id: 'u-alice',
+        username: 'alice',
+        status: 'updated',
+        added: [{ key: 'department', values: ['eng'] }],
+        removed: [{ key: 'department', values: ['sales'] }],
+        roomsRevoked: [{ _id: 'r-sales', name: 'sales' }],
+      },
+    ]);
+    expect(store.users.get('u-alice')).toMatchObject({
+      abacAttributes: [{ key: 'department', values: ['eng'] }],
+      rooms: [],
+      outbox: {},
+    });
+    expect(store.rooms.get('r-sales')?.usersCount).toBe(2);
+    expect(remover.messages).toEqual([{ rid: 'r-sales', username: 'alice' }]);
+    const events = [...store.auditTrail.values()];
+    expect(events.map((event) => event.t).sort()).toEqual([
+      'abac.action.performed',
+      'abac.subject.attribute.changed',
+    ]);
+    expect(events.every((event) => event.actor._id === 'admin')).toBe(true);
+  });
+
+  it('evicts a user whose attributes are unchanged, and a dry run reports exactly that while writing nothing', async () => {
+    const { store, service } = engine({ alice: ['eng'] });
+    store.users.get('u-alice')!.abacAttributes = [{ key: 'department', values: ['eng'] }];
+    const expected = [
+      {
+        _id: 'u-alice',
+        username: 'alice',
+        status: 'unchanged',
+        roomsRevoked: [{ _id: 'r-sales', name: 'sales' }],
+      },
+    ];
+    expect((await service.sync(request({ dryRun: true }))).users).toEqual(expected);
+    expect(store.subscriptions.size).toBe(1);
+    expect(store.auditTrail.size).toBe(0);
+    expect((await service.sync(request())).users).toEqual(expected);
+    expect(store.subscriptions.size).toBe(0);
+    expect(store.auditTrail.size).toBe(1);
+  });
+
+  it('retries a write that lost a race, with the diff from the value it finally replaced', async () => {
+    const { store, service } = engine({ alice: ['eng'] });
+    let raced = false;
+    store.beforeWrite = () => {
+      if (raced) return;
+      raced = true;
+      store.users.get('u-alice')!.abacAttributes = [{ key: 'department', values: ['ops'] }];
+    };
+    const report = await service.sync(request());
+    expect(report.users[0]).toMatchObject({
+      status: 'updated',
+      removed: [{ key: 'department', values: ['ops'] }],
+    });
+    expect(store.users.get('u-alice')?.abacAttributes).toEqual([{ key: 'department', values: ['eng'] }]);
+    const change = [...store.auditTrail.values()].find(
+      (event) => event.t === 'abac.subject.attribute.changed',
+    );
+    expect(change?.data).toContainEqual({ key: 'removed', value: [{ key: 'department', values: ['ops'] }] });
+  });
+
+  it('reports a user another process holds for the whole wait as a write conflict, and writes nothing', async () => {
+    const { store, service } = engine({ alice: ['eng'] });
+    store.heldElsewhere.add('u-alice');
+    const report = await service.sync(request());
+    expect(report.users).toEqual([
+      { _id: 'u-alice', username: 'alice', status: 'failed', error: 'error-write-conflict' },
+    ]);
+    expect(store.users.get('u-alice')?.abacAttributes).toEqual([{ key: 'department', values: ['sales'] }]);
+  });
+
+  it('keeps audit events it could not copy in the outbox and copies each once at the next sync', async () => {
+    const { store, service } = engine({ alice: ['eng'] });
+    store.failAuditCopies = 2;
+    await service.sync(request());
+    expect(store.auditTrail.size).toBe(0);
+    expect(Object.keys(store.users.get('u-alice')?.outbox ?? {})).toHaveLength(2);
+    const again = await service.sync(request());
+    expect(again.users[0]?.status).toBe('unchanged');
+    expect(store.auditTrail.size).toBe(2);
+    expect(store.users.get('u-alice')?.outbox).toEqual({});
+  });
+
+  it('changes nothing when the directory cannot be read', async () => {
+    const { store, directory, service } = engine({ alice: ['eng'] });
+    directory.down = true;
+    const before = JSON.stringify([...store.users.values()]);
+    await expect(service.sync(request())).rejects.toBeInstanceOf(LdapUnavailableError);
+    expect(JSON.stringify([...store.users.values()])).toBe(before);
+    expect(store.subscriptions.size).toBe(1);
+  });
+});
