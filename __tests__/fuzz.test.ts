@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mapWithConcurrency } from '../lib/concurrency';
+import { mapWithConcurrency } from './helpers/concurrency';
 import { snapshotDatabase } from './helpers/database';
 import { reportFigure } from './helpers/figures';
 import { serve } from './helpers/http-client';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import * as errors from '../lib/errors';
-import { syncReportSchema } from '../lib/sync-report';
+import { syncResponseSchema } from '../lib/sync-report';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
 
 interface Operation {
@@ -67,7 +67,7 @@ describe('the OpenAPI document', () => {
     expect(missing).toEqual([]);
     expect(everyError().length).toBeGreaterThanOrEqual(13);
     expect(operation.responses['200']!.content['application/json'].schema.$ref).toBe(
-      '#/components/schemas/SyncReport',
+      '#/components/schemas/SyncResponse',
     );
   });
 
@@ -77,6 +77,6 @@ describe('the OpenAPI document', () => {
       .set(ADMIN_HEADERS)
       .send({ usernames: ['alice', 'ghost'] });
     expect(response.status).toBe(200);
-    expect(syncReportSchema.strict().safeParse(response.body).error).toBeUndefined();
+    expect(syncResponseSchema.strict().safeParse(response.body).error).toBeUndefined();
   });
 });

@@ -18,6 +18,13 @@ export { generateLicenseKeys, signLicense, SignedLicense, REQUIRED_LICENSE_MODUL
 export type { Logger } from './logger';
 export type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
 export { SETTING_DEFAULTS, type SettingId } from './settings';
-export type { SyncReport, SyncRequest, SyncSummary, UserSyncResult, UserSyncStatus } from './sync-report';
+export type {
+  SyncReport,
+  SyncRequest,
+  SyncResponse,
+  SyncSummary,
+  UserSyncResult,
+  UserSyncStatus,
+} from './sync-report';
 export { syncRequestBodySchema, type SyncRequestBody } from './sync-request';
 export { USERS_SYNC_PATH } from '../routes/users-sync';

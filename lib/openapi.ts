@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { syncReportSchema } from './sync-report';
+import { syncResponseSchema } from './sync-report';
 import { syncRequestBodySchema } from './sync-request';
 
 /** Every error status the route answers, with the codes it can carry; the body is always ErrorBody. */
@@ -123,7 +123,7 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
       200: {
         description: 'The sync ran (or, with dryRun, was computed without writing).',
         headers: requestIdHeader,
-        content: { 'application/json': { schema: syncReportSchema } },
+        content: { 'application/json': { schema: syncResponseSchema } },
       },
       ...responses,
     },

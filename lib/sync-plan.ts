@@ -139,7 +139,6 @@ export function report(
     summary.roomsRevoked += result.roomsRevoked?.length ?? 0;
   }
   return {
-    success: true,
     dryRun: request.dryRun,
     summary,
     users: plans.map((plan) => plan.result),

@@ -55,9 +55,9 @@ export const syncSummarySchema = z
 
 const unmatchedList = z.array(z.string());
 
+/** What a sync reports: the domain's answer, the same for a request and a job. */
 export const syncReportSchema = z
   .object({
-    success: z.literal(true),
     dryRun: z.boolean(),
     summary: syncSummarySchema,
     users: z.array(userSyncResultSchema),
@@ -67,11 +67,17 @@ export const syncReportSchema = z
   })
   .meta({ id: 'SyncReport' });
 
+/** The 200 body of the route: the report inside the API's envelope. */
+export const syncResponseSchema = syncReportSchema
+  .extend({ success: z.literal(true) })
+  .meta({ id: 'SyncResponse' });
+
 export type UserSyncStatus = z.infer<typeof userSyncStatusSchema>;
 export type RevokedRoom = z.infer<typeof revokedRoomSchema>;
 export type UserSyncResult = z.infer<typeof userSyncResultSchema>;
 export type SyncSummary = z.infer<typeof syncSummarySchema>;
 export type SyncReport = z.infer<typeof syncReportSchema>;
+export type SyncResponse = z.infer<typeof syncResponseSchema>;
 
 export interface SyncRequest {
   identifiers: Identifiers;

@@ -69,7 +69,7 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       const body = validBody(req, context.bodyError, deps.bodyLimitBytes);
       const { dryRun = false, ...identifiers } = body;
       const report = await deps.service.sync({ identifiers, dryRun, caller, requestId: context.requestId });
-      res.status(200).json(report);
+      res.status(200).json({ success: true, ...report });
       deps.metrics.requestAnswered({
         outcome: dryRun ? 'dry_run' : 'completed',
         seconds: (performance.now() - context.startedAt) / 1000,

@@ -8,7 +8,7 @@ import {
   hashLoginToken,
   USERS_SYNC_PATH,
   type AbacLdapSyncDeps,
-  type SyncReport,
+  type SyncResponse,
 } from 'abac-ldap-sync';
 
 interface Config {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     headers: { 'X-User-Id': 'host-admin', 'X-Auth-Token': 'host-token', 'Content-Type': 'application/json' },
     body: JSON.stringify({ usernames: ['alice'] }),
   });
-  const report = (await response.json()) as SyncReport;
+  const report = (await response.json()) as SyncResponse;
   const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string };
   const alice = await db.collection('users').findOne({ _id: 'u-alice' as never });
   const packagedDocument = require('abac-ldap-sync/openapi.json') as { openapi: string };
