@@ -102,7 +102,7 @@ function engine(people: Record<string, string[]>) {
 const request = (overrides: Partial<SyncRequest> = {}): SyncRequest => ({
   identifiers: { usernames: ['alice'] },
   dryRun: false,
-  caller: { _id: 'admin', username: 'root', roles: ['admin'] },
+  actor: { type: 'user', _id: 'admin', username: 'root' },
   requestId: 'req-1',
   ...overrides,
 });
@@ -134,6 +134,16 @@ describe('the sync engine (in memory)', () => {
       'abac.subject.attribute.changed',
     ]);
     expect(events.every((event) => event.actor._id === 'admin')).toBe(true);
+  });
+
+  it('records a scheduled run as the system with its job id', async () => {
+    const { store, service } = engine({ alice: ['eng'] });
+    await service.sync(request({ actor: { type: 'system', jobId: 'job-1' } }));
+    const actors = [...store.auditTrail.values()].map((event) => event.actor);
+    expect(actors).toEqual([
+      { type: 'system', jobId: 'job-1' },
+      { type: 'system', jobId: 'job-1' },
+    ]);
   });
 
   it('evicts a user whose attributes are unchanged, and a dry run reports exactly that while writing nothing', async () => {

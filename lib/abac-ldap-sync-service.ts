@@ -160,7 +160,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       plans.filter((plan) => needsClaim(plan, rooms)).map((plan) => [plan.subject._id, plan] as const),
     );
     if (claimedPlans.size === 0) return;
-    const context: AuditContext = { actor: request.caller, requestId: request.requestId };
+    const context: AuditContext = { actor: request.actor, requestId: request.requestId };
     const unclaimed = await timer.time('writes', () =>
       this.ports.store.runClaimed([...claimedPlans.keys()], (claimed) =>
         this.applyClaimed(

@@ -13,8 +13,11 @@ export interface Subject {
   username: string;
 }
 
+/** Who a change is made for: the calling admin (requests, runs started on demand) or a scheduled job. */
+export type SyncActor = { type: 'user'; _id: string; username: string } | { type: 'system'; jobId: string };
+
 export interface AuditContext {
-  actor: Subject;
+  actor: SyncActor;
   requestId: string;
 }
 
@@ -58,11 +61,11 @@ export class AuditEvents {
     context: AuditContext,
     data: ServerEventDocument['data'],
   ): ServerEventDocument {
-    const actor: ServerEventActor = {
-      type: 'user',
-      _id: context.actor._id,
-      username: context.actor.username,
-    };
+    const { actor: who } = context;
+    const actor: ServerEventActor =
+      who.type === 'user'
+        ? { type: 'user', _id: who._id, username: who.username }
+        : { type: 'system', jobId: who.jobId };
     return { _id, t, ts: new Date(this.clock.now()), actor, data };
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Caller } from './caller';
+import type { SyncActor } from './audit-events';
 import type { Identifiers } from './sync-request';
 
 // The 200 body, as zod schemas: the OpenAPI document is generated from them, and tests check real answers
@@ -82,7 +82,8 @@ export type SyncResponse = z.infer<typeof syncResponseSchema>;
 export interface SyncRequest {
   identifiers: Identifiers;
   dryRun: boolean;
-  caller: Caller;
+  /** Recorded as the audit actor. */
+  actor: SyncActor;
   requestId: string;
 }
 

@@ -5,6 +5,8 @@ export interface ServerEventActor {
   type: 'user' | 'system';
   _id?: string;
   username?: string;
+  /** For the system: the job whose run made the change. */
+  jobId?: string;
 }
 
 export interface ServerEventDocument {

@@ -68,7 +68,12 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
 
       const body = validBody(req, context.bodyError, deps.bodyLimitBytes);
       const { dryRun = false, ...identifiers } = body;
-      const report = await deps.service.sync({ identifiers, dryRun, caller, requestId: context.requestId });
+      const report = await deps.service.sync({
+        identifiers,
+        dryRun,
+        actor: { type: 'user', _id: caller._id, username: caller.username },
+        requestId: context.requestId,
+      });
       res.status(200).json({ success: true, ...report });
       deps.metrics.requestAnswered({
         outcome: dryRun ? 'dry_run' : 'completed',
