@@ -6,7 +6,7 @@ import {
   parseAttributeMap,
   sameAttributes,
   satisfies,
-} from '../lib/attribute-mapping';
+} from '../lib/sync/attribute-mapping';
 import { AttributeMapInvalidError } from '../lib/errors';
 import type { DirectoryEntry } from '../lib/ldap/directory';
 

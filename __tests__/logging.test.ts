@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { createDefaultLogger } from '../lib/logger';
-import { SYNC_PHASES } from '../lib/phase-timer';
+import { SYNC_PHASES } from '../lib/sync/phase-timer';
 import {
   ADMIN_HEADERS,
   ADMIN_TOKEN,

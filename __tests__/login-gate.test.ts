@@ -1,7 +1,7 @@
-import type { Authenticator } from '../lib/auth';
+import type { Authenticator } from '../lib/http/auth';
 import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from '../lib/errors';
-import { LoginGate } from '../lib/login-gate';
-import { RateLimiter } from '../lib/rate-limiter';
+import { LoginGate } from '../lib/http/login-gate';
+import { RateLimiter } from '../lib/http/rate-limiter';
 import { ManualClock } from './helpers/host';
 
 const ADMIN = { userId: 'admin', authToken: 'right' };

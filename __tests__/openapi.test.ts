@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import * as errors from '../lib/errors';
-import { syncResponseSchema } from '../lib/sync-report';
+import { syncResponseSchema } from '../lib/sync/sync-report';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
 
 interface Operation {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { hashLoginToken } from '../lib/auth';
+import { hashLoginToken } from '../lib/http/auth';
 import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { RateLimiter } from '../lib/rate-limiter';
+import { RateLimiter } from '../lib/http/rate-limiter';
 import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,

@@ -1,12 +1,12 @@
-import { AbacLdapSyncService } from '../lib/abac-ldap-sync-service';
-import { AuditEvents } from '../lib/audit-events';
+import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
+import { AuditEvents } from '../lib/sync/audit-events';
 import { LdapUnavailableError } from '../lib/errors';
 import type { Directory, DirectoryEntry, DirectorySession } from '../lib/ldap/directory';
 import type { DirectoryFilter } from '../lib/ldap/filter';
 import { silentLogger } from '../lib/logger';
 import { noMetrics } from '../lib/metrics';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
-import type { SyncRequest } from '../lib/sync-report';
+import type { SyncRequest } from '../lib/sync/sync-report';
 import { ManualClock } from './helpers/host';
 import { MemoryRoomMemberRemover, MemorySyncStore } from './helpers/memory-sync-store';
 

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import type { RoomMemberRemover } from '../lib/room-member-remover';
+import type { RoomMemberRemover } from '../lib/sync/room-member-remover';
 import { ADMIN_HEADERS, SYNC_URL, seedAliceInSalesRoom, startTestHost, type TestHost } from './helpers/host';
 
 // Alice's entry says department eng; seedAliceInSalesRoom stores her with sales, in the ABAC room "sales".

@@ -1,5 +1,5 @@
-import { parseAttributeMap } from '../lib/attribute-mapping';
-import type { EntryMatch } from '../lib/entry-lookup';
+import { parseAttributeMap } from '../lib/sync/attribute-mapping';
+import type { EntryMatch } from '../lib/sync/entry-lookup';
 import { MappingMatchesNothingError } from '../lib/errors';
 import type { DirectoryEntry } from '../lib/ldap/directory';
 import {
@@ -8,8 +8,8 @@ import {
   refuseMappingThatMatchesNothing,
   roomsToLeave,
   type KnownRooms,
-} from '../lib/sync-plan';
-import type { SyncSubject } from '../lib/sync-store';
+} from '../lib/sync/sync-plan';
+import type { SyncSubject } from '../lib/sync/sync-store';
 
 const mapping = parseAttributeMap({ departmentNumber: 'department' });
 

@@ -1,7 +1,7 @@
 // Variants B (the per-user algorithm Rocket.Chat ships) and C (the same work batched by hand, the floor).
 import { performance } from 'node:perf_hooks';
-import type { AttributeMapping } from '../lib/attribute-mapping';
-import { diffAttributes, mapEntry, sameAttributes, satisfies } from '../lib/attribute-mapping';
+import type { AttributeMapping } from '../lib/sync/attribute-mapping';
+import { diffAttributes, mapEntry, sameAttributes, satisfies } from '../lib/sync/attribute-mapping';
 import type { DirectoryEntry, DirectorySession } from '../lib/ldap/directory';
 import { allOf, anyOf, equals, type DirectoryFilter } from '../lib/ldap/filter';
 import type { AbacAttribute, Models, RoomDocument, UserDocument } from '../models';

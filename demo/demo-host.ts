@@ -7,7 +7,7 @@ import mongoose from 'mongoose';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
 import { createRouter, type AbacLdapSyncDeps } from '../lib/create-router';
-import { generateLicenseKeys, signLicense } from '../lib/license';
+import { generateLicenseKeys, signLicense } from '../lib/http/license';
 import type { Logger } from '../lib/logger';
 import { createModels, type Models } from '../models';
 import { DemoDirectory } from './demo-directory';

@@ -7,16 +7,16 @@ export {
 } from './create-router';
 export { InvalidRouterOptionsError } from './router-options';
 export type { LdapPoolOptions } from './ldap/pooled-directory';
-export { AbacLdapSyncService } from './abac-ldap-sync-service';
+export { AbacLdapSyncService } from './sync/abac-ldap-sync-service';
 export * from './errors';
-export type { Authenticator, Credentials } from './auth';
-export { hashLoginToken } from './auth';
-export type { Caller } from './caller';
+export type { Authenticator, Credentials } from './http/auth';
+export { hashLoginToken } from './http/auth';
+export type { Caller } from './http/caller';
 export type { Clock } from './clock';
-export type { LicensePort, LicensePayload } from './license';
-export { generateLicenseKeys, signLicense, SignedLicense, REQUIRED_LICENSE_MODULES } from './license';
+export type { LicensePort, LicensePayload } from './http/license';
+export { generateLicenseKeys, signLicense, SignedLicense, REQUIRED_LICENSE_MODULES } from './http/license';
 export type { Logger } from './logger';
-export type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
+export type { RoomMemberRemover, RoomRemoval } from './sync/room-member-remover';
 export { SETTING_DEFAULTS, type SettingId } from './settings';
 export type {
   SyncReport,
@@ -25,6 +25,6 @@ export type {
   SyncSummary,
   UserSyncResult,
   UserSyncStatus,
-} from './sync-report';
-export { syncRequestBodySchema, type SyncRequestBody } from './sync-request';
+} from './sync/sync-report';
+export { syncRequestBodySchema, type SyncRequestBody } from './sync/sync-request';
 export { USERS_SYNC_PATH } from '../routes/users-sync';

@@ -1,6 +1,6 @@
 import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
-import type { PhaseDurations } from './phase-timer';
-import type { SyncSummary } from './sync-report';
+import type { PhaseDurations } from './sync/phase-timer';
+import type { SyncSummary } from './sync/sync-report';
 
 /** What the module reports about its work; the Prometheus implementation below, or a host's own. */
 export interface SyncMetrics {

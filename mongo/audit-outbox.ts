@@ -2,7 +2,7 @@ import type { ServerEventDocument, ServerEventModel } from '../models/server-eve
 import type { UserModel } from '../models/user';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
-import type { Outboxes } from '../lib/sync-store';
+import type { Outboxes } from '../lib/sync/sync-store';
 import { OUTBOX_FIELD } from './conditional-writes';
 import { insertOnce } from './insert-once';
 

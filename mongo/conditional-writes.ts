@@ -1,5 +1,5 @@
 import type { AbacAttribute, UserDocument, UserModel } from '../models/user';
-import type { ConditionalWrite, WriteOutcome } from '../lib/sync-store';
+import type { ConditionalWrite, WriteOutcome } from '../lib/sync/sync-store';
 
 export const OUTBOX_FIELD = '__abacAuditOutbox';
 

@@ -6,7 +6,7 @@ import { addToGroup } from '../lib/group';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
-import type { Identifiers } from '../lib/sync-request';
+import type { Identifiers } from '../lib/sync/sync-request';
 import {
   membershipKey,
   type AbacRoom,
@@ -15,7 +15,7 @@ import {
   type ConditionalWrite,
   type Outboxes,
   type SyncStore,
-} from '../lib/sync-store';
+} from '../lib/sync/sync-store';
 import { MongoAuditOutbox } from './audit-outbox';
 import { OUTBOX_FIELD, writeIfUnchanged } from './conditional-writes';
 import { findSubjects } from './user-lookup';

@@ -4,7 +4,7 @@ import type { RoomModel } from '../models/room';
 import type { SubscriptionModel } from '../models/subscription';
 import type { UserModel } from '../models/user';
 import type { Clock } from '../lib/clock';
-import type { RoomMemberRemover, RoomRemoval } from '../lib/room-member-remover';
+import type { RoomMemberRemover, RoomRemoval } from '../lib/sync/room-member-remover';
 import { insertOnce } from './insert-once';
 
 export const REMOVED_FROM_ROOM_MESSAGE = 'abac-removed-user-from-room';

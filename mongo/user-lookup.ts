@@ -1,6 +1,6 @@
 import type { UserDocument, UserModel } from '../models/user';
-import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from '../lib/sync-request';
-import type { SubjectLookup, SyncSubject } from '../lib/sync-store';
+import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from '../lib/sync/sync-request';
+import type { SubjectLookup, SyncSubject } from '../lib/sync/sync-store';
 
 const PROJECTION = {
   active: 1,

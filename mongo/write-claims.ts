@@ -1,7 +1,7 @@
 import type { WriteClaimModel } from '../models/write-claim';
 import type { Clock } from '../lib/clock';
 import { randomId } from '../lib/random-id';
-import type { ClaimedWork } from '../lib/sync-store';
+import type { ClaimedWork } from '../lib/sync/sync-store';
 
 /** A claim whose holder has not finished within this long (server time) may be taken by another sync. */
 export const CLAIM_TTL_MS = 30_000;

@@ -6,15 +6,15 @@ import {
   PayloadTooLargeError,
   TooManyRequestsError,
 } from '../lib/errors';
-import type { LoginGate } from '../lib/login-gate';
-import type { RateDecision, RateLimiter } from '../lib/rate-limiter';
-import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/license';
+import type { LoginGate } from '../lib/http/login-gate';
+import type { RateDecision, RateLimiter } from '../lib/http/rate-limiter';
+import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/http/license';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
-import type { UsersSyncService } from '../lib/sync-report';
-import { usersSyncOpenApiDocument } from '../lib/openapi';
-import { parseSyncRequestBody } from '../lib/sync-request';
+import type { UsersSyncService } from '../lib/sync/sync-report';
+import { usersSyncOpenApiDocument } from '../lib/http/openapi';
+import { parseSyncRequestBody } from '../lib/sync/sync-request';
 import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
 import { errorHandler } from './error-handler';
 import { assignRequestId, requestContext } from './request-context';

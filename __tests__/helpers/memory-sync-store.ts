@@ -1,7 +1,7 @@
 import type { ServerEventDocument } from '../../models/server-event';
 import type { AbacAttribute } from '../../models/user';
-import { IDENTIFIER_LISTS, type Identifiers } from '../../lib/sync-request';
-import type { RoomMemberRemover, RoomRemoval } from '../../lib/room-member-remover';
+import { IDENTIFIER_LISTS, type Identifiers } from '../../lib/sync/sync-request';
+import type { RoomMemberRemover, RoomRemoval } from '../../lib/sync/room-member-remover';
 import {
   membershipKey,
   type AbacRoom,
@@ -13,7 +13,7 @@ import {
   type SubjectLookup,
   type SyncStore,
   type WriteOutcome,
-} from '../../lib/sync-store';
+} from '../../lib/sync/sync-store';
 
 export interface MemoryUser {
   _id: string;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ErrorDetail } from './errors';
+import type { ErrorDetail } from '../errors';
 
 export const MAX_IDENTIFIERS_PER_LIST = 100;
 /** No identifier kind (username, id, email, hex ldapId) is anywhere near this; it bounds work per item. */

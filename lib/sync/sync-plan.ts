@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../models/user';
+import type { AbacAttribute } from '../../models/user';
 import {
   diffAttributes,
   mapEntry,
@@ -8,7 +8,7 @@ import {
 } from './attribute-mapping';
 import { ACTION_PERFORMED_EVENT } from './audit-events';
 import type { EntryMatch } from './entry-lookup';
-import { MappingMatchesNothingError } from './errors';
+import { MappingMatchesNothingError } from '../errors';
 import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult } from './sync-report';
 import type { AbacRoom, AuditOutbox, SyncSubject } from './sync-store';
 

@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { syncResponseSchema } from './sync-report';
-import { syncRequestBodySchema } from './sync-request';
+import { syncResponseSchema } from '../sync/sync-report';
+import { syncRequestBodySchema } from '../sync/sync-request';
 
 /** Every error status the route answers, with the codes it can carry; the body is always ErrorBody. */
 export const ERROR_RESPONSES = {

@@ -1,14 +1,14 @@
 import { parseFilter } from 'ldapjs';
 import { parseAttributeMap, type AttributeMapping } from './attribute-mapping';
-import { AbacNotEnabledError, LdapNotEnabledError, LdapSettingsInvalidError } from './errors';
-import type { LdapConnectionSettings, SearchScope } from './ldap/directory';
+import { AbacNotEnabledError, LdapNotEnabledError, LdapSettingsInvalidError } from '../errors';
+import type { LdapConnectionSettings, SearchScope } from '../ldap/directory';
 import {
   booleanSetting,
   numberSetting,
   SETTING_DEFAULTS,
   type SettingId,
   type SettingsSnapshot,
-} from './settings';
+} from '../settings';
 
 export interface UserSearchSettings {
   baseDN: string;

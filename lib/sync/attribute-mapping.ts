@@ -1,6 +1,6 @@
-import type { AbacAttribute } from '../models/user';
-import { AttributeMapInvalidError } from './errors';
-import type { DirectoryAttribute, DirectoryEntry } from './ldap/directory';
+import type { AbacAttribute } from '../../models/user';
+import { AttributeMapInvalidError } from '../errors';
+import type { DirectoryAttribute, DirectoryEntry } from '../ldap/directory';
 
 const ABAC_KEY = /^[A-Za-z0-9_-]+$/;
 /**

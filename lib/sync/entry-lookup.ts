@@ -1,7 +1,7 @@
-import { LdapSizeLimitExceededError } from './errors';
-import { addToGroup } from './group';
-import type { DirectoryEntry, DirectorySession } from './ldap/directory';
-import { allOf, anyOf, equals, type DirectoryFilter } from './ldap/filter';
+import { LdapSizeLimitExceededError } from '../errors';
+import { addToGroup } from '../group';
+import type { DirectoryEntry, DirectorySession } from '../ldap/directory';
+import { allOf, anyOf, equals, type DirectoryFilter } from '../ldap/filter';
 import type { SyncConfiguration, UserSearchSettings } from './sync-configuration';
 import type { SyncSubject } from './sync-store';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ServerEventActor, ServerEventDocument } from '../models/server-event';
-import type { AbacAttribute } from '../models/user';
-import type { Clock } from './clock';
-import { randomId } from './random-id';
+import type { ServerEventActor, ServerEventDocument } from '../../models/server-event';
+import type { AbacAttribute } from '../../models/user';
+import type { Clock } from '../clock';
+import { randomId } from '../random-id';
 
 export const ATTRIBUTE_CHANGED_EVENT = 'abac.subject.attribute.changed';
 export const ACTION_PERFORMED_EVENT = 'abac.action.performed';

@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 
 /**
  * Keys remembered for a while, in this process's memory, at most `maxKeys` of them (the oldest go first).

@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 
 export interface RateLimit {
   /** Requests allowed per key in each window. */

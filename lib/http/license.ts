@@ -7,7 +7,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { z } from 'zod';
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 
 /** The modules this endpoint needs, as Rocket.Chat names them. */
 export const REQUIRED_LICENSE_MODULES = ['abac', 'ldap-enterprise'] as const;

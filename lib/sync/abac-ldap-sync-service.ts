@@ -1,14 +1,14 @@
 import { sameAttributes } from './attribute-mapping';
 import type { AuditContext, AuditEvents } from './audit-events';
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 import { lookUpEntries, type EntryMatch } from './entry-lookup';
-import { addToGroup } from './group';
-import type { Directory, DirectoryStats } from './ldap/directory';
-import type { Logger } from './logger';
-import type { SyncMetrics } from './metrics';
+import { addToGroup } from '../group';
+import type { Directory, DirectoryStats } from '../ldap/directory';
+import type { Logger } from '../logger';
+import type { SyncMetrics } from '../metrics';
 import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
-import type { SettingsSource } from './settings';
+import type { SettingsSource } from '../settings';
 import { syncConfiguration } from './sync-configuration';
 import {
   identity,

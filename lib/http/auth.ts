@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { UserDocument, UserModel } from '../models/user';
+import type { UserDocument, UserModel } from '../../models/user';
 import type { Caller } from './caller';
-import type { Clock } from './clock';
-import { UnauthorizedError } from './errors';
-import { numberSetting, SETTING_DEFAULTS, type SettingsSource } from './settings';
+import type { Clock } from '../clock';
+import { UnauthorizedError } from '../errors';
+import { numberSetting, SETTING_DEFAULTS, type SettingsSource } from '../settings';
 
 export interface Credentials {
   userId: string | undefined;

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Authenticator, Credentials } from './auth';
 import type { Caller } from './caller';
-import type { Clock } from './clock';
-import { isDatabaseUnavailable } from './database-errors';
-import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from './errors';
+import type { Clock } from '../clock';
+import { isDatabaseUnavailable } from '../database-errors';
+import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
 import type { RateDecision, RateLimiter } from './rate-limiter';
 import { RecentSet } from './recent-set';
 
