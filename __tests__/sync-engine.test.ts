@@ -146,6 +146,25 @@ describe('the sync engine (in memory)', () => {
     ]);
   });
 
+  it('runs the same engine over a batch of subjects a job hands it, one result per subject in order', async () => {
+    const { store, service } = engine({ alice: ['eng'], bob: ['ops'] });
+    store.users.set('u-bob', { _id: 'u-bob', username: 'bob', ldap: true });
+    store.users.set('u-local', { _id: 'u-local', username: 'carol' });
+    const { subjects } = await store.findSubjects({ ids: ['u-local', 'u-bob', 'u-alice'] });
+    const { results } = await service.syncSubjects(subjects, {
+      dryRun: false,
+      actor: { type: 'system', jobId: 'job-2' },
+      requestId: 'job-2',
+    });
+    expect(results.map(({ _id, status }) => ({ _id, status }))).toEqual(
+      subjects.map((subject) => ({
+        _id: subject._id,
+        status: { 'u-alice': 'updated', 'u-bob': 'updated', 'u-local': 'failed' }[subject._id],
+      })),
+    );
+    expect(store.users.get('u-bob')?.abacAttributes).toEqual([{ key: 'department', values: ['ops'] }]);
+  });
+
   it('evicts a user whose attributes are unchanged, and a dry run reports exactly that while writing nothing', async () => {
     const { store, service } = engine({ alice: ['eng'] });
     store.users.get('u-alice')!.abacAttributes = [{ key: 'department', values: ['eng'] }];

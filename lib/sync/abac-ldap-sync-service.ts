@@ -22,7 +22,7 @@ import {
   type KnownRooms,
   type Plan,
 } from './sync-plan';
-import type { SyncReport, SyncRequest, UsersSyncService } from './sync-report';
+import type { SyncReport, SyncRequest, UserSyncResult, UsersSyncService } from './sync-report';
 import {
   membershipKey,
   type AuditOutbox,
@@ -30,6 +30,7 @@ import {
   type ConditionalWrite,
   type Outboxes,
   type SyncStore,
+  type SyncSubject,
 } from './sync-store';
 
 export interface AbacLdapSyncServicePorts {
@@ -53,15 +54,50 @@ export class AbacLdapSyncService implements UsersSyncService {
   constructor(private readonly ports: AbacLdapSyncServicePorts) {}
 
   async sync(request: SyncRequest): Promise<SyncReport> {
-    const { store, settings, directory, logger } = this.ports;
+    const { store, logger } = this.ports;
     const timer = new PhaseTimer();
-    const configuration = syncConfiguration(await timer.time('settings', () => settings.current()));
     const { subjects, unmatched } = await timer.time('mongoReads', () =>
       store.findSubjects(request.identifiers),
     );
+    const { results, ldap } = await this.syncSubjects(subjects, request, timer);
 
+    const result = report(request, results, unmatched);
+    const durationsMs = timer.rounded();
+    logger.info(
+      {
+        requestId: request.requestId,
+        dryRun: request.dryRun,
+        ...result.summary,
+        ldapSearchRoundTrips: ldap.searchRoundTrips,
+        ldapEntries: ldap.entries,
+        ldapReferrals: ldap.references,
+        durationsMs,
+      },
+      'users sync finished',
+    );
+    this.ports.metrics.syncCompleted({
+      dryRun: request.dryRun,
+      summary: result.summary,
+      ldapSearchRoundTrips: ldap.searchRoundTrips,
+      durationsMs,
+    });
+    return result;
+  }
+
+  /**
+   * The engine over one batch of subjects, for a request and for a job alike: reads their entries, plans,
+   * then applies the plan (or, in a dry run, says what applying would do). Resolves with one result per
+   * subject, in their order.
+   */
+  async syncSubjects(
+    subjects: readonly SyncSubject[],
+    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId'>,
+    timer = new PhaseTimer(),
+  ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
+    const { settings, directory, logger } = this.ports;
+    const configuration = syncConfiguration(await timer.time('settings', () => settings.current()));
     let matches = new Map<string, EntryMatch>();
-    const ldapStats: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
+    const ldap: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
     const ldapSubjects = subjects.filter((subject) => subject.fromLdap);
     if (ldapSubjects.length > 0) {
       await timer.time('ldap', async () => {
@@ -69,10 +105,16 @@ export class AbacLdapSyncService implements UsersSyncService {
         try {
           matches = await lookUpEntries(session, configuration, ldapSubjects);
         } finally {
-          Object.assign(ldapStats, session.stats);
+          Object.assign(ldap, session.stats);
           await session.close();
         }
       });
+    }
+    if (ldap.references > 0) {
+      logger.warn(
+        { requestId: run.requestId, ldapReferrals: ldap.references },
+        'LDAP search returned referrals, which are not followed',
+      );
     }
 
     refuseMappingThatMatchesNothing(subjects, matches, configuration.mapping);
@@ -86,36 +128,9 @@ export class AbacLdapSyncService implements UsersSyncService {
         rooms,
       ),
     );
-    if (request.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
-    else await this.apply(plans, rooms, request, timer);
-
-    const result = report(request, plans, unmatched);
-    const durationsMs = timer.rounded();
-    logger.info(
-      {
-        requestId: request.requestId,
-        dryRun: request.dryRun,
-        ...result.summary,
-        ldapSearchRoundTrips: ldapStats.searchRoundTrips,
-        ldapEntries: ldapStats.entries,
-        ldapReferrals: ldapStats.references,
-        durationsMs,
-      },
-      'users sync finished',
-    );
-    if (ldapStats.references > 0) {
-      logger.warn(
-        { requestId: request.requestId, ldapReferrals: ldapStats.references },
-        'LDAP search returned referrals, which are not followed',
-      );
-    }
-    this.ports.metrics.syncCompleted({
-      dryRun: request.dryRun,
-      summary: result.summary,
-      ldapSearchRoundTrips: ldapStats.searchRoundTrips,
-      durationsMs,
-    });
-    return result;
+    if (run.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
+    else await this.apply(plans, rooms, run, timer);
+    return { results: plans.map((plan) => plan.result), ldap };
   }
 
   /** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */
@@ -153,14 +168,14 @@ export class AbacLdapSyncService implements UsersSyncService {
   private async apply(
     plans: Plan[],
     rooms: KnownRooms,
-    request: SyncRequest,
+    run: Pick<SyncRequest, 'actor' | 'requestId'>,
     timer: PhaseTimer,
   ): Promise<void> {
     const claimedPlans = new Map(
       plans.filter((plan) => needsClaim(plan, rooms)).map((plan) => [plan.subject._id, plan] as const),
     );
     if (claimedPlans.size === 0) return;
-    const context: AuditContext = { actor: request.actor, requestId: request.requestId };
+    const context: AuditContext = { actor: run.actor, requestId: run.requestId };
     const unclaimed = await timer.time('writes', () =>
       this.ports.store.runClaimed([...claimedPlans.keys()], (claimed) =>
         this.applyClaimed(

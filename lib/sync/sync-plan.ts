@@ -121,12 +121,12 @@ export function needsClaim(plan: Plan, rooms: KnownRooms): plan is Plan & { next
 
 export function report(
   request: SyncRequest,
-  plans: readonly Plan[],
+  results: readonly UserSyncResult[],
   unmatched: SyncReport['unmatched'],
 ): SyncReport {
   const summary: SyncSummary = {
     requested: Object.values(request.identifiers).reduce((total, list) => total + (list?.length ?? 0), 0),
-    matched: plans.length,
+    matched: results.length,
     updated: 0,
     cleared: 0,
     unchanged: 0,
@@ -134,14 +134,14 @@ export function report(
     failed: 0,
     roomsRevoked: 0,
   };
-  for (const { result } of plans) {
+  for (const result of results) {
     summary[result.status] += 1;
     summary.roomsRevoked += result.roomsRevoked?.length ?? 0;
   }
   return {
     dryRun: request.dryRun,
     summary,
-    users: plans.map((plan) => plan.result),
+    users: [...results],
     unmatched,
   };
 }
