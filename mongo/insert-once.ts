@@ -1,20 +1,5 @@
 import type { Model } from 'mongoose';
-
-const DUPLICATE_KEY = 11000;
-
-interface WriteError {
-  index: number;
-  code: number;
-  errmsg?: string;
-  keyPattern?: Record<string, unknown>;
-}
-
-/** A duplicate of the document's own id: stored already. A duplicate on another unique index is a failure. */
-function isDuplicateId({ code, errmsg, keyPattern }: WriteError): boolean {
-  if (code !== DUPLICATE_KEY) return false;
-  if (keyPattern) return Object.keys(keyPattern).join() === '_id';
-  return / index: _id_ /.test(errmsg ?? '');
-}
+import { isDuplicateId, writeErrorsOf } from './write-errors';
 
 /**
  * Inserts documents whose ids are chosen so that a repeated step inserts the same ids: a duplicate key
@@ -31,8 +16,8 @@ export async function insertOnce<T extends { _id: string }>(
     await model.insertMany(documents as T[], { ordered: false, lean: true });
     return { failed: [] };
   } catch (error) {
-    const writeErrors = (error as { writeErrors?: WriteError[] }).writeErrors;
-    if (!Array.isArray(writeErrors)) throw error;
+    const writeErrors = writeErrorsOf(error);
+    if (!writeErrors) throw error;
     const failed = writeErrors.filter((writeError) => !isDuplicateId(writeError)).map(({ index }) => index);
     return failed.length > 0 ? { failed, error } : { failed };
   }

@@ -2,6 +2,7 @@ import type { WriteClaimModel } from '../models/write-claim';
 import type { Clock } from '../lib/clock';
 import { randomId } from '../lib/random-id';
 import type { ClaimedWork } from '../lib/sync/sync-store';
+import { isDuplicateId, writeErrorsOf } from './write-errors';
 
 /** A claim whose holder has not finished within this long (server time) may be taken by another sync. */
 export const CLAIM_TTL_MS = 30_000;
@@ -11,7 +12,6 @@ export const CLAIM_WAIT_BUDGET_MS = 3_000;
 export const CLAIM_SWEEP_INTERVAL_MS = 60_000;
 const FIRST_WAIT_MS = 25;
 const LONGEST_WAIT_MS = 200;
-const DUPLICATE_KEY = 11000;
 
 /** Claims older than the TTL by the database server's clock ($$NOW): no host clock decides expiry. */
 const STALE = { $expr: { $lt: ['$claimedAt', { $subtract: ['$$NOW', CLAIM_TTL_MS] }] } };
@@ -105,9 +105,9 @@ export class WriteClaims {
 
 /** The indexes of the upserts refused as duplicates, or undefined when anything else went wrong. */
 function duplicateIndexes(error: unknown): Set<number> | undefined {
-  const writeErrors = (error as { writeErrors?: Array<{ index: number; code: number }> }).writeErrors;
-  if (!Array.isArray(writeErrors) || writeErrors.length === 0) return undefined;
-  if (writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) return undefined;
+  const writeErrors = writeErrorsOf(error);
+  if (!writeErrors || writeErrors.length === 0) return undefined;
+  if (!writeErrors.every(isDuplicateId)) return undefined;
   return new Set(writeErrors.map((writeError) => writeError.index));
 }
 
