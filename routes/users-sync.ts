@@ -4,10 +4,9 @@ import {
   InvalidBodyError,
   NotAuthorizedError,
   PayloadTooLargeError,
-  TooManyRequestsError,
 } from '../lib/errors';
 import type { LoginGate } from '../lib/http/login-gate';
-import type { RateDecision, RateLimiter } from '../lib/http/rate-limiter';
+import { refuseOverLimit, type RateLimiter } from '../lib/http/rate-limiter';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/http/license';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
@@ -83,10 +82,6 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
   );
   router.use(errorHandler(deps.logger, deps.metrics));
   return router;
-}
-
-function refuseOverLimit(decision: RateDecision | undefined) {
-  if (decision && !decision.allowed) throw new TooManyRequestsError(decision.retryAfterSeconds);
 }
 
 function validBody(req: Request, bodyError: unknown, limitBytes: number) {

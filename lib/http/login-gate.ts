@@ -3,8 +3,8 @@ import type { Authenticator, Credentials } from './auth';
 import type { Caller } from './caller';
 import type { Clock } from '../clock';
 import { isDatabaseUnavailable } from '../database-errors';
-import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from '../errors';
-import type { RateDecision, RateLimiter } from './rate-limiter';
+import { DatabaseUnavailableError, UnauthorizedError } from '../errors';
+import { refuseOverLimit, type RateLimiter } from './rate-limiter';
 import { RecentSet } from './recent-set';
 
 export interface LoginGatePorts {
@@ -72,10 +72,6 @@ export class LoginGate {
 
 function unavailableOr401(known: boolean) {
   return known ? new DatabaseUnavailableError('The database is unavailable') : new UnauthorizedError();
-}
-
-function refuseOverLimit(decision: RateDecision | undefined) {
-  if (decision && !decision.allowed) throw new TooManyRequestsError(decision.retryAfterSeconds);
 }
 
 /** A hash of the credentials, so no token is kept in memory as it was sent. */

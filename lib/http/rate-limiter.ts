@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { TooManyRequestsError } from '../errors';
 
 export interface RateLimit {
   /** Requests allowed per key in each window. */
@@ -9,6 +10,11 @@ export interface RateLimit {
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+/** Throws the 429 for a decision over its limit (no decision: no limit). */
+export function refuseOverLimit(decision: RateDecision | undefined): void {
+  if (decision && !decision.allowed) throw new TooManyRequestsError(decision.retryAfterSeconds);
+}
 
 const DEFAULT_MAX_KEYS = 50_000;
 
