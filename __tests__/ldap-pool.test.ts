@@ -3,6 +3,7 @@ import { generatePeopleLdif, generatedUid, standardDirectory } from '../harness/
 import { Slapd } from '../harness/slapd';
 import type { Directory, DirectorySession, LdapConnectionSettings } from '../lib/ldap/directory';
 import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
+import type { LdapPoolOptions } from '../lib/ldap/pooled-directory';
 import { silentLogger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
 import { withSearch } from './helpers/directories';
@@ -156,18 +157,19 @@ describe('pooled LDAP connections', () => {
     expect(directory.opened.length - opened).toBe(0);
   });
 
+  /** A host of its own on this slapd, with the given pool, holding one synced person (generatedUid(0)). */
+  const hostWithOnePerson = async (directory: Directory, ldapPool: Partial<LdapPoolOptions>) => {
+    const own = await startTestHost({ directory, ldapPool, settingsCacheTtlMs: 0, seedSettings: false });
+    await setSettings(own.models, settings());
+    await own.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
+    return own;
+  };
+
   it('keeps at most maxIdle connections once a burst of concurrent syncs is over', async () => {
     // Every search waits until six connections are open, so the six syncs really overlap.
     const burstDirectory = new RecordingDirectory(6);
-    const small = await startTestHost({
-      directory: burstDirectory,
-      ldapPool: { maxIdle: 2, maxOpen: 6 },
-      settingsCacheTtlMs: 0,
-      seedSettings: false,
-    });
+    const small = await hostWithOnePerson(burstDirectory, { maxIdle: 2, maxOpen: 6 });
     try {
-      await setSettings(small.models, settings());
-      await small.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
       const answers = await Promise.all(
         Array.from({ length: 6 }, () => sync(small, { usernames: [generatedUid(0)] })),
       );
@@ -200,15 +202,8 @@ describe('pooled LDAP connections', () => {
         });
       },
     };
-    const capped = await startTestHost({
-      directory: holdingFirst,
-      ldapPool: { maxOpen: 1 },
-      settingsCacheTtlMs: 0,
-      seedSettings: false,
-    });
+    const capped = await hostWithOnePerson(holdingFirst, { maxOpen: 1 });
     try {
-      await setSettings(capped.models, settings());
-      await capped.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
       const first = sync(capped, { usernames: [generatedUid(0)] }).then((answer) => answer);
       // The only connection is now held by the first sync's search.
       await firstStarted;
@@ -229,15 +224,8 @@ describe('pooled LDAP connections', () => {
 
   it('serves a burst of concurrent syncs through maxOpen connections', async () => {
     const counting = new RecordingDirectory();
-    const capped = await startTestHost({
-      directory: counting,
-      ldapPool: { maxOpen: 2 },
-      settingsCacheTtlMs: 0,
-      seedSettings: false,
-    });
+    const capped = await hostWithOnePerson(counting, { maxOpen: 2 });
     try {
-      await setSettings(capped.models, settings());
-      await capped.models.users.create({ _id: 'u-0', username: generatedUid(0), active: true, ldap: true });
       const answers = await Promise.all(
         Array.from({ length: 8 }, () => sync(capped, { usernames: [generatedUid(0)] })),
       );
