@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import * as errors from '../lib/errors';
+import { z } from 'zod';
+import { syncJobSchema } from '../lib/jobs/sync-job';
 import { syncResponseSchema } from '../lib/sync/sync-report';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
 
@@ -44,7 +46,7 @@ describe('the OpenAPI document', () => {
     return response.body as {
       openapi: string;
       servers: Array<{ url: string }>;
-      paths: Record<string, { post: Operation }>;
+      paths: Record<string, { post: Operation; get: Operation }>;
     };
   };
 
@@ -59,16 +61,58 @@ describe('the OpenAPI document', () => {
     expect(document.servers).toEqual([{ url: '/api/v1' }]);
   });
 
-  it('lists every status and error code the route can answer with', async () => {
-    const operation = (await fetchDocument()).paths['/abac/users/sync']!.post;
-    const documented = (status: number) =>
+  it('documents every error code on an operation, and the gate on every operation', async () => {
+    const document = await fetchDocument();
+    const operations = Object.values(document.paths).flatMap((path) => Object.values(path) as Operation[]);
+    expect(operations).toHaveLength(5);
+    const documented = (operation: Operation, status: number) =>
       operation.responses[String(status)]?.content['application/json'].schema.properties?.error?.enum ?? [];
-    const missing = everyError().filter(({ status, code }) => !documented(status).includes(code));
+    const missing = everyError().filter(
+      ({ status, code }) => !operations.some((operation) => documented(operation, status).includes(code)),
+    );
     expect(missing).toEqual([]);
-    expect(everyError().length).toBeGreaterThanOrEqual(13);
-    expect(operation.responses['200']!.content['application/json'].schema.$ref).toBe(
+    expect(everyError().length).toBeGreaterThanOrEqual(16);
+    for (const operation of operations) {
+      for (const [status, code] of [
+        [401, 'error-unauthorized'],
+        [403, 'error-not-authorized'],
+        [429, 'error-too-many-requests'],
+        [400, 'error-abac-not-enabled'],
+        [503, 'error-database-unavailable'],
+      ] as const)
+        expect(documented(operation, status)).toContain(code);
+    }
+    const sync = document.paths['/abac/users/sync']!.post;
+    expect(documented(sync, 503)).toContain('error-ldap-unavailable');
+    expect(sync.responses['200']!.content['application/json'].schema.$ref).toBe(
       '#/components/schemas/SyncResponse',
     );
+    const start = document.paths['/abac/users/sync/jobs']!.post;
+    expect(documented(start, 409)).toEqual(['error-sync-already-running']);
+    expect(start.responses['202']!.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/SyncJobResponse',
+    );
+  });
+
+  it('describes the job bodies the routes really send', async () => {
+    const started = await request(host.app)
+      .post(`${SYNC_URL}/jobs`)
+      .set(ADMIN_HEADERS)
+      .send({ dryRun: true });
+    expect(started.status).toBe(202);
+    const response = z.object({ success: z.literal(true), job: syncJobSchema.strict() }).strict();
+    expect(response.safeParse(started.body).error).toBeUndefined();
+    const busy = await request(host.app).post(`${SYNC_URL}/jobs`).set(ADMIN_HEADERS).send({});
+    if (busy.status === 409) expect(syncJobSchema.strict().safeParse(busy.body.job).error).toBeUndefined();
+    const read = await request(host.app).get(`${SYNC_URL}/jobs/${started.body.job._id}`).set(ADMIN_HEADERS);
+    expect(response.safeParse(read.body).error).toBeUndefined();
+    const list = await request(host.app).get(`${SYNC_URL}/jobs`).set(ADMIN_HEADERS);
+    expect(
+      z
+        .object({ success: z.literal(true), jobs: z.array(syncJobSchema.strict()) })
+        .strict()
+        .safeParse(list.body).error,
+    ).toBeUndefined();
   });
 
   it('describes the 200 body the route really sends', async () => {

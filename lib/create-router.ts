@@ -22,6 +22,10 @@ import { MongoRoomMemberRemover } from '../mongo/room-member-remover';
 import { MongoSyncStore } from '../mongo/mongo-sync-store';
 import { MongoSettingsSource, type SettingId } from './settings';
 import { checkRouterOptions } from './router-options';
+import { AgendaRunner, DEFAULT_RUNNER_OPTIONS, type RunnerOptions } from './jobs/agenda-runner';
+import { DEFAULT_RUN_OPTIONS, FullSyncRun, type FullSyncRunOptions } from './jobs/full-sync-run';
+import { SyncJobs } from './jobs/sync-jobs';
+import { MongoSyncJobStore } from '../mongo/mongo-job-store';
 
 export interface SignedLicenseConfig {
   /** `base64url(payload).base64url(signature)`, as made by scripts/make-license.ts. */
@@ -56,6 +60,11 @@ export interface AbacLdapSyncDeps {
   rateLimit?: Partial<RateLimitOptions> | false;
   /** Bound LDAP connections kept between syncs (default 4 per server, closed after 30 s idle); false: none. */
   ldapPool?: Partial<LdapPoolOptions> | false;
+  /**
+   * Directory-wide runs: this process takes part in running them and in the schedule (timings and batch
+   * sizes may be tuned); false: it only queues runs for other processes.
+   */
+  jobRunner?: Partial<RunnerOptions & FullSyncRunOptions> | false;
 }
 
 export interface RateLimitOptions {
@@ -81,7 +90,9 @@ export interface AbacLdapSync {
   router: Router;
   /** The sync itself, for hosts that call it from elsewhere (a job, another route). */
   service: AbacLdapSyncService;
-  /** Closes the pooled LDAP connections; call it when the host shuts down. */
+  /** Directory-wide runs: start, read, list, cancel (what the /jobs routes and the CLI use). */
+  jobs: SyncJobs;
+  /** Stops taking part in runs (a run here is left for another process), closes LDAP connections. */
   close(): Promise<void>;
 }
 
@@ -113,8 +124,9 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     deps.ldapPool === false
       ? undefined
       : new PooledDirectory(baseDirectory, { ...DEFAULT_LDAP_POOL, ...deps.ldapPool });
+  const store = new MongoSyncStore({ models, clock, logger, metrics });
   const service = new AbacLdapSyncService({
-    store: new MongoSyncStore({ models, clock, logger, metrics }),
+    store,
     settings,
     directory: pool ?? baseDirectory,
     memberRemover: deps.memberRemover ?? new MongoRoomMemberRemover({ ...models, clock }),
@@ -123,6 +135,40 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     metrics,
     clock,
   });
+  const jobStore = new MongoSyncJobStore(models);
+  const runnerOptions =
+    deps.jobRunner === false
+      ? undefined
+      : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...deps.jobRunner };
+  const run = new FullSyncRun(
+    { engine: service, store, jobs: jobStore, clock, logger, metrics },
+    runnerOptions,
+  );
+  const runner = new AgendaRunner(
+    {
+      db: deps.connection.db!,
+      run,
+      // Its own reads, uncached: the schedule is read every few seconds anyway, and a read here must not
+      // hold the request path's cached snapshot back.
+      settings: new MongoSettingsSource({
+        settings: models.settings,
+        clock,
+        cacheTtlMs: 0,
+        overrides: deps.settings,
+      }),
+      logger,
+    },
+    runnerOptions ?? DEFAULT_RUNNER_OPTIONS,
+  );
+  const jobs = new SyncJobs({
+    jobs: jobStore,
+    queue: runner,
+    checkSettings: () => service.configuration(),
+    clock,
+    logger,
+  });
+  if (runnerOptions) await runner.start(jobs);
+
   const limits = rateLimiters(deps.rateLimit, clock);
   const loginGate = new LoginGate({
     authenticator:
@@ -141,12 +187,21 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
       : new SignedLicense(deps.license.license, deps.license.publicKey, clock),
     permissions,
     service,
+    jobs,
     logger,
     metrics,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
     callerLimiter: limits.perCaller,
   });
-  return { router, service, close: async () => pool?.close() };
+  return {
+    router,
+    service,
+    jobs,
+    close: async () => {
+      await runner.stop();
+      await pool?.close();
+    },
+  };
 }
 
 function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, clock: Clock) {

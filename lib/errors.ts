@@ -13,6 +13,8 @@ export abstract class AbacSyncError extends Error {
   /** Seconds a client should wait before retrying, sent as Retry-After. */
   readonly retryAfterSeconds: number | undefined = undefined;
   readonly details: ErrorDetail[] | undefined = undefined;
+  /** More fields of the error body (e.g. the job a 409 is about). */
+  readonly extra: Record<string, unknown> | undefined = undefined;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -55,6 +57,17 @@ export class InvalidBodyError extends AbacSyncError {
   override readonly details: ErrorDetail[];
   constructor(details: ErrorDetail[], message = 'The request body is invalid') {
     super(message);
+    this.details = details;
+  }
+}
+
+/** A query parameter is invalid (e.g. `limit`); details name it. */
+export class InvalidParamsError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-invalid-params';
+  override readonly details: ErrorDetail[];
+  constructor(details: ErrorDetail[]) {
+    super('The request parameters are invalid');
     this.details = details;
   }
 }
@@ -152,4 +165,23 @@ export class InternalError extends AbacSyncError {
 export class LdapSettingsInvalidError extends AbacSyncError {
   readonly status = 400;
   readonly code = 'error-ldap-settings-invalid';
+}
+
+/** A directory-wide run is queued or running already; the body carries it. */
+export class SyncAlreadyRunningError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-already-running';
+  override readonly extra: { job: unknown };
+  constructor(job: unknown) {
+    super('A directory-wide sync run is already queued or running');
+    this.extra = { job };
+  }
+}
+
+export class SyncJobNotFoundError extends AbacSyncError {
+  readonly status = 404;
+  readonly code = 'error-sync-job-not-found';
+  constructor() {
+    super('No sync run has this id');
+  }
 }

@@ -1,4 +1,4 @@
-import { Counter, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import type { PhaseDurations } from './sync/phase-timer';
 import type { SyncSummary } from './sync/sync-report';
 
@@ -15,7 +15,18 @@ export interface SyncMetrics {
   }): void;
   /** Audit events that could not be stored (they wait in the users' outboxes for the next sync). */
   auditWritesFailed(count: number): void;
+  /** A directory-wide run's batch: users planned, or staged changes applied, and where the phase stands. */
+  runProgressed(progress: {
+    phase: 'planning' | 'applying';
+    done: number;
+    processed: number;
+    total: number;
+  }): void;
+  /** A directory-wide run that ended (this process ran its end). */
+  runFinished(run: { outcome: RunOutcome; trigger: string; seconds: number }): void;
 }
+
+export type RunOutcome = 'completed' | 'failed' | 'cancelled';
 
 export type RequestOutcome = 'completed' | 'dry_run' | 'rejected' | 'failed';
 
@@ -35,6 +46,10 @@ export class PrometheusSyncMetrics implements SyncMetrics {
   private readonly ldapRoundTrips: Counter;
   private readonly phaseSeconds: Histogram<'phase'>;
   private readonly auditFailures: Counter;
+  private readonly runs: Counter<'outcome' | 'trigger'>;
+  private readonly runUsers: Counter<'phase'>;
+  private readonly runProgress: Gauge<'phase'>;
+  private readonly runSeconds: Histogram<'outcome'>;
 
   constructor(registry: Registry = defaultRegistry) {
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -70,6 +85,32 @@ export class PrometheusSyncMetrics implements SyncMetrics {
       'abac_ldap_sync_audit_write_failures_total',
       "Audit events that could not be stored (kept in the user's outbox and written by a later sync)",
     );
+    this.runs = counter('abac_ldap_sync_runs_total', 'Directory-wide runs ended, by outcome and trigger', [
+      'outcome',
+      'trigger',
+    ]);
+    this.runUsers = counter(
+      'abac_ldap_sync_run_users_processed_total',
+      'Directory-wide runs: users planned, and staged changes applied',
+      ['phase'],
+    );
+    this.runProgress =
+      (registry.getSingleMetric('abac_ldap_sync_run_progress_ratio') as Gauge<'phase'> | undefined) ??
+      new Gauge({
+        name: 'abac_ldap_sync_run_progress_ratio',
+        help: "The running directory-wide run's progress in its phase (0 to 1), as this process last saw it",
+        labelNames: ['phase'],
+        registers: [registry],
+      });
+    this.runSeconds =
+      (registry.getSingleMetric('abac_ldap_sync_run_duration_seconds') as Histogram<'outcome'> | undefined) ??
+      new Histogram({
+        name: 'abac_ldap_sync_run_duration_seconds',
+        help: 'Directory-wide runs: time from start to end, by outcome',
+        labelNames: ['outcome'],
+        buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
+        registers: [registry],
+      });
     for (const status of USER_STATUSES) this.users.inc({ status }, 0);
     this.evictions.inc(0);
     this.auditFailures.inc(0);
@@ -93,10 +134,22 @@ export class PrometheusSyncMetrics implements SyncMetrics {
   auditWritesFailed(count: number) {
     this.auditFailures.inc(count);
   }
+
+  runProgressed({ phase, done, processed, total }: Parameters<SyncMetrics['runProgressed']>[0]) {
+    this.runUsers.inc({ phase }, done);
+    this.runProgress.set({ phase }, total > 0 ? processed / total : 1);
+  }
+
+  runFinished({ outcome, trigger, seconds }: Parameters<SyncMetrics['runFinished']>[0]) {
+    this.runs.inc({ outcome, trigger });
+    this.runSeconds.observe({ outcome }, seconds);
+  }
 }
 
 export const noMetrics: SyncMetrics = {
   requestAnswered: () => undefined,
   syncCompleted: () => undefined,
   auditWritesFailed: () => undefined,
+  runProgressed: () => undefined,
+  runFinished: () => undefined,
 };

@@ -72,6 +72,23 @@ const routerOptionsSchema = z.strictObject({
       }),
     ])
     .optional(),
+  jobRunner: z
+    .union([
+      z.literal(false),
+      z
+        .strictObject({
+          processEveryMs: z.int().min(10).optional(),
+          lockLifetimeMs: z.int().min(100).optional(),
+          maintainEveryMs: z.int().min(10).optional(),
+          heartbeatMs: z.int().min(10).optional(),
+          planBatchSize: z.int().min(1).max(100_000).optional(),
+          applyBatchSize: z.int().min(1).max(10_000).optional(),
+        })
+        .refine((runner) => (runner.heartbeatMs ?? 1000) * 3 <= (runner.lockLifetimeMs ?? 30_000), {
+          message: 'heartbeatMs must be at most a third of lockLifetimeMs, or the lock lapses between beats',
+        }),
+    ])
+    .optional(),
 });
 
 /** Checks every option at start, so a bad one fails the host's start-up, never a sync halfway. */

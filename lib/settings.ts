@@ -26,6 +26,9 @@ export const SETTING_DEFAULTS = {
   LDAP_Search_Size_Limit: 1000,
   LDAP_ABAC_AttributeMap: '{}',
   Accounts_LoginExpiration: 90,
+  // Directory-wide runs on a schedule: off by default, daily at midnight (host time) when switched on.
+  LDAP_Background_Sync_ABAC_Attributes: false,
+  LDAP_Background_Sync_ABAC_Attributes_Interval: '0 0 * * *',
 } as const;
 
 export type SettingId = keyof typeof SETTING_DEFAULTS;

@@ -9,6 +9,8 @@ import { createSettingModel, type SettingModel } from './setting';
 import { createSubscriptionModel, type SubscriptionModel } from './subscription';
 import { createUserModel, type UserModel } from './user';
 import { createWriteClaimModel, type WriteClaimModel } from './write-claim';
+import { createSyncJobModel, type SyncJobModel } from './sync-job';
+import { createStagedChangeModel, type StagedChangeModel } from './staged-change';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -19,6 +21,8 @@ export type { SubscriptionDocument } from './subscription';
 export type { MessageDocument } from './message';
 export type { ServerEventActor, ServerEventDocument } from './server-event';
 export type { WriteClaimDocument } from './write-claim';
+export type { SyncJobDocument } from './sync-job';
+export type { StagedChangeDocument } from './staged-change';
 
 export interface Models {
   users: UserModel;
@@ -30,6 +34,8 @@ export interface Models {
   messages: MessageModel;
   serverEvents: ServerEventModel;
   writeClaims: WriteClaimModel;
+  syncJobs: SyncJobModel;
+  stagedChanges: StagedChangeModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -44,6 +50,8 @@ export function createModels(connection: Connection): Models {
     messages: createMessageModel(connection),
     serverEvents: createServerEventModel(connection),
     writeClaims: createWriteClaimModel(connection),
+    syncJobs: createSyncJobModel(connection),
+    stagedChanges: createStagedChangeModel(connection),
   };
 }
 

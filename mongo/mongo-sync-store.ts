@@ -18,7 +18,7 @@ import {
 } from '../lib/sync/sync-store';
 import { MongoAuditOutbox } from './audit-outbox';
 import { OUTBOX_FIELD, writeIfUnchanged } from './conditional-writes';
-import { findSubjects } from './user-lookup';
+import { countLdapSubjects, findSubjects, ldapSubjects } from './user-lookup';
 import { WriteClaims } from './write-claims';
 
 export interface MongoSyncStorePorts {
@@ -49,6 +49,14 @@ export class MongoSyncStore implements SyncStore {
 
   findSubjects(identifiers: Identifiers) {
     return findSubjects(this.ports.models.users, identifiers);
+  }
+
+  countLdapSubjects(): Promise<number> {
+    return countLdapSubjects(this.ports.models.users);
+  }
+
+  ldapSubjects(afterUserId: string | undefined, batchSize: number) {
+    return ldapSubjects(this.ports.models.users, afterUserId, batchSize);
   }
 
   async findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]> {

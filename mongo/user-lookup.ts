@@ -1,6 +1,7 @@
 import type { UserDocument, UserModel } from '../models/user';
 import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from '../lib/sync/sync-request';
 import type { SubjectLookup, SyncSubject } from '../lib/sync/sync-store';
+import { inBatches } from './batches';
 
 const PROJECTION = {
   active: 1,
@@ -54,6 +55,27 @@ export async function findSubjects(users: UserModel, identifiers: Identifiers): 
     subjects: [...found.values()].map(toSubject),
     unmatched: matchIdentifiers([...found.values()], identifiers),
   };
+}
+
+const LDAP_SUBJECTS = { ldap: true, active: true } as const;
+
+export function countLdapSubjects(users: UserModel): Promise<number> {
+  return users.countDocuments(LDAP_SUBJECTS).exec();
+}
+
+/**
+ * Active LDAP users in `_id` order after `afterUserId`, in batches. One cursor for the whole read: the
+ * driver fetches a batch at a time, and a server sorts by the _id index once (a query per batch would
+ * make a MongoDB-wire test server sort the collection again for each batch).
+ */
+export async function* ldapSubjects(
+  users: UserModel,
+  afterUserId: string | undefined,
+  batchSize: number,
+): AsyncGenerator<SyncSubject[]> {
+  const filter = afterUserId === undefined ? LDAP_SUBJECTS : { ...LDAP_SUBJECTS, _id: { $gt: afterUserId } };
+  const cursor = users.find(filter, PROJECTION).sort({ _id: 1 }).lean<UserDocument[]>().cursor({ batchSize });
+  yield* inBatches(cursor, batchSize, (document) => toSubject(document as UserDocument));
 }
 
 /** The identifiers of each list that none of the documents answers to. */

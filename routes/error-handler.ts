@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
+import { errorFields } from '../lib/error-fields';
 import { isDatabaseUnavailable } from '../lib/database-errors';
 import { AbacSyncError, DatabaseUnavailableError, InternalError, LdapUnavailableError } from '../lib/errors';
 import { performance } from 'node:perf_hooks';
@@ -21,11 +22,12 @@ export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequest
       code: known.code,
       seconds: context ? (performance.now() - context.startedAt) / 1000 : 0,
     });
-    if (known instanceof InternalError) logger.error({ requestId, err: describe(error) }, 'unexpected error');
+    if (known instanceof InternalError)
+      logger.error({ requestId, err: errorFields(error) }, 'unexpected error');
     else if (known instanceof DatabaseUnavailableError)
-      logger.warn({ requestId, err: describe(error) }, 'database unavailable');
+      logger.warn({ requestId, err: errorFields(error) }, 'database unavailable');
     else if (known instanceof LdapUnavailableError)
-      logger.warn({ requestId, err: describe(error) }, 'LDAP directory unavailable');
+      logger.warn({ requestId, err: errorFields(error) }, 'LDAP directory unavailable');
 
     if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
     res.status(known.status).json({
@@ -33,6 +35,7 @@ export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequest
       error: known.code,
       message: known.publicMessage,
       ...(known.details ? { details: known.details } : {}),
+      ...known.extra,
       ...(known instanceof InternalError ? { requestId } : {}),
     });
   };
@@ -42,10 +45,4 @@ function toAbacSyncError(error: unknown): AbacSyncError {
   if (error instanceof AbacSyncError) return error;
   if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError('The database is unavailable');
   return new InternalError('Internal error');
-}
-
-function describe(error: unknown): { name: string; message: string } {
-  return error instanceof Error
-    ? { name: error.name, message: error.message }
-    : { name: 'unknown', message: '' };
 }

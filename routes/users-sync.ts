@@ -1,22 +1,19 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import {
-  EnterpriseLicenseRequiredError,
-  InvalidBodyError,
-  NotAuthorizedError,
-  PayloadTooLargeError,
-} from '../lib/errors';
+import { Router, type Request, type Response } from 'express';
 import type { LoginGate } from '../lib/http/login-gate';
-import { refuseOverLimit, type RateLimiter } from '../lib/http/rate-limiter';
-import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/http/license';
+import type { RateLimiter } from '../lib/http/rate-limiter';
+import type { LicensePort } from '../lib/http/license';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
 import type { UsersSyncService } from '../lib/sync/sync-report';
+import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import { usersSyncOpenApiDocument } from '../lib/http/openapi';
-import { parseSyncRequestBody } from '../lib/sync/sync-request';
-import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
+import { syncRequestBodySchema } from '../lib/sync/sync-request';
+import type { PermissionChecker } from '../permissions/permission-checker';
+import { adminGate, holdBackJsonErrors, validBody } from './admin-gate';
 import { errorHandler } from './error-handler';
 import { assignRequestId, requestContext } from './request-context';
+import { registerSyncJobRoutes } from './sync-jobs';
 
 export const USERS_SYNC_PATH = '/abac/users/sync';
 
@@ -25,10 +22,12 @@ export interface UsersSyncRouterDeps {
   license: LicensePort;
   permissions: PermissionChecker;
   service: UsersSyncService;
+  /** Directory-wide runs; without it the /jobs routes are not served. */
+  jobs?: SyncJobs;
   logger: Logger;
   metrics: SyncMetrics;
   bodyLimitBytes: number;
-  /** Syncs per caller (after authentication); undefined: no limit. */
+  /** Calls per caller (after authentication); undefined: no limit. */
   callerLimiter?: RateLimiter;
 }
 
@@ -42,30 +41,16 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     if (!documents.has(serverUrl)) documents.set(serverUrl, usersSyncOpenApiDocument(serverUrl));
     res.json(documents.get(serverUrl));
   });
-  const parseJson = express.json({ limit: deps.bodyLimitBytes, strict: true, type: () => true });
+  const admit = adminGate(deps);
 
   router.post(
     USERS_SYNC_PATH,
     assignRequestId,
-    (req: Request, res: Response, next: NextFunction) => {
-      parseJson(req, res, (error?: unknown) => {
-        if (error) requestContext(res).bodyError = error;
-        next();
-      });
-    },
+    holdBackJsonErrors(deps.bodyLimitBytes),
     async (req: Request, res: Response) => {
       const context = requestContext(res);
-      // req.ip, so the host's `trust proxy` applies.
-      const caller = await deps.loginGate.admit(req.ip ?? 'unknown', {
-        userId: req.get('x-user-id'),
-        authToken: req.get('x-auth-token'),
-      });
-      refuseOverLimit(deps.callerLimiter?.take(caller._id));
-      if (!(await deps.license.hasModules(REQUIRED_LICENSE_MODULES)))
-        throw new EnterpriseLicenseRequiredError();
-      if (!(await deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS))) throw new NotAuthorizedError();
-
-      const body = validBody(req, context.bodyError, deps.bodyLimitBytes);
+      const caller = await admit(req);
+      const body = validBody(req, res, syncRequestBodySchema, deps.bodyLimitBytes);
       const { dryRun = false, ...identifiers } = body;
       const report = await deps.service.sync({
         identifiers,
@@ -80,20 +65,7 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       });
     },
   );
+  if (deps.jobs) registerSyncJobRoutes(router, { ...deps, jobs: deps.jobs, admit });
   router.use(errorHandler(deps.logger, deps.metrics));
   return router;
-}
-
-function validBody(req: Request, bodyError: unknown, limitBytes: number) {
-  if (bodyError) {
-    if ((bodyError as { type?: string }).type === 'entity.too.large')
-      throw new PayloadTooLargeError(limitBytes);
-    throw new InvalidBodyError([{ path: '(body)', message: 'the body must be a JSON object' }]);
-  }
-  if (!req.is('application/json')) {
-    throw new InvalidBodyError([{ path: '(body)', message: 'the body must be sent as application/json' }]);
-  }
-  const parsed = parseSyncRequestBody(req.body);
-  if (!parsed.ok) throw new InvalidBodyError(parsed.details);
-  return parsed.body;
 }

@@ -12,6 +12,7 @@ import {
   type Outboxes,
   type SubjectLookup,
   type SyncStore,
+  type SyncSubject,
   type WriteOutcome,
 } from '../../lib/sync/sync-store';
 
@@ -74,17 +75,24 @@ export class MemorySyncStore implements SyncStore {
     ) as SubjectLookup['unmatched'];
     return {
       unmatched,
-      subjects: found.map((user) => ({
-        _id: user._id,
-        username: user.username,
-        emails: user.emails ?? [],
-        storedAttributes: user.abacAttributes ?? [],
-        rooms: [...(user.rooms ?? [])],
-        ldap: user.ldapId ? { id: user.ldapId.id, idAttribute: user.ldapId.idAttribute } : undefined,
-        fromLdap: user.ldap === true,
-        outbox: user.outbox,
-      })),
+      subjects: found.map(toSubject),
     };
+  }
+
+  async countLdapSubjects(): Promise<number> {
+    return this.ldapUsers().length;
+  }
+
+  async *ldapSubjects(afterUserId: string | undefined, batchSize: number): AsyncGenerator<SyncSubject[]> {
+    const users = this.ldapUsers().filter((user) => afterUserId === undefined || user._id > afterUserId);
+    for (let start = 0; start < users.length; start += batchSize)
+      yield users.slice(start, start + batchSize).map(toSubject);
+  }
+
+  private ldapUsers(): MemoryUser[] {
+    return [...this.users.values()]
+      .filter((user) => user.active !== false && user.ldap === true)
+      .sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
   }
 
   async findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]> {
@@ -189,4 +197,17 @@ export class MemoryRoomMemberRemover implements RoomMemberRemover {
     }
     return ended;
   }
+}
+
+function toSubject(user: MemoryUser): SyncSubject {
+  return {
+    _id: user._id,
+    username: user.username,
+    emails: user.emails ?? [],
+    storedAttributes: user.abacAttributes ?? [],
+    rooms: [...(user.rooms ?? [])],
+    ldap: user.ldapId ? { id: user.ldapId.id, idAttribute: user.ldapId.idAttribute } : undefined,
+    fromLdap: user.ldap === true,
+    outbox: user.outbox,
+  };
 }

@@ -2,34 +2,32 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from 'zod';
 import { syncResponseSchema } from '../sync/sync-report';
 import { syncRequestBodySchema } from '../sync/sync-request';
+import { syncJobSchema } from '../jobs/sync-job';
+import { cancelRunBodySchema, listRunsQuerySchema, startRunBodySchema } from '../jobs/run-requests';
 
-/** Every error status the route answers, with the codes it can carry; the body is always ErrorBody. */
-export const ERROR_RESPONSES = {
+type ErrorResponse = { description: string; codes: readonly string[]; retryAfter?: boolean };
+
+const SETTINGS_CODES = [
+  'error-action-not-allowed',
+  'error-abac-not-enabled',
+  'error-ldap-not-enabled',
+  'error-abac-attribute-map-invalid',
+  'error-ldap-settings-invalid',
+] as const;
+
+/** The answers of the gate every route passes first (login, rate, license, permissions, settings). */
+const GATE_RESPONSES = {
   400: {
     description:
-      'Refused before any work: the body is invalid, the license does not cover the feature, ABAC or LDAP is ' +
-      'off, or the LDAP settings or attribute map are unusable.',
-    codes: [
-      'error-invalid-body-params',
-      'error-action-not-allowed',
-      'error-abac-not-enabled',
-      'error-ldap-not-enabled',
-      'error-abac-attribute-map-invalid',
-      'error-ldap-settings-invalid',
-    ],
+      'Refused before any work: the license does not cover the feature, ABAC or LDAP is off, or the LDAP ' +
+      'settings or attribute map are unusable.',
+    codes: SETTINGS_CODES,
   },
   401: {
     description: 'Not logged in: the same answer whatever was wrong with the user id or token.',
     codes: ['error-unauthorized'],
   },
   403: { description: 'The caller lacks a required permission.', codes: ['error-not-authorized'] },
-  409: {
-    description:
-      'Several entries were found and none carries a mapped attribute while their users hold attributes: ' +
-      'the attribute map or the bind account is broken. Nothing was written; details name the attributes.',
-    codes: ['error-abac-mapping-matches-nothing'],
-  },
-  413: { description: 'The body is larger than the limit the host set.', codes: ['error-payload-too-large'] },
   429: {
     description: 'Too many requests from this caller, or too many failed logins from this address.',
     codes: ['error-too-many-requests'],
@@ -37,11 +35,69 @@ export const ERROR_RESPONSES = {
   },
   500: { description: 'An unexpected error; the body carries the request id.', codes: ['error-internal'] },
   503: {
-    description: 'The directory or the database is unavailable. Nothing was written.',
-    codes: ['error-ldap-unavailable', 'error-database-unavailable'],
+    description: 'The database is unavailable. Nothing was written.',
+    codes: ['error-database-unavailable'],
     retryAfter: true,
   },
-} as const satisfies Record<number, { description: string; codes: readonly string[]; retryAfter?: boolean }>;
+} as const satisfies Record<number, ErrorResponse>;
+
+const BODY_REFUSED = (what: string): ErrorResponse => ({
+  description: `Refused before any work: ${what}, the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings or attribute map are unusable.`,
+  codes: ['error-invalid-body-params', ...SETTINGS_CODES],
+});
+const TOO_LARGE: ErrorResponse = {
+  description: 'The body is larger than the limit the host set.',
+  codes: ['error-payload-too-large'],
+};
+const JOB_NOT_FOUND: ErrorResponse = {
+  description: 'No run has this id.',
+  codes: ['error-sync-job-not-found'],
+};
+
+/** Every error status each operation answers, with the codes it can carry; the body is always ErrorBody. */
+export const ERROR_RESPONSES = {
+  sync: {
+    ...GATE_RESPONSES,
+    400: BODY_REFUSED('the body is invalid'),
+    409: {
+      description:
+        'Several entries were found and none carries a mapped attribute while their users hold attributes: ' +
+        'the attribute map or the bind account is broken. Nothing was written; details name the attributes.',
+      codes: ['error-abac-mapping-matches-nothing'],
+    },
+    413: TOO_LARGE,
+    503: {
+      description: 'The directory or the database is unavailable. Nothing was written.',
+      codes: ['error-ldap-unavailable', 'error-database-unavailable'],
+      retryAfter: true,
+    },
+  },
+  startRun: {
+    ...GATE_RESPONSES,
+    400: BODY_REFUSED('the body is invalid'),
+    409: {
+      description: 'A run is queued or running already; the body carries it as `job`. Nothing was started.',
+      codes: ['error-sync-already-running'],
+    },
+    413: TOO_LARGE,
+  },
+  listRuns: {
+    ...GATE_RESPONSES,
+    400: {
+      description:
+        'Refused before any work: `limit` is not a whole number from 1 to 100 or another parameter was sent, ' +
+        'the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings are unusable.',
+      codes: ['error-invalid-params', ...SETTINGS_CODES],
+    },
+  },
+  readRun: { ...GATE_RESPONSES, 404: JOB_NOT_FOUND },
+  cancelRun: {
+    ...GATE_RESPONSES,
+    400: BODY_REFUSED('the body is not empty'),
+    404: JOB_NOT_FOUND,
+    413: TOO_LARGE,
+  },
+} as const satisfies Record<string, Record<number, ErrorResponse>>;
 
 const errorBody = (codes: readonly [string, ...string[]]) =>
   z.object({
@@ -68,20 +124,16 @@ const requestIdHeader = {
   },
 };
 
-/**
- * The OpenAPI 3.1 document of the route, generated from the schemas that validate the body and describe
- * the answers. `serverUrl` is where the host mounted the router (the route's path is relative to it).
- */
-export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
-  const registry = new OpenAPIRegistry();
-  const responses = Object.fromEntries(
-    Object.entries(ERROR_RESPONSES).map(([status, response]) => [
+/** The error answers of one operation, as OpenAPI responses. */
+function errorResponses(spec: Record<number, ErrorResponse>) {
+  return Object.fromEntries(
+    Object.entries(spec).map(([status, response]) => [
       status,
       {
         description: response.description,
         headers: {
           ...requestIdHeader,
-          ...('retryAfter' in response
+          ...(response.retryAfter
             ? {
                 'Retry-After': {
                   description: 'Seconds to wait before retrying.',
@@ -91,11 +143,37 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
             : {}),
         },
         content: {
-          'application/json': { schema: errorBody(response.codes as unknown as [string, ...string[]]) },
+          'application/json': {
+            schema:
+              status === '409' && response.codes.includes('error-sync-already-running')
+                ? errorBody(response.codes as unknown as [string, ...string[]]).extend({ job: syncJobSchema })
+                : errorBody(response.codes as unknown as [string, ...string[]]),
+          },
         },
       },
     ]),
   );
+}
+
+const authHeaders = z.object({
+  'X-User-Id': z.string().meta({ description: 'The userId of the authenticated user.' }),
+  'X-Auth-Token': z.string().meta({ description: 'The authToken of the authenticated user.' }),
+  'X-Request-Id': z.string().optional().meta({
+    description: 'Echoed in the response and logs when it is 1–64 letters, digits or ._:- characters.',
+  }),
+});
+
+const jobIdParams = z.object({ jobId: z.string().meta({ description: 'The run id.' }) });
+const jobResponse = z
+  .object({ success: z.literal(true), job: syncJobSchema })
+  .meta({ id: 'SyncJobResponse' });
+
+/**
+ * The OpenAPI 3.1 document of the routes, generated from the schemas that validate the bodies and describe
+ * the answers. `serverUrl` is where the host mounted the router (the paths are relative to it).
+ */
+export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
+  const registry = new OpenAPIRegistry();
   registry.registerPath({
     method: 'post',
     path: '/abac/users/sync',
@@ -107,17 +185,8 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
       'records an audit trail. Requires the abac and ldap-enterprise license modules, the abac-management and ' +
       'manage-abac-admin-room-attributes permissions, and the ABAC_Enabled setting.',
     request: {
-      headers: z.object({
-        'X-User-Id': z.string().meta({ description: 'The userId of the authenticated user.' }),
-        'X-Auth-Token': z.string().meta({ description: 'The authToken of the authenticated user.' }),
-        'X-Request-Id': z.string().optional().meta({
-          description: 'Echoed in the response and logs when it is 1–64 letters, digits or ._:- characters.',
-        }),
-      }),
-      body: {
-        required: true,
-        content: { 'application/json': { schema: documentedBody } },
-      },
+      headers: authHeaders,
+      body: { required: true, content: { 'application/json': { schema: documentedBody } } },
     },
     responses: {
       200: {
@@ -125,7 +194,87 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         headers: requestIdHeader,
         content: { 'application/json': { schema: syncResponseSchema } },
       },
-      ...responses,
+      ...errorResponses(ERROR_RESPONSES.sync),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/abac/users/sync/jobs',
+    operationId: 'startDirectoryWideSync',
+    summary: 'Start a directory-wide sync run',
+    description:
+      'Queues a run over every active LDAP user: it plans the whole directory first (writing only its own ' +
+      'staging), then applies the plan in batches. With dryRun it only plans. One run at a time across all ' +
+      'host processes. Same gate as the sync.',
+    request: {
+      headers: authHeaders,
+      body: { required: false, content: { 'application/json': { schema: startRunBodySchema } } },
+    },
+    responses: {
+      202: {
+        description: 'The run is queued; follow it with GET /abac/users/sync/jobs/{jobId}.',
+        headers: requestIdHeader,
+        content: { 'application/json': { schema: jobResponse } },
+      },
+      ...errorResponses(ERROR_RESPONSES.startRun),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/abac/users/sync/jobs',
+    operationId: 'listDirectoryWideSyncs',
+    summary: 'List directory-wide sync runs, newest first',
+    request: { headers: authHeaders, query: listRunsQuerySchema },
+    responses: {
+      200: {
+        description: 'The newest runs.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': {
+            schema: z
+              .object({ success: z.literal(true), jobs: z.array(syncJobSchema) })
+              .meta({ id: 'SyncJobListResponse' }),
+          },
+        },
+      },
+      ...errorResponses(ERROR_RESPONSES.listRuns),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/abac/users/sync/jobs/{jobId}',
+    operationId: 'readDirectoryWideSync',
+    summary: "A run's state, phase, progress and counters",
+    request: { headers: authHeaders, params: jobIdParams },
+    responses: {
+      200: {
+        description: 'The run.',
+        headers: requestIdHeader,
+        content: { 'application/json': { schema: jobResponse } },
+      },
+      ...errorResponses(ERROR_RESPONSES.readRun),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/abac/users/sync/jobs/{jobId}/cancel',
+    operationId: 'cancelDirectoryWideSync',
+    summary: 'Cancel a run',
+    description:
+      'A queued run ends cancelled at once; a running one stops at its next batch boundary (what it applied ' +
+      'stays applied and audited). Cancelling an ended run changes nothing.',
+    request: {
+      headers: authHeaders,
+      params: jobIdParams,
+      body: { required: false, content: { 'application/json': { schema: cancelRunBodySchema } } },
+    },
+    responses: {
+      200: {
+        description: 'The run, as the cancel left it.',
+        headers: requestIdHeader,
+        content: { 'application/json': { schema: jobResponse } },
+      },
+      ...errorResponses(ERROR_RESPONSES.cancelRun),
     },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
@@ -133,7 +282,8 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
     info: {
       title: 'ABAC LDAP sync',
       version: '1',
-      description: 'POST /api/v1/abac/users/sync, as served by the abac-ldap-sync module.',
+      description:
+        'POST /api/v1/abac/users/sync and the directory-wide runs, as served by the abac-ldap-sync module.',
     },
     servers: [{ url: serverUrl }],
   });

@@ -9,7 +9,8 @@ import type { SyncMetrics } from '../metrics';
 import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
 import type { SettingsSource } from '../settings';
-import { syncConfiguration } from './sync-configuration';
+import { syncConfiguration, type SyncConfiguration } from './sync-configuration';
+import type { AbacAttribute } from '../../models/user';
 import {
   identity,
   needsClaim,
@@ -94,8 +95,37 @@ export class AbacLdapSyncService implements UsersSyncService {
     run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId'>,
     timer = new PhaseTimer(),
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
-    const { settings, directory, logger } = this.ports;
-    const configuration = syncConfiguration(await timer.time('settings', () => settings.current()));
+    const configuration = await this.configuration(timer);
+    const rooms: KnownRooms = new Map();
+    const { plans, ldap } = await this.planSubjects(subjects, configuration, rooms, run.requestId, timer);
+    if (run.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
+    else
+      await this.applyPlans(
+        plans.filter((plan) => needsClaim(plan, rooms)),
+        rooms,
+        run,
+        timer,
+      );
+    return { results: plans.map((plan) => plan.result), ldap };
+  }
+
+  /** The settings as a sync reads them; throws the 400 errors (ABAC or LDAP off, settings unusable). */
+  async configuration(timer = new PhaseTimer()): Promise<SyncConfiguration> {
+    return syncConfiguration(await timer.time('settings', () => this.ports.settings.current()));
+  }
+
+  /**
+   * Reads the subjects' entries and plans each one, writing nothing; adds the rooms their plans involve to
+   * `rooms`. A directory fault throws before any plan exists.
+   */
+  async planSubjects(
+    subjects: readonly SyncSubject[],
+    configuration: SyncConfiguration,
+    rooms: KnownRooms,
+    requestId: string,
+    timer = new PhaseTimer(),
+  ): Promise<{ plans: Plan[]; ldap: DirectoryStats }> {
+    const { directory, logger } = this.ports;
     let matches = new Map<string, EntryMatch>();
     const ldap: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
     const ldapSubjects = subjects.filter((subject) => subject.fromLdap);
@@ -112,7 +142,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     }
     if (ldap.references > 0) {
       logger.warn(
-        { requestId: run.requestId, ldapReferrals: ldap.references },
+        { requestId, ldapReferrals: ldap.references },
         'LDAP search returned referrals, which are not followed',
       );
     }
@@ -121,16 +151,13 @@ export class AbacLdapSyncService implements UsersSyncService {
     const plans = subjects.map((subject) =>
       planUser(subject, matches.get(subject._id), configuration.mapping),
     );
-    const rooms: KnownRooms = new Map();
     await timer.time('mongoReads', () =>
       this.lookUpRooms(
         plans.flatMap((plan) => (plan.next ? plan.subject.rooms : [])),
         rooms,
       ),
     );
-    if (run.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
-    else await this.apply(plans, rooms, run, timer);
-    return { results: plans.map((plan) => plan.result), ldap };
+    return { plans, ldap };
   }
 
   /** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */
@@ -143,7 +170,7 @@ export class AbacLdapSyncService implements UsersSyncService {
   }
 
   /** What a real run would do: the same rooms, limited to the memberships that exist. */
-  private async preview(plans: Plan[], rooms: KnownRooms): Promise<void> {
+  async preview(plans: Plan[], rooms: KnownRooms): Promise<void> {
     const leaving = plans.flatMap((plan) =>
       plan.next
         ? roomsToLeave(plan.subject.rooms, plan.next, rooms, plan.subject.outbox).map((room) => ({
@@ -165,15 +192,18 @@ export class AbacLdapSyncService implements UsersSyncService {
     }
   }
 
-  private async apply(
-    plans: Plan[],
+  /**
+   * Applies plans that need their user's claim (see needsClaim); each plan's result becomes what was done.
+   * The value re-read under the claim decides the diff, so a plan made earlier never overwrites a newer value
+   * with an older one's diff.
+   */
+  async applyPlans(
+    plans: readonly (Plan & { next: AbacAttribute[] })[],
     rooms: KnownRooms,
     run: Pick<SyncRequest, 'actor' | 'requestId'>,
-    timer: PhaseTimer,
+    timer = new PhaseTimer(),
   ): Promise<void> {
-    const claimedPlans = new Map(
-      plans.filter((plan) => needsClaim(plan, rooms)).map((plan) => [plan.subject._id, plan] as const),
-    );
+    const claimedPlans = new Map(plans.map((plan) => [plan.subject._id, plan] as const));
     if (claimedPlans.size === 0) return;
     const context: AuditContext = { actor: run.actor, requestId: run.requestId };
     const unclaimed = await timer.time('writes', () =>

@@ -9,7 +9,13 @@ import {
 import { ACTION_PERFORMED_EVENT } from './audit-events';
 import type { EntryMatch } from './entry-lookup';
 import { MappingMatchesNothingError } from '../errors';
-import type { SyncReport, SyncRequest, SyncSummary, UserSyncResult } from './sync-report';
+import {
+  emptySummary,
+  type SyncReport,
+  type SyncRequest,
+  type SyncSummary,
+  type UserSyncResult,
+} from './sync-report';
 import type { AbacRoom, AuditOutbox, SyncSubject } from './sync-store';
 
 // Pure decisions of a sync: what each user's attributes become, which rooms they must leave, and the report.
@@ -125,14 +131,9 @@ export function report(
   unmatched: SyncReport['unmatched'],
 ): SyncReport {
   const summary: SyncSummary = {
+    ...emptySummary(),
     requested: Object.values(request.identifiers).reduce((total, list) => total + (list?.length ?? 0), 0),
     matched: results.length,
-    updated: 0,
-    cleared: 0,
-    unchanged: 0,
-    notFoundInLdap: 0,
-    failed: 0,
-    roomsRevoked: 0,
   };
   for (const result of results) {
     summary[result.status] += 1;

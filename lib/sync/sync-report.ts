@@ -53,6 +53,19 @@ export const syncSummarySchema = z
   })
   .meta({ id: 'SyncSummary' });
 
+export function emptySummary(): SyncSummary {
+  return {
+    requested: 0,
+    matched: 0,
+    updated: 0,
+    cleared: 0,
+    unchanged: 0,
+    notFoundInLdap: 0,
+    failed: 0,
+    roomsRevoked: 0,
+  };
+}
+
 const unmatchedList = z.array(z.string());
 
 /** What a sync reports: the domain's answer, the same for a request and a job. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ErrorDetail } from '../errors';
 
 export const MAX_IDENTIFIERS_PER_LIST = 100;
 /** No identifier kind (username, id, email, hex ldapId) is anywhere near this; it bounds work per item. */
@@ -47,19 +46,3 @@ export const syncRequestBodySchema = z
 
 export type SyncRequestBody = z.infer<typeof syncRequestBodySchema>;
 export type Identifiers = Partial<Record<IdentifierList, string[]>>;
-
-const MAX_DETAILS = 20;
-
-export type BodyParseResult = { ok: true; body: SyncRequestBody } | { ok: false; details: ErrorDetail[] };
-
-export function parseSyncRequestBody(input: unknown): BodyParseResult {
-  const result = syncRequestBodySchema.safeParse(input);
-  if (result.success) return { ok: true, body: result.data };
-  return {
-    ok: false,
-    details: result.error.issues.slice(0, MAX_DETAILS).map((issue) => ({
-      path: issue.path.map(String).join('.') || '(body)',
-      message: issue.message,
-    })),
-  };
-}

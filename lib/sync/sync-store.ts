@@ -69,6 +69,13 @@ export type ClaimedWork = (claimed: string[]) => Promise<{ retry: string[] }>;
 export interface SyncStore {
   /** Active users by the request's identifiers, and the identifiers that matched nobody. */
   findSubjects(identifiers: Identifiers): Promise<SubjectLookup>;
+  /** How many active users have `ldap: true` (a directory-wide run's users). */
+  countLdapSubjects(): Promise<number>;
+  /**
+   * Every active user with `ldap: true` whose id sorts after `afterUserId`, in `_id` order, in batches of
+   * `batchSize`: a directory-wide run never holds all of them at once.
+   */
+  ldapSubjects(afterUserId: string | undefined, batchSize: number): AsyncIterable<SyncSubject[]>;
   /** The ABAC-managed rooms among these ids (the others are left out). */
   findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]>;
   /** The subscription ids of each (room, user) pair that has any, keyed by `membershipKey`. */

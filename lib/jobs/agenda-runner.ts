@@ -1,0 +1,163 @@
+import { hostname } from 'node:os';
+import { errorFields } from '../error-fields';
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { Agenda, type Job } from 'agenda';
+import type { Db } from 'mongodb';
+import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
+import type { Logger } from '../logger';
+import type { SettingsSource } from '../settings';
+import type { FullSyncRun } from './full-sync-run';
+import { sameSchedule, scheduleOf, type Schedule } from './schedule';
+import type { RunQueue, SyncJobs } from './sync-jobs';
+
+/** The queue's job that runs one directory-wide sync job (data: its id). */
+export const RUN_TASK = 'abac-ldap-sync:run';
+/** The recurring job of the schedule: each tick queues a run. */
+export const SCHEDULE_TASK = 'abac-ldap-sync:schedule';
+export const AGENDA_COLLECTION = 'abac_sync_agenda_jobs';
+
+export interface RunnerOptions {
+  /** How often each process looks for due work in the queue. */
+  processEveryMs: number;
+  /**
+   * A run whose lock is not renewed for this long is taken over by another process; the runner renews it
+   * with every heartbeat. A dead runner's run resumes within lockLifetimeMs + processEveryMs.
+   */
+  lockLifetimeMs: number;
+  /** How often the schedule settings are read again and a stalled run looked for. */
+  maintainEveryMs: number;
+}
+
+export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
+  processEveryMs: 5000,
+  lockLifetimeMs: 30_000,
+  maintainEveryMs: 5000,
+};
+
+export interface AgendaRunnerPorts {
+  db: Db;
+  run: FullSyncRun;
+  settings: SettingsSource;
+  logger: Logger;
+}
+
+/**
+ * Runs directory-wide syncs through agenda, the MongoDB-backed job queue the chat server itself uses: every
+ * host process that mounts the router takes part, agenda's lock lets one process run a given run, and the
+ * runner keeps that lock alive with touch() for as long as the run lasts. Exactly one run at a time comes
+ * from the job store (one active job); the job's fencing token stops a runner that lost its lock from
+ * writing. The schedule follows the settings without a restart.
+ */
+export class AgendaRunner implements RunQueue {
+  private readonly agenda: Agenda;
+  private readonly stopping = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
+  private applied: Schedule | undefined;
+  private maintenance: NodeJS.Timeout | undefined;
+  private jobs: SyncJobs | undefined;
+
+  constructor(
+    private readonly ports: AgendaRunnerPorts,
+    private readonly options: RunnerOptions = DEFAULT_RUNNER_OPTIONS,
+  ) {
+    this.agenda = new Agenda({
+      backend: new MongoBackend({ mongo: ports.db, collection: AGENDA_COLLECTION }),
+      processEvery: options.processEveryMs,
+      defaultLockLifetime: options.lockLifetimeMs,
+      name: `${hostname()}:${process.pid}`,
+    });
+  }
+
+  /** Takes part in running `jobs`' runs and their schedule (without start, the runner only queues). */
+  async start(jobs: SyncJobs): Promise<void> {
+    const { logger } = this.ports;
+    this.jobs = jobs;
+    this.agenda.on('error', (error: Error) =>
+      logger.warn({ err: { name: error.name, message: error.message } }, 'job queue error'),
+    );
+    const perProcess = { concurrency: 1, lockLimit: 1, lockLifetime: this.options.lockLifetimeMs };
+    this.agenda.define(RUN_TASK, (job: Job<{ jobId: string }>) => this.runTask(job), perProcess);
+    this.agenda.define(SCHEDULE_TASK, () => this.scheduleTick(), perProcess);
+    await this.agenda.start();
+    await this.maintain();
+    this.maintenance = setInterval(() => {
+      this.maintain().catch((error: unknown) =>
+        logger.warn({ err: errorFields(error) }, 'sync schedule not refreshed; trying again'),
+      );
+    }, this.options.maintainEveryMs);
+    this.maintenance.unref();
+  }
+
+  async enqueue(jobId: string): Promise<void> {
+    const task = this.agenda.create(RUN_TASK, { jobId });
+    task.unique({ 'data.jobId': jobId });
+    task.schedule(new Date());
+    await task.save();
+  }
+
+  /** Stops taking work; a run in this process stops at its batch boundary and is resumed by another. */
+  async stop(): Promise<void> {
+    if (!this.jobs) return;
+    clearInterval(this.maintenance);
+    this.stopping.abort();
+    await Promise.allSettled([...this.running]);
+    await this.agenda.stop(false);
+  }
+
+  private async runTask(job: Job<{ jobId: string }>): Promise<void> {
+    const jobId = job.attrs.data.jobId;
+    const driving = this.ports.run.drive(jobId, () => job.touch(), this.stopping.signal);
+    this.running.add(driving);
+    try {
+      await driving;
+    } finally {
+      this.running.delete(driving);
+    }
+  }
+
+  private async scheduleTick(): Promise<void> {
+    const { logger } = this.ports;
+    const jobs = this.jobs!;
+    try {
+      await jobs.start({ trigger: 'schedule', dryRun: false });
+    } catch (error) {
+      if (error instanceof SyncAlreadyRunningError) {
+        logger.info({ activeJob: error.extra.job }, 'scheduled sync run skipped: a run is queued or running');
+        return;
+      }
+      if (!(error instanceof AbacSyncError)) throw error;
+      logger.warn({ code: error.code, reason: error.message }, 'scheduled sync run not started');
+    }
+  }
+
+  /** Applies a changed schedule, and queues again a run whose runner stopped showing signs of life. */
+  private async maintain(): Promise<void> {
+    const { settings, logger } = this.ports;
+    const jobs = this.jobs!;
+    const desired = scheduleOf(await settings.current());
+    if (!sameSchedule(this.applied, desired)) {
+      if (desired.kind === 'cron') {
+        await this.agenda.every(desired.cron, SCHEDULE_TASK, undefined, { skipImmediate: true });
+        logger.info({ cron: desired.cron }, 'directory-wide sync scheduled');
+      } else {
+        await this.agenda.cancel({ name: SCHEDULE_TASK });
+        if (desired.kind === 'invalid')
+          logger.warn(
+            {
+              setting: 'LDAP_Background_Sync_ABAC_Attributes_Interval',
+              interval: desired.interval,
+              reason: desired.reason,
+            },
+            'the sync interval is not a cron expression or a known key: no scheduled runs',
+          );
+        else if (this.applied) logger.info({}, 'directory-wide sync schedule switched off');
+      }
+      this.applied = desired;
+    }
+    const stalled = await jobs.stalled(this.options.lockLifetimeMs);
+    if (stalled) {
+      logger.warn({ jobId: stalled._id }, 'sync run without a live runner: queued again to resume');
+      await this.enqueue(stalled._id);
+    }
+  }
+}

@@ -1,0 +1,290 @@
+import { performance } from 'node:perf_hooks';
+import { errorFields } from '../error-fields';
+import type { Clock } from '../clock';
+import { AbacSyncError, DatabaseUnavailableError } from '../errors';
+import { isDatabaseUnavailable } from '../database-errors';
+import type { Logger } from '../logger';
+import type { RunOutcome, SyncMetrics } from '../metrics';
+import { randomId } from '../random-id';
+import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
+import { PhaseTimer } from '../sync/phase-timer';
+import { needsClaim, type KnownRooms } from '../sync/sync-plan';
+import type { SyncStore } from '../sync/sync-store';
+import type { SyncActor } from '../sync/audit-events';
+import type { SyncJobStore } from './job-store';
+import { appliedResult, countResults, planOfStaged, stagedChangeOf, type ApplicablePlan } from './run-plan';
+import type { SyncJob } from './sync-job';
+
+export interface FullSyncRunPorts {
+  engine: AbacLdapSyncService;
+  store: SyncStore;
+  jobs: SyncJobStore;
+  clock: Clock;
+  logger: Logger;
+  metrics: SyncMetrics;
+}
+
+export interface FullSyncRunOptions {
+  /** Users read, looked up and planned together (the lookups go in OR filters of 250). */
+  planBatchSize: number;
+  /** Staged changes applied together under their users' claims. */
+  applyBatchSize: number;
+  /** How often the runner shows it is alive (job.heartbeatAt, and the queue's lock). */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_RUN_OPTIONS: FullSyncRunOptions = {
+  planBatchSize: 1000,
+  applyBatchSize: 250,
+  heartbeatMs: 1000,
+};
+
+/** Keeps the queue's lock on the run (agenda's touch); called with every heartbeat. */
+export type KeepAlive = () => Promise<void>;
+
+/** The runner lost the job to another process (its writes are refused): it stops without touching it. */
+class RunLostError extends Error {}
+/** This process is shutting down: the run is left for another process to resume. */
+class RunStoppedError extends Error {}
+/** An admin asked the run to stop: it ends at this batch boundary. */
+class RunCancelledError extends Error {}
+
+/**
+ * Runs one directory-wide sync job to its end, or resumes it from its checkpoint: first every active LDAP
+ * user is read in `_id` order, looked up and planned, and the changes are staged (nothing else is written,
+ * so a fault while planning changes nothing); then the staged changes are applied in batches under the
+ * users' claims, through the same engine as a named-users request. Every batch moves the job's checkpoint
+ * and counters in one write that only the current runner may make.
+ */
+export class FullSyncRun {
+  constructor(
+    private readonly ports: FullSyncRunPorts,
+    private readonly options: FullSyncRunOptions = DEFAULT_RUN_OPTIONS,
+  ) {}
+
+  /** Resolves with the job as this process left it; undefined when it was finished or held elsewhere. */
+  async drive(jobId: string, keepAlive?: KeepAlive, stop?: AbortSignal): Promise<SyncJob | undefined> {
+    const { jobs, clock, logger } = this.ports;
+    const token = randomId();
+    const taken = await jobs.takeOver(jobId, token, new Date(clock.now()));
+    if (!taken) return undefined;
+    const lease = new Lease(
+      () => this.beat(jobId, token, keepAlive),
+      this.options.heartbeatMs,
+      logger,
+      jobId,
+    );
+    const started = performance.now();
+    const timer = new PhaseTimer();
+    logger.info(
+      {
+        jobId,
+        trigger: taken.trigger,
+        dryRun: taken.dryRun,
+        phase: taken.phase,
+        resumed: !!taken.checkpoint,
+      },
+      'directory-wide sync run started',
+    );
+    let job = taken;
+    try {
+      if (job.phase === 'planning') job = await this.planAll(job, token, lease, timer);
+      if (!job.dryRun) job = await this.applyAll(job, token, lease, timer);
+      return await this.end(job, token, { state: 'completed' }, started, timer);
+    } catch (error) {
+      if (error instanceof RunLostError) {
+        logger.warn({ jobId }, 'directory-wide sync run taken over by another process; this one stopped');
+        return undefined;
+      }
+      if (error instanceof RunStoppedError) {
+        await jobs.release(jobId, token);
+        logger.info({ jobId }, 'directory-wide sync run left for another process: this one is stopping');
+        return undefined;
+      }
+      if (error instanceof RunCancelledError)
+        return await this.end(job, token, { state: 'cancelled' }, started, timer);
+      const reported = reportable(error);
+      logger.error({ jobId, code: reported.code, err: errorFields(error) }, 'directory-wide sync run failed');
+      return await this.end(job, token, { state: 'failed', error: reported }, started, timer);
+    } finally {
+      lease.end();
+    }
+  }
+
+  private async planAll(job: SyncJob, token: string, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
+    const { engine, store, jobs, logger } = this.ports;
+    if (job.checkpoint === undefined)
+      job = await this.owned(
+        jobs.enterPhase(job._id, token, 'planning', await store.countLdapSubjects(), this.now()),
+      );
+    logger.info({ jobId: job._id, users: job.progress.total }, 'directory-wide sync run: planning');
+    const configuration = await engine.configuration(timer);
+    const rooms: KnownRooms = new Map();
+    for await (const subjects of store.ldapSubjects(job.checkpoint, this.options.planBatchSize)) {
+      lease.check();
+      const { plans } = await engine.planSubjects(subjects, configuration, rooms, job._id, timer);
+      await timer.time('mongoReads', () => engine.preview(plans, rooms));
+      const staged = plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms));
+      await timer.time('writes', () => jobs.stage(staged.map((plan) => stagedChangeOf(job._id, plan))));
+      // A real run counts the staged users when it applies them; a dry run reports the plan.
+      const stagedIds = new Set(staged.map((plan) => plan.subject._id));
+      const counted = job.dryRun ? plans : plans.filter((plan) => !stagedIds.has(plan.subject._id));
+      job = await this.advance(
+        job,
+        token,
+        subjects.at(-1)!._id,
+        subjects.length,
+        countResults(
+          counted.map((plan) => plan.result),
+          subjects.length,
+        ),
+      );
+    }
+    if (job.dryRun) return job;
+    return this.owned(
+      jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(job._id), this.now()),
+    );
+  }
+
+  private async applyAll(job: SyncJob, token: string, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
+    const { engine, jobs, logger } = this.ports;
+    logger.info({ jobId: job._id, changes: job.progress.total }, 'directory-wide sync run: applying');
+    const rooms: KnownRooms = new Map();
+    const run = { actor: actorOf(job), requestId: job._id };
+    for await (const changes of jobs.stagedChanges(job._id, job.checkpoint, this.options.applyBatchSize)) {
+      lease.check();
+      const plans = changes.map(planOfStaged);
+      await engine.applyPlans(plans, rooms, run, timer);
+      const results = plans.map((plan, index) => appliedResult(changes[index]!, plan.result));
+      job = await this.advance(job, token, changes.at(-1)!.userId, changes.length, countResults(results, 0));
+    }
+    return job;
+  }
+
+  private async advance(
+    job: SyncJob,
+    token: string,
+    checkpoint: string,
+    done: number,
+    summary: ReturnType<typeof countResults>,
+  ): Promise<SyncJob> {
+    const next = await this.owned(
+      this.ports.jobs.advance(job._id, token, { checkpoint, processed: done, summary, at: this.now() }),
+    );
+    this.ports.metrics.runProgressed({
+      phase: next.phase ?? 'planning',
+      done,
+      processed: next.progress.processed,
+      total: next.progress.total,
+    });
+    if (next.cancelRequested) throw new RunCancelledError();
+    return next;
+  }
+
+  private async end(
+    job: SyncJob,
+    token: string,
+    outcome: { state: RunOutcome; error?: SyncJob['error'] },
+    started: number,
+    timer: PhaseTimer,
+  ): Promise<SyncJob | undefined> {
+    const { jobs, logger, metrics } = this.ports;
+    const ended = await jobs.finish(job._id, token, { ...outcome, at: this.now() });
+    if (!ended) return undefined;
+    // A dry run's plan is kept for review; a real run's staging has served its purpose.
+    if (!job.dryRun)
+      await jobs
+        .dropStaged(job._id)
+        .catch((error: unknown) =>
+          logger.warn(
+            { jobId: job._id, err: errorFields(error) },
+            'staged changes of a finished run not removed',
+          ),
+        );
+    const seconds = (performance.now() - started) / 1000;
+    logger.info(
+      {
+        jobId: job._id,
+        state: ended.state,
+        trigger: ended.trigger,
+        dryRun: ended.dryRun,
+        ...ended.summary,
+        seconds: Math.round(seconds * 1000) / 1000,
+        durationsMs: timer.rounded(),
+      },
+      'directory-wide sync run finished',
+    );
+    metrics.runFinished({ outcome: outcome.state, trigger: ended.trigger, seconds });
+    if (outcome.state === 'completed')
+      metrics.syncCompleted({
+        dryRun: ended.dryRun,
+        summary: ended.summary,
+        ldapSearchRoundTrips: 0,
+        durationsMs: timer.rounded(),
+      });
+    return ended;
+  }
+
+  private async beat(jobId: string, token: string, keepAlive: KeepAlive | undefined): Promise<boolean> {
+    const [job] = await Promise.all([this.ports.jobs.heartbeat(jobId, token, this.now()), keepAlive?.()]);
+    return job !== undefined;
+  }
+
+  private async owned(update: Promise<SyncJob | undefined>): Promise<SyncJob> {
+    const job = await update;
+    if (!job) throw new RunLostError();
+    return job;
+  }
+
+  private now(): Date {
+    return new Date(this.ports.clock.now());
+  }
+}
+
+/** Beats every `intervalMs` while a run lasts; once a beat says the job is someone else's, check() throws. */
+class Lease {
+  private lost = false;
+  private readonly interval: NodeJS.Timeout;
+
+  constructor(
+    beat: () => Promise<boolean>,
+    intervalMs: number,
+    logger: Logger,
+    jobId: string,
+    private readonly stop?: AbortSignal,
+  ) {
+    this.interval = setInterval(() => {
+      beat().then(
+        (held) => {
+          if (!held) this.lost = true;
+        },
+        // A missed beat is not a lost job: the next one may land, and the batch writes say for sure.
+        (error: unknown) =>
+          logger.warn({ jobId, err: errorFields(error) }, 'directory-wide sync run heartbeat failed'),
+      );
+    }, intervalMs);
+    this.interval.unref();
+  }
+
+  check(): void {
+    if (this.lost) throw new RunLostError();
+    if (this.stop?.aborted) throw new RunStoppedError();
+  }
+
+  end(): void {
+    clearInterval(this.interval);
+  }
+}
+
+function actorOf(job: SyncJob): SyncActor {
+  return job.actor.type === 'user' ? job.actor : { type: 'system', jobId: job._id };
+}
+
+function reportable(error: unknown): { code: string; message: string } {
+  if (error instanceof AbacSyncError) return { code: error.code, message: error.publicMessage };
+  if (isDatabaseUnavailable(error)) {
+    const unavailable = new DatabaseUnavailableError('The database is unavailable');
+    return { code: unavailable.code, message: unavailable.publicMessage };
+  }
+  return { code: 'error-internal', message: 'The run failed on an unexpected error; see the server log' };
+}

@@ -1,0 +1,67 @@
+import type { SyncSummary } from '../sync/sync-report';
+import type { StagedChange } from './staged-change';
+import type { SyncJob, SyncJobActor, SyncJobPhase, SyncJobState, SyncJobTrigger } from './sync-job';
+
+// The port for directory-wide runs: their job documents and their staged plans. The MongoDB adapter lives
+// in mongo/. Every write of a running job names the runner's token, so a runner that lost the job (it
+// stalled and another process took over) can no longer move it.
+
+export interface NewSyncJob {
+  _id: string;
+  trigger: SyncJobTrigger;
+  actor: SyncJobActor;
+  dryRun: boolean;
+  createdAt: Date;
+}
+
+export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
+
+/** One batch done: where to resume after it, and what it adds to the job's counters. */
+export interface JobAdvance {
+  checkpoint: string;
+  processed: number;
+  summary: Partial<SyncSummary>;
+  at: Date;
+}
+
+export interface SyncJobStore {
+  /** Stores a queued job, unless a job is queued or running already: then resolves with that one. */
+  createUnlessActive(job: NewSyncJob): Promise<CreateOutcome>;
+  get(jobId: string): Promise<SyncJob | undefined>;
+  /** The queued or running job, if any. */
+  active(): Promise<SyncJob | undefined>;
+  newest(limit: number): Promise<SyncJob[]>;
+  /** Makes `runnerToken` the runner of a queued or running job; undefined when it is finished or gone. */
+  takeOver(jobId: string, runnerToken: string, at: Date): Promise<SyncJob | undefined>;
+  /** Starts a phase (total: its work; the checkpoint starts over). Undefined: the runner lost the job. */
+  enterPhase(
+    jobId: string,
+    runnerToken: string,
+    phase: SyncJobPhase,
+    total: number,
+    at: Date,
+  ): Promise<SyncJob | undefined>;
+  /** Records a batch. Undefined: the runner lost the job. */
+  advance(jobId: string, runnerToken: string, step: JobAdvance): Promise<SyncJob | undefined>;
+  heartbeat(jobId: string, runnerToken: string, at: Date): Promise<SyncJob | undefined>;
+  /** Gives the job up for another process to resume at once (its heartbeat reads as stale). */
+  release(jobId: string, runnerToken: string): Promise<SyncJob | undefined>;
+  /** Ends the job and frees the run slot in one write. Undefined: the runner lost the job. */
+  finish(
+    jobId: string,
+    runnerToken: string,
+    outcome: { state: Exclude<SyncJobState, 'queued' | 'running'>; error?: SyncJob['error']; at: Date },
+  ): Promise<SyncJob | undefined>;
+  /** A queued job ends cancelled at once; a running one is asked to stop at its next batch. */
+  requestCancel(jobId: string, at: Date): Promise<SyncJob | undefined>;
+  /** Stores staged changes; staging a user again replaces their change. */
+  stage(changes: readonly StagedChange[]): Promise<void>;
+  countStaged(jobId: string): Promise<number>;
+  /** The job's staged changes in user id order after `afterUserId`, in batches. */
+  stagedChanges(
+    jobId: string,
+    afterUserId: string | undefined,
+    batchSize: number,
+  ): AsyncIterable<StagedChange[]>;
+  dropStaged(jobId: string): Promise<void>;
+}

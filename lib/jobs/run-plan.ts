@@ -1,0 +1,79 @@
+import type { AbacAttribute } from '../../models/user';
+import { identity, type Plan } from '../sync/sync-plan';
+import type { SyncSummary, UserSyncResult } from '../sync/sync-report';
+import type { StagedChange } from './staged-change';
+
+// Pure steps of a directory-wide run: what is staged from a plan, the plan applied from a staged change,
+// and what a batch adds to the job's counters. No I/O here.
+
+export type ApplicablePlan = Plan & { next: AbacAttribute[] };
+
+/** The staged change of a planned user (`plan.result` as the planning previewed it, rooms included). */
+export function stagedChangeOf(jobId: string, plan: ApplicablePlan): StagedChange {
+  const { result } = plan;
+  return {
+    jobId,
+    userId: plan.subject._id,
+    username: plan.subject.username,
+    status: result.status,
+    before: plan.subject.storedAttributes,
+    next: plan.next,
+    ...(result.added ? { added: result.added } : {}),
+    ...(result.removed ? { removed: result.removed } : {}),
+    roomsRevoked: result.roomsRevoked ?? [],
+  };
+}
+
+/**
+ * The plan the apply phase hands the engine. The engine re-reads the user (attributes, rooms, outbox) under
+ * the claim, so only the user's identity and the directory's value come from the staging.
+ */
+export function planOfStaged(change: StagedChange): ApplicablePlan {
+  const subject = {
+    _id: change.userId,
+    username: change.username,
+    emails: [],
+    storedAttributes: change.before,
+    rooms: change.roomsRevoked.map((room) => room._id),
+    ldap: undefined,
+    fromLdap: true,
+    outbox: undefined,
+  };
+  return {
+    subject,
+    next: change.next,
+    result: {
+      ...identity(subject),
+      status: change.status,
+      ...(change.added ? { added: change.added } : {}),
+      ...(change.removed ? { removed: change.removed } : {}),
+    },
+  };
+}
+
+/**
+ * What to report for a staged change once applied. A user found already holding the planned value when
+ * the plan said it changes was written by this run before an interruption (or by a writer that reached the
+ * same value): reported as planned, not as unchanged, so a resumed run's counters match a run that was
+ * never interrupted.
+ */
+export function appliedResult(change: StagedChange, applied: UserSyncResult): UserSyncResult {
+  if (applied.status !== 'unchanged' || change.status === 'unchanged') return applied;
+  return {
+    ...applied,
+    status: change.status,
+    ...(change.added ? { added: change.added } : {}),
+    ...(change.removed ? { removed: change.removed } : {}),
+  };
+}
+
+/** What a batch of results adds to a job's summary; `requested` and `matched` count users planned. */
+export function countResults(results: readonly UserSyncResult[], planned: number): Partial<SyncSummary> {
+  const counts: Partial<SyncSummary> = { requested: planned, matched: planned };
+  for (const result of results) {
+    counts[result.status] = (counts[result.status] ?? 0) + 1;
+    const revoked = result.roomsRevoked?.length ?? 0;
+    if (revoked > 0) counts.roomsRevoked = (counts.roomsRevoked ?? 0) + revoked;
+  }
+  return counts;
+}

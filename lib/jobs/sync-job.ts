@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { emptySummary, syncSummarySchema, type SyncSummary } from '../sync/sync-report';
+
+// A directory-wide run as the routes, the CLI and the store see it. The zod schemas describe the API's
+// answers (and generate the OpenAPI entries); dates are ISO strings there and Dates in the store.
+
+export const SYNC_JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const SYNC_JOB_TRIGGERS = ['schedule', 'admin', 'cli'] as const;
+export const SYNC_JOB_PHASES = ['planning', 'applying'] as const;
+
+export type SyncJobState = (typeof SYNC_JOB_STATES)[number];
+export type SyncJobTrigger = (typeof SYNC_JOB_TRIGGERS)[number];
+export type SyncJobPhase = (typeof SYNC_JOB_PHASES)[number];
+
+/** States in which a job holds the one run slot. */
+export const ACTIVE_STATES: readonly SyncJobState[] = ['queued', 'running'];
+
+const timestamp = z.iso.datetime();
+
+export const syncJobActorSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('user'), _id: z.string(), username: z.string() }),
+    z.object({ type: z.literal('system'), jobId: z.string() }),
+  ])
+  .meta({
+    id: 'SyncJobActor',
+    description: 'The admin who started the run, or the system for a scheduled run.',
+  });
+
+export const syncJobSchema = z
+  .object({
+    _id: z.string(),
+    kind: z.literal('full'),
+    trigger: z.enum(SYNC_JOB_TRIGGERS),
+    actor: syncJobActorSchema,
+    dryRun: z.boolean(),
+    state: z.enum(SYNC_JOB_STATES),
+    phase: z.enum(SYNC_JOB_PHASES).optional().meta({
+      description:
+        'planning: reading the directory and staging changes; applying: writing the staged changes.',
+    }),
+    createdAt: timestamp,
+    startedAt: timestamp.optional(),
+    heartbeatAt: timestamp.optional().meta({ description: 'Last sign of life of the process running it.' }),
+    finishedAt: timestamp.optional(),
+    progress: z.object({ total: z.int().nonnegative(), processed: z.int().nonnegative() }).meta({
+      description:
+        "The current phase's work: users planned of the run's users while planning, staged changes applied " +
+        'while applying.',
+    }),
+    summary: syncSummarySchema.meta({
+      description: 'The counters of a named-users sync, over every user of the run so far.',
+    }),
+    cancelRequested: z.boolean(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'SyncJob' });
+
+export type SyncJobView = z.infer<typeof syncJobSchema>;
+export type SyncJobActor = z.infer<typeof syncJobActorSchema>;
+
+/** A job as stored. */
+export interface SyncJob {
+  _id: string;
+  kind: 'full';
+  trigger: SyncJobTrigger;
+  actor: SyncJobActor;
+  dryRun: boolean;
+  state: SyncJobState;
+  phase?: SyncJobPhase;
+  createdAt: Date;
+  startedAt?: Date;
+  heartbeatAt?: Date;
+  finishedAt?: Date;
+  progress: { total: number; processed: number };
+  summary: SyncSummary;
+  cancelRequested: boolean;
+  error?: { code: string; message: string };
+  /** The last user id done in the current phase: a resumed run goes on after it. */
+  checkpoint?: string;
+  /** The process running it: writes of any other process are refused (fencing). */
+  runnerToken?: string;
+}
+
+export function jobView(job: SyncJob): SyncJobView {
+  const iso = (date: Date | undefined) => date?.toISOString();
+  return {
+    _id: job._id,
+    kind: job.kind,
+    trigger: job.trigger,
+    actor: job.actor,
+    dryRun: job.dryRun,
+    state: job.state,
+    ...(job.phase ? { phase: job.phase } : {}),
+    createdAt: job.createdAt.toISOString(),
+    ...(job.startedAt ? { startedAt: iso(job.startedAt) } : {}),
+    ...(job.heartbeatAt ? { heartbeatAt: iso(job.heartbeatAt) } : {}),
+    ...(job.finishedAt ? { finishedAt: iso(job.finishedAt) } : {}),
+    progress: { total: job.progress.total, processed: job.progress.processed },
+    summary: { ...emptySummary(), ...job.summary },
+    cancelRequested: job.cancelRequested,
+    ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+  };
+}

@@ -1,0 +1,182 @@
+import type { Models } from '../models';
+import { ACTIVE_SLOT, type SyncJobDocument } from '../models/sync-job';
+import type { StagedChangeDocument } from '../models/staged-change';
+import type { CreateOutcome, JobAdvance, NewSyncJob, SyncJobStore } from '../lib/jobs/job-store';
+import type { StagedChange } from '../lib/jobs/staged-change';
+import type { SyncJob, SyncJobPhase, SyncJobState } from '../lib/jobs/sync-job';
+import { emptySummary } from '../lib/sync/sync-report';
+import { inBatches } from './batches';
+import { DUPLICATE_KEY } from './write-errors';
+
+type JobModels = Pick<Models, 'syncJobs' | 'stagedChanges'>;
+
+/** Jobs in abac_sync_jobs, staged plans in abac_sync_staged_changes. */
+export class MongoSyncJobStore implements SyncJobStore {
+  constructor(private readonly models: JobModels) {}
+
+  async createUnlessActive(job: NewSyncJob): Promise<CreateOutcome> {
+    const document: SyncJobDocument = {
+      ...job,
+      kind: 'full',
+      state: 'queued',
+      progress: { total: 0, processed: 0 },
+      summary: emptySummary(),
+      cancelRequested: false,
+      activeSlot: ACTIVE_SLOT,
+    };
+    // A job that finishes between the refused insert and the read frees the slot: try once more.
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      try {
+        await this.models.syncJobs.collection.insertOne(document as never);
+        return { created: true, job: withoutSlot(document) };
+      } catch (error) {
+        if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      }
+      const active = await this.active();
+      if (active) return { created: false, active };
+    }
+    throw new Error('the run slot stayed taken without an active job');
+  }
+
+  async get(jobId: string): Promise<SyncJob | undefined> {
+    return this.one({ _id: jobId });
+  }
+
+  async active(): Promise<SyncJob | undefined> {
+    return this.one({ activeSlot: ACTIVE_SLOT });
+  }
+
+  async newest(limit: number): Promise<SyncJob[]> {
+    const jobs = await this.models.syncJobs
+      .find({})
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .lean<SyncJobDocument[]>()
+      .exec();
+    return jobs.map(withoutSlot);
+  }
+
+  async takeOver(jobId: string, runnerToken: string, at: Date) {
+    const active = { _id: jobId, state: { $in: ['queued', 'running'] as SyncJobState[] } };
+    await this.models.syncJobs.updateOne(
+      { ...active, startedAt: { $exists: false } },
+      { $set: { startedAt: at, phase: 'planning' } },
+    );
+    return this.update(active, { $set: { state: 'running', runnerToken, heartbeatAt: at } });
+  }
+
+  enterPhase(jobId: string, runnerToken: string, phase: SyncJobPhase, total: number, at: Date) {
+    return this.update(
+      { _id: jobId, runnerToken, state: 'running' },
+      { $set: { phase, progress: { total, processed: 0 }, heartbeatAt: at }, $unset: { checkpoint: 1 } },
+    );
+  }
+
+  advance(jobId: string, runnerToken: string, step: JobAdvance) {
+    const increments: Record<string, number> = { 'progress.processed': step.processed };
+    for (const [counter, value] of Object.entries(step.summary)) {
+      if (value) increments[`summary.${counter}`] = value;
+    }
+    return this.update(
+      { _id: jobId, runnerToken, state: 'running' },
+      { $set: { checkpoint: step.checkpoint, heartbeatAt: step.at }, $inc: increments },
+    );
+  }
+
+  heartbeat(jobId: string, runnerToken: string, at: Date) {
+    return this.update({ _id: jobId, runnerToken, state: 'running' }, { $set: { heartbeatAt: at } });
+  }
+
+  release(jobId: string, runnerToken: string) {
+    return this.update(
+      { _id: jobId, runnerToken, state: 'running' },
+      { $unset: { runnerToken: 1, heartbeatAt: 1 } },
+    );
+  }
+
+  finish(
+    jobId: string,
+    runnerToken: string,
+    outcome: { state: 'completed' | 'failed' | 'cancelled'; error?: SyncJob['error']; at: Date },
+  ) {
+    return this.update(
+      { _id: jobId, runnerToken, state: 'running' },
+      {
+        $set: {
+          state: outcome.state,
+          finishedAt: outcome.at,
+          heartbeatAt: outcome.at,
+          ...(outcome.error ? { error: outcome.error } : {}),
+        },
+        $unset: { activeSlot: 1, checkpoint: 1 },
+      },
+    );
+  }
+
+  async requestCancel(jobId: string, at: Date): Promise<SyncJob | undefined> {
+    const queued = await this.update(
+      { _id: jobId, state: 'queued' },
+      { $set: { state: 'cancelled', cancelRequested: true, finishedAt: at }, $unset: { activeSlot: 1 } },
+    );
+    if (queued) return queued;
+    await this.models.syncJobs.updateOne(
+      { _id: jobId, state: 'running' },
+      { $set: { cancelRequested: true } },
+    );
+    return this.get(jobId);
+  }
+
+  async stage(changes: readonly StagedChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    await this.models.stagedChanges.bulkWrite(
+      changes.map((change) => ({
+        replaceOne: {
+          filter: { _id: stagedId(change.jobId, change.userId) },
+          replacement: { _id: stagedId(change.jobId, change.userId), ...change },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  countStaged(jobId: string): Promise<number> {
+    return this.models.stagedChanges.countDocuments({ jobId }).exec();
+  }
+
+  async *stagedChanges(jobId: string, afterUserId: string | undefined, batchSize: number) {
+    const filter = afterUserId === undefined ? { jobId } : { jobId, userId: { $gt: afterUserId } };
+    // One cursor for the phase: the driver fetches a batch at a time, never the whole plan.
+    const cursor = this.models.stagedChanges
+      .find(filter, { _id: 0 })
+      .sort({ userId: 1 })
+      .lean<StagedChangeDocument[]>()
+      .cursor({ batchSize });
+    yield* inBatches(cursor, batchSize, (change) => change as StagedChange);
+  }
+
+  async dropStaged(jobId: string): Promise<void> {
+    await this.models.stagedChanges.deleteMany({ jobId });
+  }
+
+  private async one(filter: object): Promise<SyncJob | undefined> {
+    const job = await this.models.syncJobs.findOne(filter).lean<SyncJobDocument>().exec();
+    return job ? withoutSlot(job) : undefined;
+  }
+
+  private async update(filter: object, update: object): Promise<SyncJob | undefined> {
+    const job = await this.models.syncJobs
+      .findOneAndUpdate(filter, update, { returnDocument: 'after' })
+      .lean<SyncJobDocument>()
+      .exec();
+    return job ? withoutSlot(job) : undefined;
+  }
+}
+
+function stagedId(jobId: string, userId: string): string {
+  return `${jobId}/${userId}`;
+}
+
+function withoutSlot({ activeSlot: _slot, ...job }: SyncJobDocument): SyncJob {
+  return job;
+}

@@ -1,0 +1,87 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import {
+  EnterpriseLicenseRequiredError,
+  InvalidBodyError,
+  NotAuthorizedError,
+  PayloadTooLargeError,
+  type ErrorDetail,
+} from '../lib/errors';
+import type { Caller } from '../lib/http/caller';
+import type { LoginGate } from '../lib/http/login-gate';
+import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/http/license';
+import { refuseOverLimit, type RateLimiter } from '../lib/http/rate-limiter';
+import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
+import { requestContext } from './request-context';
+
+export interface AdminGateDeps {
+  loginGate: LoginGate;
+  license: LicensePort;
+  permissions: PermissionChecker;
+  /** Calls per caller (after authentication); undefined: no limit. */
+  callerLimiter?: RateLimiter;
+}
+
+/**
+ * The checks every route makes before telling a caller anything, in this order: logged in (401, and 429 for
+ * repeated failures), within the caller's rate (429), licensed (400), holding both permissions (403).
+ */
+export function adminGate(deps: AdminGateDeps) {
+  return async (req: Request): Promise<Caller> => {
+    // req.ip, so the host's `trust proxy` applies.
+    const caller = await deps.loginGate.admit(req.ip ?? 'unknown', {
+      userId: req.get('x-user-id'),
+      authToken: req.get('x-auth-token'),
+    });
+    refuseOverLimit(deps.callerLimiter?.take(caller._id));
+    if (!(await deps.license.hasModules(REQUIRED_LICENSE_MODULES)))
+      throw new EnterpriseLicenseRequiredError();
+    if (!(await deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS))) throw new NotAuthorizedError();
+    return caller;
+  };
+}
+
+/** Parses a JSON body but holds a failure back, so the gate answers first. */
+export function holdBackJsonErrors(limitBytes: number) {
+  const parseJson = express.json({ limit: limitBytes, strict: true, type: () => true });
+  return (req: Request, res: Response, next: NextFunction) => {
+    parseJson(req, res, (error?: unknown) => {
+      if (error) requestContext(res).bodyError = error;
+      next();
+    });
+  };
+}
+
+const MAX_DETAILS = 20;
+
+/** The body as the schema reads it; a refused body throws the 400 or 413 with details. */
+export function validBody<T extends z.ZodType>(
+  req: Request,
+  res: Response,
+  schema: T,
+  limitBytes: number,
+  options: { optional?: boolean } = {},
+): z.infer<T> {
+  const { bodyError } = requestContext(res);
+  if (bodyError) {
+    if ((bodyError as { type?: string }).type === 'entity.too.large')
+      throw new PayloadTooLargeError(limitBytes);
+    throw new InvalidBodyError([{ path: '(body)', message: 'the body must be a JSON object' }]);
+  }
+  const length = req.get('content-length');
+  const sentNothing = !req.get('transfer-encoding') && (length === undefined || length === '0');
+  if (options.optional && sentNothing) return schema.parse({});
+  if (!req.is('application/json')) {
+    throw new InvalidBodyError([{ path: '(body)', message: 'the body must be sent as application/json' }]);
+  }
+  const result = schema.safeParse(req.body);
+  if (result.success) return result.data;
+  throw new InvalidBodyError(detailsOf(result.error.issues));
+}
+
+export function detailsOf(issues: readonly z.core.$ZodIssue[]): ErrorDetail[] {
+  return issues.slice(0, MAX_DETAILS).map((issue) => ({
+    path: issue.path.map(String).join('.') || '(body)',
+    message: issue.message,
+  }));
+}

@@ -1,0 +1,65 @@
+import type { Request, Response, Router } from 'express';
+import { InvalidParamsError } from '../lib/errors';
+import type { Caller } from '../lib/http/caller';
+import { jobView } from '../lib/jobs/sync-job';
+import type { SyncJobs } from '../lib/jobs/sync-jobs';
+import { cancelRunBodySchema, listRunsQuerySchema, startRunBodySchema } from '../lib/jobs/run-requests';
+import { detailsOf, holdBackJsonErrors, validBody } from './admin-gate';
+import { assignRequestId } from './request-context';
+
+export const SYNC_JOBS_PATH = '/abac/users/sync/jobs';
+export interface SyncJobRoutesDeps {
+  jobs: SyncJobs;
+  bodyLimitBytes: number;
+  /** The admin gate the sync route uses (auth, rate, license, permissions). */
+  admit: (req: Request) => Promise<Caller>;
+}
+
+/**
+ * Directory-wide runs: start (202), list, read, cancel. Behind the same gate as the sync, and the same
+ * settings checks (ABAC and LDAP on, settings usable) before anything is told or done.
+ */
+export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): void {
+  const { jobs } = deps;
+  const body = holdBackJsonErrors(deps.bodyLimitBytes);
+
+  router.post(SYNC_JOBS_PATH, assignRequestId, body, async (req: Request, res: Response) => {
+    const caller = await deps.admit(req);
+    const { dryRun = false } = validBody(req, res, startRunBodySchema, deps.bodyLimitBytes, {
+      optional: true,
+    });
+    const job = await jobs.start({
+      trigger: 'admin',
+      admin: { _id: caller._id, username: caller.username },
+      dryRun,
+    });
+    res.status(202).json({ success: true, job: jobView(job) });
+  });
+
+  router.get(SYNC_JOBS_PATH, assignRequestId, async (req: Request, res: Response) => {
+    await deps.admit(req);
+    await jobs.checkSettings();
+    const query = listRunsQuerySchema.safeParse(req.query);
+    if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
+    const list = await jobs.list(query.data.limit);
+    res.status(200).json({ success: true, jobs: list.map(jobView) });
+  });
+
+  router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
+    await deps.admit(req);
+    await jobs.checkSettings();
+    res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
+  });
+
+  router.post(
+    `${SYNC_JOBS_PATH}/:jobId/cancel`,
+    assignRequestId,
+    body,
+    async (req: Request, res: Response) => {
+      await deps.admit(req);
+      validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
+      await jobs.checkSettings();
+      res.status(200).json({ success: true, job: jobView(await jobs.cancel(String(req.params.jobId))) });
+    },
+  );
+}
