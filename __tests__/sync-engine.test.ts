@@ -206,7 +206,7 @@ describe('the sync engine (in memory)', () => {
 
   it('reports a user another process holds for the whole wait as a write conflict, and writes nothing', async () => {
     const { store, service } = engine({ alice: ['eng'] });
-    store.heldElsewhere.add('u-alice');
+    store.heldElsewhere.set('u-alice', 'another sync');
     const report = await service.sync(request());
     expect(report.users).toEqual([
       { _id: 'u-alice', username: 'alice', status: 'failed', error: 'error-write-conflict' },

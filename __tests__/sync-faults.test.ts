@@ -5,6 +5,7 @@ import type { Directory, DirectorySession } from '../lib/ldap/directory';
 import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../lib/logger';
 import { snapshotDatabase } from './helpers/database';
+import { seedLegacyRoom } from './helpers/legacy-room';
 import { withSearch } from './helpers/directories';
 import { reportFigure } from './helpers/figures';
 import {
@@ -80,31 +81,7 @@ describe('LDAP faults: 503, Retry-After, and nothing written', () => {
     await useSettings({});
     // Every user holds values the directory no longer has and sits in a room those values grant, so a
     // completed sync would write attributes, evict, post messages and audit: a fault must do none of it.
-    await host.models.rooms.create({
-      _id: 'r-legacy',
-      t: 'p',
-      name: 'legacy',
-      usersCount: PEOPLE,
-      abacAttributes: [{ key: 'department', values: ['legacy'] }],
-    });
-    await host.models.users.insertMany(
-      Array.from({ length: PEOPLE }, (_, index) => ({
-        _id: `id-${index}`,
-        username: generatedUid(index),
-        active: true,
-        ldap: true,
-        emails: [{ address: `${generatedUid(index)}@example.org`, verified: true }],
-        abacAttributes: [{ key: 'department', values: ['legacy'] }],
-        __rooms: ['r-legacy'],
-      })),
-    );
-    await host.models.subscriptions.insertMany(
-      Array.from({ length: PEOPLE }, (_, index) => ({
-        _id: `s-${index}`,
-        rid: 'r-legacy',
-        u: { _id: `id-${index}`, username: generatedUid(index) },
-      })),
-    );
+    await seedLegacyRoom(host.models, PEOPLE, { userId: (index) => `id-${index}`, emails: true });
   });
   afterEach(async () => {
     directory.afterFirstSearch = undefined;

@@ -22,7 +22,8 @@ interface StoreFixture {
   attributesOf(userId: string): Promise<unknown>;
   outboxOf(userId: string): Promise<Record<string, unknown> | undefined>;
   auditIds(): Promise<string[]>;
-  holdElsewhere(userId: string): Promise<void>;
+  /** Claims the user as `holder` would, outside the store (as a process that then died). */
+  holdElsewhere(userId: string, holder?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,8 +49,8 @@ async function memoryFixture(): Promise<StoreFixture> {
     attributesOf: async (id) => store.users.get(id)?.abacAttributes,
     outboxOf: async (id) => store.users.get(id)?.outbox,
     auditIds: async () => [...store.auditTrail.keys()].sort(),
-    holdElsewhere: async (id) => {
-      store.heldElsewhere.add(id);
+    holdElsewhere: async (id, holder = 'elsewhere') => {
+      store.heldElsewhere.set(id, holder);
     },
     close: async () => undefined,
   };
@@ -89,10 +90,10 @@ async function mongoFixture(): Promise<StoreFixture> {
     outboxOf: async (id) => (await models.users.findById(id).lean())?.__abacAuditOutbox,
     auditIds: async () =>
       (await models.serverEvents.find({}, { _id: 1 }).lean()).map(({ _id }) => _id).sort(),
-    holdElsewhere: async (id) => {
+    holdElsewhere: async (id, holder = 'elsewhere') => {
       await models.writeClaims.collection.insertOne({
         _id: id as never,
-        owner: 'elsewhere',
+        owner: holder,
         claimedAt: new Date(),
       });
     },
@@ -197,5 +198,21 @@ describe.each([
     });
     expect(unclaimed).toEqual(['u-held']);
     expect(seen.slice(0, 2)).toEqual([['u-alice'], ['u-alice']]);
+  });
+
+  it('gives a named holder the claims it left behind (a run resumed after its process died)', async () => {
+    await fixture.holdElsewhere('u-alice', 'run:j1');
+    await fixture.holdElsewhere('u-held', 'run:j0');
+    const seen: string[][] = [];
+    const unclaimed = await fixture.store.runClaimed(
+      ['u-alice', 'u-held'],
+      async (claimed) => {
+        seen.push(claimed);
+        return { retry: [] };
+      },
+      'run:j1',
+    );
+    expect(seen[0]).toEqual(['u-alice']);
+    expect(unclaimed).toEqual(['u-held']);
   });
 });

@@ -56,13 +56,15 @@ export class MongoSyncJobStore implements SyncJobStore {
     return jobs.map(withoutSlot);
   }
 
-  async takeOver(jobId: string, runnerToken: string, at: Date) {
+  async takeOver(jobId: string, runner: { token: string; name: string }, at: Date) {
     const active = { _id: jobId, state: { $in: ['queued', 'running'] as SyncJobState[] } };
     await this.models.syncJobs.updateOne(
       { ...active, startedAt: { $exists: false } },
       { $set: { startedAt: at, phase: 'planning' } },
     );
-    return this.update(active, { $set: { state: 'running', runnerToken, heartbeatAt: at } });
+    return this.update(active, {
+      $set: { state: 'running', runnerToken: runner.token, runner: runner.name, heartbeatAt: at },
+    });
   }
 
   enterPhase(jobId: string, runnerToken: string, phase: SyncJobPhase, total: number, at: Date) {

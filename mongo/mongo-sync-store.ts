@@ -91,8 +91,8 @@ export class MongoSyncStore implements SyncStore {
     return found;
   }
 
-  runClaimed(userIds: readonly string[], work: ClaimedWork): Promise<string[]> {
-    return this.claims.run(userIds, work);
+  runClaimed(userIds: readonly string[], work: ClaimedWork, holder?: string): Promise<string[]> {
+    return this.claims.run(userIds, work, holder);
   }
 
   async readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]> {

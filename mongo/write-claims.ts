@@ -29,9 +29,10 @@ export class WriteClaims {
 
   /**
    * Runs `work` over the users in claimed groups until all are done or the wait budget is spent; resolves
-   * with the users that could not be claimed (or kept losing races) within it.
+   * with the users that could not be claimed (or kept losing races) within it. Claims already held by
+   * `holder` (left by a process that died running for the same holder) are taken as its own.
    */
-  async run(userIds: readonly string[], work: ClaimedWork): Promise<string[]> {
+  async run(userIds: readonly string[], work: ClaimedWork, holder?: string): Promise<string[]> {
     await this.sweepIfDue();
     let pending = [...new Set(userIds)];
     let waited = 0;
@@ -45,7 +46,7 @@ export class WriteClaims {
         await delay(ms);
         waited += ms;
       }
-      const owner = randomId();
+      const owner = holder ?? randomId();
       const claimed = await this.claim(pending, owner);
       let retry: string[] = [];
       try {

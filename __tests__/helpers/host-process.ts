@@ -2,44 +2,104 @@
 // two hosts on one database. Run as a script it serves; imported, it starts one and talks to it.
 import express from 'express';
 import mongoose from 'mongoose';
+import pino from 'pino';
 import { startTsProcess } from '../../harness/ts-process';
-import { createRouter } from '../../lib/create-router';
+import { createRouter, type AbacLdapSyncDeps } from '../../lib/create-router';
+import type { Directory } from '../../lib/ldap/directory';
+import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../../lib/logger';
+import type { RoomMemberRemover } from '../../lib/sync/room-member-remover';
+import { createModels } from '../../models';
+import { MongoRoomMemberRemover } from '../../mongo/room-member-remover';
+import { withSearch } from './directories';
 
 export interface HostProcessConfig {
   mongoUri: string;
   dbName: string;
   license: string;
   publicKey: string;
+  jobRunner?: AbacLdapSyncDeps['jobRunner'];
+  settingsCacheTtlMs?: number;
+  /** Slows every LDAP search and every room removal call down, so a test can act in the middle of a run. */
+  delayMs?: number;
+  /** Log lines (pino JSON, info and above) go to stderr, where onLogLine sees them. */
+  onLogLine?: (line: string) => void;
 }
 
 export interface HostProcess {
   baseUrl: string;
+  pid: number;
   stop(): Promise<void>;
+  /** Ends the process at once (SIGKILL): nothing of it runs to its end. */
+  kill(): Promise<void>;
 }
 
-export async function startHostProcess(config: HostProcessConfig): Promise<HostProcess> {
+export async function startHostProcess({ onLogLine, ...config }: HostProcessConfig): Promise<HostProcess> {
   const host = await startTsProcess(__filename, {
-    env: { ...process.env, TEST_HOST_CONFIG: JSON.stringify(config) },
+    env: { ...process.env, TEST_HOST_CONFIG: JSON.stringify({ ...config, log: !!onLogLine }) },
     ready: /^READY (\d+)$/,
+    onStderrLine: onLogLine,
   });
   return {
     baseUrl: `http://127.0.0.1:${host.readyLine[1]}`,
+    pid: host.child.pid!,
     async stop() {
       host.child.stdin?.end();
+      await host.exited;
+    },
+    async kill() {
+      host.child.kill('SIGKILL');
       await host.exited;
     },
   };
 }
 
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function slowDirectory(real: Directory, delayMs: number): Directory {
+  return {
+    open: async (settings) => {
+      const session = await real.open(settings);
+      return withSearch(session, async (search, onEntry) => {
+        await pause(delayMs);
+        await session.search(search, onEntry);
+      });
+    },
+  };
+}
+
+function slowRemover(real: RoomMemberRemover, delayMs: number): RoomMemberRemover {
+  return {
+    remove: async (removals) => {
+      if (removals.length > 0) await pause(delayMs);
+      return real.remove(removals);
+    },
+  };
+}
+
 async function serve() {
-  const config = JSON.parse(process.env.TEST_HOST_CONFIG ?? '{}') as HostProcessConfig;
+  const config = JSON.parse(process.env.TEST_HOST_CONFIG ?? '{}') as HostProcessConfig & { log: boolean };
   const connection = await mongoose.createConnection(config.mongoUri, { dbName: config.dbName }).asPromise();
+  const logger = config.log ? pino({ level: 'info' }, pino.destination(2)) : silentLogger;
+  const delayMs = config.delayMs ?? 0;
+  const models = createModels(connection);
   const sync = await createRouter({
     connection,
     license: { license: config.license, publicKey: config.publicKey },
-    logger: silentLogger,
+    logger,
     rateLimit: false,
+    metricsRegistry: false,
+    ...(config.jobRunner !== undefined ? { jobRunner: config.jobRunner } : {}),
+    ...(config.settingsCacheTtlMs !== undefined ? { settingsCacheTtlMs: config.settingsCacheTtlMs } : {}),
+    ...(delayMs > 0
+      ? {
+          directory: slowDirectory(new LdapjsDirectory(logger), delayMs),
+          memberRemover: slowRemover(
+            new MongoRoomMemberRemover({ ...models, clock: { now: Date.now } }),
+            delayMs,
+          ),
+        }
+      : {}),
   });
   const app = express();
   app.use('/api/v1', sync.router);

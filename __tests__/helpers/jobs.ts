@@ -1,6 +1,8 @@
 import request from 'supertest';
-import type { Express } from 'express';
 import { ADMIN_HEADERS } from './host';
+
+/** An app in this process, or the base URL of a host process. */
+export type Target = Parameters<typeof request>[0];
 
 export const JOBS_URL = '/api/v1/abac/users/sync/jobs';
 
@@ -25,16 +27,17 @@ export interface JobBody {
   summary: Record<string, number>;
   error?: { code: string; message: string };
   cancelRequested: boolean;
+  runner?: string;
 }
 
-export async function startRun(app: Express, body: object = {}): Promise<JobBody> {
+export async function startRun(app: Target, body: object = {}): Promise<JobBody> {
   const response = await request(app).post(JOBS_URL).set(ADMIN_HEADERS).send(body);
   if (response.status !== 202)
     throw new Error(`start refused: ${response.status} ${JSON.stringify(response.body)}`);
   return response.body.job as JobBody;
 }
 
-export async function readJob(app: Express, jobId: string): Promise<JobBody> {
+export async function readJob(app: Target, jobId: string): Promise<JobBody> {
   const response = await request(app).get(`${JOBS_URL}/${jobId}`).set(ADMIN_HEADERS);
   if (response.status !== 200)
     throw new Error(`read refused: ${response.status} ${JSON.stringify(response.body)}`);
@@ -42,7 +45,7 @@ export async function readJob(app: Express, jobId: string): Promise<JobBody> {
 }
 
 /** Polls the job route until the run has ended (or `deadlineMs` passes), as a client would. */
-export async function waitForEnd(app: Express, jobId: string, deadlineMs = 20_000): Promise<JobBody> {
+export async function waitForEnd(app: Target, jobId: string, deadlineMs = 20_000): Promise<JobBody> {
   const started = Date.now();
   for (;;) {
     const job = await readJob(app, jobId);

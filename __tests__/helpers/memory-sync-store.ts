@@ -46,8 +46,8 @@ export class MemorySyncStore implements SyncStore {
   readonly rooms = new Map<string, MemoryRoom>();
   readonly subscriptions = new Map<string, { rid: string; userId: string }>();
   readonly auditTrail = new Map<string, ServerEventDocument>();
-  /** Users claimed by a holder outside the engine (another process). */
-  readonly heldElsewhere = new Set<string>();
+  /** Users claimed outside the engine (by another process), with the holder that claimed them. */
+  readonly heldElsewhere = new Map<string, string>();
   /** Called before each conditional write: lets a test change a user as a concurrent writer would. */
   beforeWrite: ((userIds: string[]) => void) | undefined;
   /** The next audit copies fail while this is positive. */
@@ -119,11 +119,13 @@ export class MemorySyncStore implements SyncStore {
     return found;
   }
 
-  async runClaimed(userIds: readonly string[], work: ClaimedWork): Promise<string[]> {
+  async runClaimed(userIds: readonly string[], work: ClaimedWork, holder?: string): Promise<string[]> {
     let pending = [...new Set(userIds)];
     // A few attempts stand in for the MongoDB adapter's wait budget: no clock, no sleeping.
     for (let attempt = 0; attempt < 3 && pending.length > 0; attempt += 1) {
-      const claimed = pending.filter((id) => !this.heldElsewhere.has(id) && !this.claimed.has(id));
+      const claimed = pending.filter(
+        (id) => (this.heldElsewhere.get(id) ?? holder) === holder && !this.claimed.has(id),
+      );
       for (const id of claimed) this.claimed.add(id);
       try {
         const { retry } = claimed.length > 0 ? await work(claimed) : { retry: [] };

@@ -1,10 +1,10 @@
-import { hostname } from 'node:os';
 import { errorFields } from '../error-fields';
 import { MongoBackend } from '@agendajs/mongo-backend';
 import { Agenda, type Job } from 'agenda';
 import type { Db } from 'mongodb';
 import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
 import type { Logger } from '../logger';
+import { PROCESS_NAME } from '../process-name';
 import type { SettingsSource } from '../settings';
 import type { FullSyncRun } from './full-sync-run';
 import { sameSchedule, scheduleOf, type Schedule } from './schedule';
@@ -64,7 +64,7 @@ export class AgendaRunner implements RunQueue {
       backend: new MongoBackend({ mongo: ports.db, collection: AGENDA_COLLECTION }),
       processEvery: options.processEveryMs,
       defaultLockLifetime: options.lockLifetimeMs,
-      name: `${hostname()}:${process.pid}`,
+      name: PROCESS_NAME,
     });
   }
 

@@ -5,6 +5,7 @@ import { AbacSyncError, DatabaseUnavailableError } from '../errors';
 import { isDatabaseUnavailable } from '../database-errors';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
+import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
@@ -66,7 +67,7 @@ export class FullSyncRun {
   async drive(jobId: string, keepAlive?: KeepAlive, stop?: AbortSignal): Promise<SyncJob | undefined> {
     const { jobs, clock, logger } = this.ports;
     const token = randomId();
-    const taken = await jobs.takeOver(jobId, token, new Date(clock.now()));
+    const taken = await jobs.takeOver(jobId, { token, name: PROCESS_NAME }, new Date(clock.now()));
     if (!taken) return undefined;
     const lease = new Lease(
       () => this.beat(jobId, token, keepAlive),
@@ -150,7 +151,9 @@ export class FullSyncRun {
     const { engine, jobs, logger } = this.ports;
     logger.info({ jobId: job._id, changes: job.progress.total }, 'directory-wide sync run: applying');
     const rooms: KnownRooms = new Map();
-    const run = { actor: actorOf(job), requestId: job._id };
+    // Claims held for the job, not for this process: a runner taking over from one that died finds the
+    // users of the batch that was cut short claimed by the job, and goes on at once.
+    const run = { actor: actorOf(job), requestId: job._id, claimHolder: `run:${job._id}` };
     for await (const changes of jobs.stagedChanges(job._id, job.checkpoint, this.options.applyBatchSize)) {
       lease.check();
       const plans = changes.map(planOfStaged);

@@ -31,8 +31,11 @@ export interface SyncJobStore {
   /** The queued or running job, if any. */
   active(): Promise<SyncJob | undefined>;
   newest(limit: number): Promise<SyncJob[]>;
-  /** Makes `runnerToken` the runner of a queued or running job; undefined when it is finished or gone. */
-  takeOver(jobId: string, runnerToken: string, at: Date): Promise<SyncJob | undefined>;
+  /**
+   * Makes `runner.token` the runner of a queued or running job (`runner.name` says which process, for
+   * people); undefined when it is finished or gone.
+   */
+  takeOver(jobId: string, runner: { token: string; name: string }, at: Date): Promise<SyncJob | undefined>;
   /** Starts a phase (total: its work; the checkpoint starts over). Undefined: the runner lost the job. */
   enterPhase(
     jobId: string,

@@ -52,6 +52,7 @@ export const syncJobSchema = z
       description: 'The counters of a named-users sync, over every user of the run so far.',
     }),
     cancelRequested: z.boolean(),
+    runner: z.string().optional().meta({ description: 'host:pid of the process that last ran it.' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   })
   .meta({ id: 'SyncJob' });
@@ -78,8 +79,10 @@ export interface SyncJob {
   error?: { code: string; message: string };
   /** The last user id done in the current phase: a resumed run goes on after it. */
   checkpoint?: string;
-  /** The process running it: writes of any other process are refused (fencing). */
+  /** The token of the runner holding it: writes of any other runner are refused (fencing). */
   runnerToken?: string;
+  /** host:pid of that runner's process. */
+  runner?: string;
 }
 
 export function jobView(job: SyncJob): SyncJobView {
@@ -99,6 +102,7 @@ export function jobView(job: SyncJob): SyncJobView {
     progress: { total: job.progress.total, processed: job.progress.processed },
     summary: { ...emptySummary(), ...job.summary },
     cancelRequested: job.cancelRequested,
+    ...(job.runner ? { runner: job.runner } : {}),
     ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
   };
 }

@@ -200,20 +200,23 @@ export class AbacLdapSyncService implements UsersSyncService {
   async applyPlans(
     plans: readonly (Plan & { next: AbacAttribute[] })[],
     rooms: KnownRooms,
-    run: Pick<SyncRequest, 'actor' | 'requestId'>,
+    run: Pick<SyncRequest, 'actor' | 'requestId'> & { claimHolder?: string },
     timer = new PhaseTimer(),
   ): Promise<void> {
     const claimedPlans = new Map(plans.map((plan) => [plan.subject._id, plan] as const));
     if (claimedPlans.size === 0) return;
     const context: AuditContext = { actor: run.actor, requestId: run.requestId };
     const unclaimed = await timer.time('writes', () =>
-      this.ports.store.runClaimed([...claimedPlans.keys()], (claimed) =>
-        this.applyClaimed(
-          claimed.map((userId) => claimedPlans.get(userId)!),
-          rooms,
-          context,
-          timer,
-        ),
+      this.ports.store.runClaimed(
+        [...claimedPlans.keys()],
+        (claimed) =>
+          this.applyClaimed(
+            claimed.map((userId) => claimedPlans.get(userId)!),
+            rooms,
+            context,
+            timer,
+          ),
+        run.claimHolder,
       ),
     );
     for (const userId of unclaimed) {

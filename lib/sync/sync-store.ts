@@ -82,9 +82,11 @@ export interface SyncStore {
   findMemberships(pairs: readonly { userId: string; roomId: string }[]): Promise<Map<string, string[]>>;
   /**
    * Runs `work` over the users in claimed groups (one holder per user across processes) until all are done
-   * or the wait budget is spent; resolves with the users never claimed within it.
+   * or the wait budget is spent; resolves with the users never claimed within it. `holder` names a holder
+   * that outlives a process (a directory-wide run): claims it left behind when its process died are its own
+   * again at once. Without it, every attempt is a holder of its own.
    */
-  runClaimed(userIds: readonly string[], work: ClaimedWork): Promise<string[]>;
+  runClaimed(userIds: readonly string[], work: ClaimedWork, holder?: string): Promise<string[]>;
   /** Re-reads claimed users (users gone since are left out). */
   readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]>;
   /** Writes attributes and outbox events together, each only if the user still holds `before`. */
