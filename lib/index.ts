@@ -28,3 +28,9 @@ export type {
 } from './sync/sync-report';
 export { syncRequestBodySchema, type SyncRequestBody } from './sync/sync-request';
 export { USERS_SYNC_PATH } from '../routes/users-sync';
+export { createSyncCore, type SyncCore, type SyncCoreDeps } from './create-sync-core';
+export { SyncJobs, type StartRun } from './jobs/sync-jobs';
+export { jobView, syncJobSchema, type SyncJob, type SyncJobView } from './jobs/sync-job';
+export type { RunnerOptions } from './jobs/agenda-runner';
+export type { FullSyncRunOptions } from './jobs/full-sync-run';
+export { SYNC_JOBS_PATH } from '../routes/sync-jobs';

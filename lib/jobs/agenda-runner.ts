@@ -1,6 +1,6 @@
 import { errorFields } from '../error-fields';
 import { MongoBackend } from '@agendajs/mongo-backend';
-import { Agenda, type Job } from 'agenda';
+import { Agenda, InMemoryNotificationChannel, type Job } from 'agenda';
 import type { Db } from 'mongodb';
 import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
 import type { Logger } from '../logger';
@@ -49,7 +49,7 @@ export interface AgendaRunnerPorts {
  * writing. The schedule follows the settings without a restart.
  */
 export class AgendaRunner implements RunQueue {
-  private readonly agenda: Agenda;
+  private created: Agenda | undefined;
   private readonly stopping = new AbortController();
   private readonly running = new Set<Promise<unknown>>();
   private applied: Schedule | undefined;
@@ -59,13 +59,19 @@ export class AgendaRunner implements RunQueue {
   constructor(
     private readonly ports: AgendaRunnerPorts,
     private readonly options: RunnerOptions = DEFAULT_RUNNER_OPTIONS,
-  ) {
-    this.agenda = new Agenda({
-      backend: new MongoBackend({ mongo: ports.db, collection: AGENDA_COLLECTION }),
-      processEvery: options.processEveryMs,
-      defaultLockLifetime: options.lockLifetimeMs,
+  ) {}
+
+  /** agenda connects to its collection (and creates its indexes) when made: only when first needed. */
+  private get agenda(): Agenda {
+    this.created ??= new Agenda({
+      backend: new MongoBackend({ mongo: this.ports.db, collection: AGENDA_COLLECTION }),
+      // A run queued by this process starts here at once; other processes see it at their next poll.
+      notificationChannel: new InMemoryNotificationChannel(),
+      processEvery: this.options.processEveryMs,
+      defaultLockLifetime: this.options.lockLifetimeMs,
       name: PROCESS_NAME,
     });
+    return this.created;
   }
 
   /** Takes part in running `jobs`' runs and their schedule (without start, the runner only queues). */
@@ -97,11 +103,16 @@ export class AgendaRunner implements RunQueue {
 
   /** Stops taking work; a run in this process stops at its batch boundary and is resumed by another. */
   async stop(): Promise<void> {
-    if (!this.jobs) return;
+    if (!this.created) return;
+    if (!this.jobs) {
+      // Never started: only let its connection work (index creation) end before the host closes the database.
+      await Promise.race([this.created.ready, delay(5000)]);
+      return;
+    }
     clearInterval(this.maintenance);
     this.stopping.abort();
     await Promise.allSettled([...this.running]);
-    await this.agenda.stop(false);
+    await this.created.stop(false);
   }
 
   private async runTask(job: Job<{ jobId: string }>): Promise<void> {
@@ -160,4 +171,8 @@ export class AgendaRunner implements RunQueue {
       await this.enqueue(stalled._id);
     }
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

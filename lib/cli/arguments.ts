@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+
+export const USAGE = `abac-ldap-sync: directory-wide ABAC attribute syncs from the command line
+
+Usage:
+  abac-ldap-sync sync-all --mongo-uri <uri> [--db <name>] [--dry-run] [--json] [--no-wait]
+  abac-ldap-sync jobs     --mongo-uri <uri> [--db <name>] [--limit <n>] [--json]
+  abac-ldap-sync --help
+
+Commands:
+  sync-all   Starts a run over every active LDAP user (or follows the run already queued or running) and
+             shows its progress until it ends: phase, processed / total, users/s, ETA. This process takes part
+             in running it, with any host process that mounts the router.
+  jobs       Lists the most recent runs, newest first.
+
+Options:
+  --mongo-uri <uri>  The chat server's MongoDB (default: the MONGODB_URI environment variable).
+  --db <name>        The database, when the URI names none.
+  --dry-run          Plan only: nothing is written but the run's own staging.
+  --no-wait          Start the run and exit at once (it goes on in the host processes).
+  --limit <n>        How many runs to list (1 to 100, default 20).
+  --json             Machine-readable output on stdout: the run (sync-all) or the list (jobs). No progress.
+  -h, --help         This text.
+
+Ctrl-C while following a run asks it to stop at its next batch (what it applied stays applied); a second
+Ctrl-C leaves at once, and the run is resumed by a host process.
+
+Exit codes:
+  0   the run completed (or, with --no-wait, was queued); jobs listed
+  1   the run failed (the job's error says why)
+  2   the run was cancelled
+  3   the run could not start (ABAC or LDAP off, settings unusable)
+  64  usage error
+  69  MongoDB unavailable
+  130 left with a second Ctrl-C (the run goes on)`;
+
+export const EXIT = {
+  completed: 0,
+  failed: 1,
+  cancelled: 2,
+  refused: 3,
+  usage: 64,
+  unavailable: 69,
+  left: 130,
+} as const;
+
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'sync-all'; mongoUri: string; db?: string; dryRun: boolean; json: boolean; wait: boolean }
+  | { kind: 'jobs'; mongoUri: string; db?: string; limit: number; json: boolean };
+
+export type Parsed = { ok: true; command: CliCommand } | { ok: false; error: string };
+
+/** The command line, read strictly: an unknown option or command is a usage error, never ignored. */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): Parsed {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'mongo-uri': { type: 'string' },
+        db: { type: 'string' },
+        'dry-run': { type: 'boolean' },
+        'no-wait': { type: 'boolean' },
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return { ok: false, error: (error as Error).message };
+  }
+  const [name, ...extra] = positionals;
+  if (values.help || name === 'help') return { ok: true, command: { kind: 'help' } };
+  if (!name) return { ok: false, error: 'a command is required (sync-all or jobs)' };
+  if (extra.length > 0) return { ok: false, error: `unexpected argument: ${extra[0]}` };
+  if (name !== 'sync-all' && name !== 'jobs') return { ok: false, error: `unknown command: ${name}` };
+
+  const mongoUri = (values['mongo-uri'] as string | undefined) ?? env.MONGODB_URI;
+  if (!mongoUri) return { ok: false, error: '--mongo-uri is required (or set MONGODB_URI)' };
+  const db = values.db as string | undefined;
+  const json = values.json === true;
+  if (name === 'jobs') {
+    if (values['dry-run'] || values['no-wait'])
+      return { ok: false, error: 'jobs takes no --dry-run or --no-wait' };
+    const limit = values.limit === undefined ? 20 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      return { ok: false, error: '--limit must be a whole number from 1 to 100' };
+    return { ok: true, command: { kind: 'jobs', mongoUri, ...(db ? { db } : {}), limit, json } };
+  }
+  if (values.limit !== undefined) return { ok: false, error: 'sync-all takes no --limit' };
+  return {
+    ok: true,
+    command: {
+      kind: 'sync-all',
+      mongoUri,
+      ...(db ? { db } : {}),
+      dryRun: values['dry-run'] === true,
+      json,
+      wait: values['no-wait'] !== true,
+    },
+  };
+}

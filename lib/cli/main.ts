@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+import mongoose, { type Connection } from 'mongoose';
+import pino from 'pino';
+import { createSyncCore, type SyncCore } from '../create-sync-core';
+import { isDatabaseUnavailable } from '../database-errors';
+import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
+import { jobView, type SyncJob } from '../jobs/sync-job';
+import { REDACTED_PATHS } from '../logger';
+import { EXIT, parseCommandLine, USAGE, type CliCommand } from './arguments';
+import { LineProgress, noProgress, TerminalProgress, type ProgressDisplay } from './progress-display';
+
+/** How often a followed run is read again (its progress moves once per batch). */
+const FOLLOW_EVERY_MS = 250;
+
+export interface CliIo {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  /** Called with a handler for Ctrl-C (SIGINT). */
+  onInterrupt(handler: () => void): void;
+}
+
+/** Runs one command; resolves with the process exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine(argv, io.env);
+  if (!parsed.ok) {
+    io.stderr.write(`abac-ldap-sync: ${parsed.error}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const { command } = parsed;
+  if (command.kind === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT.completed;
+  }
+  let connection: Connection;
+  try {
+    connection = await mongoose
+      .createConnection(command.mongoUri, {
+        ...(command.db ? { dbName: command.db } : {}),
+        serverSelectionTimeoutMS: 5000,
+      })
+      .asPromise();
+  } catch (error) {
+    io.stderr.write(`abac-ldap-sync: MongoDB is unavailable: ${(error as Error).message}\n`);
+    return EXIT.unavailable;
+  }
+  // Warnings and errors of the module, as JSON lines on stderr (never attribute values or secrets).
+  const logger = pino({ name: 'abac-ldap-sync', level: 'warn', redact: REDACTED_PATHS }, pino.destination(2));
+  let core: SyncCore | undefined;
+  try {
+    // This process takes part in runs only while it follows one.
+    core = await createSyncCore({
+      connection,
+      logger,
+      metricsRegistry: false,
+      jobRunner: command.kind === 'sync-all' && command.wait ? {} : false,
+    });
+    return command.kind === 'jobs' ? await listJobs(core, command, io) : await syncAll(core, command, io);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) {
+      io.stderr.write(`abac-ldap-sync: MongoDB is unavailable: ${(error as Error).message}\n`);
+      return EXIT.unavailable;
+    }
+    throw error;
+  } finally {
+    await core?.close();
+    await connection.close();
+  }
+}
+
+async function listJobs(core: SyncCore, command: Extract<CliCommand, { kind: 'jobs' }>, io: CliIo) {
+  const jobs = await core.jobs.list(command.limit);
+  if (command.json) {
+    io.stdout.write(`${JSON.stringify(jobs.map(jobView))}\n`);
+    return EXIT.completed;
+  }
+  if (jobs.length === 0) io.stdout.write('No runs yet.\n');
+  for (const job of jobs) io.stdout.write(`${describeJob(job)}\n`);
+  return EXIT.completed;
+}
+
+async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'sync-all' }>, io: CliIo) {
+  let job: SyncJob;
+  try {
+    job = await core.jobs.start({ trigger: 'cli', dryRun: command.dryRun });
+    if (!command.json) io.stderr.write(`Run ${job._id} queued${command.dryRun ? ' (dry run)' : ''}.\n`);
+  } catch (error) {
+    if (error instanceof SyncAlreadyRunningError) {
+      job = await core.jobs.get((error.extra.job as { _id: string })._id);
+      if (!command.json) io.stderr.write(`A run is already ${job.state} (${job._id}): following it.\n`);
+    } else if (error instanceof AbacSyncError) {
+      io.stderr.write(`abac-ldap-sync: the run cannot start: ${error.code}: ${error.publicMessage}\n`);
+      return EXIT.refused;
+    } else throw error;
+  }
+  if (!command.wait) {
+    if (command.json) io.stdout.write(`${JSON.stringify(jobView(job))}\n`);
+    return EXIT.completed;
+  }
+
+  const display: ProgressDisplay = command.json
+    ? noProgress
+    : io.stderr.isTTY
+      ? new TerminalProgress(io.stderr)
+      : new LineProgress(io.stderr);
+  let interrupts = 0;
+  let leave: (() => void) | undefined;
+  const left = new Promise<void>((resolve) => {
+    leave = resolve;
+  });
+  io.onInterrupt(() => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      io.stderr.write('\nCancelling: the run stops at its next batch (Ctrl-C again to leave now).\n');
+      core.jobs.cancel(job._id).catch(() => undefined);
+    } else leave?.();
+  });
+
+  for (;;) {
+    job = await core.jobs.get(job._id);
+    display.show(job, Date.now());
+    if (job.state !== 'queued' && job.state !== 'running') break;
+    const waited = await Promise.race([
+      new Promise((resolve) => setTimeout(() => resolve('tick'), FOLLOW_EVERY_MS)),
+      left.then(() => 'left'),
+    ]);
+    if (waited === 'left') {
+      display.end();
+      io.stderr.write(
+        `Left run ${job._id} (${job.state}); a host process resumes it. Follow it with: jobs\n`,
+      );
+      return EXIT.left;
+    }
+  }
+  display.end();
+  if (command.json) io.stdout.write(`${JSON.stringify(jobView(job))}\n`);
+  else io.stdout.write(`${describeJob(job)}\n`);
+  return job.state === 'completed'
+    ? EXIT.completed
+    : job.state === 'cancelled'
+      ? EXIT.cancelled
+      : EXIT.failed;
+}
+
+/** One line per run: id, state, trigger, when, how long, counters, error. */
+function describeJob(job: SyncJob): string {
+  const seconds =
+    job.startedAt && job.finishedAt
+      ? ` in ${((job.finishedAt.getTime() - job.startedAt.getTime()) / 1000).toFixed(1)}s`
+      : '';
+  const { summary } = job;
+  const counters =
+    `${summary.matched} users: ${summary.updated} updated, ${summary.cleared} cleared, ${summary.unchanged} unchanged, ` +
+    `${summary.notFoundInLdap} not found, ${summary.failed} failed, ${summary.roomsRevoked} rooms left`;
+  return (
+    `${job._id}  ${job.state}${job.dryRun ? ' (dry run)' : ''}  ${job.trigger}  ${job.createdAt.toISOString()}${seconds}  ` +
+    `${counters}${job.error ? `  error ${job.error.code}: ${job.error.message}` : ''}`
+  );
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    onInterrupt: (handler) => process.on('SIGINT', handler),
+  }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`abac-ldap-sync: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(70);
+    },
+  );
+}

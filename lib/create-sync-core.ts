@@ -1,0 +1,137 @@
+import type { Connection } from 'mongoose';
+import type { Registry } from 'prom-client';
+import { createModels, ensureIndexes, type Models } from '../models';
+import { MongoSyncJobStore } from '../mongo/mongo-job-store';
+import { MongoRoomMemberRemover } from '../mongo/room-member-remover';
+import { MongoSyncStore } from '../mongo/mongo-sync-store';
+import { systemClock, type Clock } from './clock';
+import { AgendaRunner, DEFAULT_RUNNER_OPTIONS, type RunnerOptions } from './jobs/agenda-runner';
+import { DEFAULT_RUN_OPTIONS, FullSyncRun, type FullSyncRunOptions } from './jobs/full-sync-run';
+import { SyncJobs } from './jobs/sync-jobs';
+import type { Directory } from './ldap/directory';
+import { LdapjsDirectory } from './ldap/ldapjs-directory';
+import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from './ldap/pooled-directory';
+import { createDefaultLogger, type Logger } from './logger';
+import { noMetrics, PrometheusSyncMetrics, type SyncMetrics } from './metrics';
+import { MongoSettingsSource, type SettingId } from './settings';
+import { AbacLdapSyncService } from './sync/abac-ldap-sync-service';
+import { AuditEvents } from './sync/audit-events';
+import type { RoomMemberRemover } from './sync/room-member-remover';
+
+/** What the sync needs whether it serves HTTP (createRouter) or runs from the CLI. */
+export interface SyncCoreDeps {
+  /** The host's mongoose connection (never the global mongoose). */
+  connection: Connection;
+  logger?: Logger;
+  /** Values that take precedence over rocketchat_settings. */
+  settings?: Partial<Record<SettingId, unknown>>;
+  /** How long settings are reused before a re-read (default 5000 ms). */
+  settingsCacheTtlMs?: number;
+  clock?: Clock;
+  directory?: Directory;
+  /** Replaces the built-in room member remover. */
+  memberRemover?: RoomMemberRemover;
+  /** Where the Prometheus metrics go (default: prom-client's default registry); false: none. */
+  metricsRegistry?: Registry | false;
+  /** Bound LDAP connections kept between syncs (default 4 per server, closed after 30 s idle); false: none. */
+  ldapPool?: Partial<LdapPoolOptions> | false;
+  /**
+   * Directory-wide runs: this process takes part in running them and in the schedule (timings and batch
+   * sizes may be tuned); false: it only queues runs for other processes.
+   */
+  jobRunner?: Partial<RunnerOptions & FullSyncRunOptions> | false;
+}
+
+export interface SyncCore {
+  models: Models;
+  settings: MongoSettingsSource;
+  clock: Clock;
+  logger: Logger;
+  metrics: SyncMetrics;
+  /** The named-users sync. */
+  service: AbacLdapSyncService;
+  /** Directory-wide runs: start, read, list, cancel. */
+  jobs: SyncJobs;
+  /** Stops taking part in runs (a run here is left for another process), closes LDAP connections. */
+  close(): Promise<void>;
+}
+
+/** Wires the sync and the directory-wide runs: the one place that knows their concrete classes. */
+export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createDefaultLogger();
+  const models = createModels(deps.connection);
+  const metrics =
+    deps.metricsRegistry === false ? noMetrics : new PrometheusSyncMetrics(deps.metricsRegistry);
+  const settings = new MongoSettingsSource({
+    settings: models.settings,
+    clock,
+    cacheTtlMs: deps.settingsCacheTtlMs ?? 5000,
+    overrides: deps.settings,
+  });
+  await ensureIndexes(models, logger);
+
+  const baseDirectory = deps.directory ?? new LdapjsDirectory(logger);
+  const pool =
+    deps.ldapPool === false
+      ? undefined
+      : new PooledDirectory(baseDirectory, { ...DEFAULT_LDAP_POOL, ...deps.ldapPool });
+  const store = new MongoSyncStore({ models, clock, logger, metrics });
+  const service = new AbacLdapSyncService({
+    store,
+    settings,
+    directory: pool ?? baseDirectory,
+    memberRemover: deps.memberRemover ?? new MongoRoomMemberRemover({ ...models, clock }),
+    audit: new AuditEvents(clock),
+    logger,
+    metrics,
+    clock,
+  });
+  const jobStore = new MongoSyncJobStore(models);
+  const runnerOptions =
+    deps.jobRunner === false
+      ? undefined
+      : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...deps.jobRunner };
+  const run = new FullSyncRun(
+    { engine: service, store, jobs: jobStore, clock, logger, metrics },
+    runnerOptions,
+  );
+  const runner = new AgendaRunner(
+    {
+      db: deps.connection.db!,
+      run,
+      // Its own reads, uncached: the schedule is read every few seconds anyway, and a read here must not
+      // hold the request path's cached snapshot back.
+      settings: new MongoSettingsSource({
+        settings: models.settings,
+        clock,
+        cacheTtlMs: 0,
+        overrides: deps.settings,
+      }),
+      logger,
+    },
+    runnerOptions ?? DEFAULT_RUNNER_OPTIONS,
+  );
+  const jobs = new SyncJobs({
+    jobs: jobStore,
+    queue: runner,
+    checkSettings: () => service.configuration(),
+    clock,
+    logger,
+  });
+  if (runnerOptions) await runner.start(jobs);
+
+  return {
+    models,
+    settings,
+    clock,
+    logger,
+    metrics,
+    service,
+    jobs,
+    close: async () => {
+      await runner.stop();
+      await pool?.close();
+    },
+  };
+}
