@@ -20,7 +20,10 @@ async function main() {
   const app = express();
   app.use('/api/v1', router);
   app.get('/bench/max-rss', (_req, res) => {
-    res.json({ maxRssKiB: process.resourceUsage().maxRSS });
+    res.json({
+      maxRssKiB: process.resourceUsage().maxRSS,
+      rssKiB: Math.round(process.memoryUsage().rss / 1024),
+    });
   });
   const server = app.listen(0, '127.0.0.1', () => {
     const address = server.address();

@@ -19,11 +19,19 @@ import { createModels, ensureIndexes } from '../models';
 import { DIRECTORY_SIZE, seedUsers } from './data';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
+import { B_SAMPLE, fullFloor, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const MAP = { departmentNumber: 'department', employeeType: 'employeeType' };
 const ADMIN = { id: 'bench-admin', token: 'bench-admin-token' };
+const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 3);
+
+interface RunLog {
+  time: number;
+  msg: string;
+  jobId: string;
+}
 
 interface Samples {
   A: number[];
@@ -104,10 +112,18 @@ async function main() {
       }
       results[workload.name] = samples;
     }
-    await session.close();
     const maxRssKiB = await host.maxRss();
-    const report = summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000);
+    host.stop();
+    // Directory-wide runs in a host of their own, so its peak memory is theirs alone.
+    host = await startHost(mongoUri, dbName);
+    const fullRuns = await measureFullRuns(host, context);
+    await session.close();
+    const report = {
+      ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
+      fullRuns,
+    };
     printTable(report);
+    printFullRuns(fullRuns);
     const output = process.env.BENCH_OUTPUT ?? join(__dirname, 'results', 'latest.json');
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
@@ -162,6 +178,7 @@ async function startHost(mongoUri: string, dbName: string) {
   );
   // The host's per-sync log lines, in order; pino writes them asynchronously, so one may trail its answer.
   const loggedPhases: PhaseDurations[] = [];
+  const runLog: RunLog[] = [];
   let phasesLogged: (() => void) | undefined;
   const host = await startTsProcess(join(__dirname, 'host.ts'), {
     env: {
@@ -170,6 +187,7 @@ async function startHost(mongoUri: string, dbName: string) {
     },
     ready: /^READY (\d+)$/,
     onStderrLine: (line) => {
+      if (line.includes('directory-wide sync run')) runLog.push(JSON.parse(line) as RunLog);
       if (!line.includes('users sync finished')) return;
       loggedPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
       phasesLogged?.();
@@ -206,6 +224,44 @@ async function startHost(mongoUri: string, dbName: string) {
         throw new Error(`A failed: ${response.status} ${response.body}`);
       const phases = await nextLoggedPhases();
       return { ms, phases };
+    },
+    /** Starts a directory-wide run and resolves once it has ended, with its times from the host's log. */
+    async fullRun() {
+      const started = await post(port, '/api/v1/abac/users/sync/jobs', headers, '{}');
+      if (started.status !== 202) throw new Error(`run refused: ${started.status} ${started.body}`);
+      const jobId = (JSON.parse(started.body) as { job: { _id: string } }).job._id;
+      for (;;) {
+        const response = await fetch(`${base}/api/v1/abac/users/sync/jobs/${jobId}`, { headers });
+        const { job } = (await response.json()) as {
+          job: { state: string; summary: object; error?: object };
+        };
+        if (job.state === 'completed') break;
+        if (job.state !== 'queued' && job.state !== 'running')
+          throw new Error(`run ${jobId} ended ${job.state}: ${JSON.stringify(job.error)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // pino writes asynchronously: the finished line may trail the job's state.
+      const lineOf = async (text: string) => {
+        for (let waited = 0; waited < 5000; waited += 20) {
+          const line = runLog.find((entry) => entry.jobId === jobId && entry.msg.endsWith(text));
+          if (line) return line;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        throw new Error(`the host logged no "${text}" line for run ${jobId}`);
+      };
+      const [begun, applying, finished] = [
+        await lineOf('run started'),
+        await lineOf('run: applying'),
+        await lineOf('run finished'),
+      ];
+      return {
+        ms: finished.time - begun.time,
+        planningMs: applying.time - begun.time,
+        applyingMs: finished.time - applying.time,
+      };
+    },
+    async rss() {
+      return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { rssKiB: number }).rssKiB;
     },
     async maxRss() {
       return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { maxRssKiB: number }).maxRssKiB;
@@ -341,6 +397,97 @@ function printTable(report: ReturnType<typeof summarise>) {
     '',
   );
   process.stdout.write(lines.join('\n'));
+}
+
+/** F1 and F2 through the product, interleaved with C, and B on its sample; medians over FULL_ROUNDS. */
+async function measureFullRuns(host: Awaited<ReturnType<typeof startHost>>, context: BenchContext) {
+  const { models } = context;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleRssKiB = await host.rss();
+  const samples: Record<
+    string,
+    { ms: number[]; planningMs: number[]; applyingMs: number[]; cMs: number[]; cReadMs: number[] }
+  > = {};
+  const bUsersPerSecond: number[] = [];
+  for (let round = 0; round < FULL_ROUNDS; round += 1) {
+    for (const scenario of SCENARIOS) {
+      const sample = (samples[scenario.name] ??= {
+        ms: [],
+        planningMs: [],
+        applyingMs: [],
+        cMs: [],
+        cReadMs: [],
+      });
+      log(`${scenario.name} round ${round + 1}/${FULL_ROUNDS}: ${scenario.description}`);
+      await scenario.reset(models);
+      const run = await host.fullRun();
+      sample.ms.push(run.ms);
+      sample.planningMs.push(run.planningMs);
+      sample.applyingMs.push(run.applyingMs);
+      await scenario.reset(models);
+      const floor = await fullFloor(context);
+      sample.cMs.push(floor.ms);
+      sample.cReadMs.push(floor.readMs);
+    }
+    if (round < 2) {
+      log(`B round ${round + 1}: the per-user loop over ${B_SAMPLE.toLocaleString('en')} users`);
+      bUsersPerSecond.push(await perUserSample(context));
+    }
+  }
+  const peakRssKiB = await host.maxRss();
+  const bRate = quantile(bUsersPerSecond, 0.5);
+  const scenarios = Object.fromEntries(
+    Object.entries(samples).map(([name, sample]) => {
+      const ms = quantile(sample.ms, 0.5);
+      const cMs = quantile(sample.cMs, 0.5);
+      const usersPerSecond = Math.round((RUN_USERS * 1000) / ms);
+      return [
+        name,
+        {
+          description: SCENARIOS.find((scenario) => scenario.name === name)?.description,
+          ms: stats(sample.ms),
+          usersPerSecond,
+          phasesMedianMs: {
+            planning: round1(quantile(sample.planningMs, 0.5)),
+            applying: round1(quantile(sample.applyingMs, 0.5)),
+          },
+          msC: stats(sample.cMs),
+          msCReadOnly: stats(sample.cReadMs),
+          ratioOverC: Math.round((ms / cMs) * 100) / 100,
+          ratioOverB: Math.round((usersPerSecond / bRate) * 10) / 10,
+        },
+      ];
+    }),
+  );
+  return {
+    users: RUN_USERS,
+    rounds: FULL_ROUNDS,
+    bSample: B_SAMPLE,
+    bUsersPerSecond: Math.round(bRate),
+    hostIdleRssMiB: Math.round(idleRssKiB / 1024),
+    hostPeakRssMiB: Math.round(peakRssKiB / 1024),
+    scenarios,
+  };
+}
+
+function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
+  const lines = [
+    `Directory-wide runs over ${full.users.toLocaleString('en')} users (${full.rounds} rounds, medians):`,
+  ];
+  for (const [name, run] of Object.entries(full.scenarios)) {
+    lines.push(
+      `${name.padEnd(9)} ${String(run.usersPerSecond).padStart(7)} users/s  ${run.ms.median.toFixed(0)} ms ` +
+        `(planning ${run.phasesMedianMs.planning}, applying ${run.phasesMedianMs.applying})  ` +
+        `C ${run.msC.median.toFixed(0)} ms (reads ${run.msCReadOnly.median.toFixed(0)})  ` +
+        `run/C = ${run.ratioOverC}×  run/B = ${run.ratioOverB}×`,
+    );
+  }
+  lines.push(
+    `B (per-user loop, ${full.bSample.toLocaleString('en')}-user sample): ${full.bUsersPerSecond} users/s`,
+    `Run host RSS: idle ${full.hostIdleRssMiB} MiB, peak ${full.hostPeakRssMiB} MiB (+${full.hostPeakRssMiB - full.hostIdleRssMiB})`,
+    '',
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function log(message: string) {

@@ -14,9 +14,9 @@ export interface BenchContext {
   baseDN: string;
 }
 
-const PERSON = '(objectClass=inetOrgPerson)';
-type Found = Pick<UserDocument, '_id' | 'username' | 'abacAttributes' | '__rooms' | 'services'>;
-const PROJECTION = { username: 1, abacAttributes: 1, __rooms: 1, services: 1, active: 1 };
+export const PERSON = '(objectClass=inetOrgPerson)';
+export type Found = Pick<UserDocument, '_id' | 'username' | 'abacAttributes' | '__rooms' | 'services'>;
+export const PROJECTION = { username: 1, abacAttributes: 1, __rooms: 1, services: 1, active: 1 };
 
 function userFilter(list: keyof Identifiers, value: string | RegExp | { $in: string[] }): object {
   if (list === 'emails') return { emails: { $elemMatch: { address: value } } };
@@ -163,12 +163,7 @@ export async function batchedFloor(context: BenchContext, identifiers: Identifie
   const readMs = performance.now() - started;
 
   const now = new Date();
-  const writes: Array<{
-    user: Found;
-    next: AbacAttribute[];
-    added: AbacAttribute[];
-    removed: AbacAttribute[];
-  }> = [];
+  const writes: FloorWrite[] = [];
   for (const user of subjects) {
     const entry = entries.get(user._id);
     if (!entry) continue;
@@ -176,7 +171,20 @@ export async function batchedFloor(context: BenchContext, identifiers: Identifie
     if (sameAttributes(user.abacAttributes ?? [], next)) continue;
     writes.push({ user, next, ...diffAttributes(user.abacAttributes ?? [], next) });
   }
-  if (writes.length === 0) return { readMs };
+  await writeBatched(models, writes, now);
+  return { readMs };
+}
+
+export interface FloorWrite {
+  user: Found;
+  next: AbacAttribute[];
+  added: AbacAttribute[];
+  removed: AbacAttribute[];
+}
+
+/** C's writes: attributes, evictions, messages and audit, each kind in one bulk call. */
+export async function writeBatched(models: Models, writes: readonly FloorWrite[], now: Date): Promise<void> {
+  if (writes.length === 0) return;
   await models.users.collection.bulkWrite(
     writes.map(({ user, next }) => ({
       updateOne: {
@@ -233,5 +241,4 @@ export async function batchedFloor(context: BenchContext, identifiers: Identifie
     }
   }
   await models.serverEvents.collection.insertMany(audit as never[]);
-  return { readMs };
 }

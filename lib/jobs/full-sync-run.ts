@@ -9,6 +9,7 @@ import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
+import { prefetched } from './prefetched';
 import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
@@ -121,9 +122,18 @@ export class FullSyncRun {
     logger.info({ jobId: job._id, users: job.progress.total }, 'directory-wide sync run: planning');
     const configuration = await engine.configuration(timer);
     const rooms: KnownRooms = new Map();
-    for await (const subjects of store.ldapSubjects(job.checkpoint, this.options.planBatchSize)) {
+    // The next batch is read from both stores and planned while this one is staged and recorded.
+    const batches = prefetched(
+      store.ldapSubjects(job.checkpoint, this.options.planBatchSize),
+      async (subjects) => {
+        const batchTimer = new PhaseTimer();
+        const { plans } = await engine.planSubjects(subjects, configuration, rooms, job._id, batchTimer);
+        timer.add(batchTimer);
+        return { subjects, plans };
+      },
+    );
+    for await (const { subjects, plans } of batches) {
       lease.check();
-      const { plans } = await engine.planSubjects(subjects, configuration, rooms, job._id, timer);
       await timer.time('mongoReads', () => engine.preview(plans, rooms));
       const staged = plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms));
       await timer.time('writes', () => jobs.stage(staged.map((plan) => stagedChangeOf(job._id, plan))));

@@ -35,6 +35,11 @@ export class PhaseTimer {
     }
   }
 
+  /** Adds the time another timer measured (work timed apart, e.g. concurrently, and merged here). */
+  add(other: PhaseTimer): void {
+    for (const phase of SYNC_PHASES) this.durations[phase] += other.durations[phase];
+  }
+
   rounded(): PhaseDurations {
     const copy = { ...this.durations };
     for (const phase of SYNC_PHASES) copy[phase] = Math.round(copy[phase] * 100) / 100;
