@@ -14,7 +14,7 @@ describe('npm run bench, in miniature', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs A, B and C on every workload and writes the report', async () => {
+  it('runs A, B and C on every workload and on full runs, and writes the report', async () => {
     dir = await mkdtemp(join(tmpdir(), 'abac-bench-'));
     const output = join(dir, 'latest.json');
     await run(
@@ -27,12 +27,18 @@ describe('npm run bench, in miniature', () => {
           BENCH_WARMUP: '0',
           BENCH_ROUNDS: '1',
           BENCH_OUTPUT: output,
+          BENCH_FULL_ROUNDS: '1',
         },
       },
     );
     const report = JSON.parse(await readFile(output, 'utf8')) as {
       directory: { entries: number };
       workloads: Record<string, { ratioBoverA: number; ratioAoverC: number; phasesMedianMs: object }>;
+      fullRuns: {
+        users: number;
+        bUsersPerSecond: number;
+        scenarios: Record<string, { usersPerSecond: number; ratioOverC: number; ratioOverB: number }>;
+      };
     };
     expect(report.directory.entries).toBe(3000);
     expect(Object.keys(report.workloads)).toEqual(['W1', 'W2', 'W3', 'W4']);
@@ -40,6 +46,13 @@ describe('npm run bench, in miniature', () => {
       expect(workload.ratioBoverA).toBeGreaterThan(0);
       expect(workload.ratioAoverC).toBeGreaterThan(0);
       expect(Object.keys(workload.phasesMedianMs)).toContain('httpAndPipeline');
+    }
+    expect(report.fullRuns.users).toBe(3020);
+    expect(Object.keys(report.fullRuns.scenarios)).toEqual(['F1', 'F2']);
+    expect(report.fullRuns.bUsersPerSecond).toBeGreaterThan(0);
+    for (const run of Object.values(report.fullRuns.scenarios)) {
+      expect(run.usersPerSecond).toBeGreaterThan(0);
+      expect(run.ratioOverC).toBeGreaterThan(0);
     }
   }, 180_000);
 });

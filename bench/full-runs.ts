@@ -5,6 +5,9 @@ import { performance } from 'node:perf_hooks';
 import { generatedUid } from '../harness/fixtures';
 import type { DirectoryEntry } from '../lib/ldap/directory';
 import { diffAttributes, mapEntry, sameAttributes } from '../lib/sync/attribute-mapping';
+import { lookUpEntries } from '../lib/sync/entry-lookup';
+import type { SyncConfiguration } from '../lib/sync/sync-configuration';
+import type { SyncSubject } from '../lib/sync/sync-store';
 import type { Models } from '../models';
 import { DIRECTORY_SIZE, directoryAttributes, GHOSTS, LEGACY_ROOMS, userId } from './data';
 import {
@@ -96,6 +99,59 @@ export async function perUserSample(context: BenchContext): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   await clearSideEffects(context.models);
   return B_SAMPLE / seconds;
+}
+
+/**
+ * C with the product's way of reading the directory: the users streamed in batches of 1,000, each batch
+ * looked up with OR filters of 250 (lookUpEntries), the same join and the same writes. Against fullFloor it
+ * measures the two ways of reading a whole directory and nothing else.
+ */
+export async function fullFloorByLookups(
+  context: BenchContext,
+  configuration: SyncConfiguration,
+): Promise<{ ms: number; readMs: number }> {
+  const { models, session, mapping } = context;
+  const started = performance.now();
+  const writes: FloorWrite[] = [];
+  const cursor = models.users
+    .find({ ldap: true, active: true }, PROJECTION)
+    .lean<Found[]>()
+    .cursor({ batchSize: 1000 });
+  let batch: Found[] = [];
+  const lookUp = async (users: Found[]) => {
+    const subjects: SyncSubject[] = users.map((user) => {
+      const ldap = (user.services as { ldap?: { id: string; idAttribute?: string } } | undefined)?.ldap;
+      return {
+        _id: user._id,
+        username: user.username ?? '',
+        emails: [],
+        storedAttributes: user.abacAttributes ?? [],
+        rooms: user.__rooms ?? [],
+        ldap: ldap ? { id: ldap.id, idAttribute: ldap.idAttribute } : undefined,
+        fromLdap: true,
+        outbox: undefined,
+      };
+    });
+    const matches = await lookUpEntries(session, configuration, subjects);
+    for (const user of users) {
+      const match = matches.get(user._id);
+      if (match?.kind !== 'found') continue;
+      const next = mapEntry(match.entry, mapping);
+      if (sameAttributes(user.abacAttributes ?? [], next)) continue;
+      writes.push({ user, next, ...diffAttributes(user.abacAttributes ?? [], next) });
+    }
+  };
+  for await (const document of cursor) {
+    batch.push(document as Found);
+    if (batch.length === 1000) {
+      await lookUp(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await lookUp(batch);
+  const readMs = performance.now() - started;
+  await writeBatched(models, writes, new Date());
+  return { ms: performance.now() - started, readMs };
 }
 
 /**

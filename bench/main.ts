@@ -19,7 +19,9 @@ import { createModels, ensureIndexes } from '../models';
 import { DIRECTORY_SIZE, seedUsers } from './data';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
-import { B_SAMPLE, fullFloor, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
+import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
+import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
+import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
 
 const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -31,6 +33,7 @@ interface RunLog {
   time: number;
   msg: string;
   jobId: string;
+  durationsMs: PhaseDurations;
 }
 
 interface Samples {
@@ -57,7 +60,7 @@ async function main() {
     await ensureIndexes(models);
     log(`Seeding ${DIRECTORY_SIZE.toLocaleString('en')} users...`);
     await seedUsers(models);
-    await seedAdminAndSettings(models, slapd);
+    const settings = await seedAdminAndSettings(models, slapd);
     const setupSeconds = (performance.now() - began) / 1000;
 
     host = await startHost(mongoUri, dbName);
@@ -116,7 +119,11 @@ async function main() {
     host.stop();
     // Directory-wide runs in a host of their own, so its peak memory is theirs alone.
     host = await startHost(mongoUri, dbName);
-    const fullRuns = await measureFullRuns(host, context);
+    const fullRuns = await measureFullRuns(
+      host,
+      context,
+      syncConfiguration({ ...SETTING_DEFAULTS, ...settings } as SettingsSnapshot),
+    );
     await session.close();
     const report = {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
@@ -163,6 +170,7 @@ async function seedAdminAndSettings(models: ReturnType<typeof createModels>, sla
   await models.settings.collection.insertMany(
     Object.entries(settings).map(([_id, value]) => ({ _id, value })) as never[],
   );
+  return settings;
 }
 
 async function startHost(mongoUri: string, dbName: string) {
@@ -258,6 +266,7 @@ async function startHost(mongoUri: string, dbName: string) {
         ms: finished.time - begun.time,
         planningMs: applying.time - begun.time,
         applyingMs: finished.time - applying.time,
+        syncPhases: finished.durationsMs,
       };
     },
     async rss() {
@@ -400,13 +409,25 @@ function printTable(report: ReturnType<typeof summarise>) {
 }
 
 /** F1 and F2 through the product, interleaved with C, and B on its sample; medians over FULL_ROUNDS. */
-async function measureFullRuns(host: Awaited<ReturnType<typeof startHost>>, context: BenchContext) {
+async function measureFullRuns(
+  host: Awaited<ReturnType<typeof startHost>>,
+  context: BenchContext,
+  configuration: SyncConfiguration,
+) {
   const { models } = context;
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idleRssKiB = await host.rss();
   const samples: Record<
     string,
-    { ms: number[]; planningMs: number[]; applyingMs: number[]; cMs: number[]; cReadMs: number[] }
+    {
+      ms: number[];
+      planningMs: number[];
+      applyingMs: number[];
+      cMs: number[];
+      cReadMs: number[];
+      cLookupsReadMs: number[];
+      syncPhases: PhaseDurations[];
+    }
   > = {};
   const bUsersPerSecond: number[] = [];
   for (let round = 0; round < FULL_ROUNDS; round += 1) {
@@ -417,6 +438,8 @@ async function measureFullRuns(host: Awaited<ReturnType<typeof startHost>>, cont
         applyingMs: [],
         cMs: [],
         cReadMs: [],
+        cLookupsReadMs: [],
+        syncPhases: [],
       });
       log(`${scenario.name} round ${round + 1}/${FULL_ROUNDS}: ${scenario.description}`);
       await scenario.reset(models);
@@ -424,10 +447,14 @@ async function measureFullRuns(host: Awaited<ReturnType<typeof startHost>>, cont
       sample.ms.push(run.ms);
       sample.planningMs.push(run.planningMs);
       sample.applyingMs.push(run.applyingMs);
+      sample.syncPhases.push(run.syncPhases);
       await scenario.reset(models);
       const floor = await fullFloor(context);
       sample.cMs.push(floor.ms);
       sample.cReadMs.push(floor.readMs);
+      await scenario.reset(models);
+      const byLookups = await fullFloorByLookups(context, configuration);
+      sample.cLookupsReadMs.push(byLookups.readMs);
     }
     if (round < 2) {
       log(`B round ${round + 1}: the per-user loop over ${B_SAMPLE.toLocaleString('en')} users`);
@@ -453,6 +480,19 @@ async function measureFullRuns(host: Awaited<ReturnType<typeof startHost>>, cont
           },
           msC: stats(sample.cMs),
           msCReadOnly: stats(sample.cReadMs),
+          /** C's reads with the product's batched lookups instead of one subtree read. */
+          msCReadByLookups: stats(sample.cLookupsReadMs),
+          runSyncPhasesMedianMs: Object.fromEntries(
+            SYNC_PHASES.map((phase) => [
+              phase,
+              round1(
+                quantile(
+                  sample.syncPhases.map((phases) => phases[phase]),
+                  0.5,
+                ),
+              ),
+            ]),
+          ),
           ratioOverC: Math.round((ms / cMs) * 100) / 100,
           ratioOverB: Math.round((usersPerSecond / bRate) * 10) / 10,
         },
@@ -478,7 +518,7 @@ function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
     lines.push(
       `${name.padEnd(9)} ${String(run.usersPerSecond).padStart(7)} users/s  ${run.ms.median.toFixed(0)} ms ` +
         `(planning ${run.phasesMedianMs.planning}, applying ${run.phasesMedianMs.applying})  ` +
-        `C ${run.msC.median.toFixed(0)} ms (reads ${run.msCReadOnly.median.toFixed(0)})  ` +
+        `C ${run.msC.median.toFixed(0)} ms (reads ${run.msCReadOnly.median.toFixed(0)}; by lookups ${run.msCReadByLookups.median.toFixed(0)})  ` +
         `run/C = ${run.ratioOverC}×  run/B = ${run.ratioOverB}×`,
     );
   }
