@@ -37,7 +37,7 @@ export interface FullSyncRunOptions {
 
 export const DEFAULT_RUN_OPTIONS: FullSyncRunOptions = {
   planBatchSize: 1000,
-  applyBatchSize: 250,
+  applyBatchSize: 1000,
   heartbeatMs: 1000,
 };
 
