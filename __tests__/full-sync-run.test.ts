@@ -1,0 +1,180 @@
+import { FullSyncRun } from '../lib/jobs/full-sync-run';
+import { silentLogger } from '../lib/logger';
+import { noMetrics } from '../lib/metrics';
+import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
+import { AuditEvents } from '../lib/sync/audit-events';
+import { ManualClock } from './helpers/host';
+import { MemoryDirectory, MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
+import { MemorySyncJobStore } from './helpers/memory-job-store';
+import { MemoryRoomMemberRemover, MemorySyncStore } from './helpers/memory-sync-store';
+
+// A directory-wide run over the in-memory stores and directory: checkpoints, resume, fencing and cancel
+// without a server (the same paths run end to end on slapd and MongoDB in sync-job-*.test.ts).
+
+const PEOPLE = 10;
+const uid = (index: number) => `person${index}`;
+const userId = (index: number) => `u-${String(index).padStart(2, '0')}`;
+
+function setUp({ applyBatchSize = 3 } = {}) {
+  const clock = new ManualClock();
+  const store = new MemorySyncStore();
+  const jobs = new MemorySyncJobStore();
+  const directory = new MemoryDirectory(
+    Object.fromEntries(Array.from({ length: PEOPLE }, (_, index) => [uid(index), [`dept-${index}`]])),
+  );
+  const remover = new MemoryRoomMemberRemover(store);
+  const engine = new AbacLdapSyncService({
+    store,
+    settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
+    directory,
+    memberRemover: remover,
+    audit: new AuditEvents(clock),
+    logger: silentLogger,
+    metrics: noMetrics,
+    clock,
+  });
+  store.rooms.set('r-legacy', {
+    _id: 'r-legacy',
+    name: 'legacy',
+    usersCount: PEOPLE,
+    abacAttributes: [{ key: 'department', values: ['legacy'] }],
+  });
+  for (let index = 0; index < PEOPLE; index += 1) {
+    // Every other user holds a value the directory no longer has, in the room it grants.
+    const stale = index % 2 === 0;
+    store.users.set(userId(index), {
+      _id: userId(index),
+      username: uid(index),
+      ldap: true,
+      abacAttributes: [{ key: 'department', values: [stale ? 'legacy' : `dept-${index}`] }],
+      rooms: stale ? ['r-legacy'] : [],
+    });
+    if (stale) store.subscriptions.set(`s-${index}`, { rid: 'r-legacy', userId: userId(index) });
+  }
+  store.users.set('u-ghost', { _id: 'u-ghost', username: 'ghost', ldap: true });
+  store.users.set('u-local', { _id: 'u-local', username: uid(1) });
+  const run = new FullSyncRun(
+    { engine, store, jobs, clock, logger: silentLogger, metrics: noMetrics },
+    { planBatchSize: 4, applyBatchSize, heartbeatMs: 60_000 },
+  );
+  const queue = async (dryRun = false) => {
+    const outcome = await jobs.createUnlessActive({
+      _id: 'j1',
+      trigger: 'admin',
+      actor: { type: 'user', _id: 'u-admin', username: 'root' },
+      dryRun,
+      createdAt: new Date(clock.now()),
+    });
+    if (!outcome.created) throw new Error('a job is active');
+    return outcome.job;
+  };
+  return { clock, store, jobs, directory, remover, run, queue };
+}
+
+const changeEvents = (store: MemorySyncStore) =>
+  [...store.auditTrail.values()].filter((event) => event.t === 'abac.subject.attribute.changed');
+
+describe('a directory-wide run (in memory)', () => {
+  it('plans every LDAP user, applies only the changes, and counts each user once', async () => {
+    const { store, jobs, run, queue } = setUp();
+    await queue();
+    const job = await run.drive('j1');
+    expect(job).toMatchObject({
+      state: 'completed',
+      phase: 'applying',
+      progress: { total: 5, processed: 5 },
+    });
+    expect(job!.summary).toEqual({
+      requested: 11,
+      matched: 11,
+      updated: 5,
+      cleared: 0,
+      unchanged: 5,
+      notFoundInLdap: 1,
+      failed: 0,
+      roomsRevoked: 5,
+    });
+    for (let index = 0; index < PEOPLE; index += 1)
+      expect(store.users.get(userId(index))?.abacAttributes).toEqual([
+        { key: 'department', values: [`dept-${index}`] },
+      ]);
+    expect(store.users.get('u-local')?.abacAttributes).toBeUndefined();
+    expect(changeEvents(store)).toHaveLength(5);
+    expect(store.subscriptions.size).toBe(0);
+    expect(await jobs.countStaged('j1')).toBe(0);
+    expect(await jobs.active()).toBeUndefined();
+  });
+
+  it('writes nothing but its staging in a dry run, and keeps the plan', async () => {
+    const { store, jobs, run, queue } = setUp();
+    await queue(true);
+    const job = await run.drive('j1');
+    expect(job).toMatchObject({ state: 'completed', phase: 'planning', dryRun: true });
+    expect(job!.summary).toMatchObject({ updated: 5, unchanged: 5, notFoundInLdap: 1, roomsRevoked: 5 });
+    expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
+    expect(store.auditTrail.size).toBe(0);
+    expect(await jobs.countStaged('j1')).toBe(5);
+  });
+
+  it('fails with the directory error when the directory is down while planning, and changes nothing', async () => {
+    const { store, jobs, directory, run, queue } = setUp();
+    directory.down = true;
+    await queue();
+    const job = await run.drive('j1');
+    expect(job).toMatchObject({ state: 'failed', error: { code: 'error-ldap-unavailable' } });
+    expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
+    expect(store.auditTrail.size).toBe(0);
+    expect(store.subscriptions.size).toBe(5);
+    expect(await jobs.countStaged('j1')).toBe(0);
+  });
+
+  it('stops without another write once another runner holds the job, and that runner finishes it once', async () => {
+    const { store, jobs, remover, run, queue } = setUp({ applyBatchSize: 2 });
+    await queue();
+    // The first runner stalls after its first applied batch; another process takes the job over.
+    const original = remover.remove.bind(remover);
+    let calls = 0;
+    remover.remove = async (removals) => {
+      const done = await original(removals);
+      if (removals.length > 0 && ++calls === 1) jobs.handToAnotherRunner('j1');
+      return done;
+    };
+    expect(await run.drive('j1')).toBeUndefined();
+    const halfway = (await jobs.get('j1'))!;
+    expect(halfway.state).toBe('running');
+    expect(halfway.progress.processed).toBe(0);
+    expect(changeEvents(store)).toHaveLength(2);
+
+    // The new runner (here: the same code with a new token, as after a takeover) resumes from the
+    // checkpoint: the cut-short batch is applied again, found already done, and counted once.
+    remover.remove = original;
+    const finished = await run.drive('j1');
+    expect(finished).toMatchObject({ state: 'completed', progress: { total: 5, processed: 5 } });
+    expect(finished!.summary).toMatchObject({ updated: 5, unchanged: 5, notFoundInLdap: 1 });
+    expect(changeEvents(store)).toHaveLength(5);
+    expect(store.subscriptions.size).toBe(0);
+    expect(store.rooms.get('r-legacy')?.usersCount).toBe(PEOPLE - 5);
+  });
+
+  it('ends cancelled at the next batch when asked, keeping what it applied', async () => {
+    const { store, jobs, remover, run, queue, clock } = setUp({ applyBatchSize: 2 });
+    await queue();
+    const original = remover.remove.bind(remover);
+    remover.remove = async (removals) => {
+      await jobs.requestCancel('j1', new Date(clock.now()));
+      return original(removals);
+    };
+    const job = await run.drive('j1');
+    expect(job).toMatchObject({ state: 'cancelled', phase: 'applying', progress: { processed: 2 } });
+    expect(changeEvents(store)).toHaveLength(2);
+    expect(store.subscriptions.size).toBe(3);
+  });
+
+  it('does nothing for a job that has ended or does not exist', async () => {
+    const { run, queue } = setUp();
+    await queue();
+    await run.drive('j1');
+    expect(await run.drive('j1')).toBeUndefined();
+    expect(await run.drive('nope')).toBeUndefined();
+  });
+});

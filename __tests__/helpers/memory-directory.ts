@@ -1,0 +1,59 @@
+import { LdapUnavailableError } from '../../lib/errors';
+import type { Directory, DirectoryEntry, DirectorySession } from '../../lib/ldap/directory';
+import type { DirectoryFilter } from '../../lib/ldap/filter';
+import { SETTING_DEFAULTS, type SettingsSnapshot } from '../../lib/settings';
+
+/** Settings that make the engine search the in-memory directory by uid and map departmentNumber. */
+export const MEMORY_DIRECTORY_SETTINGS: SettingsSnapshot = Object.freeze({
+  ...SETTING_DEFAULTS,
+  ABAC_Enabled: true,
+  LDAP_Enable: true,
+  LDAP_Host: 'directory.invalid',
+  LDAP_BaseDN: 'dc=example,dc=org',
+  LDAP_User_Search_Field: 'uid',
+  LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+});
+
+/** Entries by uid; answers equality filters on uid (the configured filter matches every entry). */
+export class MemoryDirectory implements Directory {
+  down = false;
+  constructor(readonly people: Record<string, string[]>) {}
+
+  async open(): Promise<DirectorySession> {
+    if (this.down) throw new LdapUnavailableError('directory down');
+    const entries: DirectoryEntry[] = Object.entries(this.people).map(([uid, departments]) => ({
+      dn: `uid=${uid},dc=example,dc=org`,
+      attributes: new Map([
+        ['uid', { values: [uid], buffers: [Buffer.from(uid)] }],
+        [
+          'departmentnumber',
+          { values: departments, buffers: departments.map((value) => Buffer.from(value)) },
+        ],
+      ]),
+    }));
+    return {
+      stats: { searchRoundTrips: 0, entries: 0, references: 0 },
+      connected: true,
+      keepProcessAlive: () => undefined,
+      close: async () => undefined,
+      search: async (search, onEntry) => {
+        for (const entry of entries) if (matches(search.filter, entry)) onEntry(entry);
+      },
+    };
+  }
+}
+
+function matches(filter: DirectoryFilter, entry: DirectoryEntry): boolean {
+  switch (filter.kind) {
+    case 'and':
+      return filter.filters.every((part) => matches(part, entry));
+    case 'or':
+      return filter.filters.some((part) => matches(part, entry));
+    case 'configured':
+      return true;
+    case 'equals':
+      return (entry.attributes.get(filter.attribute.toLowerCase())?.values ?? []).includes(
+        String(filter.value),
+      );
+  }
+}

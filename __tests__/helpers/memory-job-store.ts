@@ -1,0 +1,145 @@
+import type { CreateOutcome, JobAdvance, NewSyncJob, SyncJobStore } from '../../lib/jobs/job-store';
+import type { StagedChange } from '../../lib/jobs/staged-change';
+import type { SyncJob, SyncJobPhase } from '../../lib/jobs/sync-job';
+import { emptySummary } from '../../lib/sync/sync-report';
+
+/**
+ * The job store in memory, for unit tests of a run without servers. Same contract as the MongoDB adapter
+ * (the contract test runs both): one active job, writes of a running job only by its runner's token, staged
+ * changes in user id order. Tests reach into `jobs` and `staged`, and can hand a job to another runner.
+ */
+export class MemorySyncJobStore implements SyncJobStore {
+  readonly jobs = new Map<string, SyncJob>();
+  readonly staged = new Map<string, StagedChange>();
+
+  async createUnlessActive(job: NewSyncJob): Promise<CreateOutcome> {
+    const active = await this.active();
+    if (active) return { created: false, active };
+    const created: SyncJob = {
+      ...job,
+      kind: 'full',
+      state: 'queued',
+      progress: { total: 0, processed: 0 },
+      summary: emptySummary(),
+      cancelRequested: false,
+    };
+    this.jobs.set(job._id, created);
+    return { created: true, job: copy(created) };
+  }
+
+  async get(jobId: string) {
+    const job = this.jobs.get(jobId);
+    return job && copy(job);
+  }
+
+  async active() {
+    const job = [...this.jobs.values()].find((candidate) => ['queued', 'running'].includes(candidate.state));
+    return job && copy(job);
+  }
+
+  async newest(limit: number) {
+    return [...this.jobs.values()]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : -1))
+      .slice(0, limit)
+      .map(copy);
+  }
+
+  async takeOver(jobId: string, runner: { token: string; name: string }, at: Date) {
+    const job = this.jobs.get(jobId);
+    if (!job || !['queued', 'running'].includes(job.state)) return undefined;
+    if (!job.startedAt) Object.assign(job, { startedAt: at, phase: 'planning' });
+    Object.assign(job, { state: 'running', runnerToken: runner.token, runner: runner.name, heartbeatAt: at });
+    return copy(job);
+  }
+
+  async enterPhase(jobId: string, runnerToken: string, phase: SyncJobPhase, total: number, at: Date) {
+    return this.update(jobId, runnerToken, (job) => {
+      Object.assign(job, { phase, progress: { total, processed: 0 }, heartbeatAt: at });
+      delete job.checkpoint;
+    });
+  }
+
+  async advance(jobId: string, runnerToken: string, step: JobAdvance) {
+    return this.update(jobId, runnerToken, (job) => {
+      job.checkpoint = step.checkpoint;
+      job.heartbeatAt = step.at;
+      job.progress.processed += step.processed;
+      for (const [counter, value] of Object.entries(step.summary))
+        job.summary[counter as keyof SyncJob['summary']] += value ?? 0;
+    });
+  }
+
+  async heartbeat(jobId: string, runnerToken: string, at: Date) {
+    return this.update(jobId, runnerToken, (job) => {
+      job.heartbeatAt = at;
+    });
+  }
+
+  async release(jobId: string, runnerToken: string) {
+    return this.update(jobId, runnerToken, (job) => {
+      delete job.runnerToken;
+      delete job.heartbeatAt;
+    });
+  }
+
+  async finish(
+    jobId: string,
+    runnerToken: string,
+    outcome: { state: 'completed' | 'failed' | 'cancelled'; error?: SyncJob['error']; at: Date },
+  ) {
+    return this.update(jobId, runnerToken, (job) => {
+      Object.assign(job, { state: outcome.state, finishedAt: outcome.at, heartbeatAt: outcome.at });
+      if (outcome.error) job.error = outcome.error;
+      delete job.checkpoint;
+    });
+  }
+
+  async requestCancel(jobId: string, at: Date) {
+    const job = this.jobs.get(jobId);
+    if (!job) return undefined;
+    if (job.state === 'queued')
+      Object.assign(job, { state: 'cancelled', cancelRequested: true, finishedAt: at });
+    else if (job.state === 'running') job.cancelRequested = true;
+    return copy(job);
+  }
+
+  async stage(changes: readonly StagedChange[]) {
+    for (const change of changes)
+      this.staged.set(`${change.jobId}/${change.userId}`, structuredClone(change));
+  }
+
+  async countStaged(jobId: string) {
+    return [...this.staged.values()].filter((change) => change.jobId === jobId).length;
+  }
+
+  async *stagedChanges(jobId: string, afterUserId: string | undefined, batchSize: number) {
+    const changes = [...this.staged.values()]
+      .filter(
+        (change) => change.jobId === jobId && (afterUserId === undefined || change.userId > afterUserId),
+      )
+      .sort((a, b) => (a.userId < b.userId ? -1 : 1));
+    for (let start = 0; start < changes.length; start += batchSize)
+      yield changes.slice(start, start + batchSize).map((change) => structuredClone(change));
+  }
+
+  async dropStaged(jobId: string) {
+    for (const [key, change] of this.staged) if (change.jobId === jobId) this.staged.delete(key);
+  }
+
+  /** Another process takes the job over: this one's token no longer holds it. */
+  handToAnotherRunner(jobId: string) {
+    const job = this.jobs.get(jobId);
+    if (job) job.runnerToken = 'another-runner';
+  }
+
+  private update(jobId: string, runnerToken: string, change: (job: SyncJob) => void) {
+    const job = this.jobs.get(jobId);
+    if (!job || job.runnerToken !== runnerToken || job.state !== 'running') return Promise.resolve(undefined);
+    change(job);
+    return Promise.resolve(copy(job));
+  }
+}
+
+function copy(job: SyncJob): SyncJob {
+  return structuredClone(job);
+}

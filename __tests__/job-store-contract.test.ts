@@ -1,0 +1,157 @@
+import type { Connection } from 'mongoose';
+import type { SyncJobStore } from '../lib/jobs/job-store';
+import type { StagedChange } from '../lib/jobs/staged-change';
+import { createModels, ensureIndexes } from '../models';
+import { MongoSyncJobStore } from '../mongo/mongo-job-store';
+import { closeTestDatabase, openTestDatabase } from './helpers/database';
+import { MemorySyncJobStore } from './helpers/memory-job-store';
+
+interface JobStoreFixture {
+  store: SyncJobStore;
+  close(): Promise<void>;
+}
+
+const at = (seconds: number) => new Date(Date.UTC(2026, 11, 2, 12, 0, seconds));
+const newJob = (_id: string, seconds = 0) => ({
+  _id,
+  trigger: 'admin' as const,
+  actor: { type: 'user' as const, _id: 'u-admin', username: 'root' },
+  dryRun: false,
+  createdAt: at(seconds),
+});
+const change = (jobId: string, userId: string): StagedChange => ({
+  jobId,
+  userId,
+  username: userId,
+  status: 'updated',
+  before: [],
+  next: [{ key: 'department', values: ['eng'] }],
+  added: [{ key: 'department', values: ['eng'] }],
+  roomsRevoked: [],
+});
+
+async function mongoFixture(): Promise<JobStoreFixture> {
+  const connection: Connection = await openTestDatabase();
+  const models = createModels(connection);
+  await ensureIndexes(models);
+  return { store: new MongoSyncJobStore(models), close: () => closeTestDatabase(connection) };
+}
+
+/** The same cases against the MongoDB adapter and the in-memory store, so the fake cannot drift. */
+describe.each([
+  [
+    'in memory',
+    async (): Promise<JobStoreFixture> => ({ store: new MemorySyncJobStore(), close: async () => {} }),
+  ],
+  ['on MongoDB', mongoFixture],
+])('the job store %s', (_name, makeFixture) => {
+  let fixture: JobStoreFixture;
+  beforeEach(async () => {
+    fixture = await makeFixture();
+  });
+  afterEach(() => fixture.close());
+
+  it('holds one active job: a second is refused with the first, until the first ends', async () => {
+    const { store } = fixture;
+    expect(await store.createUnlessActive(newJob('j1'))).toMatchObject({
+      created: true,
+      job: { state: 'queued' },
+    });
+    expect(await store.createUnlessActive(newJob('j2', 1))).toMatchObject({
+      created: false,
+      active: { _id: 'j1' },
+    });
+    await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(2));
+    expect(await store.createUnlessActive(newJob('j2', 3))).toMatchObject({
+      created: false,
+      active: { _id: 'j1' },
+    });
+    expect(await store.finish('j1', 't1', { state: 'completed', at: at(4) })).toMatchObject({
+      state: 'completed',
+    });
+    expect(await store.createUnlessActive(newJob('j2', 5))).toMatchObject({ created: true });
+    expect((await store.newest(10)).map((job) => job._id)).toEqual(['j2', 'j1']);
+  });
+
+  it('lets only the current runner move a job (fencing)', async () => {
+    const { store } = fixture;
+    await store.createUnlessActive(newJob('j1'));
+    expect(await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(1))).toMatchObject({
+      state: 'running',
+      phase: 'planning',
+      runner: 'host:1',
+    });
+    await store.enterPhase('j1', 't1', 'planning', 10, at(1));
+    await store.advance('j1', 't1', { checkpoint: 'u3', processed: 3, summary: { unchanged: 3 }, at: at(2) });
+    // Another process takes the job over: the first runner's writes are refused from now on.
+    const taken = await store.takeOver('j1', { token: 't2', name: 'host:2' }, at(3));
+    expect(taken).toMatchObject({
+      checkpoint: 'u3',
+      progress: { total: 10, processed: 3 },
+      startedAt: at(1),
+    });
+    expect(
+      await store.advance('j1', 't1', { checkpoint: 'u6', processed: 3, summary: {}, at: at(4) }),
+    ).toBeUndefined();
+    expect(await store.heartbeat('j1', 't1', at(4))).toBeUndefined();
+    expect(await store.finish('j1', 't1', { state: 'failed', at: at(4) })).toBeUndefined();
+    const moved = await store.advance('j1', 't2', {
+      checkpoint: 'u6',
+      processed: 3,
+      summary: { unchanged: 2, updated: 1 },
+      at: at(5),
+    });
+    expect(moved).toMatchObject({
+      checkpoint: 'u6',
+      progress: { processed: 6 },
+      summary: { unchanged: 5, updated: 1 },
+    });
+    const applying = await store.enterPhase('j1', 't2', 'applying', 4, at(6));
+    expect(applying).toMatchObject({ phase: 'applying', progress: { total: 4, processed: 0 } });
+    expect(applying?.checkpoint).toBeUndefined();
+  });
+
+  it('cancels a queued job at once and marks a running one', async () => {
+    const { store } = fixture;
+    await store.createUnlessActive(newJob('j1'));
+    expect(await store.requestCancel('j1', at(1))).toMatchObject({
+      state: 'cancelled',
+      cancelRequested: true,
+    });
+    expect(await store.active()).toBeUndefined();
+    await store.createUnlessActive(newJob('j2', 2));
+    await store.takeOver('j2', { token: 't', name: 'host:1' }, at(3));
+    expect(await store.requestCancel('j2', at(4))).toMatchObject({ state: 'running', cancelRequested: true });
+    expect(await store.requestCancel('nope', at(4))).toBeUndefined();
+  });
+
+  it('gives a released job up: its heartbeat is gone, and a takeover finds it', async () => {
+    const { store } = fixture;
+    await store.createUnlessActive(newJob('j1'));
+    await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(1));
+    const released = await store.release('j1', 't1');
+    expect(released?.heartbeatAt).toBeUndefined();
+    expect(released?.state).toBe('running');
+    expect(await store.takeOver('j1', { token: 't2', name: 'host:2' }, at(2))).toMatchObject({
+      runner: 'host:2',
+    });
+  });
+
+  it('keeps staged changes per job in user id order, replaces a user staged again, and drops them', async () => {
+    const { store } = fixture;
+    await store.stage([change('j1', 'u3'), change('j1', 'u1'), change('j2', 'u2'), change('j1', 'u2')]);
+    await store.stage([{ ...change('j1', 'u1'), status: 'cleared', next: [] }]);
+    expect(await store.countStaged('j1')).toBe(3);
+    const batches: StagedChange[][] = [];
+    for await (const batch of store.stagedChanges('j1', undefined, 2)) batches.push(batch);
+    expect(batches.map((batch) => batch.map((staged) => staged.userId))).toEqual([['u1', 'u2'], ['u3']]);
+    expect(batches[0]![0]).toEqual({ ...change('j1', 'u1'), status: 'cleared', next: [] });
+    const after: string[] = [];
+    for await (const batch of store.stagedChanges('j1', 'u1', 10))
+      after.push(...batch.map((staged) => staged.userId));
+    expect(after).toEqual(['u2', 'u3']);
+    await store.dropStaged('j1');
+    expect(await store.countStaged('j1')).toBe(0);
+    expect(await store.countStaged('j2')).toBe(1);
+  });
+});
