@@ -1,12 +1,10 @@
 import { FullSyncRun } from '../lib/jobs/full-sync-run';
 import { silentLogger } from '../lib/logger';
 import { noMetrics } from '../lib/metrics';
-import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
-import { AuditEvents } from '../lib/sync/audit-events';
 import { ManualClock } from './helpers/host';
-import { MemoryDirectory, MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
+import { MemoryDirectory, memoryEngine } from './helpers/memory-directory';
 import { MemorySyncJobStore } from './helpers/memory-job-store';
-import { MemoryRoomMemberRemover, MemorySyncStore } from './helpers/memory-sync-store';
+import { MemorySyncStore } from './helpers/memory-sync-store';
 
 // A directory-wide run over the in-memory stores and directory: checkpoints, resume, fencing and cancel
 // without a server (the same paths run end to end on slapd and MongoDB in sync-job-*.test.ts).
@@ -22,17 +20,7 @@ function setUp({ applyBatchSize = 3 } = {}) {
   const directory = new MemoryDirectory(
     Object.fromEntries(Array.from({ length: PEOPLE }, (_, index) => [uid(index), [`dept-${index}`]])),
   );
-  const remover = new MemoryRoomMemberRemover(store);
-  const engine = new AbacLdapSyncService({
-    store,
-    settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
-    directory,
-    memberRemover: remover,
-    audit: new AuditEvents(clock),
-    logger: silentLogger,
-    metrics: noMetrics,
-    clock,
-  });
+  const { service: engine, remover } = memoryEngine(store, directory, clock);
   store.rooms.set('r-legacy', {
     _id: 'r-legacy',
     name: 'legacy',

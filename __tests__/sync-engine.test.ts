@@ -1,12 +1,8 @@
 import { LdapUnavailableError } from '../lib/errors';
-import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
-import { AuditEvents } from '../lib/sync/audit-events';
-import { silentLogger } from '../lib/logger';
-import { noMetrics } from '../lib/metrics';
 import type { SyncRequest } from '../lib/sync/sync-report';
 import { ManualClock } from './helpers/host';
-import { MemoryDirectory, MEMORY_DIRECTORY_SETTINGS as SETTINGS } from './helpers/memory-directory';
-import { MemoryRoomMemberRemover, MemorySyncStore } from './helpers/memory-sync-store';
+import { MemoryDirectory, memoryEngine } from './helpers/memory-directory';
+import { MemorySyncStore } from './helpers/memory-sync-store';
 
 // The engine over the in-memory store and an in-memory directory: no server, so each case runs in
 // milliseconds. The same behaviour is tested end to end against slapd and MongoDB in the other suites.
@@ -15,17 +11,7 @@ function engine(people: Record<string, string[]>) {
   const clock = new ManualClock();
   const store = new MemorySyncStore();
   const directory = new MemoryDirectory(people);
-  const remover = new MemoryRoomMemberRemover(store);
-  const service = new AbacLdapSyncService({
-    store,
-    settings: { current: async () => SETTINGS },
-    directory,
-    memberRemover: remover,
-    audit: new AuditEvents(clock),
-    logger: silentLogger,
-    metrics: noMetrics,
-    clock,
-  });
+  const { service, remover } = memoryEngine(store, directory, clock);
   store.rooms.set('r-sales', {
     _id: 'r-sales',
     name: 'sales',

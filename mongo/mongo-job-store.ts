@@ -1,10 +1,15 @@
 import type { Models } from '../models';
 import { ACTIVE_SLOT, type SyncJobDocument } from '../models/sync-job';
 import type { StagedChangeDocument } from '../models/staged-change';
-import type { CreateOutcome, JobAdvance, NewSyncJob, SyncJobStore } from '../lib/jobs/job-store';
+import {
+  queuedJob,
+  type CreateOutcome,
+  type JobAdvance,
+  type NewSyncJob,
+  type SyncJobStore,
+} from '../lib/jobs/job-store';
 import type { StagedChange } from '../lib/jobs/staged-change';
 import type { SyncJob, SyncJobPhase, SyncJobState } from '../lib/jobs/sync-job';
-import { emptySummary } from '../lib/sync/sync-report';
 import { inBatches } from './batches';
 import { DUPLICATE_KEY } from './write-errors';
 
@@ -15,15 +20,7 @@ export class MongoSyncJobStore implements SyncJobStore {
   constructor(private readonly models: JobModels) {}
 
   async createUnlessActive(job: NewSyncJob): Promise<CreateOutcome> {
-    const document: SyncJobDocument = {
-      ...job,
-      kind: 'full',
-      state: 'queued',
-      progress: { total: 0, processed: 0 },
-      summary: emptySummary(),
-      cancelRequested: false,
-      activeSlot: ACTIVE_SLOT,
-    };
+    const document: SyncJobDocument = { ...queuedJob(job), activeSlot: ACTIVE_SLOT };
     // A job that finishes between the refused insert and the read frees the slot: try once more.
     for (let attempt = 0; attempt < 3; attempt += 1) {
       try {

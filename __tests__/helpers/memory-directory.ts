@@ -2,6 +2,12 @@ import { LdapUnavailableError } from '../../lib/errors';
 import type { Directory, DirectoryEntry, DirectorySession } from '../../lib/ldap/directory';
 import type { DirectoryFilter } from '../../lib/ldap/filter';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../../lib/settings';
+import { silentLogger } from '../../lib/logger';
+import { noMetrics } from '../../lib/metrics';
+import { AbacLdapSyncService } from '../../lib/sync/abac-ldap-sync-service';
+import { AuditEvents } from '../../lib/sync/audit-events';
+import type { Clock } from '../../lib/clock';
+import { MemoryRoomMemberRemover, type MemorySyncStore } from './memory-sync-store';
 
 /** Settings that make the engine search the in-memory directory by uid and map departmentNumber. */
 export const MEMORY_DIRECTORY_SETTINGS: SettingsSnapshot = Object.freeze({
@@ -56,4 +62,20 @@ function matches(filter: DirectoryFilter, entry: DirectoryEntry): boolean {
         String(filter.value),
       );
   }
+}
+
+/** The engine over the in-memory store and directory, with the in-memory room member remover. */
+export function memoryEngine(store: MemorySyncStore, directory: MemoryDirectory, clock: Clock) {
+  const remover = new MemoryRoomMemberRemover(store);
+  const service = new AbacLdapSyncService({
+    store,
+    settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
+    directory,
+    memberRemover: remover,
+    audit: new AuditEvents(clock),
+    logger: silentLogger,
+    metrics: noMetrics,
+    clock,
+  });
+  return { service, remover };
 }

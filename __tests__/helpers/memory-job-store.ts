@@ -1,7 +1,12 @@
-import type { CreateOutcome, JobAdvance, NewSyncJob, SyncJobStore } from '../../lib/jobs/job-store';
+import {
+  queuedJob,
+  type CreateOutcome,
+  type JobAdvance,
+  type NewSyncJob,
+  type SyncJobStore,
+} from '../../lib/jobs/job-store';
 import type { StagedChange } from '../../lib/jobs/staged-change';
 import type { SyncJob, SyncJobPhase } from '../../lib/jobs/sync-job';
-import { emptySummary } from '../../lib/sync/sync-report';
 
 /**
  * The job store in memory, for unit tests of a run without servers. Same contract as the MongoDB adapter
@@ -15,14 +20,7 @@ export class MemorySyncJobStore implements SyncJobStore {
   async createUnlessActive(job: NewSyncJob): Promise<CreateOutcome> {
     const active = await this.active();
     if (active) return { created: false, active };
-    const created: SyncJob = {
-      ...job,
-      kind: 'full',
-      state: 'queued',
-      progress: { total: 0, processed: 0 },
-      summary: emptySummary(),
-      cancelRequested: false,
-    };
+    const created = queuedJob(job);
     this.jobs.set(job._id, created);
     return { created: true, job: copy(created) };
   }

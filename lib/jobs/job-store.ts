@@ -1,5 +1,6 @@
 import type { SyncSummary } from '../sync/sync-report';
 import type { StagedChange } from './staged-change';
+import { emptySummary } from '../sync/sync-report';
 import type { SyncJob, SyncJobActor, SyncJobPhase, SyncJobState, SyncJobTrigger } from './sync-job';
 
 // The port for directory-wide runs: their job documents and their staged plans. The MongoDB adapter lives
@@ -12,6 +13,18 @@ export interface NewSyncJob {
   actor: SyncJobActor;
   dryRun: boolean;
   createdAt: Date;
+}
+
+/** A new job as every store keeps it: queued, nothing done yet. */
+export function queuedJob(job: NewSyncJob): SyncJob {
+  return {
+    ...job,
+    kind: 'full',
+    state: 'queued',
+    progress: { total: 0, processed: 0 },
+    summary: emptySummary(),
+    cancelRequested: false,
+  };
 }
 
 export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
