@@ -1,3 +1,4 @@
+import { LdapSizeLimitExceededError } from '../lib/errors';
 import { FullSyncRun } from '../lib/jobs/full-sync-run';
 import { silentLogger } from '../lib/logger';
 import { noMetrics } from '../lib/metrics';
@@ -13,7 +14,7 @@ const PEOPLE = 10;
 const uid = (index: number) => `person${index}`;
 const userId = (index: number) => `u-${String(index).padStart(2, '0')}`;
 
-function setUp({ applyBatchSize = 3 } = {}) {
+function setUp({ applyBatchSize = 3, directoryRead = 'subtree' as 'subtree' | 'lookups' } = {}) {
   const clock = new ManualClock();
   const store = new MemorySyncStore();
   const jobs = new MemorySyncJobStore();
@@ -43,7 +44,7 @@ function setUp({ applyBatchSize = 3 } = {}) {
   store.users.set('u-local', { _id: 'u-local', username: uid(1) });
   const run = new FullSyncRun(
     { engine, store, jobs, clock, logger: silentLogger, metrics: noMetrics },
-    { planBatchSize: 4, applyBatchSize, heartbeatMs: 60_000 },
+    { planBatchSize: 4, applyBatchSize, heartbeatMs: 60_000, directoryRead },
   );
   const queue = async (dryRun = false) => {
     const outcome = await jobs.createUnlessActive({
@@ -62,107 +63,140 @@ function setUp({ applyBatchSize = 3 } = {}) {
 const changeEvents = (store: MemorySyncStore) =>
   [...store.auditTrail.values()].filter((event) => event.t === 'abac.subject.attribute.changed');
 
-describe('a directory-wide run (in memory)', () => {
-  it('plans every LDAP user, applies only the changes, and counts each user once', async () => {
-    const { store, jobs, run, queue } = setUp();
+describe.each(['subtree', 'lookups'] as const)(
+  'a directory-wide run reading the directory by %s (in memory)',
+  (directoryRead) => {
+    it('plans every LDAP user, applies only the changes, and counts each user once', async () => {
+      const { store, jobs, run, queue } = setUp({ directoryRead });
+      await queue();
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({
+        state: 'completed',
+        phase: 'applying',
+        progress: { total: 5, processed: 5 },
+      });
+      expect(job!.summary).toEqual({
+        requested: 11,
+        matched: 11,
+        updated: 5,
+        cleared: 0,
+        unchanged: 5,
+        notFoundInLdap: 1,
+        failed: 0,
+        roomsRevoked: 5,
+      });
+      for (let index = 0; index < PEOPLE; index += 1)
+        expect(store.users.get(userId(index))?.abacAttributes).toEqual([
+          { key: 'department', values: [`dept-${index}`] },
+        ]);
+      expect(store.users.get('u-local')?.abacAttributes).toBeUndefined();
+      expect(changeEvents(store)).toHaveLength(5);
+      expect(store.subscriptions.size).toBe(0);
+      expect(await jobs.countStaged('j1')).toBe(0);
+      expect(await jobs.active()).toBeUndefined();
+    });
+
+    it('writes nothing but its staging in a dry run, and keeps the plan', async () => {
+      const { store, jobs, run, queue } = setUp({ directoryRead });
+      await queue(true);
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'completed', phase: 'planning', dryRun: true });
+      expect(job!.summary).toMatchObject({ updated: 5, unchanged: 5, notFoundInLdap: 1, roomsRevoked: 5 });
+      expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
+      expect(store.auditTrail.size).toBe(0);
+      expect(await jobs.countStaged('j1')).toBe(5);
+    });
+
+    it('fails with the directory error when the directory is down while planning, and changes nothing', async () => {
+      const { store, jobs, directory, run, queue } = setUp({ directoryRead });
+      directory.down = true;
+      await queue();
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'failed', error: { code: 'error-ldap-unavailable' } });
+      expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
+      expect(store.auditTrail.size).toBe(0);
+      expect(store.subscriptions.size).toBe(5);
+      expect(await jobs.countStaged('j1')).toBe(0);
+    });
+
+    it('stops without another write once another runner holds the job, and that runner finishes it once', async () => {
+      const { store, jobs, remover, run, queue } = setUp({ applyBatchSize: 2, directoryRead });
+      await queue();
+      // The first runner stalls after its first applied batch; another process takes the job over.
+      const original = remover.remove.bind(remover);
+      let calls = 0;
+      remover.remove = async (removals) => {
+        const done = await original(removals);
+        if (removals.length > 0 && ++calls === 1) jobs.handToAnotherRunner('j1');
+        return done;
+      };
+      expect(await run.drive('j1')).toBeUndefined();
+      const halfway = (await jobs.get('j1'))!;
+      expect(halfway.state).toBe('running');
+      expect(halfway.progress.processed).toBe(0);
+      expect(changeEvents(store)).toHaveLength(2);
+
+      // The new runner (here: the same code with a new token, as after a takeover) resumes from the
+      // checkpoint: the cut-short batch is applied again, found already done, and counted once.
+      remover.remove = original;
+      const finished = await run.drive('j1');
+      expect(finished).toMatchObject({ state: 'completed', progress: { total: 5, processed: 5 } });
+      expect(finished!.summary).toMatchObject({ updated: 5, unchanged: 5, notFoundInLdap: 1 });
+      expect(changeEvents(store)).toHaveLength(5);
+      expect(store.subscriptions.size).toBe(0);
+      expect(store.rooms.get('r-legacy')?.usersCount).toBe(PEOPLE - 5);
+    });
+
+    it('ends cancelled at the next batch when asked, keeping what it applied', async () => {
+      const { store, jobs, remover, run, queue, clock } = setUp({ applyBatchSize: 2, directoryRead });
+      await queue();
+      const original = remover.remove.bind(remover);
+      remover.remove = async (removals) => {
+        await jobs.requestCancel('j1', new Date(clock.now()));
+        return original(removals);
+      };
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'cancelled', phase: 'applying', progress: { processed: 2 } });
+      expect(changeEvents(store)).toHaveLength(2);
+      expect(store.subscriptions.size).toBe(3);
+    });
+
+    it('does nothing for a job that has ended or does not exist', async () => {
+      const { run, queue } = setUp({ directoryRead });
+      await queue();
+      await run.drive('j1');
+      expect(await run.drive('j1')).toBeUndefined();
+      expect(await run.drive('nope')).toBeUndefined();
+    });
+  },
+);
+
+describe('a directory-wide run whose subtree read a server size limit cuts short', () => {
+  it('looks the users up in batches instead, and completes the same', async () => {
+    const { store, directory, run, queue } = setUp({ directoryRead: 'subtree' });
+    const open = directory.open.bind(directory);
+    let scans = 0;
+    directory.open = async () => {
+      const session = await open();
+      return {
+        ...session,
+        search: async (search, onEntry) => {
+          // The subtree read is the one search whose filter is the configured filter alone.
+          if (search.filter.kind === 'configured') {
+            scans += 1;
+            throw new LdapSizeLimitExceededError('size limit exceeded');
+          }
+          return session.search(search, onEntry);
+        },
+      };
+    };
     await queue();
     const job = await run.drive('j1');
+    expect(scans).toBe(1);
     expect(job).toMatchObject({
       state: 'completed',
-      phase: 'applying',
-      progress: { total: 5, processed: 5 },
+      summary: { updated: 5, unchanged: 5, notFoundInLdap: 1 },
     });
-    expect(job!.summary).toEqual({
-      requested: 11,
-      matched: 11,
-      updated: 5,
-      cleared: 0,
-      unchanged: 5,
-      notFoundInLdap: 1,
-      failed: 0,
-      roomsRevoked: 5,
-    });
-    for (let index = 0; index < PEOPLE; index += 1)
-      expect(store.users.get(userId(index))?.abacAttributes).toEqual([
-        { key: 'department', values: [`dept-${index}`] },
-      ]);
-    expect(store.users.get('u-local')?.abacAttributes).toBeUndefined();
     expect(changeEvents(store)).toHaveLength(5);
-    expect(store.subscriptions.size).toBe(0);
-    expect(await jobs.countStaged('j1')).toBe(0);
-    expect(await jobs.active()).toBeUndefined();
-  });
-
-  it('writes nothing but its staging in a dry run, and keeps the plan', async () => {
-    const { store, jobs, run, queue } = setUp();
-    await queue(true);
-    const job = await run.drive('j1');
-    expect(job).toMatchObject({ state: 'completed', phase: 'planning', dryRun: true });
-    expect(job!.summary).toMatchObject({ updated: 5, unchanged: 5, notFoundInLdap: 1, roomsRevoked: 5 });
-    expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
-    expect(store.auditTrail.size).toBe(0);
-    expect(await jobs.countStaged('j1')).toBe(5);
-  });
-
-  it('fails with the directory error when the directory is down while planning, and changes nothing', async () => {
-    const { store, jobs, directory, run, queue } = setUp();
-    directory.down = true;
-    await queue();
-    const job = await run.drive('j1');
-    expect(job).toMatchObject({ state: 'failed', error: { code: 'error-ldap-unavailable' } });
-    expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
-    expect(store.auditTrail.size).toBe(0);
-    expect(store.subscriptions.size).toBe(5);
-    expect(await jobs.countStaged('j1')).toBe(0);
-  });
-
-  it('stops without another write once another runner holds the job, and that runner finishes it once', async () => {
-    const { store, jobs, remover, run, queue } = setUp({ applyBatchSize: 2 });
-    await queue();
-    // The first runner stalls after its first applied batch; another process takes the job over.
-    const original = remover.remove.bind(remover);
-    let calls = 0;
-    remover.remove = async (removals) => {
-      const done = await original(removals);
-      if (removals.length > 0 && ++calls === 1) jobs.handToAnotherRunner('j1');
-      return done;
-    };
-    expect(await run.drive('j1')).toBeUndefined();
-    const halfway = (await jobs.get('j1'))!;
-    expect(halfway.state).toBe('running');
-    expect(halfway.progress.processed).toBe(0);
-    expect(changeEvents(store)).toHaveLength(2);
-
-    // The new runner (here: the same code with a new token, as after a takeover) resumes from the
-    // checkpoint: the cut-short batch is applied again, found already done, and counted once.
-    remover.remove = original;
-    const finished = await run.drive('j1');
-    expect(finished).toMatchObject({ state: 'completed', progress: { total: 5, processed: 5 } });
-    expect(finished!.summary).toMatchObject({ updated: 5, unchanged: 5, notFoundInLdap: 1 });
-    expect(changeEvents(store)).toHaveLength(5);
-    expect(store.subscriptions.size).toBe(0);
-    expect(store.rooms.get('r-legacy')?.usersCount).toBe(PEOPLE - 5);
-  });
-
-  it('ends cancelled at the next batch when asked, keeping what it applied', async () => {
-    const { store, jobs, remover, run, queue, clock } = setUp({ applyBatchSize: 2 });
-    await queue();
-    const original = remover.remove.bind(remover);
-    remover.remove = async (removals) => {
-      await jobs.requestCancel('j1', new Date(clock.now()));
-      return original(removals);
-    };
-    const job = await run.drive('j1');
-    expect(job).toMatchObject({ state: 'cancelled', phase: 'applying', progress: { processed: 2 } });
-    expect(changeEvents(store)).toHaveLength(2);
-    expect(store.subscriptions.size).toBe(3);
-  });
-
-  it('does nothing for a job that has ended or does not exist', async () => {
-    const { run, queue } = setUp();
-    await queue();
-    await run.drive('j1');
-    expect(await run.drive('j1')).toBeUndefined();
-    expect(await run.drive('nope')).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import {
   refuseMappingThatMatchesNothing,
   roomsToLeave,
   type KnownRooms,
+  resolveMatch,
 } from '../lib/sync/sync-plan';
 import type { SyncSubject } from '../lib/sync/sync-store';
 
@@ -119,7 +120,8 @@ describe('needsClaim', () => {
 describe('refuseMappingThatMatchesNothing', () => {
   const holding = (id: string) =>
     subject({ _id: id, storedAttributes: [{ key: 'department', values: ['x'] }] });
-  const matches = (entries: Array<[string, EntryMatch]>) => new Map(entries);
+  const matches = (entries: Array<[string, EntryMatch]>) =>
+    new Map(entries.map(([id, match]) => [id, resolveMatch(match, mapping)]));
 
   it('refuses several entries without a mapped value while their users hold attributes', () => {
     expect(() =>

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { errorFields } from '../error-fields';
 import type { Clock } from '../clock';
-import { AbacSyncError, DatabaseUnavailableError } from '../errors';
+import { AbacSyncError, DatabaseUnavailableError, LdapSizeLimitExceededError } from '../errors';
 import { isDatabaseUnavailable } from '../database-errors';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
@@ -9,6 +9,8 @@ import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
+import { SubjectIndex } from '../sync/entry-lookup';
+import type { SyncConfiguration } from '../sync/sync-configuration';
 import { prefetched } from './prefetched';
 import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
@@ -31,6 +33,13 @@ export interface FullSyncRunOptions {
   planBatchSize: number;
   /** Staged changes applied together under their users' claims. */
   applyBatchSize: number;
+  /**
+   * How planning reads the directory: `lookups` (the default), OR filters of 250 users per batch, overlapped
+   * with the next batch's MongoDB read; `subtree`, one paged read of the whole user subtree joined to every
+   * LDAP user by identifier, then the batches (it falls back to lookups when a server size limit cuts the
+   * read short). Measured at 100,000 users, lookups were the faster and the lighter (see the README).
+   */
+  directoryRead: 'subtree' | 'lookups';
   /** How often the runner shows it is alive (job.heartbeatAt, and the queue's lock). */
   heartbeatMs: number;
 }
@@ -38,6 +47,7 @@ export interface FullSyncRunOptions {
 export const DEFAULT_RUN_OPTIONS: FullSyncRunOptions = {
   planBatchSize: 1000,
   applyBatchSize: 1000,
+  directoryRead: 'lookups',
   heartbeatMs: 1000,
 };
 
@@ -122,14 +132,33 @@ export class FullSyncRun {
     logger.info({ jobId: job._id, users: job.progress.total }, 'directory-wide sync run: planning');
     const configuration = await engine.configuration(timer);
     const rooms: KnownRooms = new Map();
+    const scanned =
+      this.options.directoryRead === 'subtree' ? await this.scan(job, configuration, timer) : undefined;
     // The next batch is read from both stores and planned while this one is staged and recorded.
     const batches = prefetched(
       store.ldapSubjects(job.checkpoint, this.options.planBatchSize),
       async (subjects) => {
         const batchTimer = new PhaseTimer();
-        const { plans } = await engine.planSubjects(subjects, configuration, rooms, job._id, batchTimer);
+        // Users the scan did not know (created since it began) are looked up on their own.
+        const unscanned = scanned
+          ? subjects.filter((subject) => !scanned.indexed.has(subject._id))
+          : subjects;
+        const looked =
+          unscanned.length > 0
+            ? (await engine.planSubjects(unscanned, configuration, rooms, job._id, batchTimer)).plans
+            : [];
+        const matched = scanned
+          ? await engine.planMatched(
+              subjects.filter((subject) => scanned.indexed.has(subject._id)),
+              scanned.matches,
+              configuration,
+              rooms,
+              batchTimer,
+            )
+          : [];
         timer.add(batchTimer);
-        return { subjects, plans };
+        const byId = new Map([...looked, ...matched].map((plan) => [plan.subject._id, plan]));
+        return { subjects, plans: subjects.map((subject) => byId.get(subject._id)!) };
       },
     );
     for await (const { subjects, plans } of batches) {
@@ -155,6 +184,35 @@ export class FullSyncRun {
     return this.owned(
       jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(job._id), this.now()),
     );
+  }
+
+  /**
+   * The whole subtree read once and joined to every LDAP user (the index holds their identifiers, not the
+   * users); undefined when a server size limit cut the read short (the run then looks users up in batches).
+   */
+  private async scan(job: SyncJob, configuration: SyncConfiguration, timer: PhaseTimer) {
+    const { engine, store, logger } = this.ports;
+    const index = new SubjectIndex(configuration.search);
+    const indexed = new Set<string>();
+    for await (const subjects of store.ldapSubjects(undefined, this.options.planBatchSize)) {
+      index.add(subjects);
+      for (const subject of subjects) indexed.add(subject._id);
+    }
+    try {
+      const matches = await engine.scanDirectory(configuration, index, job._id, timer);
+      logger.info(
+        { jobId: job._id, users: indexed.size, found: matches.size },
+        'directory-wide sync run: directory read',
+      );
+      return { indexed, matches };
+    } catch (error) {
+      if (!(error instanceof LdapSizeLimitExceededError)) throw error;
+      logger.warn(
+        { jobId: job._id },
+        'a size limit cut the read of the whole user subtree short: looking users up in batches instead',
+      );
+      return undefined;
+    }
   }
 
   private async applyAll(job: SyncJob, token: string, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {

@@ -1,7 +1,8 @@
 import { sameAttributes } from './attribute-mapping';
 import type { AuditContext, AuditEvents } from './audit-events';
 import type { Clock } from '../clock';
-import { lookUpEntries, type EntryMatch } from './entry-lookup';
+import { lookUpEntries, type EntryMatch, type SubjectIndex } from './entry-lookup';
+import { scanDirectory } from './directory-scan';
 import { addToGroup } from '../group';
 import type { Directory, DirectoryStats } from '../ldap/directory';
 import type { Logger } from '../logger';
@@ -14,7 +15,8 @@ import type { AbacAttribute } from '../../models/user';
 import {
   identity,
   needsClaim,
-  planUser,
+  planResolved,
+  resolveMatch,
   refuseMappingThatMatchesNothing,
   report,
   resultOfChange,
@@ -22,6 +24,7 @@ import {
   withRoomsRevoked,
   type KnownRooms,
   type Plan,
+  type ResolvedMatch,
 } from './sync-plan';
 import type { SyncReport, SyncRequest, UserSyncResult, UsersSyncService } from './sync-report';
 import {
@@ -147,9 +150,52 @@ export class AbacLdapSyncService implements UsersSyncService {
       );
     }
 
+    const resolved = new Map<string, ResolvedMatch>();
+    for (const [subjectId, match] of matches)
+      resolved.set(subjectId, resolveMatch(match, configuration.mapping));
+    const plans = await this.planMatched(subjects, resolved, configuration, rooms, timer);
+    return { plans, ldap };
+  }
+
+  /**
+   * Reads the whole user subtree once and joins it to the subjects `index` holds (a directory-wide run).
+   * Throws the directory's errors, LdapSizeLimitExceededError when a server limit cuts the read short.
+   */
+  async scanDirectory(
+    configuration: SyncConfiguration,
+    index: SubjectIndex,
+    requestId: string,
+    timer = new PhaseTimer(),
+  ): Promise<Map<string, ResolvedMatch>> {
+    return timer.time('ldap', async () => {
+      const session = await this.ports.directory.open(configuration.connection);
+      try {
+        return await scanDirectory(session, configuration, index);
+      } finally {
+        if (session.stats.references > 0)
+          this.ports.logger.warn(
+            { requestId, ldapReferrals: session.stats.references },
+            'LDAP search returned referrals, which are not followed',
+          );
+        await session.close();
+      }
+    });
+  }
+
+  /**
+   * Plans subjects whose entries were read already (a directory-wide run reads them all in one scan): the
+   * mapping guard, each plan, and the rooms their plans involve added to `rooms`.
+   */
+  async planMatched(
+    subjects: readonly SyncSubject[],
+    matches: ReadonlyMap<string, ResolvedMatch>,
+    configuration: SyncConfiguration,
+    rooms: KnownRooms,
+    timer = new PhaseTimer(),
+  ): Promise<Plan[]> {
     refuseMappingThatMatchesNothing(subjects, matches, configuration.mapping);
     const plans = subjects.map((subject) =>
-      planUser(subject, matches.get(subject._id), configuration.mapping),
+      planResolved(subject, matches.get(subject._id) ?? { kind: 'notFound' }),
     );
     await timer.time('mongoReads', () =>
       this.lookUpRooms(
@@ -157,7 +203,7 @@ export class AbacLdapSyncService implements UsersSyncService {
         rooms,
       ),
     );
-    return { plans, ldap };
+    return plans;
   }
 
   /** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */

@@ -59,7 +59,7 @@ async function searchChunk(
   chunk: readonly SyncSubject[],
 ): Promise<Map<string, Map<string, DirectoryEntry>>> {
   const found = new Map<string, Map<string, DirectoryEntry>>();
-  const index = indexSubjects(chunk, search);
+  const index = new SubjectIndex(search).add(chunk);
   await session.search(
     {
       baseDN: search.baseDN,
@@ -84,7 +84,7 @@ async function searchChunk(
 }
 
 /** One match per subject: its only entry, unless it has several or shares its entry with another subject. */
-function matchSubjects(
+export function matchSubjects(
   subjects: readonly SyncSubject[],
   entriesBySubject: Map<string, Map<string, DirectoryEntry>>,
   overLimit: ReadonlySet<string>,
@@ -120,38 +120,56 @@ function clauses(subject: SyncSubject, search: UserSearchSettings): DirectoryFil
   return search.searchFields.map((field) => equals(field, subject.username));
 }
 
-/** Lookup tables from an entry's identifier values back to the subjects that asked for them. */
-function indexSubjects(subjects: readonly SyncSubject[], search: UserSearchSettings) {
-  const byId = new Map<string, string[]>();
-  const byUsername = new Map<string, string[]>();
-  const idAttributes = new Set<string>();
-  for (const subject of subjects) {
-    const attributes = identifierAttributes(subject, search).map((attribute) => attribute.toLowerCase());
-    if (subject.ldap && attributes.length > 0) {
-      for (const attribute of attributes) {
-        idAttributes.add(attribute);
-        addToGroup(byId, `${attribute}:${subject.ldap.id.toLowerCase()}`, subject._id);
-      }
-    } else {
-      addToGroup(byUsername, subject.username.toLowerCase(), subject._id);
-    }
+/**
+ * Lookup tables from an entry's identifier values back to the subjects that own them: by the stored unique
+ * identifier (in its attribute, or any of LDAP_Unique_Identifier_Field) when the subject has one, otherwise
+ * by the search field(s) = username. Subjects are added in batches; the tables grow with them.
+ */
+export class SubjectIndex {
+  private readonly byId = new Map<string, string[]>();
+  private readonly byUsername = new Map<string, string[]>();
+  private readonly idAttributeSet = new Set<string>();
+  private readonly fields: string[];
+
+  constructor(private readonly search: UserSearchSettings) {
+    this.fields = search.searchFields.map((field) => field.toLowerCase());
   }
-  const fields = search.searchFields.map((field) => field.toLowerCase());
-  return {
-    idAttributes: [...idAttributes],
-    owners(entry: DirectoryEntry): Set<string> {
-      const owners = new Set<string>();
-      for (const attribute of idAttributes) {
-        for (const buffer of entry.attributes.get(attribute)?.buffers ?? []) {
-          for (const owner of byId.get(`${attribute}:${buffer.toString('hex')}`) ?? []) owners.add(owner);
+
+  add(subjects: readonly SyncSubject[]): this {
+    for (const subject of subjects) {
+      const attributes = identifierAttributes(subject, this.search).map((attribute) =>
+        attribute.toLowerCase(),
+      );
+      if (subject.ldap && attributes.length > 0) {
+        for (const attribute of attributes) {
+          this.idAttributeSet.add(attribute);
+          addToGroup(this.byId, `${attribute}:${subject.ldap.id.toLowerCase()}`, subject._id);
         }
+      } else {
+        addToGroup(this.byUsername, subject.username.toLowerCase(), subject._id);
       }
-      for (const field of fields) {
-        for (const value of entry.attributes.get(field)?.values ?? []) {
-          for (const owner of byUsername.get(value.toLowerCase()) ?? []) owners.add(owner);
-        }
+    }
+    return this;
+  }
+
+  /** The identifier attributes the subjects use (to request them with the entries). */
+  get idAttributes(): string[] {
+    return [...this.idAttributeSet];
+  }
+
+  /** The subjects an entry belongs to. */
+  owners(entry: DirectoryEntry): Set<string> {
+    const owners = new Set<string>();
+    for (const attribute of this.idAttributeSet) {
+      for (const buffer of entry.attributes.get(attribute)?.buffers ?? []) {
+        for (const owner of this.byId.get(`${attribute}:${buffer.toString('hex')}`) ?? []) owners.add(owner);
       }
-      return owners;
-    },
-  };
+    }
+    for (const field of this.fields) {
+      for (const value of entry.attributes.get(field)?.values ?? []) {
+        for (const owner of this.byUsername.get(value.toLowerCase()) ?? []) owners.add(owner);
+      }
+    }
+    return owners;
+  }
 }

@@ -36,21 +36,38 @@ export function identity(subject: { _id: string; username: string }) {
   return { _id: subject._id, username: subject.username };
 }
 
+/** A subject's entry as planning needs it: the mapped attributes of its one entry, or why there is none. */
+export type ResolvedMatch =
+  | { kind: 'found'; next: AbacAttribute[] }
+  | { kind: 'notFound' }
+  | { kind: 'ambiguous' }
+  | { kind: 'shared' };
+
+/** Maps a looked-up entry (the mapping is the only thing planning needs of it). */
+export function resolveMatch(match: EntryMatch | undefined, mapping: AttributeMapping): ResolvedMatch {
+  if (!match) return { kind: 'notFound' };
+  return match.kind === 'found' ? { kind: 'found', next: mapEntry(match.entry, mapping) } : match;
+}
+
 export function planUser(
   subject: SyncSubject,
   match: EntryMatch | undefined,
   mapping: AttributeMapping,
 ): Plan {
+  return planResolved(subject, resolveMatch(match, mapping));
+}
+
+export function planResolved(subject: SyncSubject, match: ResolvedMatch): Plan {
   const failed = (error: NonNullable<UserSyncResult['error']>): Plan => ({
     subject,
     result: { ...identity(subject), status: 'failed', error },
   });
   if (!subject.fromLdap) return failed('error-user-not-ldap');
-  if (!match || match.kind === 'notFound')
+  if (match.kind === 'notFound')
     return { subject, result: { ...identity(subject), status: 'notFoundInLdap' } };
   if (match.kind === 'ambiguous') return failed('error-ldap-ambiguous-entry');
   if (match.kind === 'shared') return failed('error-ldap-entry-shared');
-  const next = mapEntry(match.entry, mapping);
+  const { next } = match;
   return { subject, next, result: resultOfChange(subject, subject.storedAttributes, next) };
 }
 
@@ -71,15 +88,15 @@ export function resultOfChange(
  */
 export function refuseMappingThatMatchesNothing(
   subjects: readonly SyncSubject[],
-  matches: ReadonlyMap<string, EntryMatch>,
+  matches: ReadonlyMap<string, ResolvedMatch>,
   mapping: AttributeMapping,
 ): void {
   const found = subjects.flatMap((subject) => {
     const match = matches.get(subject._id);
-    return match?.kind === 'found' ? [{ subject, entry: match.entry }] : [];
+    return match?.kind === 'found' ? [{ subject, next: match.next }] : [];
   });
   if (found.length < 2) return;
-  if (found.some(({ entry }) => mapEntry(entry, mapping).length > 0)) return;
+  if (found.some(({ next }) => next.length > 0)) return;
   if (!found.some(({ subject }) => subject.storedAttributes.length > 0)) return;
   throw new MappingMatchesNothingError(mapping.namesAsGiven, found.length);
 }
