@@ -73,6 +73,23 @@ describe('the demo host', () => {
     });
   });
 
+  it('runs a directory-wide sync as the printed curl starts it, and reports it on the jobs route', async () => {
+    const started = await fetch(`${demo!.syncUrl}/jobs`, { method: 'POST', headers: demo!.headers });
+    expect(started.status).toBe(202);
+    const { job } = (await started.json()) as { job: { _id: string; state: string } };
+    let current = job;
+    for (let polls = 0; ['queued', 'running'].includes(current.state); polls += 1) {
+      if (polls > 200) throw new Error(`the run is still ${current.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const read = await fetch(`${demo!.syncUrl}/jobs/${job._id}`, { headers: demo!.headers });
+      current = ((await read.json()) as { job: typeof job }).job;
+    }
+    // Everything was synced by the example above: the run finds the demo's users unchanged.
+    expect(current).toMatchObject({ state: 'completed', summary: { updated: 0, cleared: 0, failed: 0 } });
+    const list = await fetch(`${demo!.syncUrl}/jobs`, { headers: demo!.headers });
+    expect(((await list.json()) as { jobs: Array<{ _id: string }> }).jobs[0]?._id).toBe(job._id);
+  });
+
   it('answers a wrong token with 401 like any host would', async () => {
     const response = await fetch(demo!.syncUrl, {
       method: 'POST',

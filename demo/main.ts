@@ -61,6 +61,11 @@ function describe(demo: DemoHost): string {
     `    -H 'Content-Type: application/json' -d '${JSON.stringify(demo.exampleBody)}'`,
     '',
     'Add "dryRun": true to the body to preview without writing. A restart puts the demo data back.',
+    '',
+    'Sync every LDAP user in a directory-wide run, then follow it (state, phase, progress):',
+    '',
+    `  curl -s -X POST ${demo.syncUrl}/jobs ${headers}`,
+    `  curl -s ${demo.syncUrl}/jobs ${headers}`,
     'Ctrl-C stops the host and every server it started.',
     '',
   ].join('\n');
