@@ -3,7 +3,7 @@ import { FullSyncRun } from '../lib/jobs/full-sync-run';
 import { silentLogger } from '../lib/logger';
 import { noMetrics } from '../lib/metrics';
 import { ManualClock } from './helpers/host';
-import { MemoryDirectory, memoryEngine } from './helpers/memory-directory';
+import { MemoryDirectory, memoryEngine, MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
 import { MemorySyncJobStore } from './helpers/memory-job-store';
 import { MemorySyncStore } from './helpers/memory-sync-store';
 
@@ -14,7 +14,11 @@ const PEOPLE = 10;
 const uid = (index: number) => `person${index}`;
 const userId = (index: number) => `u-${String(index).padStart(2, '0')}`;
 
-function setUp({ applyBatchSize = 3, directoryRead = 'subtree' as 'subtree' | 'lookups' } = {}) {
+function setUp({
+  applyBatchSize = 3,
+  directoryRead = 'subtree' as 'subtree' | 'lookups',
+  guard = {} as Record<string, unknown>,
+} = {}) {
   const clock = new ManualClock();
   const store = new MemorySyncStore();
   const jobs = new MemorySyncJobStore();
@@ -43,7 +47,15 @@ function setUp({ applyBatchSize = 3, directoryRead = 'subtree' as 'subtree' | 'l
   store.users.set('u-ghost', { _id: 'u-ghost', username: 'ghost', ldap: true });
   store.users.set('u-local', { _id: 'u-local', username: uid(1) });
   const run = new FullSyncRun(
-    { engine, store, jobs, clock, logger: silentLogger, metrics: noMetrics },
+    {
+      engine,
+      settings: { current: async () => ({ ...MEMORY_DIRECTORY_SETTINGS, ...guard }) },
+      store,
+      jobs,
+      clock,
+      logger: silentLogger,
+      metrics: noMetrics,
+    },
     { planBatchSize: 4, applyBatchSize, heartbeatMs: 60_000, directoryRead },
   );
   const queue = async (dryRun = false) => {
@@ -159,6 +171,49 @@ describe.each(['subtree', 'lookups'] as const)(
       expect(job).toMatchObject({ state: 'cancelled', phase: 'applying', progress: { processed: 2 } });
       expect(changeEvents(store)).toHaveLength(2);
       expect(store.subscriptions.size).toBe(3);
+    });
+
+    it('stops blocked, applying nothing, when the plan takes values from more users than the guard allows', async () => {
+      const { store, jobs, run, queue } = setUp({
+        directoryRead,
+        guard: { ABAC_Sync_Guard_Max_Revoked_Percent: 40, ABAC_Sync_Guard_Min_Users: 2 },
+      });
+      await queue();
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'blocked', phase: 'planning' });
+      expect(job!.guard).toEqual({
+        revokedUsers: 5,
+        clearedUsers: 0,
+        evictions: 5,
+        usersInRun: 11,
+        thresholdPercent: 40,
+        thresholdUsers: 2,
+      });
+      expect(store.auditTrail.size).toBe(0);
+      expect(store.subscriptions.size).toBe(5);
+      expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
+      // The plan stays for review, and the run slot is free again.
+      expect(await jobs.countStaged('j1')).toBe(5);
+      expect(await jobs.active()).toBeUndefined();
+    });
+
+    it('runs when the plan stays within either threshold, and shows the figures on a dry run', async () => {
+      const within = setUp({
+        directoryRead,
+        guard: { ABAC_Sync_Guard_Max_Revoked_Percent: 50, ABAC_Sync_Guard_Min_Users: 2 },
+      });
+      await within.queue();
+      expect(await within.run.drive('j1')).toMatchObject({ state: 'completed', summary: { updated: 5 } });
+      const dry = setUp({
+        directoryRead,
+        guard: { ABAC_Sync_Guard_Max_Revoked_Percent: 1, ABAC_Sync_Guard_Min_Users: 1 },
+      });
+      await dry.queue(true);
+      expect(await dry.run.drive('j1')).toMatchObject({
+        state: 'completed',
+        dryRun: true,
+        guard: { revokedUsers: 5, usersInRun: 11, thresholdPercent: 1, thresholdUsers: 1 },
+      });
     });
 
     it('does nothing for a job that has ended or does not exist', async () => {

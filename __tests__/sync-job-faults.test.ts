@@ -101,6 +101,8 @@ describe('directory-wide runs under faults', () => {
       LDAP_Timeout: LDAP_TIMEOUT_MS,
       LDAP_Connect_Timeout: 1000,
       LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+      // Every user here loses a value on purpose: the mass-revocation guard is tested on its own.
+      ABAC_Sync_Guard_Max_Revoked_Percent: 100,
     });
   });
   beforeEach(async () => {

@@ -76,6 +76,8 @@ describe('directory-wide runs across two host processes', () => {
       LDAP_Port: info.port,
       LDAP_BaseDN: info.baseDN,
       LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+      // Every user here loses a value on purpose: the mass-revocation guard is tested on its own.
+      ABAC_Sync_Guard_Max_Revoked_Percent: 100,
     });
     config = {
       mongoUri: testServers().mongo.uri,

@@ -93,7 +93,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
       ? undefined
       : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...deps.jobRunner };
   const run = new FullSyncRun(
-    { engine: service, store, jobs: jobStore, clock, logger, metrics },
+    { engine: service, settings, store, jobs: jobStore, clock, logger, metrics },
     runnerOptions,
   );
   const runner = new AgendaRunner(

@@ -26,7 +26,7 @@ export interface SyncMetrics {
   runFinished(run: { outcome: RunOutcome; trigger: string; seconds: number }): void;
 }
 
-export type RunOutcome = 'completed' | 'failed' | 'cancelled';
+export type RunOutcome = 'completed' | 'failed' | 'cancelled' | 'blocked';
 
 export type RequestOutcome = 'completed' | 'dry_run' | 'rejected' | 'failed';
 

@@ -29,6 +29,9 @@ export const SETTING_DEFAULTS = {
   // Directory-wide runs on a schedule: off by default, daily at midnight (host time) when switched on.
   LDAP_Background_Sync_ABAC_Attributes: false,
   LDAP_Background_Sync_ABAC_Attributes_Interval: '0 0 * * *',
+  // A directory-wide run whose plan takes values from more users than both of these stops, blocked.
+  ABAC_Sync_Guard_Max_Revoked_Percent: 10,
+  ABAC_Sync_Guard_Min_Users: 20,
 } as const;
 
 export type SettingId = keyof typeof SETTING_DEFAULTS;

@@ -8,6 +8,7 @@ import {
   type NewSyncJob,
   type SyncJobStore,
 } from '../lib/jobs/job-store';
+import type { GuardFigures } from '../lib/jobs/revocation-guard';
 import type { StagedChange } from '../lib/jobs/staged-change';
 import type { SyncJob, SyncJobPhase, SyncJobState } from '../lib/jobs/sync-job';
 import { inBatches } from './batches';
@@ -76,6 +77,9 @@ export class MongoSyncJobStore implements SyncJobStore {
     for (const [counter, value] of Object.entries(step.summary)) {
       if (value) increments[`summary.${counter}`] = value;
     }
+    for (const [counter, value] of Object.entries(step.revocations ?? {})) {
+      if (value) increments[`planned.${counter}`] = value;
+    }
     return this.update(
       { _id: jobId, runnerToken, state: 'running' },
       { $set: { checkpoint: step.checkpoint, heartbeatAt: step.at }, $inc: increments },
@@ -96,7 +100,12 @@ export class MongoSyncJobStore implements SyncJobStore {
   finish(
     jobId: string,
     runnerToken: string,
-    outcome: { state: 'completed' | 'failed' | 'cancelled'; error?: SyncJob['error']; at: Date },
+    outcome: {
+      state: 'completed' | 'failed' | 'cancelled' | 'blocked';
+      error?: SyncJob['error'];
+      guard?: GuardFigures;
+      at: Date;
+    },
   ) {
     return this.update(
       { _id: jobId, runnerToken, state: 'running' },
@@ -106,6 +115,7 @@ export class MongoSyncJobStore implements SyncJobStore {
           finishedAt: outcome.at,
           heartbeatAt: outcome.at,
           ...(outcome.error ? { error: outcome.error } : {}),
+          ...(outcome.guard ? { guard: outcome.guard } : {}),
         },
         $unset: { activeSlot: 1, checkpoint: 1 },
       },

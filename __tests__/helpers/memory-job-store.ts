@@ -64,6 +64,11 @@ export class MemorySyncJobStore implements SyncJobStore {
       job.progress.processed += step.processed;
       for (const [counter, value] of Object.entries(step.summary))
         job.summary[counter as keyof SyncJob['summary']] += value ?? 0;
+      const planned = (job.planned ??= {});
+      for (const [counter, value] of Object.entries(step.revocations ?? {})) {
+        const key = counter as keyof typeof planned;
+        if (value) planned[key] = (planned[key] ?? 0) + value;
+      }
     });
   }
 
@@ -83,11 +88,17 @@ export class MemorySyncJobStore implements SyncJobStore {
   async finish(
     jobId: string,
     runnerToken: string,
-    outcome: { state: 'completed' | 'failed' | 'cancelled'; error?: SyncJob['error']; at: Date },
+    outcome: {
+      state: 'completed' | 'failed' | 'cancelled' | 'blocked';
+      error?: SyncJob['error'];
+      guard?: SyncJob['guard'];
+      at: Date;
+    },
   ) {
     return this.update(jobId, runnerToken, (job) => {
       Object.assign(job, { state: outcome.state, finishedAt: outcome.at, heartbeatAt: outcome.at });
       if (outcome.error) job.error = outcome.error;
+      if (outcome.guard) job.guard = outcome.guard;
       delete job.checkpoint;
     });
   }

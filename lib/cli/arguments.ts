@@ -30,6 +30,7 @@ Exit codes:
   1   the run failed (the job's error says why)
   2   the run was cancelled
   3   the run could not start (ABAC or LDAP off, settings unusable)
+  4   the run was blocked: its plan takes values from more users than the guard allows (nothing applied)
   64  usage error
   69  MongoDB unavailable
   130 left with a second Ctrl-C (the run goes on)`;
@@ -39,6 +40,7 @@ export const EXIT = {
   failed: 1,
   cancelled: 2,
   refused: 3,
+  blocked: 4,
   usage: 64,
   unavailable: 69,
   left: 130,

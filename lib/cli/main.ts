@@ -154,7 +154,12 @@ function describeJob(job: SyncJob): string {
     `${summary.notFoundInLdap} not found, ${summary.failed} failed, ${summary.roomsRevoked} rooms left`;
   return (
     `${job._id}  ${job.state}${job.dryRun ? ' (dry run)' : ''}  ${job.trigger}  ${job.createdAt.toISOString()}${seconds}  ` +
-    `${counters}${job.error ? `  error ${job.error.code}: ${job.error.message}` : ''}`
+    `${counters}${job.error ? `  error ${job.error.code}: ${job.error.message}` : ''}` +
+    (job.guard
+      ? `  guard: ${job.guard.revokedUsers} of ${job.guard.usersInRun} users would lose values ` +
+        `(${job.guard.clearedUsers} cleared, ${job.guard.evictions} rooms left; ` +
+        `limit ${job.guard.thresholdPercent}% and ${job.guard.thresholdUsers} users)`
+      : '')
   );
 }
 

@@ -16,11 +16,28 @@ import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
 import type { SyncJobStore } from './job-store';
-import { appliedResult, countResults, planOfStaged, stagedChangeOf, type ApplicablePlan } from './run-plan';
+import {
+  appliedResult,
+  countResults,
+  planOfStaged,
+  revocationsOf,
+  stagedChangeOf,
+  type ApplicablePlan,
+} from './run-plan';
+import {
+  guardFigures,
+  guardThresholds,
+  revokesTooMuch,
+  type GuardFigures,
+  type PlannedRevocations,
+} from './revocation-guard';
+import type { SettingsSource } from '../settings';
 import type { SyncJob } from './sync-job';
 
 export interface FullSyncRunPorts {
   engine: AbacLdapSyncService;
+  /** The guard's thresholds are read from these when planning ends. */
+  settings: SettingsSource;
   store: SyncStore;
   jobs: SyncJobStore;
   clock: Clock;
@@ -53,6 +70,16 @@ export const DEFAULT_RUN_OPTIONS: FullSyncRunOptions = {
 
 /** Keeps the queue's lock on the run (agenda's touch); called with every heartbeat. */
 export type KeepAlive = () => Promise<void>;
+
+/** A run plans entries without mapped values; the mass-revocation guard judges the whole plan instead. */
+const RUN_GUARD = { refuseUnmappedEntries: false };
+
+/** The plan revokes too much: the run stops before applying anything, for an admin to review. */
+class RunBlockedError extends Error {
+  constructor(readonly guard: GuardFigures) {
+    super('the plan revokes too much');
+  }
+}
 
 /** The runner lost the job to another process (its writes are refused): it stops without touching it. */
 class RunLostError extends Error {}
@@ -100,9 +127,16 @@ export class FullSyncRun {
     );
     let job = taken;
     try {
-      if (job.phase === 'planning') job = await this.planAll(job, token, lease, timer);
+      let guard: GuardFigures | undefined;
+      if (job.phase === 'planning') ({ job, guard } = await this.planAll(job, token, lease, timer));
       if (!job.dryRun) job = await this.applyAll(job, token, lease, timer);
-      return await this.end(job, token, { state: 'completed' }, started, timer);
+      return await this.end(
+        job,
+        token,
+        { state: 'completed', ...(job.dryRun && guard ? { guard } : {}) },
+        started,
+        timer,
+      );
     } catch (error) {
       if (error instanceof RunLostError) {
         logger.warn({ jobId }, 'directory-wide sync run taken over by another process; this one stopped');
@@ -112,6 +146,13 @@ export class FullSyncRun {
         await jobs.release(jobId, token);
         logger.info({ jobId }, 'directory-wide sync run left for another process: this one is stopping');
         return undefined;
+      }
+      if (error instanceof RunBlockedError) {
+        logger.warn(
+          { jobId, trigger: job.trigger, ...error.guard },
+          'directory-wide sync run blocked: its plan takes values from too many users; nothing was applied',
+        );
+        return await this.end(job, token, { state: 'blocked', guard: error.guard }, started, timer);
       }
       if (error instanceof RunCancelledError)
         return await this.end(job, token, { state: 'cancelled' }, started, timer);
@@ -123,7 +164,12 @@ export class FullSyncRun {
     }
   }
 
-  private async planAll(job: SyncJob, token: string, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
+  private async planAll(
+    job: SyncJob,
+    token: string,
+    lease: Lease,
+    timer: PhaseTimer,
+  ): Promise<{ job: SyncJob; guard?: GuardFigures }> {
     const { engine, store, jobs, logger } = this.ports;
     if (job.checkpoint === undefined)
       job = await this.owned(
@@ -145,7 +191,8 @@ export class FullSyncRun {
           : subjects;
         const looked =
           unscanned.length > 0
-            ? (await engine.planSubjects(unscanned, configuration, rooms, job._id, batchTimer)).plans
+            ? (await engine.planSubjects(unscanned, configuration, rooms, job._id, batchTimer, RUN_GUARD))
+                .plans
             : [];
         const matched = scanned
           ? await engine.planMatched(
@@ -154,6 +201,7 @@ export class FullSyncRun {
               configuration,
               rooms,
               batchTimer,
+              RUN_GUARD,
             )
           : [];
         timer.add(batchTimer);
@@ -168,6 +216,7 @@ export class FullSyncRun {
       await timer.time('writes', () => jobs.stage(staged.map((plan) => stagedChangeOf(job._id, plan))));
       // A real run counts the staged users when it applies them; a dry run reports the plan.
       const stagedIds = new Set(staged.map((plan) => plan.subject._id));
+      const revocations = revocationsOf(staged);
       const counted = job.dryRun ? plans : plans.filter((plan) => !stagedIds.has(plan.subject._id));
       job = await this.advance(
         job,
@@ -178,12 +227,20 @@ export class FullSyncRun {
           counted.map((plan) => plan.result),
           subjects.length,
         ),
+        revocations,
       );
     }
-    if (job.dryRun) return job;
-    return this.owned(
+    const guard = guardFigures(
+      job.planned,
+      job.progress.total,
+      guardThresholds(await this.ports.settings.current()),
+    );
+    if (job.dryRun) return { job, guard };
+    if (revokesTooMuch(guard)) throw new RunBlockedError(guard);
+    const applying = await this.owned(
       jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(job._id), this.now()),
     );
+    return { job: applying, guard };
   }
 
   /**
@@ -238,9 +295,16 @@ export class FullSyncRun {
     checkpoint: string,
     done: number,
     summary: ReturnType<typeof countResults>,
+    revocations?: PlannedRevocations,
   ): Promise<SyncJob> {
     const next = await this.owned(
-      this.ports.jobs.advance(job._id, token, { checkpoint, processed: done, summary, at: this.now() }),
+      this.ports.jobs.advance(job._id, token, {
+        checkpoint,
+        processed: done,
+        summary,
+        ...(revocations ? { revocations } : {}),
+        at: this.now(),
+      }),
     );
     this.ports.metrics.runProgressed({
       phase: next.phase ?? 'planning',
@@ -255,15 +319,15 @@ export class FullSyncRun {
   private async end(
     job: SyncJob,
     token: string,
-    outcome: { state: RunOutcome; error?: SyncJob['error'] },
+    outcome: { state: RunOutcome; error?: SyncJob['error']; guard?: GuardFigures },
     started: number,
     timer: PhaseTimer,
   ): Promise<SyncJob | undefined> {
     const { jobs, logger, metrics } = this.ports;
     const ended = await jobs.finish(job._id, token, { ...outcome, at: this.now() });
     if (!ended) return undefined;
-    // A dry run's plan is kept for review; a real run's staging has served its purpose.
-    if (!job.dryRun)
+    // A dry run's plan, and a blocked run's, is kept for review; a real run's staging has served its purpose.
+    if (!job.dryRun && outcome.state !== 'blocked')
       await jobs
         .dropStaged(job._id)
         .catch((error: unknown) =>

@@ -1,4 +1,5 @@
 import type { SyncSummary } from '../sync/sync-report';
+import type { GuardFigures, PlannedRevocations } from './revocation-guard';
 import type { StagedChange } from './staged-change';
 import { emptySummary } from '../sync/sync-report';
 import type { SyncJob, SyncJobActor, SyncJobPhase, SyncJobState, SyncJobTrigger } from './sync-job';
@@ -34,6 +35,8 @@ export interface JobAdvance {
   checkpoint: string;
   processed: number;
   summary: Partial<SyncSummary>;
+  /** What the batch's plan takes away (planning only). */
+  revocations?: Partial<PlannedRevocations>;
   at: Date;
 }
 
@@ -66,7 +69,12 @@ export interface SyncJobStore {
   finish(
     jobId: string,
     runnerToken: string,
-    outcome: { state: Exclude<SyncJobState, 'queued' | 'running'>; error?: SyncJob['error']; at: Date },
+    outcome: {
+      state: Exclude<SyncJobState, 'queued' | 'running'>;
+      error?: SyncJob['error'];
+      guard?: GuardFigures;
+      at: Date;
+    },
   ): Promise<SyncJob | undefined>;
   /** A queued job ends cancelled at once; a running one is asked to stop at its next batch. */
   requestCancel(jobId: string, at: Date): Promise<SyncJob | undefined>;

@@ -1,6 +1,7 @@
 import type { AbacAttribute } from '../../models/user';
 import { identity, type Plan } from '../sync/sync-plan';
 import type { SyncSummary, UserSyncResult } from '../sync/sync-report';
+import type { PlannedRevocations } from './revocation-guard';
 import type { StagedChange } from './staged-change';
 
 // Pure steps of a directory-wide run: what is staged from a plan, the plan applied from a staged change,
@@ -76,4 +77,15 @@ export function countResults(results: readonly UserSyncResult[], planned: number
     if (revoked > 0) counts.roomsRevoked = (counts.roomsRevoked ?? 0) + revoked;
   }
   return counts;
+}
+
+/** What a batch's staged plans take away: users losing a value (cleared included), cleared users, rooms left. */
+export function revocationsOf(staged: readonly ApplicablePlan[]): PlannedRevocations {
+  const revocations: PlannedRevocations = { revokedUsers: 0, clearedUsers: 0, evictions: 0 };
+  for (const { result } of staged) {
+    if (result.removed?.length) revocations.revokedUsers += 1;
+    if (result.status === 'cleared') revocations.clearedUsers += 1;
+    revocations.evictions += result.roomsRevoked?.length ?? 0;
+  }
+  return revocations;
 }

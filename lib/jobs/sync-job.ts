@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { emptySummary, syncSummarySchema, type SyncSummary } from '../sync/sync-report';
+import type { GuardFigures, PlannedRevocations } from './revocation-guard';
 
 // A directory-wide run as the routes, the CLI and the store see it. The zod schemas describe the API's
 // answers (and generate the OpenAPI entries); dates are ISO strings there and Dates in the store.
 
-export const SYNC_JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const SYNC_JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'blocked'] as const;
 export const SYNC_JOB_TRIGGERS = ['schedule', 'admin', 'cli'] as const;
 export const SYNC_JOB_PHASES = ['planning', 'applying'] as const;
 
@@ -25,6 +26,26 @@ export const syncJobActorSchema = z
   .meta({
     id: 'SyncJobActor',
     description: 'The admin who started the run, or the system for a scheduled run.',
+  });
+
+const count = z.int().nonnegative();
+
+export const syncGuardSchema = z
+  .object({
+    revokedUsers: count.meta({
+      description: 'Users the plan takes at least one value from (cleared included).',
+    }),
+    clearedUsers: count,
+    evictions: count.meta({ description: 'Room memberships the plan ends.' }),
+    usersInRun: count,
+    thresholdPercent: z.number().meta({ description: 'ABAC_Sync_Guard_Max_Revoked_Percent when planned.' }),
+    thresholdUsers: count.meta({ description: 'ABAC_Sync_Guard_Min_Users when planned.' }),
+  })
+  .meta({
+    id: 'SyncGuard',
+    description:
+      'The mass-revocation guard: a run is blocked when revokedUsers exceeds both thresholdPercent of ' +
+      'usersInRun and thresholdUsers. Set on blocked runs and dry runs.',
   });
 
 export const syncJobSchema = z
@@ -54,6 +75,7 @@ export const syncJobSchema = z
     cancelRequested: z.boolean(),
     runner: z.string().optional().meta({ description: 'host:pid of the process that last ran it.' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
+    guard: syncGuardSchema.optional(),
   })
   .meta({ id: 'SyncJob' });
 
@@ -77,6 +99,10 @@ export interface SyncJob {
   summary: SyncSummary;
   cancelRequested: boolean;
   error?: { code: string; message: string };
+  /** The guard's figures, once planning has ended (blocked runs and dry runs show them). */
+  guard?: GuardFigures;
+  /** What the plan takes away so far (counted with each planned batch). */
+  planned?: Partial<PlannedRevocations>;
   /** The last user id done in the current phase: a resumed run goes on after it. */
   checkpoint?: string;
   /** The token of the runner holding it: writes of any other runner are refused (fencing). */
@@ -104,5 +130,6 @@ export function jobView(job: SyncJob): SyncJobView {
     cancelRequested: job.cancelRequested,
     ...(job.runner ? { runner: job.runner } : {}),
     ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+    ...(job.guard ? { guard: { ...job.guard } } : {}),
   };
 }

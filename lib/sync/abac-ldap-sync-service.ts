@@ -37,6 +37,14 @@ import {
   type SyncSubject,
 } from './sync-store';
 
+/**
+ * Which guard a plan passes: a request refuses entries none of which carries a mapped value (409); a
+ * directory-wide run plans them, and its mass-revocation guard decides over the whole plan.
+ */
+export interface PlanGuard {
+  refuseUnmappedEntries: boolean;
+}
+
 export interface AbacLdapSyncServicePorts {
   store: SyncStore;
   settings: SettingsSource;
@@ -127,6 +135,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     rooms: KnownRooms,
     requestId: string,
     timer = new PhaseTimer(),
+    guard: PlanGuard = { refuseUnmappedEntries: true },
   ): Promise<{ plans: Plan[]; ldap: DirectoryStats }> {
     const { directory, logger } = this.ports;
     let matches = new Map<string, EntryMatch>();
@@ -153,7 +162,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     const resolved = new Map<string, ResolvedMatch>();
     for (const [subjectId, match] of matches)
       resolved.set(subjectId, resolveMatch(match, configuration.mapping));
-    const plans = await this.planMatched(subjects, resolved, configuration, rooms, timer);
+    const plans = await this.planMatched(subjects, resolved, configuration, rooms, timer, guard);
     return { plans, ldap };
   }
 
@@ -192,8 +201,10 @@ export class AbacLdapSyncService implements UsersSyncService {
     configuration: SyncConfiguration,
     rooms: KnownRooms,
     timer = new PhaseTimer(),
+    guard: PlanGuard = { refuseUnmappedEntries: true },
   ): Promise<Plan[]> {
-    refuseMappingThatMatchesNothing(subjects, matches, configuration.mapping);
+    if (guard.refuseUnmappedEntries)
+      refuseMappingThatMatchesNothing(subjects, matches, configuration.mapping);
     const plans = subjects.map((subject) =>
       planResolved(subject, matches.get(subject._id) ?? { kind: 'notFound' }),
     );

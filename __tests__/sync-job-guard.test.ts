@@ -1,0 +1,149 @@
+import {
+  generatePeopleLdif,
+  generatedDepartment,
+  generatedUid,
+  standardDirectory,
+} from '../harness/fixtures';
+import { Slapd } from '../harness/slapd';
+import { RUN_COLLECTIONS, snapshotDatabase } from './helpers/database';
+import { ldapSettings, setSettings, startTestHost, type TestHost } from './helpers/host';
+import { FAST_RUNNER, startRun, waitForEnd, type JobBody } from './helpers/jobs';
+import { recordingLogger } from './helpers/recording-logger';
+
+const PEOPLE = 300;
+const userId = (index: number) => `id-${String(index).padStart(3, '0')}`;
+const inSync = (index: number) => [{ key: 'department', values: [generatedDepartment(index)] }];
+
+/**
+ * The mass-revocation guard on the real slapd (300 people) and MongoDB-wire server: a run whose plan takes
+ * values from more users than ABAC_Sync_Guard_Max_Revoked_Percent of the run and ABAC_Sync_Guard_Min_Users
+ * stops `blocked` before applying anything.
+ */
+describe('directory-wide runs and the mass-revocation guard', () => {
+  let slapd: Slapd;
+  let host: TestHost;
+  const { logger, lines } = recordingLogger();
+  const settings = () => ({
+    ...ldapSettings(),
+    LDAP_Host: '127.0.0.1',
+    LDAP_Port: slapd.port,
+    LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+  });
+
+  /** Every user in step with the directory, but the first `losing` hold a value it does not have. */
+  async function seed(losing: number, active = PEOPLE) {
+    await host.models.users.deleteMany({ ldap: true });
+    await host.models.users.insertMany(
+      Array.from({ length: PEOPLE }, (_, index) => ({
+        _id: userId(index),
+        username: generatedUid(index),
+        active: index < active,
+        ldap: true,
+        abacAttributes:
+          index < losing
+            ? [{ key: 'department', values: [generatedDepartment(index), 'retired-dept'] }]
+            : inSync(index),
+      })),
+    );
+    host.clock.advance(1000);
+  }
+
+  const run = async () => waitForEnd(host.app, (await startRun(host.app))._id);
+  const usersLosing = () => host.models.users.countDocuments({ 'abacAttributes.values': 'retired-dept' });
+
+  beforeAll(async () => {
+    slapd = await Slapd.start({ ldif: [...standardDirectory(), generatePeopleLdif({ count: PEOPLE })] });
+    host = await startTestHost({
+      seedSettings: false,
+      settingsCacheTtlMs: 0,
+      jobRunner: FAST_RUNNER,
+      logger,
+    });
+    await setSettings(host.models, settings());
+  });
+  afterAll(async () => {
+    await host?.close();
+    await slapd?.stop();
+  });
+
+  it('applies a plan that takes values from 9% of the users', async () => {
+    await seed(27);
+    const job = await run();
+    expect(job.state).toBe('completed');
+    expect(job.summary).toMatchObject({ updated: 27, unchanged: PEOPLE - 27 });
+    expect(await usersLosing()).toBe(0);
+  });
+
+  it('blocks a plan that takes values from 11% of them: nothing applied, the figures on the job, a warning', async () => {
+    await seed(33);
+    const before = await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS });
+    const job: JobBody & { guard?: object } = await run();
+    expect(job).toMatchObject({ state: 'blocked', phase: 'planning' });
+    expect(job.guard).toEqual({
+      revokedUsers: 33,
+      clearedUsers: 0,
+      evictions: 0,
+      usersInRun: PEOPLE,
+      thresholdPercent: 10,
+      thresholdUsers: 20,
+    });
+    expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
+    // The plan stays for review.
+    expect(await host.models.stagedChanges.countDocuments({ jobId: job._id })).toBe(33);
+    const warning = lines.find((line) => line.level === 'warn' && line.message.includes('run blocked'));
+    expect(warning?.fields).toMatchObject({ jobId: job._id, revokedUsers: 33, usersInRun: PEOPLE });
+    // The slot is free: the next run can start (and, with the same plan, is blocked again).
+    expect((await run()).state).toBe('blocked');
+  });
+
+  it('takes the thresholds from the settings', async () => {
+    await seed(33);
+    await setSettings(host.models, { ABAC_Sync_Guard_Max_Revoked_Percent: 12 });
+    try {
+      expect((await run()).state).toBe('completed');
+      expect(await usersLosing()).toBe(0);
+    } finally {
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Max_Revoked_Percent' });
+    }
+  });
+
+  it('never blocks a run where no more users than ABAC_Sync_Guard_Min_Users lose values', async () => {
+    // 15 active users, every one of them losing a value: 100%, but only 15 people.
+    await seed(15, 15);
+    const job = await run();
+    expect(job).toMatchObject({ state: 'completed', summary: { matched: 15, updated: 15 } });
+  });
+
+  it('blocks a scheduled run after the map is switched to an attribute nobody has', async () => {
+    await seed(0);
+    await setSettings(host.models, { LDAP_ABAC_AttributeMap: JSON.stringify({ roomNumber: 'department' }) });
+    // Everything but the runs' own bookkeeping and the settings the test switches.
+    const except = [...RUN_COLLECTIONS, 'rocketchat_settings'];
+    const before = await snapshotDatabase(host.connection, { except });
+    await setSettings(host.models, {
+      LDAP_Background_Sync_ABAC_Attributes: true,
+      LDAP_Background_Sync_ABAC_Attributes_Interval: '* * * * * *',
+    });
+    let job: (JobBody & { guard?: { clearedUsers: number } }) | undefined;
+    try {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const found = await host.models.syncJobs.findOne({ trigger: 'schedule', state: 'blocked' }).lean();
+        if (found) {
+          job = found as unknown as JobBody & { guard?: { clearedUsers: number } };
+          break;
+        }
+        if (Date.now() > deadline) throw new Error('no scheduled run was blocked');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await setSettings(host.models, { LDAP_Background_Sync_ABAC_Attributes: false });
+    }
+    expect(job.trigger).toBe('schedule');
+    expect(job.guard).toMatchObject({ revokedUsers: PEOPLE, clearedUsers: PEOPLE, usersInRun: PEOPLE });
+    expect(await snapshotDatabase(host.connection, { except })).toBe(before);
+    expect(
+      lines.some((line) => line.level === 'warn' && (line.fields as { jobId?: string }).jobId === job!._id),
+    ).toBe(true);
+  });
+});
