@@ -6,8 +6,9 @@ import {
 } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { RUN_COLLECTIONS, snapshotDatabase } from './helpers/database';
-import { ldapSettings, setSettings, startTestHost, type TestHost } from './helpers/host';
-import { FAST_RUNNER, startRun, waitForEnd, type JobBody } from './helpers/jobs';
+import request from 'supertest';
+import { ADMIN_HEADERS, ldapSettings, setSettings, startTestHost, type TestHost } from './helpers/host';
+import { FAST_RUNNER, JOBS_URL, startRun, waitForEnd, type JobBody } from './helpers/jobs';
 import { recordingLogger } from './helpers/recording-logger';
 
 const PEOPLE = 300;
@@ -137,7 +138,10 @@ describe('directory-wide runs and the mass-revocation guard', () => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     } finally {
-      await setSettings(host.models, { LDAP_Background_Sync_ABAC_Attributes: false });
+      await setSettings(host.models, {
+        LDAP_Background_Sync_ABAC_Attributes: false,
+        LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+      });
     }
     expect(job.trigger).toBe('schedule');
     expect(job.guard).toMatchObject({ revokedUsers: PEOPLE, clearedUsers: PEOPLE, usersInRun: PEOPLE });
@@ -145,5 +149,70 @@ describe('directory-wide runs and the mass-revocation guard', () => {
     expect(
       lines.some((line) => line.level === 'warn' && (line.fields as { jobId?: string }).jobId === job!._id),
     ).toBe(true);
+  });
+
+  it("pages through a blocked run's plan: stable cursor, no duplicate, no gap, filtered by status", async () => {
+    await seed(33);
+    await host.models.users.updateMany(
+      { _id: { $in: [userId(0), userId(1), userId(2)] } },
+      { $set: { abacAttributes: [{ key: 'other', values: ['x'] }] } },
+    );
+    const job = await run();
+    expect(job.state).toBe('blocked');
+    const page = (query: string) =>
+      request(host.app).get(`${JOBS_URL}/${job._id}/changes?${query}`).set(ADMIN_HEADERS);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const response = await page(`limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(response.status).toBe(200);
+      seen.push(...response.body.changes.map((change: { _id: string }) => change._id));
+      cursor = response.body.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(4);
+    expect(seen).toEqual(Array.from({ length: 33 }, (_, index) => userId(index)));
+    const first = (await page('limit=1')).body.changes[0];
+    expect(first).toEqual({
+      _id: userId(0),
+      username: generatedUid(0),
+      status: 'updated',
+      added: [{ key: 'department', values: [generatedDepartment(0)] }],
+      removed: [{ key: 'other', values: ['x'] }],
+      roomsRevoked: [],
+    });
+    const updated = await page('status=updated&limit=500');
+    expect(updated.body.changes).toHaveLength(33);
+    expect((await page('status=cleared')).body).toEqual({ success: true, changes: [] });
+  });
+
+  it('refuses bad paging parameters, unknown runs and runs that keep no plan', async () => {
+    const [blocked] = await host.models.syncJobs.find({ state: 'blocked' }).limit(1).lean();
+    for (const query of [
+      'limit=0',
+      'limit=501',
+      'status=failed',
+      'cursor=%2F%2F',
+      'cursor=Zm9v%3D',
+      'sort=1',
+    ]) {
+      const response = await request(host.app)
+        .get(`${JOBS_URL}/${blocked!._id}/changes?${query}`)
+        .set(ADMIN_HEADERS);
+      expect(response.status).toBe(400);
+      expect(response.body.error).toBe('error-invalid-params');
+    }
+    const unknown = await request(host.app).get(`${JOBS_URL}/nope/changes`).set(ADMIN_HEADERS);
+    expect(unknown.status).toBe(404);
+    const [completed] = await host.models.syncJobs
+      .find({ state: 'completed', dryRun: false })
+      .limit(1)
+      .lean();
+    const applied = await request(host.app).get(`${JOBS_URL}/${completed!._id}/changes`).set(ADMIN_HEADERS);
+    expect(applied.status).toBe(409);
+    expect(applied.body.error).toBe('error-sync-plan-not-reviewable');
+    const anonymous = await request(host.app).get(`${JOBS_URL}/${blocked!._id}/changes`);
+    expect(anonymous.status).toBe(401);
   });
 });

@@ -185,3 +185,12 @@ export class SyncJobNotFoundError extends AbacSyncError {
     super('No sync run has this id');
   }
 }
+
+/** The run keeps no plan to review: only a completed dry run and a blocked run do. */
+export class SyncPlanNotReviewableError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-plan-not-reviewable';
+  constructor() {
+    super('Only a completed dry run or a blocked run keeps a plan to review');
+  }
+}

@@ -164,6 +164,25 @@ export class MongoSyncJobStore implements SyncJobStore {
     yield* inBatches(cursor, batchSize, (change) => change as StagedChange);
   }
 
+  async stagedPage(
+    jobId: string,
+    page: { status?: StagedChange['status']; afterUserId?: string; limit: number },
+  ): Promise<StagedChange[]> {
+    return this.models.stagedChanges
+      .find(
+        {
+          jobId,
+          ...(page.status ? { status: page.status } : {}),
+          ...(page.afterUserId !== undefined ? { userId: { $gt: page.afterUserId } } : {}),
+        },
+        { _id: 0 },
+      )
+      .sort({ userId: 1 })
+      .limit(page.limit)
+      .lean<StagedChange[]>()
+      .exec();
+  }
+
   async dropStaged(jobId: string): Promise<void> {
     await this.models.stagedChanges.deleteMany({ jobId });
   }

@@ -3,7 +3,13 @@ import { InvalidParamsError } from '../lib/errors';
 import type { Caller } from '../lib/http/caller';
 import { jobView } from '../lib/jobs/sync-job';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
-import { cancelRunBodySchema, listRunsQuerySchema, startRunBodySchema } from '../lib/jobs/run-requests';
+import {
+  cancelRunBodySchema,
+  listChangesQuerySchema,
+  listRunsQuerySchema,
+  startRunBodySchema,
+} from '../lib/jobs/run-requests';
+import { plannedChangeView } from '../lib/jobs/staged-change';
 import { detailsOf, holdBackJsonErrors, validBody } from './admin-gate';
 import { assignRequestId } from './request-context';
 
@@ -49,6 +55,19 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     await deps.admit(req);
     await jobs.checkSettings();
     res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
+  });
+
+  router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, assignRequestId, async (req: Request, res: Response) => {
+    await deps.admit(req);
+    await jobs.checkSettings();
+    const query = listChangesQuerySchema.safeParse(req.query);
+    if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
+    const page = await jobs.changes(String(req.params.jobId), query.data);
+    res.status(200).json({
+      success: true,
+      changes: page.changes.map(plannedChangeView),
+      ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+    });
   });
 
   router.post(

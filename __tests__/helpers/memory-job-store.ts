@@ -131,6 +131,22 @@ export class MemorySyncJobStore implements SyncJobStore {
       yield changes.slice(start, start + batchSize).map((change) => structuredClone(change));
   }
 
+  async stagedPage(
+    jobId: string,
+    page: { status?: StagedChange['status']; afterUserId?: string; limit: number },
+  ) {
+    return [...this.staged.values()]
+      .filter(
+        (change) =>
+          change.jobId === jobId &&
+          (page.status === undefined || change.status === page.status) &&
+          (page.afterUserId === undefined || change.userId > page.afterUserId),
+      )
+      .sort((a, b) => (a.userId < b.userId ? -1 : 1))
+      .slice(0, page.limit)
+      .map((change) => structuredClone(change));
+  }
+
   async dropStaged(jobId: string) {
     for (const [key, change] of this.staged) if (change.jobId === jobId) this.staged.delete(key);
   }

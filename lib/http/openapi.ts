@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { syncResponseSchema } from '../sync/sync-report';
 import { syncRequestBodySchema } from '../sync/sync-request';
 import { syncJobSchema } from '../jobs/sync-job';
-import { cancelRunBodySchema, listRunsQuerySchema, startRunBodySchema } from '../jobs/run-requests';
+import {
+  cancelRunBodySchema,
+  listChangesQuerySchema,
+  listRunsQuerySchema,
+  startRunBodySchema,
+} from '../jobs/run-requests';
+import { plannedChangeSchema } from '../jobs/staged-change';
 
 type ErrorResponse = { description: string; codes: readonly string[]; retryAfter?: boolean };
 
@@ -91,6 +97,20 @@ export const ERROR_RESPONSES = {
     },
   },
   readRun: { ...GATE_RESPONSES, 404: JOB_NOT_FOUND },
+  listChanges: {
+    ...GATE_RESPONSES,
+    400: {
+      description:
+        'Refused before any work: a parameter is invalid (`status`, `cursor`, `limit` from 1 to 500, or one ' +
+        'not listed), the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings are unusable.',
+      codes: ['error-invalid-params', ...SETTINGS_CODES],
+    },
+    404: JOB_NOT_FOUND,
+    409: {
+      description: 'The run keeps no plan to review: only a completed dry run or a blocked run does.',
+      codes: ['error-sync-plan-not-reviewable'],
+    },
+  },
   cancelRun: {
     ...GATE_RESPONSES,
     400: BODY_REFUSED('the body is not empty'),
@@ -253,6 +273,35 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         content: { 'application/json': { schema: jobResponse } },
       },
       ...errorResponses(ERROR_RESPONSES.readRun),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/abac/users/sync/jobs/{jobId}/changes',
+    operationId: 'listPlannedChanges',
+    summary: "A dry run's or a blocked run's plan, page by page",
+    description:
+      'Every user the plan changes, in user id order: the values added and removed and the rooms the user ' +
+      'would leave. Pages are stable: pass nextCursor to read the next one; there is no next page when ' +
+      'nextCursor is absent.',
+    request: { headers: authHeaders, params: jobIdParams, query: listChangesQuerySchema },
+    responses: {
+      200: {
+        description: 'One page of the plan.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': {
+            schema: z
+              .object({
+                success: z.literal(true),
+                changes: z.array(plannedChangeSchema),
+                nextCursor: z.string().optional(),
+              })
+              .meta({ id: 'PlannedChangesResponse' }),
+          },
+        },
+      },
+      ...errorResponses(ERROR_RESPONSES.listChanges),
     },
   });
   registry.registerPath({

@@ -88,4 +88,9 @@ export interface SyncJobStore {
     batchSize: number,
   ): AsyncIterable<StagedChange[]>;
   dropStaged(jobId: string): Promise<void>;
+  /** One page of a job's staged changes in user id order, after `afterUserId`, optionally of one status. */
+  stagedPage(
+    jobId: string,
+    page: { status?: StagedChange['status']; afterUserId?: string; limit: number },
+  ): Promise<StagedChange[]>;
 }

@@ -20,3 +20,25 @@ export const listRunsQuerySchema = z.strictObject({
     .default(DEFAULT_JOB_LIST_LIMIT)
     .meta({ description: `How many runs, newest first (1 to ${MAX_JOB_LIST_LIMIT}).` }),
 });
+
+export const DEFAULT_CHANGES_PAGE = 100;
+export const MAX_CHANGES_PAGE = 500;
+
+export const listChangesQuerySchema = z.strictObject({
+  status: z
+    .enum(['updated', 'cleared', 'unchanged'])
+    .optional()
+    .meta({ description: 'Only changes of this status (unchanged: users who only leave rooms).' }),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be a cursor this route returned')
+    .optional()
+    .meta({ description: 'nextCursor of the previous page.' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CHANGES_PAGE)
+    .default(DEFAULT_CHANGES_PAGE)
+    .meta({ description: `Changes per page (1 to ${MAX_CHANGES_PAGE}).` }),
+});

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { AbacAttribute } from '../../models/user';
+import { abacAttributeSchema, revokedRoomSchema } from '../sync/sync-report';
 import type { RevokedRoom, UserSyncStatus } from '../sync/sync-report';
 
 /**
@@ -16,4 +18,29 @@ export interface StagedChange {
   added?: AbacAttribute[];
   removed?: AbacAttribute[];
   roomsRevoked: RevokedRoom[];
+}
+
+/** One planned change as the review route shows it. */
+export const plannedChangeSchema = z
+  .object({
+    _id: z.string().meta({ description: 'The user id.' }),
+    username: z.string(),
+    status: z.enum(['updated', 'cleared', 'unchanged']),
+    added: z.array(abacAttributeSchema).optional(),
+    removed: z.array(abacAttributeSchema).optional(),
+    roomsRevoked: z.array(revokedRoomSchema),
+  })
+  .meta({ id: 'PlannedChange' });
+
+export type PlannedChange = z.infer<typeof plannedChangeSchema>;
+
+export function plannedChangeView(change: StagedChange): PlannedChange {
+  return {
+    _id: change.userId,
+    username: change.username,
+    status: change.status as PlannedChange['status'],
+    ...(change.added ? { added: change.added } : {}),
+    ...(change.removed ? { removed: change.removed } : {}),
+    roomsRevoked: change.roomsRevoked,
+  };
 }

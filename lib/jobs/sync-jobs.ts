@@ -1,5 +1,11 @@
 import type { Clock } from '../clock';
-import { SyncAlreadyRunningError, SyncJobNotFoundError } from '../errors';
+import {
+  InvalidParamsError,
+  SyncAlreadyRunningError,
+  SyncJobNotFoundError,
+  SyncPlanNotReviewableError,
+} from '../errors';
+import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { SyncJobStore } from './job-store';
@@ -73,6 +79,30 @@ export class SyncJobs {
     return this.ports.jobs.newest(limit);
   }
 
+  /**
+   * One page of the plan a completed dry run or a blocked run kept, in user id order; `nextCursor` reads
+   * the page after it (stable: a cursor is the last user id shown).
+   */
+  async changes(
+    jobId: string,
+    page: { status?: StagedChange['status']; cursor?: string; limit: number },
+  ): Promise<{ changes: StagedChange[]; nextCursor?: string }> {
+    const job = await this.get(jobId);
+    if (!((job.dryRun && job.state === 'completed') || job.state === 'blocked'))
+      throw new SyncPlanNotReviewableError();
+    const afterUserId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const found = await this.ports.jobs.stagedPage(jobId, {
+      ...(page.status ? { status: page.status } : {}),
+      ...(afterUserId !== undefined ? { afterUserId } : {}),
+      limit: page.limit + 1,
+    });
+    const changes = found.slice(0, page.limit);
+    const last = changes.at(-1);
+    return found.length > page.limit && last
+      ? { changes, nextCursor: Buffer.from(last.userId, 'utf8').toString('base64url') }
+      : { changes };
+  }
+
   async cancel(jobId: string): Promise<SyncJob> {
     const job = await this.ports.jobs.requestCancel(jobId, new Date(this.ports.clock.now()));
     if (!job) throw new SyncJobNotFoundError();
@@ -87,4 +117,11 @@ export class SyncJobs {
     const lastSign = (job.heartbeatAt ?? job.createdAt).getTime();
     return this.ports.clock.now() - lastSign > staleAfterMs ? job : undefined;
   }
+}
+
+function decodeCursor(cursor: string): string {
+  const userId = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (userId.length === 0 || Buffer.from(userId, 'utf8').toString('base64url') !== cursor)
+    throw new InvalidParamsError([{ path: 'cursor', message: 'must be a cursor this route returned' }]);
+  return userId;
 }
