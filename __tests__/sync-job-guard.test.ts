@@ -142,6 +142,12 @@ describe('directory-wide runs and the mass-revocation guard', () => {
         LDAP_Background_Sync_ABAC_Attributes: false,
         LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
       });
+      // A tick just before the switch may have queued one more run: let it end before the next test.
+      const settleBy = Date.now() + 15_000;
+      while (await host.models.syncJobs.exists({ state: { $in: ['queued', 'running'] } })) {
+        if (Date.now() > settleBy) throw new Error('a scheduled run did not end');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
     expect(job.trigger).toBe('schedule');
     expect(job.guard).toMatchObject({ revokedUsers: PEOPLE, clearedUsers: PEOPLE, usersInRun: PEOPLE });
@@ -214,5 +220,26 @@ describe('directory-wide runs and the mass-revocation guard', () => {
     expect(applied.body.error).toBe('error-sync-plan-not-reviewable');
     const anonymous = await request(host.app).get(`${JOBS_URL}/${blocked!._id}/changes`);
     expect(anonymous.status).toBe(401);
+  });
+
+  it('removes kept plans after ABAC_Sync_Plan_Retention_Minutes, without TTL indexes, and says they expired', async () => {
+    await setSettings(host.models, { ABAC_Sync_Plan_Retention_Minutes: 60 });
+    const [blocked] = await host.models.syncJobs
+      .find({ state: 'blocked' })
+      .sort({ finishedAt: -1 })
+      .limit(1)
+      .lean();
+    expect(await host.models.stagedChanges.countDocuments({ jobId: blocked!._id })).toBeGreaterThan(0);
+    host.clock.advance(61 * 60_000);
+    const deadline = Date.now() + 10_000;
+    while ((await host.models.stagedChanges.countDocuments()) > 0) {
+      if (Date.now() > deadline) throw new Error('the expired plans were not removed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const expired = await request(host.app).get(`${JOBS_URL}/${blocked!._id}/changes`).set(ADMIN_HEADERS);
+    expect(expired.status).toBe(409);
+    expect(expired.body.error).toBe('error-sync-plan-expired');
+    const job = await request(host.app).get(`${JOBS_URL}/${blocked!._id}`).set(ADMIN_HEADERS);
+    expect(job.body.job.planExpiredAt).toBe(new Date(host.clock.now()).toISOString());
   });
 });

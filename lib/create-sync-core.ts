@@ -96,24 +96,26 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     { engine: service, settings, store, jobs: jobStore, clock, logger, metrics },
     runnerOptions,
   );
+  // Read uncached for the schedule and plan retention: they are read every few seconds anyway, and a read
+  // there must not hold the request path's cached snapshot back.
+  const uncachedSettings = new MongoSettingsSource({
+    settings: models.settings,
+    clock,
+    cacheTtlMs: 0,
+    overrides: deps.settings,
+  });
   const runner = new AgendaRunner(
     {
       db: deps.connection.db!,
       run,
-      // Its own reads, uncached: the schedule is read every few seconds anyway, and a read here must not
-      // hold the request path's cached snapshot back.
-      settings: new MongoSettingsSource({
-        settings: models.settings,
-        clock,
-        cacheTtlMs: 0,
-        overrides: deps.settings,
-      }),
+      settings: uncachedSettings,
       logger,
     },
     runnerOptions ?? DEFAULT_RUNNER_OPTIONS,
   );
   const jobs = new SyncJobs({
     jobs: jobStore,
+    settings: uncachedSettings,
     queue: runner,
     checkSettings: () => service.configuration(),
     clock,

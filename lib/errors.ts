@@ -194,3 +194,12 @@ export class SyncPlanNotReviewableError extends AbacSyncError {
     super('Only a completed dry run or a blocked run keeps a plan to review');
   }
 }
+
+/** The plan was kept for ABAC_Sync_Plan_Retention_Minutes and is gone. */
+export class SyncPlanExpiredError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-plan-expired';
+  constructor() {
+    super('The plan has expired (ABAC_Sync_Plan_Retention_Minutes); start a new dry run');
+  }
+}

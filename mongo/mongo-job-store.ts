@@ -164,6 +164,22 @@ export class MongoSyncJobStore implements SyncJobStore {
     yield* inBatches(cursor, batchSize, (change) => change as StagedChange);
   }
 
+  async expirePlans(finishedBefore: Date, at: Date): Promise<string[]> {
+    const expiring = {
+      $or: [{ dryRun: true, state: 'completed' as const }, { state: 'blocked' as const }],
+      finishedAt: { $lt: finishedBefore },
+      planExpiredAt: { $exists: false },
+    };
+    const jobs = await this.models.syncJobs.find(expiring, { _id: 1 }).lean<{ _id: string }[]>().exec();
+    if (jobs.length === 0) return [];
+    const ids = jobs.map(({ _id }) => _id);
+    await this.models.syncJobs.updateMany(
+      { _id: { $in: ids }, ...expiring },
+      { $set: { planExpiredAt: at } },
+    );
+    return ids;
+  }
+
   async stagedPage(
     jobId: string,
     page: { status?: StagedChange['status']; afterUserId?: string; limit: number },

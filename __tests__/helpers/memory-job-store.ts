@@ -6,7 +6,7 @@ import {
   type SyncJobStore,
 } from '../../lib/jobs/job-store';
 import type { StagedChange } from '../../lib/jobs/staged-change';
-import type { SyncJob, SyncJobPhase } from '../../lib/jobs/sync-job';
+import { keepsPlan, type SyncJob, type SyncJobPhase } from '../../lib/jobs/sync-job';
 
 /**
  * The job store in memory, for unit tests of a run without servers. Same contract as the MongoDB adapter
@@ -129,6 +129,14 @@ export class MemorySyncJobStore implements SyncJobStore {
       .sort((a, b) => (a.userId < b.userId ? -1 : 1));
     for (let start = 0; start < changes.length; start += batchSize)
       yield changes.slice(start, start + batchSize).map((change) => structuredClone(change));
+  }
+
+  async expirePlans(finishedBefore: Date, at: Date) {
+    const expired = [...this.jobs.values()].filter(
+      (job) => keepsPlan(job) && job.finishedAt && job.finishedAt < finishedBefore && !job.planExpiredAt,
+    );
+    for (const job of expired) job.planExpiredAt = at;
+    return expired.map((job) => job._id);
   }
 
   async stagedPage(

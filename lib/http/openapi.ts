@@ -107,8 +107,10 @@ export const ERROR_RESPONSES = {
     },
     404: JOB_NOT_FOUND,
     409: {
-      description: 'The run keeps no plan to review: only a completed dry run or a blocked run does.',
-      codes: ['error-sync-plan-not-reviewable'],
+      description:
+        'The run keeps no plan to review (only a completed dry run or a blocked run does), or its plan has ' +
+        'expired (ABAC_Sync_Plan_Retention_Minutes).',
+      codes: ['error-sync-plan-not-reviewable', 'error-sync-plan-expired'],
     },
   },
   cancelRun: {

@@ -165,6 +165,8 @@ export class AgendaRunner implements RunQueue {
       }
       this.applied = desired;
     }
+    // The embedded test server has no TTL indexes, and plans expire by a setting anyway: a sweep removes them.
+    await jobs.expirePlans();
     const stalled = await jobs.stalled(this.options.lockLifetimeMs);
     if (stalled) {
       logger.warn({ jobId: stalled._id }, 'sync run without a live runner: queued again to resume');

@@ -88,6 +88,11 @@ export interface SyncJobStore {
     batchSize: number,
   ): AsyncIterable<StagedChange[]>;
   dropStaged(jobId: string): Promise<void>;
+  /**
+   * Marks the kept plans of runs that finished before `finishedBefore` as expired (at `at`) and resolves
+   * with their job ids (the caller drops their staged changes).
+   */
+  expirePlans(finishedBefore: Date, at: Date): Promise<string[]>;
   /** One page of a job's staged changes in user id order, after `afterUserId`, optionally of one status. */
   stagedPage(
     jobId: string,

@@ -76,6 +76,9 @@ export const syncJobSchema = z
     runner: z.string().optional().meta({ description: 'host:pid of the process that last ran it.' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
     guard: syncGuardSchema.optional(),
+    planExpiredAt: timestamp.optional().meta({
+      description: "When a dry run's or blocked run's plan was removed (ABAC_Sync_Plan_Retention_Minutes).",
+    }),
   })
   .meta({ id: 'SyncJob' });
 
@@ -101,6 +104,8 @@ export interface SyncJob {
   error?: { code: string; message: string };
   /** The guard's figures, once planning has ended (blocked runs and dry runs show them). */
   guard?: GuardFigures;
+  /** When its kept plan was removed for age. */
+  planExpiredAt?: Date;
   /** What the plan takes away so far (counted with each planned batch). */
   planned?: Partial<PlannedRevocations>;
   /** The last user id done in the current phase: a resumed run goes on after it. */
@@ -131,5 +136,11 @@ export function jobView(job: SyncJob): SyncJobView {
     ...(job.runner ? { runner: job.runner } : {}),
     ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
     ...(job.guard ? { guard: { ...job.guard } } : {}),
+    ...(job.planExpiredAt ? { planExpiredAt: iso(job.planExpiredAt) } : {}),
   };
+}
+
+/** Whether the run keeps a plan to review: a completed dry run, or a blocked run. */
+export function keepsPlan(job: SyncJob): boolean {
+  return (job.dryRun && job.state === 'completed') || job.state === 'blocked';
 }

@@ -3,13 +3,17 @@ import {
   InvalidParamsError,
   SyncAlreadyRunningError,
   SyncJobNotFoundError,
+  SyncPlanExpiredError,
   SyncPlanNotReviewableError,
 } from '../errors';
 import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { SyncJobStore } from './job-store';
-import { jobView, type SyncJob, type SyncJobTrigger } from './sync-job';
+import { jobView, keepsPlan, type SyncJob, type SyncJobTrigger } from './sync-job';
+import { numberSetting, SETTING_DEFAULTS, type SettingsSource } from '../settings';
+
+const DEFAULT_PLAN_RETENTION_MINUTES = SETTING_DEFAULTS.ABAC_Sync_Plan_Retention_Minutes;
 
 /** Where a queued job goes to be run by exactly one process (agenda in production). */
 export interface RunQueue {
@@ -19,6 +23,8 @@ export interface RunQueue {
 
 export interface SyncJobsPorts {
   jobs: SyncJobStore;
+  /** ABAC_Sync_Plan_Retention_Minutes is read from these. */
+  settings: SettingsSource;
   queue: RunQueue;
   /** Throws the 400 errors when the settings do not allow a sync (ABAC or LDAP off, unusable settings). */
   checkSettings: () => Promise<unknown>;
@@ -88,8 +94,8 @@ export class SyncJobs {
     page: { status?: StagedChange['status']; cursor?: string; limit: number },
   ): Promise<{ changes: StagedChange[]; nextCursor?: string }> {
     const job = await this.get(jobId);
-    if (!((job.dryRun && job.state === 'completed') || job.state === 'blocked'))
-      throw new SyncPlanNotReviewableError();
+    if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
+    if (job.planExpiredAt || (await this.expired(job))) throw new SyncPlanExpiredError();
     const afterUserId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const found = await this.ports.jobs.stagedPage(jobId, {
       ...(page.status ? { status: page.status } : {}),
@@ -101,6 +107,26 @@ export class SyncJobs {
     return found.length > page.limit && last
       ? { changes, nextCursor: Buffer.from(last.userId, 'utf8').toString('base64url') }
       : { changes };
+  }
+
+  /** Removes the kept plans older than ABAC_Sync_Plan_Retention_Minutes; resolves with their job ids. */
+  async expirePlans(): Promise<string[]> {
+    const now = this.ports.clock.now();
+    const retentionMs = await this.retentionMs();
+    const expired = await this.ports.jobs.expirePlans(new Date(now - retentionMs), new Date(now));
+    for (const jobId of expired) await this.ports.jobs.dropStaged(jobId);
+    if (expired.length > 0) this.ports.logger.info({ jobIds: expired }, 'expired sync plans removed');
+    return expired;
+  }
+
+  private async expired(job: SyncJob): Promise<boolean> {
+    if (!job.finishedAt) return false;
+    return job.finishedAt.getTime() + (await this.retentionMs()) < this.ports.clock.now();
+  }
+
+  private async retentionMs(): Promise<number> {
+    const minutes = numberSetting((await this.ports.settings.current()).ABAC_Sync_Plan_Retention_Minutes);
+    return (minutes !== undefined && minutes > 0 ? minutes : DEFAULT_PLAN_RETENTION_MINUTES) * 60_000;
   }
 
   async cancel(jobId: string): Promise<SyncJob> {
