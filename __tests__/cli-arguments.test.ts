@@ -25,6 +25,15 @@ describe('CLI command line', () => {
     expect(parseCommandLine(['jobs', '--mongo-uri', URI], {})).toMatchObject({ command: { limit: 20 } });
   });
 
+  it('reads changes with its run id and an optional status', () => {
+    expect(
+      parseCommandLine(['changes', 'j1', '--mongo-uri', URI, '--status', 'cleared', '--json'], {}),
+    ).toEqual({
+      ok: true,
+      command: { kind: 'changes', mongoUri: URI, jobId: 'j1', status: 'cleared', json: true },
+    });
+  });
+
   it('answers help before anything else', () => {
     expect(parseCommandLine(['--help'], {})).toEqual({ ok: true, command: { kind: 'help' } });
     expect(parseCommandLine(['sync-all', '-h'], {})).toEqual({ ok: true, command: { kind: 'help' } });
@@ -43,6 +52,13 @@ describe('CLI command line', () => {
     [['jobs', '--mongo-uri', URI, '--limit', '101'], '--limit must be a whole number from 1 to 100'],
     [['jobs', '--mongo-uri', URI, '--limit', '2.5'], '--limit must be a whole number from 1 to 100'],
     [['jobs', '--mongo-uri'], "Option '--mongo-uri <value>' argument missing"],
+    [['changes', '--mongo-uri', URI], 'changes needs the run id'],
+    [['changes', 'j1', 'j2', '--mongo-uri', URI], 'unexpected argument: j2'],
+    [
+      ['changes', 'j1', '--mongo-uri', URI, '--status', 'failed'],
+      '--status must be updated, cleared or unchanged',
+    ],
+    [['jobs', '--mongo-uri', URI, '--status', 'updated'], 'jobs takes no --status'],
   ])('refuses %j: %s', (argv, message) => {
     const parsed = parseCommandLine(argv, {});
     expect(parsed.ok).toBe(false);

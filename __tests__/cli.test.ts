@@ -91,14 +91,34 @@ describe('the CLI', () => {
     expect(result.stderr).toContain('MongoDB is unavailable');
   }, 20_000);
 
-  it('runs a dry run with progress lines and writes nothing', async () => {
+  it('runs a dry run with progress lines, writes nothing, and prints the plan it kept (changes)', async () => {
     const result = await runCli(['sync-all', ...database, '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/Run \w+ queued \(dry run\)/);
     expect(result.stderr).toMatch(/planning: \d+\/2 users planned/);
     expect(result.stdout).toMatch(/completed \(dry run\) {2}cli .* 2 users: 2 updated/);
     expect((await host.models.users.findById('u-bob').lean())?.abacAttributes).toBeUndefined();
-  });
+
+    // The plan it kept, printed by `changes`: one line per user, or JSON lines.
+    const jobId = /Run (\w+) queued/.exec(result.stderr)![1]!;
+    const lines = await runCli(['changes', jobId, ...database]);
+    expect(lines.code).toBe(0);
+    expect(lines.stdout).toMatch(
+      /^u-alice {2}alice {2}updated {2}\+.* {2}-department=sales {2}leaves sales$/m,
+    );
+    expect(lines.stdout).toMatch(/^u-bob {2}bob {2}updated {2}\+department=eng/m);
+    expect(lines.stderr).toContain('2 planned changes.');
+    const json = await runCli(['changes', jobId, ...database, '--json', '--status', 'updated']);
+    expect(
+      json.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)._id),
+    ).toEqual(['u-alice', 'u-bob']);
+    const none = await runCli(['changes', 'nope', ...database]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toContain('error-sync-job-not-found');
+  }, 30_000);
 
   it('runs a directory-wide sync to its end and prints the run as JSON (exit 0)', async () => {
     const result = await runCli(['sync-all', ...database, '--json']);

@@ -5,6 +5,7 @@ export const USAGE = `abac-ldap-sync: directory-wide ABAC attribute syncs from t
 Usage:
   abac-ldap-sync sync-all --mongo-uri <uri> [--db <name>] [--dry-run] [--json] [--no-wait]
   abac-ldap-sync jobs     --mongo-uri <uri> [--db <name>] [--limit <n>] [--json]
+  abac-ldap-sync changes <jobId> --mongo-uri <uri> [--db <name>] [--status <s>] [--json]
   abac-ldap-sync --help
 
 Commands:
@@ -12,6 +13,7 @@ Commands:
              shows its progress until it ends: phase, processed / total, users/s, ETA. This process takes part
              in running it, with any host process that mounts the router.
   jobs       Lists the most recent runs, newest first.
+  changes    Prints the plan a dry run or a blocked run kept: one line per user (or --json), every page.
 
 Options:
   --mongo-uri <uri>  The chat server's MongoDB (default: the MONGODB_URI environment variable).
@@ -19,6 +21,7 @@ Options:
   --dry-run          Plan only: nothing is written but the run's own staging.
   --no-wait          Start the run and exit at once (it goes on in the host processes).
   --limit <n>        How many runs to list (1 to 100, default 20).
+  --status <s>       changes: only updated, cleared or unchanged (users who only leave rooms).
   --json             Machine-readable output on stdout: the run (sync-all) or the list (jobs). No progress.
   -h, --help         This text.
 
@@ -29,7 +32,8 @@ Exit codes:
   0   the run completed (or, with --no-wait, was queued); jobs listed
   1   the run failed (the job's error says why)
   2   the run was cancelled
-  3   the run could not start (ABAC or LDAP off, settings unusable)
+  3   the run could not start (ABAC or LDAP off, settings unusable); changes: no such plan (unknown run,
+      a run that keeps no plan, an expired plan)
   4   the run was blocked: its plan takes values from more users than the guard allows (nothing applied)
   64  usage error
   69  MongoDB unavailable
@@ -49,7 +53,15 @@ export const EXIT = {
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'sync-all'; mongoUri: string; db?: string; dryRun: boolean; json: boolean; wait: boolean }
-  | { kind: 'jobs'; mongoUri: string; db?: string; limit: number; json: boolean };
+  | { kind: 'jobs'; mongoUri: string; db?: string; limit: number; json: boolean }
+  | {
+      kind: 'changes';
+      mongoUri: string;
+      db?: string;
+      jobId: string;
+      status?: 'updated' | 'cleared' | 'unchanged';
+      json: boolean;
+    };
 
 export type Parsed = { ok: true; command: CliCommand } | { ok: false; error: string };
 
@@ -68,6 +80,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'dry-run': { type: 'boolean' },
         'no-wait': { type: 'boolean' },
         limit: { type: 'string' },
+        status: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -77,14 +90,37 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const [name, ...extra] = positionals;
   if (values.help || name === 'help') return { ok: true, command: { kind: 'help' } };
-  if (!name) return { ok: false, error: 'a command is required (sync-all or jobs)' };
+  if (!name) return { ok: false, error: 'a command is required (sync-all, jobs or changes)' };
+  if (name !== 'sync-all' && name !== 'jobs' && name !== 'changes')
+    return { ok: false, error: `unknown command: ${name}` };
+  const jobId = name === 'changes' ? extra.shift() : undefined;
+  if (name === 'changes' && !jobId) return { ok: false, error: 'changes needs the run id: changes <jobId>' };
   if (extra.length > 0) return { ok: false, error: `unexpected argument: ${extra[0]}` };
-  if (name !== 'sync-all' && name !== 'jobs') return { ok: false, error: `unknown command: ${name}` };
+  if (values.status !== undefined && name !== 'changes')
+    return { ok: false, error: `${name} takes no --status` };
 
   const mongoUri = (values['mongo-uri'] as string | undefined) ?? env.MONGODB_URI;
   if (!mongoUri) return { ok: false, error: '--mongo-uri is required (or set MONGODB_URI)' };
   const db = values.db as string | undefined;
   const json = values.json === true;
+  if (name === 'changes') {
+    if (values['dry-run'] || values['no-wait'] || values.limit !== undefined)
+      return { ok: false, error: 'changes takes no --dry-run, --no-wait or --limit' };
+    const status = values.status as string | undefined;
+    if (status !== undefined && !['updated', 'cleared', 'unchanged'].includes(status))
+      return { ok: false, error: '--status must be updated, cleared or unchanged' };
+    return {
+      ok: true,
+      command: {
+        kind: 'changes',
+        mongoUri,
+        ...(db ? { db } : {}),
+        jobId: jobId!,
+        ...(status ? { status: status as 'updated' | 'cleared' | 'unchanged' } : {}),
+        json,
+      },
+    };
+  }
   if (name === 'jobs') {
     if (values['dry-run'] || values['no-wait'])
       return { ok: false, error: 'jobs takes no --dry-run or --no-wait' };

@@ -5,6 +5,7 @@ import { createSyncCore, type SyncCore } from '../create-sync-core';
 import { isDatabaseUnavailable } from '../database-errors';
 import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
 import { jobView, type SyncJob } from '../jobs/sync-job';
+import { plannedChangeView, type PlannedChange } from '../jobs/staged-change';
 import { REDACTED_PATHS } from '../logger';
 import { EXIT, parseCommandLine, USAGE, type CliCommand } from './arguments';
 import { LineProgress, noProgress, TerminalProgress, type ProgressDisplay } from './progress-display';
@@ -55,7 +56,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       metricsRegistry: false,
       jobRunner: command.kind === 'sync-all' && command.wait ? {} : false,
     });
-    return command.kind === 'jobs' ? await listJobs(core, command, io) : await syncAll(core, command, io);
+    if (command.kind === 'jobs') return await listJobs(core, command, io);
+    if (command.kind === 'changes') return await listChanges(core, command, io);
+    return await syncAll(core, command, io);
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
       io.stderr.write(`abac-ldap-sync: MongoDB is unavailable: ${(error as Error).message}\n`);
@@ -77,6 +80,44 @@ async function listJobs(core: SyncCore, command: Extract<CliCommand, { kind: 'jo
   if (jobs.length === 0) io.stdout.write('No runs yet.\n');
   for (const job of jobs) io.stdout.write(`${describeJob(job)}\n`);
   return EXIT.completed;
+}
+
+/** Every page of a kept plan: JSON lines with --json, else one line per user. */
+async function listChanges(core: SyncCore, command: Extract<CliCommand, { kind: 'changes' }>, io: CliIo) {
+  let cursor: string | undefined;
+  let count = 0;
+  try {
+    do {
+      const page = await core.jobs.changes(command.jobId, {
+        ...(command.status ? { status: command.status } : {}),
+        ...(cursor ? { cursor } : {}),
+        limit: 500,
+      });
+      for (const change of page.changes.map(plannedChangeView)) {
+        count += 1;
+        io.stdout.write(command.json ? `${JSON.stringify(change)}\n` : `${describeChange(change)}\n`);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+  } catch (error) {
+    if (!(error instanceof AbacSyncError)) throw error;
+    io.stderr.write(`abac-ldap-sync: ${error.code}: ${error.publicMessage}\n`);
+    return EXIT.refused;
+  }
+  if (!command.json) io.stderr.write(`${count} planned change${count === 1 ? '' : 's'}.\n`);
+  return EXIT.completed;
+}
+
+function describeChange(change: PlannedChange): string {
+  const values = (attributes: PlannedChange['added']) =>
+    (attributes ?? []).map(({ key, values: list }) => `${key}=${list.join('|')}`).join(' ');
+  const rooms = change.roomsRevoked.map((room) => room.name).join(', ');
+  return (
+    `${change._id}  ${change.username}  ${change.status}` +
+    (change.added?.length ? `  +${values(change.added)}` : '') +
+    (change.removed?.length ? `  -${values(change.removed)}` : '') +
+    (rooms ? `  leaves ${rooms}` : '')
+  );
 }
 
 async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'sync-all' }>, io: CliIo) {
