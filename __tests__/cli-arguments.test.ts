@@ -1,4 +1,4 @@
-import { parseCommandLine } from '../lib/cli/arguments';
+import { exitCodeOf, parseCommandLine } from '../lib/cli/arguments';
 
 const URI = 'mongodb://db.example:27017';
 
@@ -63,5 +63,9 @@ describe('CLI command line', () => {
     const parsed = parseCommandLine(argv, {});
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.error).toContain(message);
+  });
+
+  it('exits 0 for a completed run, 1 failed, 2 cancelled, 4 blocked', () => {
+    expect(['completed', 'failed', 'cancelled', 'blocked'].map(exitCodeOf)).toEqual([0, 1, 2, 4]);
   });
 });

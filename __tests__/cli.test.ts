@@ -100,6 +100,7 @@ describe('the CLI', () => {
     expect((await host.models.users.findById('u-bob').lean())?.abacAttributes).toBeUndefined();
 
     // The plan it kept, printed by `changes`: one line per user, or JSON lines.
+    expect(result.stderr).toMatch(/Review its plan with: abac-ldap-sync changes \w+/);
     const jobId = /Run (\w+) queued/.exec(result.stderr)![1]!;
     const lines = await runCli(['changes', jobId, ...database]);
     expect(lines.code).toBe(0);

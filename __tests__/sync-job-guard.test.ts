@@ -50,6 +50,23 @@ describe('directory-wide runs and the mass-revocation guard', () => {
   }
 
   const run = async () => waitForEnd(host.app, (await startRun(host.app))._id);
+
+  /**
+   * After the schedule is switched off: its queue entry is gone (no more ticks), and no run a last tick
+   * queued is still going, for half a second in a row.
+   */
+  async function scheduleSettled() {
+    const deadline = Date.now() + 15_000;
+    const agenda = host.connection.collection('abac_sync_agenda_jobs');
+    const busy = async () =>
+      (await agenda.countDocuments({ name: 'abac-ldap-sync:schedule' })) > 0 ||
+      !!(await host.models.syncJobs.exists({ state: { $in: ['queued', 'running'] } }));
+    for (let quietSince = Date.now(); Date.now() - quietSince < 500;) {
+      if (Date.now() > deadline) throw new Error('the schedule did not settle');
+      if (await busy()) quietSince = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
   const usersLosing = () => host.models.users.countDocuments({ 'abacAttributes.values': 'retired-dept' });
 
   beforeAll(async () => {
@@ -142,12 +159,7 @@ describe('directory-wide runs and the mass-revocation guard', () => {
         LDAP_Background_Sync_ABAC_Attributes: false,
         LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
       });
-      // A tick just before the switch may have queued one more run: let it end before the next test.
-      const settleBy = Date.now() + 15_000;
-      while (await host.models.syncJobs.exists({ state: { $in: ['queued', 'running'] } })) {
-        if (Date.now() > settleBy) throw new Error('a scheduled run did not end');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await scheduleSettled();
     }
     expect(job.trigger).toBe('schedule');
     expect(job.guard).toMatchObject({ revokedUsers: PEOPLE, clearedUsers: PEOPLE, usersInRun: PEOPLE });

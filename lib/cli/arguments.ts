@@ -50,6 +50,14 @@ export const EXIT = {
   left: 130,
 } as const;
 
+/** How a followed run's end becomes the process's exit code. */
+export function exitCodeOf(state: string): number {
+  if (state === 'completed') return EXIT.completed;
+  if (state === 'cancelled') return EXIT.cancelled;
+  if (state === 'blocked') return EXIT.blocked;
+  return EXIT.failed;
+}
+
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'sync-all'; mongoUri: string; db?: string; dryRun: boolean; json: boolean; wait: boolean }

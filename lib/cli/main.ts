@@ -4,10 +4,10 @@ import pino from 'pino';
 import { createSyncCore, type SyncCore } from '../create-sync-core';
 import { isDatabaseUnavailable } from '../database-errors';
 import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
-import { jobView, type SyncJob } from '../jobs/sync-job';
+import { jobView, keepsPlan, type SyncJob } from '../jobs/sync-job';
 import { plannedChangeView, type PlannedChange } from '../jobs/staged-change';
 import { REDACTED_PATHS } from '../logger';
-import { EXIT, parseCommandLine, USAGE, type CliCommand } from './arguments';
+import { EXIT, exitCodeOf, parseCommandLine, USAGE, type CliCommand } from './arguments';
 import { LineProgress, noProgress, TerminalProgress, type ProgressDisplay } from './progress-display';
 
 /** How often a followed run is read again (its progress moves once per batch). */
@@ -175,12 +175,11 @@ async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'syn
   }
   display.end();
   if (command.json) io.stdout.write(`${JSON.stringify(jobView(job))}\n`);
-  else io.stdout.write(`${describeJob(job)}\n`);
-  return job.state === 'completed'
-    ? EXIT.completed
-    : job.state === 'cancelled'
-      ? EXIT.cancelled
-      : EXIT.failed;
+  else {
+    io.stdout.write(`${describeJob(job)}\n`);
+    if (keepsPlan(job)) io.stderr.write(`Review its plan with: abac-ldap-sync changes ${job._id}\n`);
+  }
+  return exitCodeOf(job.state);
 }
 
 /** One line per run: id, state, trigger, when, how long, counters, error. */
