@@ -7,7 +7,8 @@ import type { DirectoryEntry } from '../lib/ldap/directory';
 import { diffAttributes, mapEntry, sameAttributes } from '../lib/sync/attribute-mapping';
 import { lookUpEntries } from '../lib/sync/entry-lookup';
 import type { SyncConfiguration } from '../lib/sync/sync-configuration';
-import type { SyncSubject } from '../lib/sync/sync-store';
+import { toSubject } from '../mongo/user-lookup';
+import type { UserDocument } from '../models';
 import type { Models } from '../models';
 import { DIRECTORY_SIZE, directoryAttributes, GHOSTS, LEGACY_ROOMS, userId } from './data';
 import {
@@ -119,19 +120,8 @@ export async function fullFloorByLookups(
     .cursor({ batchSize: 1000 });
   let batch: Found[] = [];
   const lookUp = async (users: Found[]) => {
-    const subjects: SyncSubject[] = users.map((user) => {
-      const ldap = (user.services as { ldap?: { id: string; idAttribute?: string } } | undefined)?.ldap;
-      return {
-        _id: user._id,
-        username: user.username ?? '',
-        emails: [],
-        storedAttributes: user.abacAttributes ?? [],
-        rooms: user.__rooms ?? [],
-        ldap: ldap ? { id: ldap.id, idAttribute: ldap.idAttribute } : undefined,
-        fromLdap: true,
-        outbox: undefined,
-      };
-    });
+    // The same mapping from user document to subject as the product's store.
+    const subjects = users.map((user) => toSubject(user as UserDocument));
     const matches = await lookUpEntries(session, configuration, subjects);
     for (const user of users) {
       const match = matches.get(user._id);

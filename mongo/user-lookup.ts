@@ -108,7 +108,7 @@ function anyIgnoringCase(values: string[]): RegExp[] {
   return [new RegExp(`^(?:${escaped.join('|')})$`, 'i')];
 }
 
-function toSubject(document: UserDocument): SyncSubject {
+export function toSubject(document: UserDocument): SyncSubject {
   const ldap = document.services?.ldap;
   return {
     _id: document._id,

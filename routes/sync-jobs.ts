@@ -28,6 +28,11 @@ export interface SyncJobRoutesDeps {
 export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): void {
   const { jobs } = deps;
   const body = holdBackJsonErrors(deps.bodyLimitBytes);
+  /** The gate, then the settings a sync needs (starting a run checks them itself). */
+  const admitWithSettings = async (req: Request) => {
+    await deps.admit(req);
+    await jobs.checkSettings();
+  };
 
   router.post(SYNC_JOBS_PATH, assignRequestId, body, async (req: Request, res: Response) => {
     const caller = await deps.admit(req);
@@ -43,8 +48,7 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   });
 
   router.get(SYNC_JOBS_PATH, assignRequestId, async (req: Request, res: Response) => {
-    await deps.admit(req);
-    await jobs.checkSettings();
+    await admitWithSettings(req);
     const query = listRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
     const list = await jobs.list(query.data.limit);
@@ -52,14 +56,12 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
-    await deps.admit(req);
-    await jobs.checkSettings();
+    await admitWithSettings(req);
     res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
   });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, assignRequestId, async (req: Request, res: Response) => {
-    await deps.admit(req);
-    await jobs.checkSettings();
+    await admitWithSettings(req);
     const query = listChangesQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
     const page = await jobs.changes(String(req.params.jobId), query.data);

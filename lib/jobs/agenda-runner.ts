@@ -145,7 +145,9 @@ export class AgendaRunner implements RunQueue {
   private async maintain(): Promise<void> {
     const { settings, logger } = this.ports;
     const jobs = this.jobs!;
-    const desired = scheduleOf(await settings.current());
+    // One read of the settings per pass, for the schedule and the plans' retention alike.
+    const snapshot = await settings.current();
+    const desired = scheduleOf(snapshot);
     if (!sameSchedule(this.applied, desired)) {
       if (desired.kind === 'cron') {
         await this.agenda.every(desired.cron, SCHEDULE_TASK, undefined, { skipImmediate: true });
@@ -166,7 +168,7 @@ export class AgendaRunner implements RunQueue {
       this.applied = desired;
     }
     // The embedded test server has no TTL indexes, and plans expire by a setting anyway: a sweep removes them.
-    await jobs.expirePlans();
+    await jobs.expirePlans(snapshot);
     const stalled = await jobs.stalled(this.options.lockLifetimeMs);
     if (stalled) {
       logger.warn({ jobId: stalled._id }, 'sync run without a live runner: queued again to resume');

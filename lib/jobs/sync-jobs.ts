@@ -11,7 +11,7 @@ import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { SyncJobStore } from './job-store';
 import { jobView, keepsPlan, type SyncJob, type SyncJobTrigger } from './sync-job';
-import { numberSetting, SETTING_DEFAULTS, type SettingsSource } from '../settings';
+import { numberSetting, SETTING_DEFAULTS, type SettingsSnapshot, type SettingsSource } from '../settings';
 
 const DEFAULT_PLAN_RETENTION_MINUTES = SETTING_DEFAULTS.ABAC_Sync_Plan_Retention_Minutes;
 
@@ -109,10 +109,13 @@ export class SyncJobs {
       : { changes };
   }
 
-  /** Removes the kept plans older than ABAC_Sync_Plan_Retention_Minutes; resolves with their job ids. */
-  async expirePlans(): Promise<string[]> {
+  /**
+   * Removes the kept plans older than ABAC_Sync_Plan_Retention_Minutes (read from `settings`, the snapshot
+   * the caller already holds); resolves with their job ids.
+   */
+  async expirePlans(settings: SettingsSnapshot): Promise<string[]> {
     const now = this.ports.clock.now();
-    const retentionMs = await this.retentionMs();
+    const retentionMs = planRetentionMs(settings);
     const expired = await this.ports.jobs.expirePlans(new Date(now - retentionMs), new Date(now));
     for (const jobId of expired) await this.ports.jobs.dropStaged(jobId);
     if (expired.length > 0) this.ports.logger.info({ jobIds: expired }, 'expired sync plans removed');
@@ -121,12 +124,8 @@ export class SyncJobs {
 
   private async expired(job: SyncJob): Promise<boolean> {
     if (!job.finishedAt) return false;
-    return job.finishedAt.getTime() + (await this.retentionMs()) < this.ports.clock.now();
-  }
-
-  private async retentionMs(): Promise<number> {
-    const minutes = numberSetting((await this.ports.settings.current()).ABAC_Sync_Plan_Retention_Minutes);
-    return (minutes !== undefined && minutes > 0 ? minutes : DEFAULT_PLAN_RETENTION_MINUTES) * 60_000;
+    const retentionMs = planRetentionMs(await this.ports.settings.current());
+    return job.finishedAt.getTime() + retentionMs < this.ports.clock.now();
   }
 
   async cancel(jobId: string): Promise<SyncJob> {
@@ -150,4 +149,9 @@ function decodeCursor(cursor: string): string {
   if (userId.length === 0 || Buffer.from(userId, 'utf8').toString('base64url') !== cursor)
     throw new InvalidParamsError([{ path: 'cursor', message: 'must be a cursor this route returned' }]);
   return userId;
+}
+
+function planRetentionMs(settings: SettingsSnapshot): number {
+  const minutes = numberSetting(settings.ABAC_Sync_Plan_Retention_Minutes);
+  return (minutes !== undefined && minutes > 0 ? minutes : DEFAULT_PLAN_RETENTION_MINUTES) * 60_000;
 }
