@@ -30,7 +30,17 @@ describe('CLI command line', () => {
       parseCommandLine(['changes', 'j1', '--mongo-uri', URI, '--status', 'cleared', '--json'], {}),
     ).toEqual({
       ok: true,
-      command: { kind: 'changes', mongoUri: URI, jobId: 'j1', status: 'cleared', json: true },
+      command: { kind: 'changes', mongoUri: URI, jobId: 'j1', status: 'cleared', stale: false, json: true },
+    });
+    expect(parseCommandLine(['changes', 'j1', '--mongo-uri', URI, '--stale'], {})).toMatchObject({
+      command: { stale: true },
+    });
+  });
+
+  it('reads apply with its run id', () => {
+    expect(parseCommandLine(['apply', 'j1', '--mongo-uri', URI, '--no-wait', '--json'], {})).toEqual({
+      ok: true,
+      command: { kind: 'apply', mongoUri: URI, jobId: 'j1', json: true, wait: false },
     });
   });
 
@@ -59,6 +69,10 @@ describe('CLI command line', () => {
       '--status must be updated, cleared or unchanged',
     ],
     [['jobs', '--mongo-uri', URI, '--status', 'updated'], 'jobs takes no --status'],
+    [['apply', '--mongo-uri', URI], 'apply needs the run id'],
+    [['apply', 'j1', '--mongo-uri', URI, '--dry-run'], 'apply takes no --dry-run'],
+    [['apply', 'j1', '--mongo-uri', URI, '--stale'], 'apply takes no --stale'],
+    [['sync-all', '--mongo-uri', URI, '--stale'], 'sync-all takes no --stale'],
   ])('refuses %j: %s', (argv, message) => {
     const parsed = parseCommandLine(argv, {});
     expect(parsed.ok).toBe(false);

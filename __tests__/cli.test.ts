@@ -177,6 +177,31 @@ describe('the CLI', () => {
       await setSettings(host.models, { LDAP_Port: Number(new URL(testServers().ldap.url).port) });
     }
   });
+
+  it("applies a dry run's plan as reviewed with apply <jobId>, once (exit 3 the second time)", async () => {
+    const synced = (await host.models.users.findById('u-bob').lean())?.abacAttributes;
+    await host.models.users.updateOne(
+      { _id: 'u-bob' },
+      { $set: { abacAttributes: [{ key: 'department', values: ['retired'] }] } },
+    );
+    const dry = await runCli(['sync-all', ...database, '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    const reviewed = JSON.parse(dry.stdout) as { _id: string; summary: { updated: number } };
+    expect(reviewed.summary.updated).toBeGreaterThanOrEqual(1);
+    const applied = await runCli(['apply', reviewed._id, ...database]);
+    expect(applied.code).toBe(0);
+    expect(applied.stderr).toContain(`queued: it applies the plan of ${reviewed._id}.`);
+    const planned = reviewed.summary.updated;
+    expect(applied.stdout).toContain(`${planned} users: ${planned} updated`);
+    expect(applied.stdout).toContain(`0 stale (applies the plan of ${reviewed._id})`);
+    expect((await host.models.users.findById('u-bob').lean())?.abacAttributes).toEqual(synced);
+    const again = await runCli(['apply', reviewed._id, ...database]);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('error-sync-plan-already-applied');
+    const stale = await runCli(['changes', reviewed._id, ...database, '--stale']);
+    expect(stale.code).toBe(0);
+    expect(stale.stderr).toContain('0 planned changes.');
+  }, 30_000);
 });
 
 /** The CLI follows a run a host process is already running, and exits 2 when it is cancelled. */

@@ -154,4 +154,49 @@ describe.each([
     expect(await store.countStaged('j1')).toBe(0);
     expect(await store.countStaged('j2')).toBe(1);
   });
+  /** A dry run that planned to its end (`seconds` after the epoch of these tests), keeping its plan. */
+  async function keptPlan(store: SyncJobStore, jobId: string, seconds: number) {
+    await store.createUnlessActive({ ...newJob(jobId, seconds), dryRun: true });
+    await store.takeOver(jobId, { token: `t-${jobId}`, name: 'host:1' }, at(seconds));
+    await store.stage([change(jobId, 'u1'), change(jobId, 'u2')]);
+    await store.finish(jobId, `t-${jobId}`, { state: 'completed', at: at(seconds) });
+  }
+
+  it('lets one apply claim a kept plan, gives it back, and never claims one that is not kept', async () => {
+    const { store } = fixture;
+    await keptPlan(store, 'dry', 1);
+    expect(await store.claimPlan('dry', 'a1', undefined)).toBe(true);
+    expect(await store.claimPlan('dry', 'a2', undefined)).toBe(false);
+    expect((await store.get('dry'))?.appliedBy).toBe('a1');
+    // After a1 failed: a retry names it as the one it replaces.
+    expect(await store.claimPlan('dry', 'a3', 'a1')).toBe(true);
+    await store.unclaimPlan('dry', 'a3', 'a1');
+    expect((await store.get('dry'))?.appliedBy).toBe('a1');
+    await store.unclaimPlan('dry', 'a3', 'a1');
+    expect((await store.get('dry'))?.appliedBy).toBe('a1');
+    await store.createUnlessActive(newJob('real', 2));
+    expect(await store.claimPlan('real', 'a4', undefined)).toBe(false);
+    expect(await store.claimPlan('missing', 'a5', undefined)).toBe(false);
+  });
+
+  it('marks stale users of a plan, pages them alone, and keeps a plan being applied past its retention', async () => {
+    const { store } = fixture;
+    await keptPlan(store, 'dry', 1);
+    await keptPlan(store, 'old', 2);
+    await store.markStale('dry', ['u2', 'nobody']);
+    expect(await store.stagedPage('dry', { staleOnly: true, limit: 10 })).toEqual([
+      { ...change('dry', 'u2'), stale: true },
+    ]);
+    expect((await store.stagedPage('dry', { limit: 10 })).map((staged) => staged.userId)).toEqual([
+      'u1',
+      'u2',
+    ]);
+    expect(await store.claimPlan('dry', 'apply', undefined)).toBe(true);
+    await store.createUnlessActive({ ...newJob('apply', 3), reviewedJobId: 'dry' });
+    expect(await store.expirePlans(at(10), at(11))).toEqual(['old']);
+    expect((await store.get('dry'))?.planExpiredAt).toBeUndefined();
+    expect(await store.claimPlan('old', 'late', undefined)).toBe(false);
+    await store.requestCancel('apply', at(12));
+    expect(await store.expirePlans(at(10), at(13))).toEqual(['dry']);
+  });
 });

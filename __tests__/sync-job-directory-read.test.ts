@@ -46,6 +46,7 @@ describe.each(['subtree', 'lookups'] as const)('a directory-wide run reading by 
       notFoundInLdap: 1,
       failed: 3,
       roomsRevoked: 0,
+      stale: 0,
     });
     const staged = await host.models.stagedChanges.find({ jobId: job._id }).sort({ userId: 1 }).lean();
     expect(staged.map(({ userId, status, next }) => ({ userId, status, next }))).toEqual([

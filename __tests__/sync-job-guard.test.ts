@@ -8,7 +8,14 @@ import { Slapd } from '../harness/slapd';
 import { RUN_COLLECTIONS, snapshotDatabase } from './helpers/database';
 import request from 'supertest';
 import { ADMIN_HEADERS, ldapSettings, setSettings, startTestHost, type TestHost } from './helpers/host';
-import { FAST_RUNNER, JOBS_URL, startRun, waitForEnd, type JobBody } from './helpers/jobs';
+import {
+  FAST_RUNNER,
+  JOBS_URL,
+  startRun,
+  waitForEnd,
+  waitForScheduleToSettle,
+  type JobBody,
+} from './helpers/jobs';
 import { recordingLogger } from './helpers/recording-logger';
 
 const PEOPLE = 300;
@@ -51,22 +58,6 @@ describe('directory-wide runs and the mass-revocation guard', () => {
 
   const run = async () => waitForEnd(host.app, (await startRun(host.app))._id);
 
-  /**
-   * After the schedule is switched off: its queue entry is gone (no more ticks), and no run a last tick
-   * queued is still going, for half a second in a row.
-   */
-  async function scheduleSettled() {
-    const deadline = Date.now() + 15_000;
-    const agenda = host.connection.collection('abac_sync_agenda_jobs');
-    const busy = async () =>
-      (await agenda.countDocuments({ name: 'abac-ldap-sync:schedule' })) > 0 ||
-      !!(await host.models.syncJobs.exists({ state: { $in: ['queued', 'running'] } }));
-    for (let quietSince = Date.now(); Date.now() - quietSince < 500;) {
-      if (Date.now() > deadline) throw new Error('the schedule did not settle');
-      if (await busy()) quietSince = Date.now();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
   const usersLosing = () => host.models.users.countDocuments({ 'abacAttributes.values': 'retired-dept' });
 
   beforeAll(async () => {
@@ -159,7 +150,7 @@ describe('directory-wide runs and the mass-revocation guard', () => {
         LDAP_Background_Sync_ABAC_Attributes: false,
         LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
       });
-      await scheduleSettled();
+      await waitForScheduleToSettle(host);
     }
     expect(job.trigger).toBe('schedule');
     expect(job.guard).toMatchObject({ revokedUsers: PEOPLE, clearedUsers: PEOPLE, usersInRun: PEOPLE });

@@ -50,6 +50,7 @@ describe('directory-wide runs', () => {
       notFoundInLdap: 1,
       failed: 0,
       roomsRevoked: 1,
+      stale: 0,
     });
     expect(job.phase).toBe('applying');
     expect(job.progress).toEqual({ total: 3, processed: 3 });

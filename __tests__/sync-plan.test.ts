@@ -3,6 +3,7 @@ import type { EntryMatch } from '../lib/sync/entry-lookup';
 import { MappingMatchesNothingError } from '../lib/errors';
 import type { DirectoryEntry } from '../lib/ldap/directory';
 import {
+  isStale,
   needsClaim,
   planUser,
   refuseMappingThatMatchesNothing,
@@ -162,5 +163,33 @@ describe('refuseMappingThatMatchesNothing', () => {
         mapping,
       ),
     ).not.toThrow();
+  });
+});
+
+describe('isStale', () => {
+  const dept = (...values: string[]) => [{ key: 'department', values }];
+  const reviewed = {
+    subject: subject(),
+    result: { _id: 'u1', username: 'alice', status: 'updated' as const },
+  };
+
+  it('holds for a reviewed plan when the stored value is neither the reviewed one nor the planned one', () => {
+    const plan = { ...reviewed, reviewedBefore: dept('a'), next: dept('b') };
+    expect(isStale(plan, dept('c'))).toBe(true);
+    expect(isStale(plan, [])).toBe(true);
+    expect(isStale(plan, dept('a'))).toBe(false);
+    // Values in another order are the same value.
+    expect(isStale({ ...plan, reviewedBefore: dept('x', 'y') }, dept('y', 'x'))).toBe(false);
+    expect(isStale(plan, dept('b'))).toBe(false);
+  });
+
+  it('never holds for a plan nobody reviewed (a run applies what it just planned)', () => {
+    expect(isStale({ ...reviewed, next: dept('b') }, dept('c'))).toBe(false);
+  });
+
+  it('treats a reviewed plan that clears as leading to no value', () => {
+    const plan = { ...reviewed, reviewedBefore: dept('a'), next: [] };
+    expect(isStale(plan, [])).toBe(false);
+    expect(isStale(plan, dept('z'))).toBe(true);
   });
 });

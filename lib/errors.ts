@@ -203,3 +203,25 @@ export class SyncPlanExpiredError extends AbacSyncError {
     super('The plan has expired (ABAC_Sync_Plan_Retention_Minutes); start a new dry run');
   }
 }
+
+/** The plan was applied already, by a run that completed: a new dry run makes a new plan. */
+export class SyncPlanAlreadyAppliedError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-plan-already-applied';
+  override readonly extra: { appliedBy: string };
+  constructor(appliedBy: string) {
+    super('The plan has been applied already; start a new dry run to plan again');
+    this.extra = { appliedBy };
+  }
+}
+
+/** A run applying the plan is queued or running (another admin's apply, or this one's twin). */
+export class SyncPlanRunningError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-plan-running';
+  override readonly extra: { appliedBy?: string };
+  constructor(appliedBy: string | undefined) {
+    super('A run applying this plan is queued or running');
+    this.extra = appliedBy ? { appliedBy } : {};
+  }
+}

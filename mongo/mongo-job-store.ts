@@ -6,6 +6,7 @@ import {
   type CreateOutcome,
   type JobAdvance,
   type NewSyncJob,
+  type StagedPage,
   type SyncJobStore,
 } from '../lib/jobs/job-store';
 import type { GuardFigures } from '../lib/jobs/revocation-guard';
@@ -164,31 +165,68 @@ export class MongoSyncJobStore implements SyncJobStore {
     yield* inBatches(cursor, batchSize, (change) => change as StagedChange);
   }
 
-  async expirePlans(finishedBefore: Date, at: Date): Promise<string[]> {
-    const expiring = {
-      $or: [{ dryRun: true, state: 'completed' as const }, { state: 'blocked' as const }],
-      finishedAt: { $lt: finishedBefore },
-      planExpiredAt: { $exists: false },
-    };
-    const jobs = await this.models.syncJobs.find(expiring, { _id: 1 }).lean<{ _id: string }[]>().exec();
-    if (jobs.length === 0) return [];
-    const ids = jobs.map(({ _id }) => _id);
-    await this.models.syncJobs.updateMany(
-      { _id: { $in: ids }, ...expiring },
-      { $set: { planExpiredAt: at } },
+  async claimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined) {
+    const claimed = await this.models.syncJobs.updateOne(
+      {
+        _id: reviewedJobId,
+        ...KEPT_PLAN,
+        planExpiredAt: { $exists: false },
+        appliedBy: previous === undefined ? { $exists: false } : previous,
+      },
+      { $set: { appliedBy: applyJobId } },
     );
-    return ids;
+    return claimed.modifiedCount === 1;
   }
 
-  async stagedPage(
-    jobId: string,
-    page: { status?: StagedChange['status']; afterUserId?: string; limit: number },
-  ): Promise<StagedChange[]> {
+  async unclaimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined) {
+    await this.models.syncJobs.updateOne(
+      { _id: reviewedJobId, appliedBy: applyJobId },
+      previous === undefined ? { $unset: { appliedBy: 1 } } : { $set: { appliedBy: previous } },
+    );
+  }
+
+  async markStale(jobId: string, userIds: readonly string[]) {
+    if (userIds.length === 0) return;
+    await this.models.stagedChanges.updateMany(
+      { _id: { $in: userIds.map((userId) => stagedId(jobId, userId)) } },
+      { $set: { stale: true } },
+    );
+  }
+
+  async expirePlans(finishedBefore: Date, at: Date): Promise<string[]> {
+    const expiring = { ...KEPT_PLAN, finishedAt: { $lt: finishedBefore }, planExpiredAt: { $exists: false } };
+    const candidates = await this.models.syncJobs
+      .find(expiring, { _id: 1, appliedBy: 1 })
+      .lean<{ _id: string; appliedBy?: string }[]>()
+      .exec();
+    const applying = await this.models.syncJobs
+      .find(
+        { _id: { $in: candidates.flatMap(({ appliedBy }) => appliedBy ?? []) }, activeSlot: ACTIVE_SLOT },
+        { _id: 1 },
+      )
+      .lean<{ _id: string }[]>()
+      .exec();
+    const busy = new Set(applying.map(({ _id }) => _id));
+    const expired: string[] = [];
+    for (const { _id, appliedBy } of candidates) {
+      if (appliedBy && busy.has(appliedBy)) continue;
+      // Only if no apply claimed the plan since it was read.
+      const marked = await this.models.syncJobs.updateOne(
+        { _id, ...expiring, appliedBy: appliedBy ?? { $exists: false } },
+        { $set: { planExpiredAt: at } },
+      );
+      if (marked.modifiedCount === 1) expired.push(_id);
+    }
+    return expired;
+  }
+
+  async stagedPage(jobId: string, page: StagedPage): Promise<StagedChange[]> {
     return this.models.stagedChanges
       .find(
         {
           jobId,
           ...(page.status ? { status: page.status } : {}),
+          ...(page.staleOnly ? { stale: true } : {}),
           ...(page.afterUserId !== undefined ? { userId: { $gt: page.afterUserId } } : {}),
         },
         { _id: 0 },
@@ -216,6 +254,9 @@ export class MongoSyncJobStore implements SyncJobStore {
     return job ? withoutSlot(job) : undefined;
   }
 }
+
+/** Jobs that keep a plan: completed dry runs and blocked runs. */
+const KEPT_PLAN = { $or: [{ dryRun: true, state: 'completed' as const }, { state: 'blocked' as const }] };
 
 function stagedId(jobId: string, userId: string): string {
   return `${jobId}/${userId}`;

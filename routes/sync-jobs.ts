@@ -4,6 +4,7 @@ import type { Caller } from '../lib/http/caller';
 import { jobView } from '../lib/jobs/sync-job';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import {
+  applyPlanBodySchema,
   cancelRunBodySchema,
   listChangesQuerySchema,
   listRunsQuerySchema,
@@ -22,7 +23,7 @@ export interface SyncJobRoutesDeps {
 }
 
 /**
- * Directory-wide runs: start (202), list, read, cancel. Behind the same gate as the sync, and the same
+ * Directory-wide runs: start (202), list, read, review a kept plan, apply it (202), cancel. Behind the same gate as the sync, and the same
  * settings checks (ABAC and LDAP on, settings usable) before anything is told or done.
  */
 export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): void {
@@ -64,13 +65,29 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     await admitWithSettings(req);
     const query = listChangesQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
-    const page = await jobs.changes(String(req.params.jobId), query.data);
+    const { stale, ...rest } = query.data;
+    const page = await jobs.changes(String(req.params.jobId), { ...rest, stale: stale === 'true' });
     res.status(200).json({
       success: true,
       changes: page.changes.map(plannedChangeView),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
     });
   });
+
+  router.post(
+    `${SYNC_JOBS_PATH}/:jobId/apply`,
+    assignRequestId,
+    body,
+    async (req: Request, res: Response) => {
+      const caller = await deps.admit(req);
+      validBody(req, res, applyPlanBodySchema, deps.bodyLimitBytes, { optional: true });
+      const job = await jobs.apply(String(req.params.jobId), {
+        trigger: 'admin',
+        admin: { _id: caller._id, username: caller.username },
+      });
+      res.status(202).json({ success: true, job: jobView(job) });
+    },
+  );
 
   router.post(
     `${SYNC_JOBS_PATH}/:jobId/cancel`,

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { ADMIN_HEADERS } from './host';
+import { ADMIN_HEADERS, type TestHost } from './host';
 
 /** An app in this process, or the base URL of a host process. */
 export type Target = Parameters<typeof request>[0];
@@ -52,6 +52,23 @@ export async function waitForEnd(app: Target, jobId: string, deadlineMs = 20_000
     if (!['queued', 'running'].includes(job.state)) return job;
     if (Date.now() - started > deadlineMs)
       throw new Error(`run ${jobId} still ${job.state} after ${deadlineMs} ms: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * After the schedule is switched off: its queue entry is gone (no more ticks), and no run a last tick
+ * queued is still going, for half a second in a row.
+ */
+export async function waitForScheduleToSettle(host: Pick<TestHost, 'connection' | 'models'>) {
+  const deadline = Date.now() + 15_000;
+  const agenda = host.connection.collection('abac_sync_agenda_jobs');
+  const busy = async () =>
+    (await agenda.countDocuments({ name: 'abac-ldap-sync:schedule' })) > 0 ||
+    !!(await host.models.syncJobs.exists({ state: { $in: ['queued', 'running'] } }));
+  for (let quietSince = Date.now(); Date.now() - quietSince < 500;) {
+    if (Date.now() > deadline) throw new Error('the schedule did not settle');
+    if (await busy()) quietSince = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

@@ -3,6 +3,7 @@ import {
   type CreateOutcome,
   type JobAdvance,
   type NewSyncJob,
+  type StagedPage,
   type SyncJobStore,
 } from '../../lib/jobs/job-store';
 import type { StagedChange } from '../../lib/jobs/staged-change';
@@ -63,7 +64,8 @@ export class MemorySyncJobStore implements SyncJobStore {
       job.heartbeatAt = step.at;
       job.progress.processed += step.processed;
       for (const [counter, value] of Object.entries(step.summary))
-        job.summary[counter as keyof SyncJob['summary']] += value ?? 0;
+        job.summary[counter as keyof SyncJob['summary']] =
+          (job.summary[counter as keyof SyncJob['summary']] ?? 0) + (value ?? 0);
       const planned = (job.planned ??= {});
       for (const [counter, value] of Object.entries(step.revocations ?? {})) {
         const key = counter as keyof typeof planned;
@@ -131,23 +133,49 @@ export class MemorySyncJobStore implements SyncJobStore {
       yield changes.slice(start, start + batchSize).map((change) => structuredClone(change));
   }
 
+  async claimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined) {
+    const job = this.jobs.get(reviewedJobId);
+    if (!job || !keepsPlan(job) || job.planExpiredAt || job.appliedBy !== previous) return false;
+    job.appliedBy = applyJobId;
+    return true;
+  }
+
+  async unclaimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined) {
+    const job = this.jobs.get(reviewedJobId);
+    if (job?.appliedBy !== applyJobId) return;
+    if (previous === undefined) delete job.appliedBy;
+    else job.appliedBy = previous;
+  }
+
+  async markStale(jobId: string, userIds: readonly string[]) {
+    for (const userId of userIds) {
+      const change = this.staged.get(`${jobId}/${userId}`);
+      if (change) change.stale = true;
+    }
+  }
+
   async expirePlans(finishedBefore: Date, at: Date) {
+    const applying = (job: SyncJob) =>
+      !!job.appliedBy && ['queued', 'running'].includes(this.jobs.get(job.appliedBy)?.state ?? '');
     const expired = [...this.jobs.values()].filter(
-      (job) => keepsPlan(job) && job.finishedAt && job.finishedAt < finishedBefore && !job.planExpiredAt,
+      (job) =>
+        keepsPlan(job) &&
+        job.finishedAt &&
+        job.finishedAt < finishedBefore &&
+        !job.planExpiredAt &&
+        !applying(job),
     );
     for (const job of expired) job.planExpiredAt = at;
     return expired.map((job) => job._id);
   }
 
-  async stagedPage(
-    jobId: string,
-    page: { status?: StagedChange['status']; afterUserId?: string; limit: number },
-  ) {
+  async stagedPage(jobId: string, page: StagedPage) {
     return [...this.staged.values()]
       .filter(
         (change) =>
           change.jobId === jobId &&
           (page.status === undefined || change.status === page.status) &&
+          (!page.staleOnly || change.stale === true) &&
           (page.afterUserId === undefined || change.userId > page.afterUserId),
       )
       .sort((a, b) => (a.userId < b.userId ? -1 : 1))

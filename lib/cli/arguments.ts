@@ -5,7 +5,8 @@ export const USAGE = `abac-ldap-sync: directory-wide ABAC attribute syncs from t
 Usage:
   abac-ldap-sync sync-all --mongo-uri <uri> [--db <name>] [--dry-run] [--json] [--no-wait]
   abac-ldap-sync jobs     --mongo-uri <uri> [--db <name>] [--limit <n>] [--json]
-  abac-ldap-sync changes <jobId> --mongo-uri <uri> [--db <name>] [--status <s>] [--json]
+  abac-ldap-sync changes <jobId> --mongo-uri <uri> [--db <name>] [--status <s>] [--stale] [--json]
+  abac-ldap-sync apply <jobId>   --mongo-uri <uri> [--db <name>] [--json] [--no-wait]
   abac-ldap-sync --help
 
 Commands:
@@ -14,6 +15,9 @@ Commands:
              in running it, with any host process that mounts the router.
   jobs       Lists the most recent runs, newest first.
   changes    Prints the plan a dry run or a blocked run kept: one line per user (or --json), every page.
+  apply      Applies the plan a dry run or a blocked run kept, as reviewed (the directory is not read
+             again), and follows that run like sync-all. Users changed since the plan are left as they are
+             and counted stale (list them with changes <jobId> --stale).
 
 Options:
   --mongo-uri <uri>  The chat server's MongoDB (default: the MONGODB_URI environment variable).
@@ -22,6 +26,7 @@ Options:
   --no-wait          Start the run and exit at once (it goes on in the host processes).
   --limit <n>        How many runs to list (1 to 100, default 20).
   --status <s>       changes: only updated, cleared or unchanged (users who only leave rooms).
+  --stale            changes: only the users an apply of the plan left alone because they changed since.
   --json             Machine-readable output on stdout: the run (sync-all) or the list (jobs). No progress.
   -h, --help         This text.
 
@@ -32,8 +37,9 @@ Exit codes:
   0   the run completed (or, with --no-wait, was queued); jobs listed
   1   the run failed (the job's error says why)
   2   the run was cancelled
-  3   the run could not start (ABAC or LDAP off, settings unusable); changes: no such plan (unknown run,
-      a run that keeps no plan, an expired plan)
+  3   the run could not start (ABAC or LDAP off, settings unusable); changes and apply: no such plan
+      (unknown run, a run that keeps no plan, an expired plan); apply: the plan is being applied or was
+      applied, or another run is queued or running
   4   the run was blocked: its plan takes values from more users than the guard allows (nothing applied)
   64  usage error
   69  MongoDB unavailable
@@ -68,8 +74,12 @@ export type CliCommand =
       db?: string;
       jobId: string;
       status?: 'updated' | 'cleared' | 'unchanged';
+      stale: boolean;
       json: boolean;
-    };
+    }
+  | { kind: 'apply'; mongoUri: string; db?: string; jobId: string; json: boolean; wait: boolean };
+
+const COMMANDS = ['sync-all', 'jobs', 'changes', 'apply'] as const;
 
 export type Parsed = { ok: true; command: CliCommand } | { ok: false; error: string };
 
@@ -89,6 +99,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         'no-wait': { type: 'boolean' },
         limit: { type: 'string' },
         status: { type: 'string' },
+        stale: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -98,14 +109,17 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const [name, ...extra] = positionals;
   if (values.help || name === 'help') return { ok: true, command: { kind: 'help' } };
-  if (!name) return { ok: false, error: 'a command is required (sync-all, jobs or changes)' };
-  if (name !== 'sync-all' && name !== 'jobs' && name !== 'changes')
+  if (!name) return { ok: false, error: 'a command is required (sync-all, jobs, changes or apply)' };
+  if (!(COMMANDS as readonly string[]).includes(name))
     return { ok: false, error: `unknown command: ${name}` };
-  const jobId = name === 'changes' ? extra.shift() : undefined;
-  if (name === 'changes' && !jobId) return { ok: false, error: 'changes needs the run id: changes <jobId>' };
+  const takesJobId = name === 'changes' || name === 'apply';
+  const jobId = takesJobId ? extra.shift() : undefined;
+  if (takesJobId && !jobId) return { ok: false, error: `${name} needs the run id: ${name} <jobId>` };
   if (extra.length > 0) return { ok: false, error: `unexpected argument: ${extra[0]}` };
   if (values.status !== undefined && name !== 'changes')
     return { ok: false, error: `${name} takes no --status` };
+  if (values.stale !== undefined && name !== 'changes')
+    return { ok: false, error: `${name} takes no --stale` };
 
   const mongoUri = (values['mongo-uri'] as string | undefined) ?? env.MONGODB_URI;
   if (!mongoUri) return { ok: false, error: '--mongo-uri is required (or set MONGODB_URI)' };
@@ -125,7 +139,23 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         ...(db ? { db } : {}),
         jobId: jobId!,
         ...(status ? { status: status as 'updated' | 'cleared' | 'unchanged' } : {}),
+        stale: values.stale === true,
         json,
+      },
+    };
+  }
+  if (name === 'apply') {
+    if (values['dry-run'] || values.limit !== undefined)
+      return { ok: false, error: 'apply takes no --dry-run or --limit' };
+    return {
+      ok: true,
+      command: {
+        kind: 'apply',
+        mongoUri,
+        ...(db ? { db } : {}),
+        jobId: jobId!,
+        json,
+        wait: values['no-wait'] !== true,
       },
     };
   }

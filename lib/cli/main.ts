@@ -54,10 +54,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       connection,
       logger,
       metricsRegistry: false,
-      jobRunner: command.kind === 'sync-all' && command.wait ? {} : false,
+      jobRunner: (command.kind === 'sync-all' || command.kind === 'apply') && command.wait ? {} : false,
     });
     if (command.kind === 'jobs') return await listJobs(core, command, io);
     if (command.kind === 'changes') return await listChanges(core, command, io);
+    if (command.kind === 'apply') return await applyPlan(core, command, io);
     return await syncAll(core, command, io);
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
@@ -90,6 +91,7 @@ async function listChanges(core: SyncCore, command: Extract<CliCommand, { kind: 
     do {
       const page = await core.jobs.changes(command.jobId, {
         ...(command.status ? { status: command.status } : {}),
+        stale: command.stale,
         ...(cursor ? { cursor } : {}),
         limit: 500,
       });
@@ -116,7 +118,8 @@ function describeChange(change: PlannedChange): string {
     `${change._id}  ${change.username}  ${change.status}` +
     (change.added?.length ? `  +${values(change.added)}` : '') +
     (change.removed?.length ? `  -${values(change.removed)}` : '') +
-    (rooms ? `  leaves ${rooms}` : '')
+    (rooms ? `  leaves ${rooms}` : '') +
+    (change.stale ? '  stale (changed since the plan; left as is)' : '')
   );
 }
 
@@ -134,6 +137,25 @@ async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'syn
       return EXIT.refused;
     } else throw error;
   }
+  return follow(core, job, command, io);
+}
+
+/** Queues the apply of a kept plan, then follows that run as sync-all does. */
+async function applyPlan(core: SyncCore, command: Extract<CliCommand, { kind: 'apply' }>, io: CliIo) {
+  let job: SyncJob;
+  try {
+    job = await core.jobs.apply(command.jobId, { trigger: 'cli' });
+  } catch (error) {
+    if (!(error instanceof AbacSyncError)) throw error;
+    io.stderr.write(`abac-ldap-sync: the plan cannot be applied: ${error.code}: ${error.publicMessage}\n`);
+    return EXIT.refused;
+  }
+  if (!command.json) io.stderr.write(`Run ${job._id} queued: it applies the plan of ${command.jobId}.\n`);
+  return follow(core, job, command, io);
+}
+
+/** Shows a run's progress until it ends (or only says it is queued, with --no-wait); its end is the exit code. */
+async function follow(core: SyncCore, job: SyncJob, command: { json: boolean; wait: boolean }, io: CliIo) {
   if (!command.wait) {
     if (command.json) io.stdout.write(`${JSON.stringify(jobView(job))}\n`);
     return EXIT.completed;
@@ -177,7 +199,16 @@ async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'syn
   if (command.json) io.stdout.write(`${JSON.stringify(jobView(job))}\n`);
   else {
     io.stdout.write(`${describeJob(job)}\n`);
-    if (keepsPlan(job)) io.stderr.write(`Review its plan with: abac-ldap-sync changes ${job._id}\n`);
+    if (keepsPlan(job))
+      io.stderr.write(
+        `Review its plan with: abac-ldap-sync changes ${job._id}\n` +
+          `Apply it as reviewed with: abac-ldap-sync apply ${job._id}\n`,
+      );
+    if (job.summary.stale)
+      io.stderr.write(
+        `${job.summary.stale} users changed since the plan were left as they are: ` +
+          `abac-ldap-sync changes ${job.reviewedJobId} --stale\n`,
+      );
   }
   return exitCodeOf(job.state);
 }
@@ -191,7 +222,8 @@ function describeJob(job: SyncJob): string {
   const { summary } = job;
   const counters =
     `${summary.matched} users: ${summary.updated} updated, ${summary.cleared} cleared, ${summary.unchanged} unchanged, ` +
-    `${summary.notFoundInLdap} not found, ${summary.failed} failed, ${summary.roomsRevoked} rooms left`;
+    `${summary.notFoundInLdap} not found, ${summary.failed} failed, ${summary.roomsRevoked} rooms left` +
+    (job.reviewedJobId ? `, ${summary.stale ?? 0} stale (applies the plan of ${job.reviewedJobId})` : '');
   return (
     `${job._id}  ${job.state}${job.dryRun ? ' (dry run)' : ''}  ${job.trigger}  ${job.createdAt.toISOString()}${seconds}  ` +
     `${counters}${job.error ? `  error ${job.error.code}: ${job.error.message}` : ''}` +

@@ -4,6 +4,7 @@ import { syncResponseSchema } from '../sync/sync-report';
 import { syncRequestBodySchema } from '../sync/sync-request';
 import { syncJobSchema } from '../jobs/sync-job';
 import {
+  applyPlanBodySchema,
   cancelRunBodySchema,
   listChangesQuerySchema,
   listRunsQuerySchema,
@@ -101,7 +102,7 @@ export const ERROR_RESPONSES = {
     ...GATE_RESPONSES,
     400: {
       description:
-        'Refused before any work: a parameter is invalid (`status`, `cursor`, `limit` from 1 to 500, or one ' +
+        'Refused before any work: a parameter is invalid (`status`, `stale`, `cursor`, `limit` from 1 to 500, or one ' +
         'not listed), the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings are unusable.',
       codes: ['error-invalid-params', ...SETTINGS_CODES],
     },
@@ -112,6 +113,25 @@ export const ERROR_RESPONSES = {
         'expired (ABAC_Sync_Plan_Retention_Minutes).',
       codes: ['error-sync-plan-not-reviewable', 'error-sync-plan-expired'],
     },
+  },
+  applyPlan: {
+    ...GATE_RESPONSES,
+    400: BODY_REFUSED('the body is not empty'),
+    404: JOB_NOT_FOUND,
+    409: {
+      description:
+        'Nothing was started. The run keeps no plan (only a completed dry run or a blocked run does); its plan ' +
+        'has expired; a run applying it is queued or running (`appliedBy`); it was applied by a run that ' +
+        'completed (`appliedBy`); or another run holds the slot (`job`).',
+      codes: [
+        'error-sync-plan-not-reviewable',
+        'error-sync-plan-expired',
+        'error-sync-plan-running',
+        'error-sync-plan-already-applied',
+        'error-sync-already-running',
+      ],
+    },
+    413: TOO_LARGE,
   },
   cancelRun: {
     ...GATE_RESPONSES,
@@ -304,6 +324,32 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         },
       },
       ...errorResponses(ERROR_RESPONSES.listChanges),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/abac/users/sync/jobs/{jobId}/apply',
+    operationId: 'applyReviewedPlan',
+    summary: "Apply a dry run's or a blocked run's plan as reviewed",
+    description:
+      'Queues a run (trigger admin, reviewedJobId set) that applies the plan the job kept, without reading ' +
+      'the directory again, and past the mass-revocation guard: the admin has reviewed it. Under each ' +
+      "user's claim the stored value is compared with the one the plan was made from: a user changed since " +
+      'is left as they are and counted in summary.stale (the plan marks them `stale`). Audit events carry ' +
+      'the admin as actor and the reviewed job id. A plan is applied once; an apply that failed or was ' +
+      'cancelled may be started again.',
+    request: {
+      headers: authHeaders,
+      params: jobIdParams,
+      body: { required: false, content: { 'application/json': { schema: applyPlanBodySchema } } },
+    },
+    responses: {
+      202: {
+        description: 'The applying run is queued; follow it with GET /abac/users/sync/jobs/{jobId}.',
+        headers: requestIdHeader,
+        content: { 'application/json': { schema: jobResponse } },
+      },
+      ...errorResponses(ERROR_RESPONSES.applyPlan),
     },
   });
   registry.registerPath({

@@ -1,7 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { errorFields } from '../error-fields';
 import type { Clock } from '../clock';
-import { AbacSyncError, DatabaseUnavailableError, LdapSizeLimitExceededError } from '../errors';
+import {
+  AbacSyncError,
+  DatabaseUnavailableError,
+  LdapSizeLimitExceededError,
+  SyncPlanExpiredError,
+} from '../errors';
 import { isDatabaseUnavailable } from '../database-errors';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
@@ -15,7 +20,7 @@ import { prefetched } from './prefetched';
 import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
-import type { SyncJobStore } from './job-store';
+import type { JobAdvance, SyncJobStore } from './job-store';
 import {
   appliedResult,
   countResults,
@@ -128,7 +133,9 @@ export class FullSyncRun {
     let job = taken;
     try {
       let guard: GuardFigures | undefined;
-      if (job.phase === 'planning') ({ job, guard } = await this.planAll(job, token, lease, timer));
+      if (job.reviewedJobId) {
+        if (job.phase === 'planning') job = await this.enterReviewedPlan(job, job.reviewedJobId, token);
+      } else if (job.phase === 'planning') ({ job, guard } = await this.planAll(job, token, lease, timer));
       if (!job.dryRun) job = await this.applyAll(job, token, lease, timer);
       return await this.end(
         job,
@@ -272,20 +279,49 @@ export class FullSyncRun {
     }
   }
 
+  /** A run applying a reviewed plan skips planning: it applies the plan the reviewed job kept. */
+  private async enterReviewedPlan(job: SyncJob, reviewedJobId: string, token: string): Promise<SyncJob> {
+    const { jobs, logger } = this.ports;
+    const reviewed = await jobs.get(reviewedJobId);
+    if (!reviewed || reviewed.planExpiredAt) throw new SyncPlanExpiredError();
+    logger.info({ jobId: job._id, reviewedJobId }, 'directory-wide sync run: applying a reviewed plan');
+    return this.owned(
+      jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(reviewedJobId), this.now()),
+    );
+  }
+
   private async applyAll(job: SyncJob, token: string, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
     const { engine, jobs, logger } = this.ports;
     logger.info({ jobId: job._id, changes: job.progress.total }, 'directory-wide sync run: applying');
     const rooms: KnownRooms = new Map();
+    const { reviewedJobId } = job;
     // Claims held for the job, not for this process: a runner taking over from one that died finds the
     // users of the batch that was cut short claimed by the job, and goes on at once.
-    const run = { actor: actorOf(job), requestId: job._id, claimHolder: `run:${job._id}` };
-    for await (const changes of jobs.stagedChanges(job._id, job.checkpoint, this.options.applyBatchSize)) {
+    const run = {
+      actor: actorOf(job),
+      requestId: job._id,
+      claimHolder: `run:${job._id}`,
+      ...(reviewedJobId ? { reviewedJobId } : {}),
+    };
+    const source = reviewedJobId ?? job._id;
+    for await (const changes of jobs.stagedChanges(source, job.checkpoint, this.options.applyBatchSize)) {
       lease.check();
-      const plans = changes.map(planOfStaged);
+      const plans = changes.map((change) => planOfStaged(change, { reviewed: !!reviewedJobId }));
       await engine.applyPlans(plans, rooms, run, timer);
-      const results = plans.map((plan, index) => appliedResult(changes[index]!, plan.result));
-      job = await this.advance(job, token, changes.at(-1)!.userId, changes.length, countResults(results, 0));
+      const stale = plans.filter((plan) => plan.stale).map((plan) => plan.subject._id);
+      if (stale.length > 0) await jobs.markStale(source, stale);
+      const results = plans.flatMap((plan, index) =>
+        plan.stale ? [] : [appliedResult(changes[index]!, plan.result)],
+      );
+      // A reviewed plan's users are counted as they are applied: this run planned none of them.
+      const counts = countResults(results, reviewedJobId ? changes.length : 0);
+      job = await this.advance(job, token, changes.at(-1)!.userId, changes.length, {
+        ...counts,
+        ...(stale.length > 0 ? { stale: stale.length } : {}),
+      });
     }
+    // Staged changes vanish only when their plan expires: a plan cut short by that is not applied whole.
+    if (reviewedJobId && job.progress.processed < job.progress.total) throw new SyncPlanExpiredError();
     return job;
   }
 
@@ -294,7 +330,7 @@ export class FullSyncRun {
     token: string,
     checkpoint: string,
     done: number,
-    summary: ReturnType<typeof countResults>,
+    summary: JobAdvance['summary'],
     revocations?: PlannedRevocations,
   ): Promise<SyncJob> {
     const next = await this.owned(

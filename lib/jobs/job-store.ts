@@ -1,8 +1,14 @@
-import type { SyncSummary } from '../sync/sync-report';
 import type { GuardFigures, PlannedRevocations } from './revocation-guard';
 import type { StagedChange } from './staged-change';
 import { emptySummary } from '../sync/sync-report';
-import type { SyncJob, SyncJobActor, SyncJobPhase, SyncJobState, SyncJobTrigger } from './sync-job';
+import type {
+  JobSummary,
+  SyncJob,
+  SyncJobActor,
+  SyncJobPhase,
+  SyncJobState,
+  SyncJobTrigger,
+} from './sync-job';
 
 // The port for directory-wide runs: their job documents and their staged plans. The MongoDB adapter lives
 // in mongo/. Every write of a running job names the runner's token, so a runner that lost the job (it
@@ -14,6 +20,8 @@ export interface NewSyncJob {
   actor: SyncJobActor;
   dryRun: boolean;
   createdAt: Date;
+  /** A run that applies the plan this job kept, instead of planning. */
+  reviewedJobId?: string;
 }
 
 /** A new job as every store keeps it: queued, nothing done yet. */
@@ -30,11 +38,19 @@ export function queuedJob(job: NewSyncJob): SyncJob {
 
 export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
 
+/** Which page of a plan: optionally one status, or only the users an apply found stale. */
+export interface StagedPage {
+  status?: StagedChange['status'];
+  staleOnly?: boolean;
+  afterUserId?: string;
+  limit: number;
+}
+
 /** One batch done: where to resume after it, and what it adds to the job's counters. */
 export interface JobAdvance {
   checkpoint: string;
   processed: number;
-  summary: Partial<SyncSummary>;
+  summary: Partial<JobSummary>;
   /** What the batch's plan takes away (planning only). */
   revocations?: Partial<PlannedRevocations>;
   at: Date;
@@ -89,13 +105,20 @@ export interface SyncJobStore {
   ): AsyncIterable<StagedChange[]>;
   dropStaged(jobId: string): Promise<void>;
   /**
+   * Records `applyJobId` as the run applying the plan of `reviewedJobId`, if the plan's applying run is still
+   * `previous` (none: undefined) and the plan is kept and not expired: of two concurrent applies, one wins.
+   */
+  claimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined): Promise<boolean>;
+  /** Undoes claimPlan when the applying run could not be queued (another run holds the slot). */
+  unclaimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined): Promise<void>;
+  /** Marks staged changes of a reviewed plan that were skipped because the user changed since. */
+  markStale(jobId: string, userIds: readonly string[]): Promise<void>;
+  /**
    * Marks the kept plans of runs that finished before `finishedBefore` as expired (at `at`) and resolves
-   * with their job ids (the caller drops their staged changes).
+   * with their job ids (the caller drops their staged changes). A plan that the active run is applying is
+   * kept until that run ends.
    */
   expirePlans(finishedBefore: Date, at: Date): Promise<string[]>;
   /** One page of a job's staged changes in user id order, after `afterUserId`, optionally of one status. */
-  stagedPage(
-    jobId: string,
-    page: { status?: StagedChange['status']; afterUserId?: string; limit: number },
-  ): Promise<StagedChange[]>;
+  stagedPage(jobId: string, page: StagedPage): Promise<StagedChange[]>;
 }

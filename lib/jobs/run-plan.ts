@@ -27,9 +27,10 @@ export function stagedChangeOf(jobId: string, plan: ApplicablePlan): StagedChang
 
 /**
  * The plan the apply phase hands the engine. The engine re-reads the user (attributes, rooms, outbox) under
- * the claim, so only the user's identity and the directory's value come from the staging.
+ * the claim, so only the user's identity and the directory's value come from the staging. A reviewed plan
+ * also carries the value it was made from: a user whose value changed since is left alone (stale).
  */
-export function planOfStaged(change: StagedChange): ApplicablePlan {
+export function planOfStaged(change: StagedChange, options: { reviewed: boolean }): ApplicablePlan {
   const subject = {
     _id: change.userId,
     username: change.username,
@@ -43,6 +44,7 @@ export function planOfStaged(change: StagedChange): ApplicablePlan {
   return {
     subject,
     next: change.next,
+    ...(options.reviewed ? { reviewedBefore: change.before } : {}),
     result: {
       ...identity(subject),
       status: change.status,

@@ -11,6 +11,8 @@ export const startRunBodySchema = z
 
 export const cancelRunBodySchema = z.strictObject({}).meta({ id: 'CancelRunBody' });
 
+export const applyPlanBodySchema = z.strictObject({}).meta({ id: 'ApplyPlanBody' });
+
 export const listRunsQuerySchema = z.strictObject({
   limit: z.coerce
     .number()
@@ -29,6 +31,9 @@ export const listChangesQuerySchema = z.strictObject({
     .enum(['updated', 'cleared', 'unchanged'])
     .optional()
     .meta({ description: 'Only changes of this status (unchanged: users who only leave rooms).' }),
+  stale: z.literal('true').optional().meta({
+    description: 'Only the users an apply of this plan skipped because their value had changed since.',
+  }),
   cursor: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be a cursor this route returned')

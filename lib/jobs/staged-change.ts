@@ -18,6 +18,8 @@ export interface StagedChange {
   added?: AbacAttribute[];
   removed?: AbacAttribute[];
   roomsRevoked: RevokedRoom[];
+  /** Set when an apply of this plan skipped the user: their value changed after the plan was made. */
+  stale?: boolean;
 }
 
 /** One planned change as the review route shows it. */
@@ -29,6 +31,10 @@ export const plannedChangeSchema = z
     added: z.array(abacAttributeSchema).optional(),
     removed: z.array(abacAttributeSchema).optional(),
     roomsRevoked: z.array(revokedRoomSchema),
+    stale: z.literal(true).optional().meta({
+      description:
+        'Applying this plan skipped the user: their value had changed since the plan was made (nothing written).',
+    }),
   })
   .meta({ id: 'PlannedChange' });
 
@@ -42,5 +48,6 @@ export function plannedChangeView(change: StagedChange): PlannedChange {
     ...(change.added ? { added: change.added } : {}),
     ...(change.removed ? { removed: change.removed } : {}),
     roomsRevoked: change.roomsRevoked,
+    ...(change.stale ? { stale: true as const } : {}),
   };
 }

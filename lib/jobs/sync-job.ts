@@ -48,6 +48,22 @@ export const syncGuardSchema = z
       'usersInRun and thresholdUsers. Set on blocked runs and dry runs.',
   });
 
+export const syncJobSummarySchema = syncSummarySchema
+  .extend({
+    stale: count.meta({
+      description:
+        'Applying a reviewed plan: users whose value changed since the plan was made, left as they are.',
+    }),
+  })
+  .meta({ id: 'SyncJobSummary' });
+
+/** A run's counters: a named-users sync's, plus the users an apply of a reviewed plan skipped. */
+export type JobSummary = SyncSummary & { stale?: number };
+
+export function emptyJobSummary(): Required<JobSummary> {
+  return { ...emptySummary(), stale: 0 };
+}
+
 export const syncJobSchema = z
   .object({
     _id: z.string(),
@@ -69,7 +85,7 @@ export const syncJobSchema = z
         "The current phase's work: users planned of the run's users while planning, staged changes applied " +
         'while applying.',
     }),
-    summary: syncSummarySchema.meta({
+    summary: syncJobSummarySchema.meta({
       description: 'The counters of a named-users sync, over every user of the run so far.',
     }),
     cancelRequested: z.boolean(),
@@ -78,6 +94,13 @@ export const syncJobSchema = z
     guard: syncGuardSchema.optional(),
     planExpiredAt: timestamp.optional().meta({
       description: "When a dry run's or blocked run's plan was removed (ABAC_Sync_Plan_Retention_Minutes).",
+    }),
+    reviewedJobId: z.string().optional().meta({
+      description:
+        'Set on a run that applies a reviewed plan: the dry run or blocked run whose plan it applies.',
+    }),
+    appliedBy: z.string().optional().meta({
+      description: "Set on a dry run or blocked run once its plan is applied: the applying run's id.",
     }),
   })
   .meta({ id: 'SyncJob' });
@@ -99,13 +122,17 @@ export interface SyncJob {
   heartbeatAt?: Date;
   finishedAt?: Date;
   progress: { total: number; processed: number };
-  summary: SyncSummary;
+  summary: JobSummary;
   cancelRequested: boolean;
   error?: { code: string; message: string };
   /** The guard's figures, once planning has ended (blocked runs and dry runs show them). */
   guard?: GuardFigures;
   /** When its kept plan was removed for age. */
   planExpiredAt?: Date;
+  /** A run applying a reviewed plan: the job that made the plan (this run plans nothing). */
+  reviewedJobId?: string;
+  /** A dry run or blocked run: the latest run started to apply its plan. */
+  appliedBy?: string;
   /** What the plan takes away so far (counted with each planned batch). */
   planned?: Partial<PlannedRevocations>;
   /** The last user id done in the current phase: a resumed run goes on after it. */
@@ -131,12 +158,14 @@ export function jobView(job: SyncJob): SyncJobView {
     ...(job.heartbeatAt ? { heartbeatAt: iso(job.heartbeatAt) } : {}),
     ...(job.finishedAt ? { finishedAt: iso(job.finishedAt) } : {}),
     progress: { total: job.progress.total, processed: job.progress.processed },
-    summary: { ...emptySummary(), ...job.summary },
+    summary: { ...emptyJobSummary(), ...job.summary },
     cancelRequested: job.cancelRequested,
     ...(job.runner ? { runner: job.runner } : {}),
     ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
     ...(job.guard ? { guard: { ...job.guard } } : {}),
     ...(job.planExpiredAt ? { planExpiredAt: iso(job.planExpiredAt) } : {}),
+    ...(job.reviewedJobId ? { reviewedJobId: job.reviewedJobId } : {}),
+    ...(job.appliedBy ? { appliedBy: job.appliedBy } : {}),
   };
 }
 

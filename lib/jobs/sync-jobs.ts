@@ -3,14 +3,16 @@ import {
   InvalidParamsError,
   SyncAlreadyRunningError,
   SyncJobNotFoundError,
+  SyncPlanAlreadyAppliedError,
   SyncPlanExpiredError,
   SyncPlanNotReviewableError,
+  SyncPlanRunningError,
 } from '../errors';
 import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { SyncJobStore } from './job-store';
-import { jobView, keepsPlan, type SyncJob, type SyncJobTrigger } from './sync-job';
+import { ACTIVE_STATES, jobView, keepsPlan, type SyncJob, type SyncJobTrigger } from './sync-job';
 import { numberSetting, SETTING_DEFAULTS, type SettingsSnapshot, type SettingsSource } from '../settings';
 
 const DEFAULT_PLAN_RETENTION_MINUTES = SETTING_DEFAULTS.ABAC_Sync_Plan_Retention_Minutes;
@@ -50,9 +52,53 @@ export class SyncJobs {
 
   /** Queues a run; throws SyncAlreadyRunningError (with that job) while another is queued or running. */
   async start(request: StartRun): Promise<SyncJob> {
-    const { jobs, queue, clock, logger } = this.ports;
     await this.ports.checkSettings();
+    return this.queue(randomId(), request);
+  }
+
+  /**
+   * Queues a run that applies the plan a completed dry run or a blocked run kept, as reviewed (no new
+   * reading of the directory). 409s: the job keeps no plan, the plan expired, it is being applied, it was
+   * applied; and SyncAlreadyRunningError while any other run holds the slot.
+   */
+  async apply(reviewedJobId: string, request: Omit<StartRun, 'dryRun'>): Promise<SyncJob> {
+    const { jobs, logger } = this.ports;
+    await this.ports.checkSettings();
+    const reviewed = await this.get(reviewedJobId);
+    await this.checkApplicable(reviewed);
     const _id = randomId();
+    if (!(await jobs.claimPlan(reviewedJobId, _id, reviewed.appliedBy))) {
+      // Another apply (or the retention sweep) got there first: say which.
+      const now = await this.get(reviewedJobId);
+      await this.checkApplicable(now);
+      throw new SyncPlanRunningError(now.appliedBy);
+    }
+    try {
+      const job = await this.queue(_id, { ...request, dryRun: false, reviewedJobId });
+      logger.info(
+        { jobId: _id, reviewedJobId, trigger: request.trigger },
+        'reviewed sync plan to be applied',
+      );
+      return job;
+    } catch (error) {
+      await jobs.unclaimPlan(reviewedJobId, _id, reviewed.appliedBy);
+      throw error;
+    }
+  }
+
+  /** Throws the 409 that says why the job's plan cannot be applied now, if it cannot. */
+  private async checkApplicable(job: SyncJob): Promise<void> {
+    if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
+    if (job.planExpiredAt || (await this.expired(job))) throw new SyncPlanExpiredError();
+    if (!job.appliedBy) return;
+    const applying = await this.ports.jobs.get(job.appliedBy);
+    // An apply that failed or was cancelled may be retried: users it reached hold the planned value already.
+    if (applying?.state === 'completed') throw new SyncPlanAlreadyAppliedError(applying._id);
+    if (applying && ACTIVE_STATES.includes(applying.state)) throw new SyncPlanRunningError(applying._id);
+  }
+
+  private async queue(_id: string, request: StartRun & { reviewedJobId?: string }): Promise<SyncJob> {
+    const { jobs, queue, clock, logger } = this.ports;
     const outcome = await jobs.createUnlessActive({
       _id,
       trigger: request.trigger,
@@ -61,6 +107,7 @@ export class SyncJobs {
         : { type: 'system', jobId: _id },
       dryRun: request.dryRun,
       createdAt: new Date(clock.now()),
+      ...(request.reviewedJobId ? { reviewedJobId: request.reviewedJobId } : {}),
     });
     if (!outcome.created) {
       // The active job may have lost its queue entry (a crash between the two writes): enqueue it again.
@@ -91,7 +138,7 @@ export class SyncJobs {
    */
   async changes(
     jobId: string,
-    page: { status?: StagedChange['status']; cursor?: string; limit: number },
+    page: { status?: StagedChange['status']; stale?: boolean; cursor?: string; limit: number },
   ): Promise<{ changes: StagedChange[]; nextCursor?: string }> {
     const job = await this.get(jobId);
     if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
@@ -99,6 +146,7 @@ export class SyncJobs {
     const afterUserId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const found = await this.ports.jobs.stagedPage(jobId, {
       ...(page.status ? { status: page.status } : {}),
+      ...(page.stale ? { staleOnly: true } : {}),
       ...(afterUserId !== undefined ? { afterUserId } : {}),
       limit: page.limit + 1,
     });

@@ -14,6 +14,7 @@ import { syncConfiguration, type SyncConfiguration } from './sync-configuration'
 import type { AbacAttribute } from '../../models/user';
 import {
   identity,
+  isStale,
   needsClaim,
   planResolved,
   resolveMatch,
@@ -252,17 +253,22 @@ export class AbacLdapSyncService implements UsersSyncService {
   /**
    * Applies plans that need their user's claim (see needsClaim); each plan's result becomes what was done.
    * The value re-read under the claim decides the diff, so a plan made earlier never overwrites a newer value
-   * with an older one's diff.
+   * with an older one's diff. A plan with `reviewedBefore` (an admin applies a reviewed plan) is skipped and
+   * marked `stale` when the user holds neither that value nor `next`.
    */
   async applyPlans(
     plans: readonly (Plan & { next: AbacAttribute[] })[],
     rooms: KnownRooms,
-    run: Pick<SyncRequest, 'actor' | 'requestId'> & { claimHolder?: string },
+    run: Pick<SyncRequest, 'actor' | 'requestId'> & { claimHolder?: string; reviewedJobId?: string },
     timer = new PhaseTimer(),
   ): Promise<void> {
     const claimedPlans = new Map(plans.map((plan) => [plan.subject._id, plan] as const));
     if (claimedPlans.size === 0) return;
-    const context: AuditContext = { actor: run.actor, requestId: run.requestId };
+    const context: AuditContext = {
+      actor: run.actor,
+      requestId: run.requestId,
+      ...(run.reviewedJobId ? { reviewedJobId: run.reviewedJobId } : {}),
+    };
     const unclaimed = await timer.time('writes', () =>
       this.ports.store.runClaimed(
         [...claimedPlans.keys()],
@@ -297,7 +303,15 @@ export class AbacLdapSyncService implements UsersSyncService {
     const current = new Map(
       (await store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [user._id, user]),
     );
-    const present = plans.filter((plan) => current.has(plan.subject._id));
+    // A user changed since the plan an admin reviewed keeps their value and rooms: the plan is skipped.
+    for (const plan of plans) {
+      const user = current.get(plan.subject._id);
+      if (user && isStale(plan, user.attributes ?? [])) {
+        plan.stale = true;
+        plan.result = { ...identity(plan.subject), status: 'unchanged' };
+      }
+    }
+    const present = plans.filter((plan) => current.has(plan.subject._id) && !plan.stale);
     // Rooms joined since the sync first read the users are looked up now.
     await this.lookUpRooms(
       present.flatMap((plan) => current.get(plan.subject._id)?.rooms ?? []),

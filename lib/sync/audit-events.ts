@@ -19,6 +19,8 @@ export type SyncActor = { type: 'user'; _id: string; username: string } | { type
 export interface AuditContext {
   actor: SyncActor;
   requestId: string;
+  /** Applying a plan an admin reviewed: the run that made it (recorded on every event). */
+  reviewedJobId?: string;
 }
 
 /** The audit events of a sync, as `rocketchat_server_events` documents (semantics §8). */
@@ -36,6 +38,7 @@ export class AuditEvents {
       { key: 'requestId', value: context.requestId },
       { key: 'added', value: diff.added },
       { key: 'removed', value: diff.removed },
+      ...reviewed(context),
     ]);
   }
 
@@ -52,6 +55,7 @@ export class AuditEvents {
       { key: 'object', value: { _id: room._id, name: room.name } },
       { key: 'reason', value: SYNC_REASON },
       { key: 'requestId', value: context.requestId },
+      ...reviewed(context),
     ]);
   }
 
@@ -68,6 +72,10 @@ export class AuditEvents {
         : { type: 'system', jobId: who.jobId };
     return { _id, t, ts: new Date(this.clock.now()), actor, data };
   }
+}
+
+function reviewed(context: AuditContext): ServerEventDocument['data'] {
+  return context.reviewedJobId ? [{ key: 'reviewedJobId', value: context.reviewedJobId }] : [];
 }
 
 function identity(subject: Subject): Subject {

@@ -27,6 +27,13 @@ export interface Plan {
   result: UserSyncResult;
   /** The attributes the directory gives the user; undefined when the entry was not read (not found, failed). */
   next?: AbacAttribute[];
+  /**
+   * Set when applying a plan an admin reviewed: the value it was made from. Under the claim, a user holding
+   * neither this nor `next` was changed since, and is left alone (`stale`).
+   */
+  reviewedBefore?: AbacAttribute[];
+  /** Set by the engine: the user was changed since the reviewed plan, and nothing was written for them. */
+  stale?: boolean;
 }
 
 /** Rooms looked up so far: null for a room that is not ABAC-managed or is gone. */
@@ -129,6 +136,16 @@ export function revokedRoomIds(outbox: AuditOutbox | undefined): Set<string> {
     if (object?._id) roomIds.add(object._id);
   }
   return roomIds;
+}
+
+/**
+ * Whether a reviewed plan no longer holds for a user: their stored value is neither the one the plan was made
+ * from nor the one it leads to (holding `next` already means the plan's change is there: this apply made it
+ * before an interruption, or another writer reached the same value, and the rest of the plan still applies).
+ */
+export function isStale(plan: Plan, stored: readonly AbacAttribute[]): boolean {
+  if (plan.reviewedBefore === undefined) return false;
+  return !sameAttributes(stored, plan.reviewedBefore) && !sameAttributes(stored, plan.next ?? []);
 }
 
 /** Whether the sync must take the user's claim: a change to write, a room to leave, or audit to copy. */
