@@ -134,6 +134,26 @@ describe('applying a reviewed plan (in memory)', () => {
     expect((await jobs.get(applying._id))?.summary.stale).toBe(1);
   });
 
+  it('resumes an apply cut short without calling the users it already applied stale', async () => {
+    const { store, jobs, run, syncJobs, dryRun } = setUp();
+    const reviewedId = await dryRun();
+    const applying = await syncJobs.apply(reviewedId, { trigger: 'admin', admin: ADMIN });
+    // The first runner loses the job after writing its first batch, before recording it.
+    const writeIfUnchanged = store.writeIfUnchanged.bind(store);
+    store.writeIfUnchanged = async (...args) => {
+      const written = await writeIfUnchanged(...args);
+      jobs.handToAnotherRunner(applying._id);
+      return written;
+    };
+    expect(await run.drive(applying._id)).toBeUndefined();
+    expect(store.users.get(userId(0))?.abacAttributes).toEqual(department(['dept-0']));
+    store.writeIfUnchanged = writeIfUnchanged;
+    const job = await run.drive(applying._id);
+    expect(job).toMatchObject({ state: 'completed', progress: { total: PEOPLE, processed: PEOPLE } });
+    expect(jobView(job!).summary).toMatchObject({ updated: PEOPLE, stale: 0 });
+    expect(store.subscriptions.size).toBe(0);
+  });
+
   it('refuses what cannot be applied, each with its own error, and lets a failed apply be retried', async () => {
     const { clock, jobs, run, syncJobs, dryRun } = setUp();
     const apply = (jobId: string) => syncJobs.apply(jobId, { trigger: 'admin', admin: ADMIN });
