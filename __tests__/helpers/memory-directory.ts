@@ -61,6 +61,11 @@ function matches(filter: DirectoryFilter, entry: DirectoryEntry): boolean {
       return (entry.attributes.get(filter.attribute.toLowerCase())?.values ?? []).includes(
         String(filter.value),
       );
+    case 'atLeast':
+      // Plain text order: right for generalized times of one format.
+      return (entry.attributes.get(filter.attribute.toLowerCase())?.values ?? []).some(
+        (value) => value >= filter.value,
+      );
   }
 }
 

@@ -347,6 +347,11 @@ export function toLdapjsFilter(filter: DirectoryFilter): LdapjsFilter {
       return typeof filter.value === 'string'
         ? new ldap.EqualityFilter({ attribute: filter.attribute, value: filter.value })
         : new ldap.EqualityFilter({ attribute: filter.attribute, raw: filter.value } as never);
+    case 'atLeast':
+      return new ldap.GreaterThanEqualsFilter({
+        attribute: filter.attribute,
+        value: filter.value,
+      }) as unknown as LdapjsFilter;
     case 'and':
       return new ldap.AndFilter({ filters: filter.filters.map(toLdapjsFilter) }) as unknown as LdapjsFilter;
     case 'or':

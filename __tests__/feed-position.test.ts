@@ -1,0 +1,102 @@
+import {
+  compareTimes,
+  newChanges,
+  positionAfter,
+  timeKey,
+  type ChangedEntry,
+} from '../lib/feed/feed-position';
+
+// The changed-entries feed's pure steps: time order, which entries are new, where the feed stands.
+
+const change = (id: string, changedAt: string, stamp = changedAt): ChangedEntry => ({
+  id,
+  dn: `uid=${id},ou=people,dc=example,dc=org`,
+  changedAt,
+  stamp,
+});
+
+describe('generalized times', () => {
+  it('sort by time whatever the format: fractions, time zones, minutes only', () => {
+    expect(timeKey('20261202193012Z')).toBe('20261202193012.000000000');
+    expect(timeKey('20261202193012.5Z')).toBe('20261202193012.500000000');
+    expect(timeKey('20261202203012+0100')).toBe('20261202193012.000000000');
+    expect(timeKey('202612021930Z')).toBe('20261202193000.000000000');
+    expect(timeKey('not a time')).toBeUndefined();
+    expect(compareTimes('20261202193012Z', '20261202193012.0Z')).toBe(0);
+    expect(compareTimes('20261202193012Z', '20261202193013Z')).toBe(-1);
+    expect(compareTimes('20261202193013Z', '20261202193012.999Z')).toBe(1);
+    expect(compareTimes('20261202203012+0100', '20261202193011Z')).toBe(1);
+  });
+});
+
+describe('newChanges', () => {
+  it('takes everything, oldest first, when the feed has no position', () => {
+    const read = [
+      change('b', '20261202193013Z'),
+      change('a', '20261202193012Z'),
+      change('c', '20261202193012Z'),
+    ];
+    expect(newChanges(read, undefined).map(({ id }) => id)).toEqual(['a', 'c', 'b']);
+  });
+
+  it('skips the changes applied at the watermark, and keeps a second change of one entry in that second', () => {
+    const position = { watermark: '20261202193012Z', appliedAtWatermark: ['a@csn-1', 'c@csn-3'] };
+    const read = [
+      change('a', '20261202193012Z', 'csn-1'),
+      // Changed again in the same second: a new stamp.
+      change('c', '20261202193012Z', 'csn-4'),
+      change('d', '20261202193012Z', 'csn-5'),
+      change('e', '20261202193014Z', 'csn-6'),
+      change('old', '20261202193011Z', 'csn-0'),
+    ];
+    expect(newChanges(read, position).map(({ id }) => id)).toEqual(['c', 'd', 'e']);
+  });
+
+  it('counts an entry read twice (in the users and in the groups) once', () => {
+    const read = [change('a', '20261202193012Z', 'x'), change('a', '20261202193012Z', 'x')];
+    expect(newChanges(read, undefined)).toHaveLength(1);
+  });
+});
+
+describe('positionAfter', () => {
+  it('moves to the newest time applied and remembers every change at it', () => {
+    const applied = [
+      change('a', '20261202193012Z', 'x'),
+      change('b', '20261202193013Z', 'y'),
+      change('c', '20261202193013Z', 'z'),
+    ];
+    expect(positionAfter(applied, undefined)).toEqual({
+      watermark: '20261202193013Z',
+      appliedAtWatermark: ['b@y', 'c@z'],
+    });
+  });
+
+  it('adds to the changes of the same second, and forgets them once time moves on', () => {
+    const previous = { watermark: '20261202193013Z', appliedAtWatermark: ['b@y'] };
+    expect(positionAfter([change('c', '20261202193013Z', 'z')], previous)).toEqual({
+      watermark: '20261202193013Z',
+      appliedAtWatermark: ['b@y', 'c@z'],
+    });
+    expect(positionAfter([change('d', '20261202193014Z', 'w')], previous)).toEqual({
+      watermark: '20261202193014Z',
+      appliedAtWatermark: ['d@w'],
+    });
+    expect(positionAfter([], previous)).toEqual(previous);
+    expect(positionAfter([], undefined)).toBeUndefined();
+  });
+
+  it('applied in batches, ends where applying everything at once ends, and a re-read skips all of it', () => {
+    const read = [
+      change('a', '20261202193012Z', '1'),
+      change('b', '20261202193013Z', '2'),
+      change('c', '20261202193013Z', '3'),
+      change('d', '20261202193013Z', '4'),
+    ];
+    const fresh = newChanges(read, undefined);
+    let position = undefined;
+    for (let start = 0; start < fresh.length; start += 2)
+      position = positionAfter(fresh.slice(start, start + 2), position);
+    expect(position).toEqual(positionAfter(fresh, undefined));
+    expect(newChanges(read, position)).toEqual([]);
+  });
+});
