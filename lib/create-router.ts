@@ -66,7 +66,7 @@ export interface AbacLdapSync {
 export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync> {
   checkRouterOptions(deps);
   const core = await createSyncCore(deps);
-  const { clock, models, settings, service, jobs, logger, metrics } = core;
+  const { clock, models, settings, service, jobs, logger, metrics, feedStatus } = core;
   const permissions = new MongoPermissionChecker({
     permissions: models.permissions,
     roles: models.roles,
@@ -94,6 +94,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     permissions,
     service,
     jobs,
+    feedStatus,
     logger,
     metrics,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,

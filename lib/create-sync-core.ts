@@ -8,6 +8,10 @@ import { systemClock, type Clock } from './clock';
 import { AgendaRunner, DEFAULT_RUNNER_OPTIONS, type RunnerOptions } from './jobs/agenda-runner';
 import { DEFAULT_RUN_OPTIONS, FullSyncRun, type FullSyncRunOptions } from './jobs/full-sync-run';
 import { SyncJobs } from './jobs/sync-jobs';
+import { FeedConsumer } from './feed/feed-consumer';
+import { TimestampChangeFeed } from './feed/timestamp-change-feed';
+import type { FeedStatus } from './feed/feed-status';
+import { MongoFeedStore } from '../mongo/mongo-feed-store';
 import type { Directory } from './ldap/directory';
 import { LdapjsDirectory } from './ldap/ldapjs-directory';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from './ldap/pooled-directory';
@@ -52,6 +56,8 @@ export interface SyncCore {
   service: AbacLdapSyncService;
   /** Directory-wide runs: start, read, list, cancel. */
   jobs: SyncJobs;
+  /** The changed-entries feed's status, as GET /feed shows it. */
+  feedStatus(): Promise<FeedStatus>;
   /** Stops taking part in runs (a run here is left for another process), closes LDAP connections. */
   close(): Promise<void>;
 }
@@ -104,16 +110,30 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     cacheTtlMs: 0,
     overrides: deps.settings,
   });
+  // The runner and the runs' service need each other (runs are queued on the runner; the feed queues a
+  // run when the directory went back in time): the feed reaches the service through this getter.
+  let jobs: SyncJobs | undefined;
+  const feedStore = new MongoFeedStore(models);
+  const feed = new FeedConsumer({
+    feed: new TimestampChangeFeed(),
+    directory: pool ?? baseDirectory,
+    engine: service,
+    store: feedStore,
+    jobs: { start: (request) => jobs!.start(request) },
+    clock,
+    logger,
+  });
   const runner = new AgendaRunner(
     {
       db: deps.connection.db!,
       run,
+      feed,
       settings: uncachedSettings,
       logger,
     },
     runnerOptions ?? DEFAULT_RUNNER_OPTIONS,
   );
-  const jobs = new SyncJobs({
+  jobs = new SyncJobs({
     jobs: jobStore,
     settings: uncachedSettings,
     queue: runner,
@@ -131,6 +151,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     metrics,
     service,
     jobs,
+    feedStatus: async () => feed.status(await uncachedSettings.current()),
     close: async () => {
       await runner.stop();
       await pool?.close();

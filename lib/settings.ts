@@ -34,6 +34,13 @@ export const SETTING_DEFAULTS = {
   ABAC_Sync_Guard_Min_Users: 20,
   // How long a dry run's or a blocked run's plan is kept for review, then removed.
   ABAC_Sync_Plan_Retention_Minutes: 1440,
+  // The changed-entries feed: users follow a directory change within seconds (off by default).
+  ABAC_Sync_Change_Feed_Enabled: false,
+  ABAC_Sync_Change_Feed_Interval_Seconds: 2,
+  // Where the groups are whose membership reaches users through memberOf (empty: LDAP_BaseDN).
+  ABAC_Sync_Change_Feed_Group_Base_DN: '',
+  ABAC_Sync_Change_Feed_Group_Filter:
+    '(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group))',
 } as const;
 
 export type SettingId = keyof typeof SETTING_DEFAULTS;

@@ -11,6 +11,7 @@ import { createUserModel, type UserModel } from './user';
 import { createWriteClaimModel, type WriteClaimModel } from './write-claim';
 import { createSyncJobModel, type SyncJobModel } from './sync-job';
 import { createStagedChangeModel, type StagedChangeModel } from './staged-change';
+import { createFeedStateModel, type FeedStateModel } from './feed-state';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -36,6 +37,7 @@ export interface Models {
   writeClaims: WriteClaimModel;
   syncJobs: SyncJobModel;
   stagedChanges: StagedChangeModel;
+  feedState: FeedStateModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -52,6 +54,7 @@ export function createModels(connection: Connection): Models {
     writeClaims: createWriteClaimModel(connection),
     syncJobs: createSyncJobModel(connection),
     stagedChanges: createStagedChangeModel(connection),
+    feedState: createFeedStateModel(connection),
   };
 }
 

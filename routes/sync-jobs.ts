@@ -3,6 +3,7 @@ import { InvalidParamsError } from '../lib/errors';
 import type { Caller } from '../lib/http/caller';
 import { jobView } from '../lib/jobs/sync-job';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
+import type { FeedStatus } from '../lib/feed/feed-status';
 import {
   applyPlanBodySchema,
   cancelRunBodySchema,
@@ -15,8 +16,11 @@ import { detailsOf, holdBackJsonErrors, validBody } from './admin-gate';
 import { assignRequestId } from './request-context';
 
 export const SYNC_JOBS_PATH = '/abac/users/sync/jobs';
+export const FEED_PATH = '/abac/users/sync/feed';
 export interface SyncJobRoutesDeps {
   jobs: SyncJobs;
+  /** The changed-entries feed's status; without it GET /feed is not served. */
+  feedStatus?: () => Promise<FeedStatus>;
   bodyLimitBytes: number;
   /** The admin gate the sync route uses (auth, rate, license, permissions). */
   admit: (req: Request) => Promise<Caller>;
@@ -55,6 +59,13 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     const list = await jobs.list(query.data.limit);
     res.status(200).json({ success: true, jobs: list.map(jobView) });
   });
+
+  const { feedStatus } = deps;
+  if (feedStatus)
+    router.get(FEED_PATH, assignRequestId, async (req: Request, res: Response) => {
+      await admitWithSettings(req);
+      res.status(200).json({ success: true, feed: await feedStatus() });
+    });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
     await admitWithSettings(req);

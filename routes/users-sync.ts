@@ -7,6 +7,7 @@ import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
 import type { UsersSyncService } from '../lib/sync/sync-report';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
+import type { FeedStatus } from '../lib/feed/feed-status';
 import { usersSyncOpenApiDocument } from '../lib/http/openapi';
 import { syncRequestBodySchema } from '../lib/sync/sync-request';
 import type { PermissionChecker } from '../permissions/permission-checker';
@@ -24,6 +25,8 @@ export interface UsersSyncRouterDeps {
   service: UsersSyncService;
   /** Directory-wide runs; without it the /jobs routes are not served. */
   jobs?: SyncJobs;
+  /** The changed-entries feed's status (GET /feed). */
+  feedStatus?: () => Promise<FeedStatus>;
   logger: Logger;
   metrics: SyncMetrics;
   bodyLimitBytes: number;

@@ -11,6 +11,7 @@ import {
   startRunBodySchema,
 } from '../jobs/run-requests';
 import { plannedChangeSchema } from '../jobs/staged-change';
+import { feedStatusSchema } from '../feed/feed-status';
 
 type ErrorResponse = { description: string; codes: readonly string[]; retryAfter?: boolean };
 
@@ -98,6 +99,7 @@ export const ERROR_RESPONSES = {
     },
   },
   readRun: { ...GATE_RESPONSES, 404: JOB_NOT_FOUND },
+  readFeed: { ...GATE_RESPONSES },
   listChanges: {
     ...GATE_RESPONSES,
     400: {
@@ -280,6 +282,30 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         },
       },
       ...errorResponses(ERROR_RESPONSES.listRuns),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/abac/users/sync/feed',
+    operationId: 'readChangeFeed',
+    summary: "The changed-entries feed's state, watermark and lag",
+    description:
+      'The feed polls the directory for entries changed since its watermark (ABAC_Sync_Change_Feed_Enabled, ' +
+      'every ABAC_Sync_Change_Feed_Interval_Seconds) and syncs their users; one host process consumes it.',
+    request: { headers: authHeaders },
+    responses: {
+      200: {
+        description: 'The feed.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': {
+            schema: z
+              .object({ success: z.literal(true), feed: feedStatusSchema })
+              .meta({ id: 'FeedStatusResponse' }),
+          },
+        },
+      },
+      ...errorResponses(ERROR_RESPONSES.readFeed),
     },
   });
   registry.registerPath({

@@ -6,6 +6,7 @@ import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
 import type { Logger } from '../logger';
 import { PROCESS_NAME } from '../process-name';
 import type { SettingsSource } from '../settings';
+import { feedSettings, type FeedConsumer } from '../feed/feed-consumer';
 import type { FullSyncRun } from './full-sync-run';
 import { sameSchedule, scheduleOf, type Schedule } from './schedule';
 import type { RunQueue, SyncJobs } from './sync-jobs';
@@ -14,6 +15,8 @@ import type { RunQueue, SyncJobs } from './sync-jobs';
 export const RUN_TASK = 'abac-ldap-sync:run';
 /** The recurring job of the schedule: each tick queues a run. */
 export const SCHEDULE_TASK = 'abac-ldap-sync:schedule';
+/** The changed-entries feed's one consumer: a task that polls for as long as the feed is on. */
+export const FEED_TASK = 'abac-ldap-sync:change-feed';
 export const AGENDA_COLLECTION = 'abac_sync_agenda_jobs';
 
 export interface RunnerOptions {
@@ -37,6 +40,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
 export interface AgendaRunnerPorts {
   db: Db;
   run: FullSyncRun;
+  feed: FeedConsumer;
   settings: SettingsSource;
   logger: Logger;
 }
@@ -53,6 +57,7 @@ export class AgendaRunner implements RunQueue {
   private readonly stopping = new AbortController();
   private readonly running = new Set<Promise<unknown>>();
   private applied: Schedule | undefined;
+  private feedIntervalMs: number | undefined;
   private maintenance: NodeJS.Timeout | undefined;
   private jobs: SyncJobs | undefined;
 
@@ -84,6 +89,7 @@ export class AgendaRunner implements RunQueue {
     const perProcess = { concurrency: 1, lockLimit: 1, lockLifetime: this.options.lockLifetimeMs };
     this.agenda.define(RUN_TASK, (job: Job<{ jobId: string }>) => this.runTask(job), perProcess);
     this.agenda.define(SCHEDULE_TASK, () => this.scheduleTick(), perProcess);
+    this.agenda.define(FEED_TASK, (job: Job) => this.feedTask(job), perProcess);
     await this.agenda.start();
     await this.maintain();
     this.maintenance = setInterval(() => {
@@ -123,6 +129,33 @@ export class AgendaRunner implements RunQueue {
       await driving;
     } finally {
       this.running.delete(driving);
+    }
+  }
+
+  /**
+   * Polls the feed for as long as it is on and this process is not stopping, renewing the task's lock at
+   * every poll: agenda's lock makes this process the one consumer, and a consumer that dies is replaced
+   * within lockLifetimeMs + processEveryMs. A failed poll is retried at the next interval.
+   */
+  private async feedTask(job: Job): Promise<void> {
+    const { feed, settings, logger } = this.ports;
+    const polling = (async () => {
+      for (;;) {
+        const snapshot = await settings.current();
+        const { enabled, intervalMs } = feedSettings(snapshot);
+        if (!enabled || this.stopping.signal.aborted) return;
+        await feed.poll(snapshot).catch(() => undefined);
+        await job.touch();
+        await delay(intervalMs, this.stopping.signal);
+      }
+    })();
+    this.running.add(polling);
+    try {
+      await polling;
+    } catch (error) {
+      logger.warn({ err: errorFields(error) }, 'change feed consumer stopped; it restarts at its next turn');
+    } finally {
+      this.running.delete(polling);
     }
   }
 
@@ -167,6 +200,15 @@ export class AgendaRunner implements RunQueue {
       }
       this.applied = desired;
     }
+    const feed = feedSettings(snapshot);
+    const feedInterval = feed.enabled ? feed.intervalMs : undefined;
+    if (feedInterval !== this.feedIntervalMs) {
+      // The task loops while the feed is on; its recurrence only brings it back after it ended.
+      if (feedInterval !== undefined) await this.agenda.every(feedInterval, FEED_TASK);
+      else await this.agenda.cancel({ name: FEED_TASK });
+      logger.info({ enabled: feed.enabled, intervalMs: feed.intervalMs }, 'change feed settings applied');
+      this.feedIntervalMs = feedInterval;
+    }
     // The embedded test server has no TTL indexes, and plans expire by a setting anyway: a sweep removes them.
     await jobs.expirePlans(snapshot);
     const stalled = await jobs.stalled(this.options.lockLifetimeMs);
@@ -177,6 +219,13 @@ export class AgendaRunner implements RunQueue {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

@@ -104,7 +104,7 @@ export class AbacLdapSyncService implements UsersSyncService {
    */
   async syncSubjects(
     subjects: readonly SyncSubject[],
-    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId'>,
+    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId' | 'reason'>,
     timer = new PhaseTimer(),
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
     const configuration = await this.configuration(timer);
@@ -259,7 +259,10 @@ export class AbacLdapSyncService implements UsersSyncService {
   async applyPlans(
     plans: readonly (Plan & { next: AbacAttribute[] })[],
     rooms: KnownRooms,
-    run: Pick<SyncRequest, 'actor' | 'requestId'> & { claimHolder?: string; reviewedJobId?: string },
+    run: Pick<SyncRequest, 'actor' | 'requestId' | 'reason'> & {
+      claimHolder?: string;
+      reviewedJobId?: string;
+    },
     timer = new PhaseTimer(),
   ): Promise<void> {
     const claimedPlans = new Map(plans.map((plan) => [plan.subject._id, plan] as const));
@@ -268,6 +271,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       actor: run.actor,
       requestId: run.requestId,
       ...(run.reviewedJobId ? { reviewedJobId: run.reviewedJobId } : {}),
+      ...(run.reason ? { reason: run.reason } : {}),
     };
     const unclaimed = await timer.time('writes', () =>
       this.ports.store.runClaimed(

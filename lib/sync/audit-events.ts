@@ -21,6 +21,8 @@ export interface AuditContext {
   requestId: string;
   /** Applying a plan an admin reviewed: the run that made it (recorded on every event). */
   reviewedJobId?: string;
+  /** Why the change is made (default `ldap-sync`; the changed-entries feed says `ldap-change-feed`). */
+  reason?: string;
 }
 
 /** The audit events of a sync, as `rocketchat_server_events` documents (semantics §8). */
@@ -34,7 +36,7 @@ export class AuditEvents {
   ): ServerEventDocument {
     return this.event(randomId(), ATTRIBUTE_CHANGED_EVENT, context, [
       { key: 'subject', value: identity(subject) },
-      { key: 'reason', value: SYNC_REASON },
+      { key: 'reason', value: context.reason ?? SYNC_REASON },
       { key: 'requestId', value: context.requestId },
       { key: 'added', value: diff.added },
       { key: 'removed', value: diff.removed },
@@ -53,7 +55,7 @@ export class AuditEvents {
       { key: 'action', value: 'revoked-object-access' },
       { key: 'subject', value: identity(subject) },
       { key: 'object', value: { _id: room._id, name: room.name } },
-      { key: 'reason', value: SYNC_REASON },
+      { key: 'reason', value: context.reason ?? SYNC_REASON },
       { key: 'requestId', value: context.requestId },
       ...reviewed(context),
     ]);

@@ -98,6 +98,8 @@ export interface SyncRequest {
   /** Recorded as the audit actor. */
   actor: SyncActor;
   requestId: string;
+  /** Recorded as the audit reason (default `ldap-sync`). */
+  reason?: string;
 }
 
 /** What the route hands a validated request to; implemented by AbacLdapSyncService. */

@@ -1,0 +1,162 @@
+import ldap from 'ldapjs';
+import { standardDirectory } from '../harness/fixtures';
+import { Slapd } from '../harness/slapd';
+import { ATTRIBUTE_CHANGED_EVENT, ACTION_PERFORMED_EVENT } from '../lib/sync/audit-events';
+import request from 'supertest';
+import { feedStatusSchema } from '../lib/feed/feed-status';
+import {
+  ADMIN_HEADERS,
+  SYNC_URL,
+  ldapSettings,
+  setSettings,
+  startTestHost,
+  type TestHost,
+} from './helpers/host';
+import { FAST_RUNNER } from './helpers/jobs';
+import { bind, modify, rawClient, unbind } from './helpers/ldap-admin';
+
+// The changed-entries feed end to end on the real slapd and MongoDB-wire server, with its default
+// interval: a directory change reaches the user's attributes and ABAC rooms within 3 × the interval.
+
+const BASE = 'dc=example,dc=org';
+const ENGINEERING = `cn=engineering,ou=groups,${BASE}`;
+const INTERVAL_MS = 2000;
+
+describe('the changed-entries feed', () => {
+  let slapd: Slapd;
+  let host: TestHost;
+
+  async function change(dn: string, operation: 'replace' | 'delete' | 'add', type: string, values: string[]) {
+    const info = slapd.info();
+    const client = rawClient(info.url);
+    try {
+      await bind(client, info.adminDN, info.adminPassword);
+      await modify(client, dn, [
+        new ldap.Change({ operation, modification: new ldap.Attribute({ type, values }) }),
+      ]);
+    } finally {
+      await unbind(client);
+    }
+  }
+
+  /** Resolves with the milliseconds it took `done` to hold; fails after `withinMs`. */
+  async function within(withinMs: number, done: () => Promise<boolean>): Promise<number> {
+    const started = Date.now();
+    while (!(await done())) {
+      if (Date.now() - started > withinMs) throw new Error(`not done within ${withinMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return Date.now() - started;
+  }
+
+  async function seedMember(userId: string, username: string, roomId: string, attributes: object[]) {
+    await host.models.users.create({
+      _id: userId,
+      username,
+      active: true,
+      ldap: true,
+      abacAttributes: attributes,
+      __rooms: [roomId],
+    });
+    await host.models.subscriptions.create({ _id: `s-${userId}`, rid: roomId, u: { _id: userId, username } });
+  }
+
+  beforeAll(async () => {
+    slapd = await Slapd.start({ ldif: standardDirectory() });
+    host = await startTestHost({ seedSettings: false, settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
+    await setSettings(host.models, {
+      ...ldapSettings(),
+      LDAP_Host: '127.0.0.1',
+      LDAP_Port: slapd.port,
+      LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department', memberOf: 'groups' }),
+    });
+    await host.models.rooms.create({
+      _id: 'r-eng',
+      t: 'p',
+      name: 'eng',
+      usersCount: 1,
+      abacAttributes: [{ key: 'department', values: ['eng'] }],
+    });
+    await host.models.rooms.create({
+      _id: 'r-engineering-group',
+      t: 'p',
+      name: 'engineering-group',
+      usersCount: 1,
+      abacAttributes: [{ key: 'groups', values: [ENGINEERING] }],
+    });
+    // Both in step with the directory.
+    await seedMember('u-bob', 'bob', 'r-eng', [
+      { key: 'department', values: ['eng'] },
+      { key: 'groups', values: [ENGINEERING] },
+    ]);
+    await seedMember('u-alice', 'alice', 'r-engineering-group', [
+      { key: 'department', values: ['eng', 'eng-platform'] },
+      { key: 'groups', values: [ENGINEERING] },
+    ]);
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+    // Started: the feed has found where the directory stands.
+    await within(
+      10_000,
+      async () => !!(await host.models.feedState.findOne({ position: { $exists: true } })),
+    );
+  }, 30_000);
+  afterAll(async () => {
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+    await host?.close();
+    await slapd?.stop();
+  });
+
+  it('takes a user moved out of a department out of its ABAC room within 3 × the interval, audited as the feed', async () => {
+    await change(`uid=bob,ou=people,${BASE}`, 'replace', 'departmentNumber', ['sales']);
+    const tookMs = await within(
+      3 * INTERVAL_MS,
+      async () => (await host.models.subscriptions.countDocuments({ _id: 's-u-bob' })) === 0,
+    );
+    expect(tookMs).toBeLessThanOrEqual(3 * INTERVAL_MS);
+    const bob = await host.models.users.findById('u-bob').lean();
+    expect(bob?.abacAttributes).toEqual([
+      { key: 'department', values: ['sales'] },
+      { key: 'groups', values: [ENGINEERING] },
+    ]);
+    expect(bob?.__rooms).toEqual([]);
+    const events = await host.models.serverEvents.find({}).lean();
+    expect(events.map((event) => event.t).sort()).toEqual([ACTION_PERFORMED_EVENT, ATTRIBUTE_CHANGED_EVENT]);
+    for (const event of events) {
+      expect(event.actor).toEqual({ type: 'system', jobId: 'change-feed' });
+      expect(event.data).toContainEqual({ key: 'reason', value: 'ldap-change-feed' });
+    }
+    expect(await host.models.messages.countDocuments({ rid: 'r-eng' })).toBe(1);
+
+    // Back in the department: the attributes follow, the room membership does not come back by itself.
+    await change(`uid=bob,ou=people,${BASE}`, 'replace', 'departmentNumber', ['eng']);
+    await within(3 * INTERVAL_MS, async () => {
+      const user = await host.models.users.findById('u-bob').lean();
+      return user?.abacAttributes?.[0]?.values[0] === 'eng';
+    });
+    expect((await host.models.users.findById('u-bob').lean())?.__rooms).toEqual([]);
+    expect(await host.models.subscriptions.countDocuments({ rid: 'r-eng' })).toBe(0);
+    const status = await request(host.app).get(`${SYNC_URL}/feed`).set(ADMIN_HEADERS);
+    expect(status.status).toBe(200);
+    expect(feedStatusSchema.strict().safeParse(status.body.feed).error).toBeUndefined();
+    expect(status.body.feed).toMatchObject({
+      enabled: true,
+      state: 'following',
+      intervalSeconds: 2,
+      changesApplied: 2,
+      watermark: expect.stringMatching(/^\d{14}Z$/),
+    });
+    expect(status.body.feed.lagSeconds).toBeLessThanOrEqual(3 * (INTERVAL_MS / 1000));
+    expect((await request(host.app).get(`${SYNC_URL}/feed`)).status).toBe(401);
+  }, 30_000);
+
+  it('follows a group membership removed: the memberOf-derived value goes and the room follows', async () => {
+    await change(ENGINEERING, 'delete', 'member', [`uid=alice,ou=people,${BASE}`]);
+    await within(
+      3 * INTERVAL_MS,
+      async () => (await host.models.subscriptions.countDocuments({ _id: 's-u-alice' })) === 0,
+    );
+    const alice = await host.models.users.findById('u-alice').lean();
+    expect(alice?.abacAttributes).toEqual([{ key: 'department', values: ['eng', 'eng-platform'] }]);
+    expect(alice?.__rooms).toEqual([]);
+  }, 30_000);
+});

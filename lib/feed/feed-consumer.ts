@@ -1,0 +1,231 @@
+import type { Clock } from '../clock';
+import { errorFields } from '../error-fields';
+import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
+import type { SyncJobs } from '../jobs/sync-jobs';
+import type { Directory, DirectoryEntry, DirectorySession } from '../ldap/directory';
+import { allOf, equals } from '../ldap/filter';
+import type { Logger } from '../logger';
+import { randomId } from '../random-id';
+import { booleanSetting, numberSetting, SETTING_DEFAULTS, type SettingsSnapshot } from '../settings';
+import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
+import { syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
+import type { Identifiers } from '../sync/sync-request';
+import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
+import { newChanges, positionAfter } from './feed-position';
+import type { FeedStore } from './feed-store';
+import { feedStatus, type FeedStatus } from './feed-status';
+
+/** The audit reason of the feed's changes. */
+export const FEED_REASON = 'ldap-change-feed';
+/** The feed's audit actor: the system, named as the feed. */
+export const FEED_ACTOR = { type: 'system', jobId: 'change-feed' } as const;
+/** Changes synced together (one named-users sync each), and the watermark moved after each. */
+const CHANGES_PER_BATCH = 100;
+
+export interface FeedConsumerPorts {
+  feed: ChangeFeed;
+  directory: Directory;
+  engine: AbacLdapSyncService;
+  store: FeedStore;
+  /** A directory that went back in time gets a directory-wide run. */
+  jobs: Pick<SyncJobs, 'start'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Whether the feed is switched on, and how often it polls. */
+export function feedSettings(snapshot: SettingsSnapshot): { enabled: boolean; intervalMs: number } {
+  const seconds = numberSetting(snapshot.ABAC_Sync_Change_Feed_Interval_Seconds);
+  return {
+    enabled: booleanSetting(snapshot.ABAC_Sync_Change_Feed_Enabled) === true,
+    intervalMs:
+      (seconds !== undefined && seconds >= 1 && seconds <= 3600
+        ? seconds
+        : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Interval_Seconds) * 1000,
+  };
+}
+
+/** Where the feed looks, from the sync's configuration and the feed's settings. */
+export function feedSearchOf(configuration: SyncConfiguration, snapshot: SettingsSnapshot): FeedSearch {
+  const { search, mapping } = configuration;
+  const groupBase = String(snapshot.ABAC_Sync_Change_Feed_Group_Base_DN ?? '').trim() || search.baseDN;
+  const groupFilter =
+    String(snapshot.ABAC_Sync_Change_Feed_Group_Filter ?? '').trim() ||
+    SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Group_Filter;
+  return {
+    users: {
+      baseDN: search.baseDN,
+      scope: search.scope,
+      userFilter: search.userFilter,
+      identifierAttributes: [...new Set([...search.searchFields, ...search.uniqueIdentifierFields])],
+    },
+    // Groups matter only when memberOf feeds a mapped value.
+    ...(mapping.ldapAttributes.includes('memberof')
+      ? { groups: { baseDN: groupBase, filter: groupFilter } }
+      : {}),
+    pageSize: search.pageSize,
+  };
+}
+
+/**
+ * One poll of the changed-entries feed: reads what changed since the watermark and syncs the users those
+ * changes reach through the same engine as a named-users request (system actor, reason ldap-change-feed),
+ * in batches, moving the watermark after each applied batch. A fault leaves the watermark where it was:
+ * the next poll reads the same changes again. Nothing is evicted because of a fault: the engine applies
+ * nothing it did not read to the end.
+ */
+export class FeedConsumer {
+  constructor(private readonly ports: FeedConsumerPorts) {}
+
+  /** The feed as the status route shows it. */
+  async status(snapshot: SettingsSnapshot): Promise<FeedStatus> {
+    return feedStatus(await this.ports.store.state(), snapshot, this.ports.clock.now());
+  }
+
+  /** Resolves with the number of changes applied; rejects on a fault (recorded in the feed's state). */
+  async poll(snapshot: SettingsSnapshot): Promise<number> {
+    const { store, clock, logger } = this.ports;
+    const startedAt = new Date(clock.now());
+    try {
+      const applied = await this.pollOnce(snapshot);
+      await store.polled(startedAt);
+      return applied;
+    } catch (error) {
+      const reported =
+        error instanceof AbacSyncError
+          ? { code: error.code, message: error.publicMessage }
+          : error instanceof FeedBatchHeldError
+            ? { code: error.code, message: error.message }
+            : { code: 'error-internal', message: 'The feed poll failed on an unexpected error; see the log' };
+      logger.warn({ code: reported.code, err: errorFields(error) }, 'change feed poll failed; retried');
+      await store.polled(startedAt, reported).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async pollOnce(snapshot: SettingsSnapshot): Promise<number> {
+    const { feed, directory, store, logger } = this.ports;
+    const configuration = syncConfiguration(snapshot);
+    const search = feedSearchOf(configuration, snapshot);
+    const state = await store.state();
+    const session = await directory.open(configuration.connection);
+    try {
+      if (!state.position) {
+        const start = await feed.start(session, search);
+        await store.restart(start);
+        logger.info({ watermark: start?.watermark }, 'change feed started at the directory’s newest change');
+        return 0;
+      }
+      const read = await feed.read(session, search, state.position);
+      if (read.restored) {
+        await this.startOver(session, search);
+        return 0;
+      }
+      let position = state.position;
+      let applied = 0;
+      const fresh = newChanges(read.changes, position);
+      for (let start = 0; start < fresh.length; start += CHANGES_PER_BATCH) {
+        const batch = fresh.slice(start, start + CHANGES_PER_BATCH);
+        await this.apply(session, configuration, search, batch);
+        position = positionAfter(batch, position)!;
+        await store.advance(position, batch.length, new Date(this.ports.clock.now()));
+        applied += batch.length;
+      }
+      if (applied > 0)
+        logger.info({ changes: applied, watermark: position.watermark }, 'change feed applied');
+      return applied;
+    } finally {
+      await session.close();
+    }
+  }
+
+  /** Syncs the users a batch of changes reaches: the entries' own users, and a changed group's members. */
+  private async apply(
+    session: DirectorySession,
+    configuration: SyncConfiguration,
+    search: FeedSearch,
+    batch: readonly FeedChange[],
+  ): Promise<void> {
+    const identifiers: Required<Pick<Identifiers, 'usernames' | 'ldapIds' | 'ids'>> = {
+      usernames: [],
+      ldapIds: [],
+      ids: [],
+    };
+    const add = (entry: DirectoryEntry) => {
+      const ids = identifiersOf(entry, configuration);
+      identifiers.usernames.push(...ids.usernames);
+      identifiers.ldapIds.push(...ids.ldapIds);
+    };
+    for (const change of batch) {
+      if (change.kind === 'user') add(change.entry);
+      else {
+        // Members now (memberOf names the group), and members the change may have removed.
+        await session.search(
+          {
+            baseDN: search.users.baseDN,
+            scope: search.users.scope,
+            filter: allOf([
+              { kind: 'configured', text: search.users.userFilter },
+              equals('memberOf', change.dn),
+            ]),
+            attributes: search.users.identifierAttributes,
+            pageSize: search.pageSize,
+            sizeLimit: 0,
+          },
+          add,
+        );
+        identifiers.ids.push(...(await this.ports.store.usersHoldingValue(change.dn)));
+      }
+    }
+    const unique = {
+      usernames: [...new Set(identifiers.usernames)],
+      ldapIds: [...new Set(identifiers.ldapIds)],
+      ids: [...new Set(identifiers.ids)],
+    };
+    if (unique.usernames.length + unique.ldapIds.length + unique.ids.length === 0) return;
+    const report = await this.ports.engine.sync({
+      identifiers: unique,
+      dryRun: false,
+      actor: FEED_ACTOR,
+      requestId: randomId(),
+      reason: FEED_REASON,
+    });
+    // A user another writer held (a directory-wide run applying, a request): the batch is read again.
+    const held = report.users.filter((user) => user.error === 'error-write-conflict').length;
+    if (held > 0) throw new FeedBatchHeldError(held);
+  }
+
+  /** The directory went back in time: a directory-wide run puts everyone right; the feed starts from now. */
+  private async startOver(session: DirectorySession, search: FeedSearch): Promise<void> {
+    const { feed, store, jobs, logger } = this.ports;
+    logger.warn(
+      {},
+      'the directory went back in time (restored from a backup?): a directory-wide run is queued',
+    );
+    try {
+      await jobs.start({ trigger: 'schedule', dryRun: false });
+    } catch (error) {
+      if (!(error instanceof SyncAlreadyRunningError)) throw error;
+    }
+    await store.restart(await feed.start(session, search));
+  }
+}
+
+/** Users of a batch were held by another writer: the watermark stays, and the next poll applies the batch again. */
+class FeedBatchHeldError extends Error {
+  readonly code = 'error-write-conflict';
+  constructor(readonly users: number) {
+    super(`${users} users of the batch were being written by another sync`);
+  }
+}
+
+/** The identifiers a user entry answers to: its search-field values, and its unique identifiers in hex. */
+function identifiersOf(entry: DirectoryEntry, { search }: SyncConfiguration) {
+  const usernames = search.searchFields.flatMap(
+    (field) => entry.attributes.get(field.toLowerCase())?.values ?? [],
+  );
+  const ldapIds = search.uniqueIdentifierFields.flatMap((field) =>
+    (entry.attributes.get(field.toLowerCase())?.buffers ?? []).map((buffer) => buffer.toString('hex')),
+  );
+  return { usernames, ldapIds };
+}

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { SettingsSnapshot } from '../settings';
+import { feedSettings } from './feed-consumer';
+import type { FeedState } from './feed-store';
+
+export const feedStatusSchema = z
+  .object({
+    enabled: z.boolean().meta({ description: 'ABAC_Sync_Change_Feed_Enabled.' }),
+    state: z.enum(['off', 'starting', 'following', 'failing']).meta({
+      description:
+        'off: switched off; starting: no position yet (the first poll finds where the directory stands); ' +
+        'following: the last poll succeeded; failing: the last poll failed (see error), and is retried.',
+    }),
+    intervalSeconds: z.number(),
+    watermark: z.string().optional().meta({
+      description:
+        'The newest directory change time applied, in the directory’s own time (generalized time).',
+    }),
+    lastPollAt: z.iso.datetime().optional(),
+    lastChangeAppliedAt: z.iso.datetime().optional(),
+    lagSeconds: z.number().optional().meta({
+      description:
+        'Seconds since the last successful poll began: no directory change older than this is still unread.',
+    }),
+    changesApplied: z.int().nonnegative(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'FeedStatus' });
+
+export type FeedStatus = z.infer<typeof feedStatusSchema>;
+
+/** What the status route shows of the feed's state (pure). */
+export function feedStatus(state: FeedState, snapshot: SettingsSnapshot, now: number): FeedStatus {
+  const { enabled, intervalMs } = feedSettings(snapshot);
+  const iso = (date: Date | undefined) => date?.toISOString();
+  return {
+    enabled,
+    state: !enabled ? 'off' : !state.position ? 'starting' : state.error ? 'failing' : 'following',
+    intervalSeconds: intervalMs / 1000,
+    ...(state.position ? { watermark: state.position.watermark } : {}),
+    ...(state.lastPollAt ? { lastPollAt: iso(state.lastPollAt) } : {}),
+    ...(state.lastChangeAppliedAt ? { lastChangeAppliedAt: iso(state.lastChangeAppliedAt) } : {}),
+    ...(state.lastSuccessAt
+      ? { lagSeconds: Math.max(0, Math.round((now - state.lastSuccessAt.getTime()) / 100) / 10) }
+      : {}),
+    changesApplied: state.changesApplied,
+    ...(state.error ? { error: { code: state.error.code, message: state.error.message } } : {}),
+  };
+}
