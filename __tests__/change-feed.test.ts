@@ -159,4 +159,70 @@ describe('the changed-entries feed', () => {
     expect(alice?.abacAttributes).toEqual([{ key: 'department', values: ['eng', 'eng-platform'] }]);
     expect(alice?.__rooms).toEqual([]);
   }, 30_000);
+  /** The feed switched off and its loop ended, so a change can be made before it polls again. */
+  async function pause() {
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+    await within(3 * INTERVAL_MS, async () => {
+      const status = await request(host.app).get(`${SYNC_URL}/feed`).set(ADMIN_HEADERS);
+      return status.body.feed?.state === 'off';
+    });
+    // A poll under way when the setting changed ends within one interval.
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS + 500));
+  }
+
+  async function expectNothingApplied(carolsDepartment: string) {
+    const before = await host.models.feedState.findOne().lean();
+    const events = await host.models.serverEvents.countDocuments();
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+    await within(15_000, async () => !!(await host.models.feedState.findOne().lean())?.error);
+    const failing = await request(host.app).get(`${SYNC_URL}/feed`).set(ADMIN_HEADERS);
+    expect(failing.body.feed).toMatchObject({ state: 'failing', error: { code: 'error-ldap-unavailable' } });
+    const after = await host.models.feedState.findOne().lean();
+    expect(after?.position).toEqual(before?.position);
+    expect(after?.changesApplied).toBe(before?.changesApplied);
+    expect(await host.models.serverEvents.countDocuments()).toBe(events);
+    expect((await host.models.users.findById('u-carol').lean())?.abacAttributes).toEqual([
+      { key: 'department', values: [carolsDepartment] },
+      { key: 'groups', values: [`cn=sales,ou=groups,${BASE}`] },
+    ]);
+  }
+
+  it('writes nothing and keeps its watermark while slapd is down or frozen, then catches up', async () => {
+    await host.models.users.create({
+      _id: 'u-carol',
+      username: 'carol',
+      active: true,
+      ldap: true,
+      abacAttributes: [
+        { key: 'department', values: ['sales'] },
+        { key: 'groups', values: [`cn=sales,ou=groups,${BASE}`] },
+      ],
+    });
+    await pause();
+    await change(`uid=carol,ou=people,${BASE}`, 'replace', 'departmentNumber', ['support']);
+    await slapd.stopProcess('SIGKILL');
+    try {
+      await expectNothingApplied('sales');
+    } finally {
+      await slapd.resume();
+    }
+    await within(15_000, async () => {
+      const carol = await host.models.users.findById('u-carol').lean();
+      return carol?.abacAttributes?.[0]?.values[0] === 'support';
+    });
+    await within(3 * INTERVAL_MS, async () => !(await host.models.feedState.findOne().lean())?.error);
+
+    await pause();
+    await change(`uid=carol,ou=people,${BASE}`, 'replace', 'departmentNumber', ['sales']);
+    await slapd.freeze();
+    try {
+      await expectNothingApplied('support');
+    } finally {
+      slapd.thaw();
+    }
+    await within(15_000, async () => {
+      const carol = await host.models.users.findById('u-carol').lean();
+      return carol?.abacAttributes?.[0]?.values[0] === 'sales';
+    });
+  }, 90_000);
 });

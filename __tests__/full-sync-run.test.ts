@@ -216,6 +216,23 @@ describe.each(['subtree', 'lookups'] as const)(
       });
     });
 
+    it('leaves a user written by a newer sync between planning and applying as that sync left them', async () => {
+      const { store, jobs, run, queue } = setUp({ directoryRead });
+      await queue();
+      // Between the phases (the apply phase counts the staged changes first), the changed-entries feed or a
+      // request syncs user 0 from a newer reading of the directory.
+      const countStaged = jobs.countStaged.bind(jobs);
+      jobs.countStaged = async (jobId) => {
+        store.users.get(userId(0))!.abacAttributes = [{ key: 'department', values: ['newer'] }];
+        return countStaged(jobId);
+      };
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'completed', summary: { updated: 4, stale: 1 } });
+      expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['newer'] }]);
+      expect(store.subscriptions.has('s-0')).toBe(true);
+      expect(store.users.get(userId(2))?.abacAttributes).toEqual([{ key: 'department', values: ['dept-2'] }]);
+    });
+
     it('does nothing for a job that has ended or does not exist', async () => {
       const { run, queue } = setUp({ directoryRead });
       await queue();

@@ -43,7 +43,7 @@ describe('run planning', () => {
   });
 
   it('hands the engine the staged target and identity (the engine re-reads the rest under the claim)', () => {
-    const plan = planOfStaged(change, { reviewed: false });
+    const plan = planOfStaged(change);
     expect(plan.next).toEqual(change.next);
     expect(plan.subject).toMatchObject({
       _id: 'u1',

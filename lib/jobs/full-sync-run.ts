@@ -306,7 +306,7 @@ export class FullSyncRun {
     const source = reviewedJobId ?? job._id;
     for await (const changes of jobs.stagedChanges(source, job.checkpoint, this.options.applyBatchSize)) {
       lease.check();
-      const plans = changes.map((change) => planOfStaged(change, { reviewed: !!reviewedJobId }));
+      const plans = changes.map(planOfStaged);
       await engine.applyPlans(plans, rooms, run, timer);
       const stale = plans.filter((plan) => plan.stale).map((plan) => plan.subject._id);
       if (stale.length > 0) await jobs.markStale(source, stale);

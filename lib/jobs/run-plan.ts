@@ -27,10 +27,11 @@ export function stagedChangeOf(jobId: string, plan: ApplicablePlan): StagedChang
 
 /**
  * The plan the apply phase hands the engine. The engine re-reads the user (attributes, rooms, outbox) under
- * the claim, so only the user's identity and the directory's value come from the staging. A reviewed plan
- * also carries the value it was made from: a user whose value changed since is left alone (stale).
+ * the claim, so only the user's identity and the directory's value come from the staging, with the value
+ * the plan was made from: a user whose value another writer changed since (the changed-entries feed, a
+ * request, read from a newer directory) is left alone and counted stale, never set back to the older plan.
  */
-export function planOfStaged(change: StagedChange, options: { reviewed: boolean }): ApplicablePlan {
+export function planOfStaged(change: StagedChange): ApplicablePlan {
   const subject = {
     _id: change.userId,
     username: change.username,
@@ -44,7 +45,7 @@ export function planOfStaged(change: StagedChange, options: { reviewed: boolean 
   return {
     subject,
     next: change.next,
-    ...(options.reviewed ? { reviewedBefore: change.before } : {}),
+    reviewedBefore: change.before,
     result: {
       ...identity(subject),
       status: change.status,

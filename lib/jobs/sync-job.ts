@@ -52,7 +52,8 @@ export const syncJobSummarySchema = syncSummarySchema
   .extend({
     stale: count.meta({
       description:
-        'Applying a reviewed plan: users whose value changed since the plan was made, left as they are.',
+        'Users whose value another writer changed after the plan was made (the feed, a request), left as ' +
+        'that writer left them.',
     }),
   })
   .meta({ id: 'SyncJobSummary' });

@@ -253,8 +253,8 @@ export class AbacLdapSyncService implements UsersSyncService {
   /**
    * Applies plans that need their user's claim (see needsClaim); each plan's result becomes what was done.
    * The value re-read under the claim decides the diff, so a plan made earlier never overwrites a newer value
-   * with an older one's diff. A plan with `reviewedBefore` (an admin applies a reviewed plan) is skipped and
-   * marked `stale` when the user holds neither that value nor `next`.
+   * with an older one's diff. A plan with `reviewedBefore` (a staged plan of a run) is skipped and marked
+   * `stale` when the user holds neither that value nor `next`.
    */
   async applyPlans(
     plans: readonly (Plan & { next: AbacAttribute[] })[],
@@ -307,7 +307,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     const current = new Map(
       (await store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [user._id, user]),
     );
-    // A user changed since the plan an admin reviewed keeps their value and rooms: the plan is skipped.
+    // A user changed since a staged plan was made keeps their value and rooms: the plan is skipped.
     for (const plan of plans) {
       const user = current.get(plan.subject._id);
       if (user && isStale(plan, user.attributes ?? [])) {

@@ -28,8 +28,8 @@ export interface Plan {
   /** The attributes the directory gives the user; undefined when the entry was not read (not found, failed). */
   next?: AbacAttribute[];
   /**
-   * Set when applying a plan an admin reviewed: the value it was made from. Under the claim, a user holding
-   * neither this nor `next` was changed since, and is left alone (`stale`).
+   * Set when applying a staged plan (a run's own, or one an admin reviewed): the value it was made from.
+   * Under the claim, a user holding neither this nor `next` was changed since, and is left alone (`stale`).
    */
   reviewedBefore?: AbacAttribute[];
   /** Set by the engine: the user was changed since the reviewed plan, and nothing was written for them. */
