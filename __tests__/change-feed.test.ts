@@ -2,6 +2,7 @@ import ldap from 'ldapjs';
 import { standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { ATTRIBUTE_CHANGED_EVENT, ACTION_PERFORMED_EVENT } from '../lib/sync/audit-events';
+import { Registry } from 'prom-client';
 import request from 'supertest';
 import { feedStatusSchema } from '../lib/feed/feed-status';
 import {
@@ -25,6 +26,7 @@ const INTERVAL_MS = 2000;
 describe('the changed-entries feed', () => {
   let slapd: Slapd;
   let host: TestHost;
+  const registry = new Registry();
 
   async function change(dn: string, operation: 'replace' | 'delete' | 'add', type: string, values: string[]) {
     const info = slapd.info();
@@ -63,7 +65,12 @@ describe('the changed-entries feed', () => {
 
   beforeAll(async () => {
     slapd = await Slapd.start({ ldif: standardDirectory() });
-    host = await startTestHost({ seedSettings: false, settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
+    host = await startTestHost({
+      seedSettings: false,
+      settingsCacheTtlMs: 0,
+      jobRunner: FAST_RUNNER,
+      metricsRegistry: registry,
+    });
     await setSettings(host.models, {
       ...ldapSettings(),
       LDAP_Host: '127.0.0.1',
@@ -147,6 +154,15 @@ describe('the changed-entries feed', () => {
     });
     expect(status.body.feed.lagSeconds).toBeLessThanOrEqual(3 * (INTERVAL_MS / 1000));
     expect((await request(host.app).get(`${SYNC_URL}/feed`)).status).toBe(401);
+    const metrics = await registry.getMetricsAsJSON();
+    const series = (name: string) => metrics.find((metric) => metric.name === name)?.values ?? [];
+    expect(series('abac_ldap_sync_feed_changes_total')).toContainEqual(
+      expect.objectContaining({ labels: { stage: 'applied' }, value: 2 }),
+    );
+    expect(series('abac_ldap_sync_feed_polls_total')).toContainEqual(
+      expect.objectContaining({ labels: { outcome: 'ok' } }),
+    );
+    expect(series('abac_ldap_sync_feed_last_success_timestamp_seconds')[0]?.value).toBeGreaterThan(0);
   }, 30_000);
 
   it('follows a group membership removed: the memberOf-derived value goes and the room follows', async () => {

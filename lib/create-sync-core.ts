@@ -122,6 +122,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     jobs: { start: (request) => jobs!.start(request) },
     clock,
     logger,
+    metrics,
   });
   const runner = new AgendaRunner(
     {

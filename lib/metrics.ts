@@ -24,6 +24,17 @@ export interface SyncMetrics {
   }): void;
   /** A directory-wide run that ended (this process ran its end). */
   runFinished(run: { outcome: RunOutcome; trigger: string; seconds: number }): void;
+  /**
+   * One poll of the changed-entries feed: changes read that were new, changes applied, how long it took,
+   * and, when it succeeded, when (Unix seconds) it began.
+   */
+  feedPolled(poll: {
+    outcome: 'ok' | 'failed';
+    seen: number;
+    applied: number;
+    seconds: number;
+    at: number;
+  }): void;
 }
 
 export type RunOutcome = 'completed' | 'failed' | 'cancelled' | 'blocked';
@@ -50,6 +61,10 @@ export class PrometheusSyncMetrics implements SyncMetrics {
   private readonly runUsers: Counter<'phase'>;
   private readonly runProgress: Gauge<'phase'>;
   private readonly runSeconds: Histogram<'outcome'>;
+  private readonly feedPolls: Counter<'outcome'>;
+  private readonly feedPollSeconds: Histogram<'outcome'>;
+  private readonly feedChanges: Counter<'stage'>;
+  private readonly feedLastSuccess: Gauge;
 
   constructor(registry: Registry = defaultRegistry) {
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -111,6 +126,26 @@ export class PrometheusSyncMetrics implements SyncMetrics {
         buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600],
         registers: [registry],
       });
+    this.feedPolls = counter('abac_ldap_sync_feed_polls_total', 'Changed-entries feed polls, by outcome', [
+      'outcome',
+    ]);
+    this.feedPollSeconds = histogram(
+      'abac_ldap_sync_feed_poll_duration_seconds',
+      'Changed-entries feed: time per poll (read, match, sync), by outcome',
+      ['outcome'],
+    );
+    this.feedChanges = counter(
+      'abac_ldap_sync_feed_changes_total',
+      'Changed-entries feed: changed entries seen (new since the watermark) and applied',
+      ['stage'],
+    );
+    this.feedLastSuccess =
+      (registry.getSingleMetric('abac_ldap_sync_feed_last_success_timestamp_seconds') as Gauge | undefined) ??
+      new Gauge({
+        name: 'abac_ldap_sync_feed_last_success_timestamp_seconds',
+        help: 'When the last successful feed poll began (the lag is time() minus this)',
+        registers: [registry],
+      });
     for (const status of USER_STATUSES) this.users.inc({ status }, 0);
     this.evictions.inc(0);
     this.auditFailures.inc(0);
@@ -144,6 +179,14 @@ export class PrometheusSyncMetrics implements SyncMetrics {
     this.runs.inc({ outcome, trigger });
     this.runSeconds.observe({ outcome }, seconds);
   }
+
+  feedPolled({ outcome, seen, applied, seconds, at }: Parameters<SyncMetrics['feedPolled']>[0]) {
+    this.feedPolls.inc({ outcome });
+    this.feedPollSeconds.observe({ outcome }, seconds);
+    this.feedChanges.inc({ stage: 'seen' }, seen);
+    this.feedChanges.inc({ stage: 'applied' }, applied);
+    if (outcome === 'ok') this.feedLastSuccess.set(at);
+  }
 }
 
 export const noMetrics: SyncMetrics = {
@@ -152,4 +195,5 @@ export const noMetrics: SyncMetrics = {
   auditWritesFailed: () => undefined,
   runProgressed: () => undefined,
   runFinished: () => undefined,
+  feedPolled: () => undefined,
 };

@@ -5,6 +5,8 @@ import type { SyncJobs } from '../jobs/sync-jobs';
 import type { Directory, DirectoryEntry, DirectorySession } from '../ldap/directory';
 import { allOf, equals } from '../ldap/filter';
 import type { Logger } from '../logger';
+import type { SyncMetrics } from '../metrics';
+import { performance } from 'node:perf_hooks';
 import { randomId } from '../random-id';
 import { booleanSetting, numberSetting, SETTING_DEFAULTS, type SettingsSnapshot } from '../settings';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
@@ -31,6 +33,7 @@ export interface FeedConsumerPorts {
   jobs: Pick<SyncJobs, 'start'>;
   clock: Clock;
   logger: Logger;
+  metrics: SyncMetrics;
 }
 
 /** Whether the feed is switched on, and how often it polls. */
@@ -84,13 +87,24 @@ export class FeedConsumer {
 
   /** Resolves with the number of changes applied; rejects on a fault (recorded in the feed's state). */
   async poll(snapshot: SettingsSnapshot): Promise<number> {
-    const { store, clock, logger } = this.ports;
+    const { store, clock, logger, metrics } = this.ports;
     const startedAt = new Date(clock.now());
+    const started = performance.now();
+    const counts = { seen: 0, applied: 0 };
+    const measured = (outcome: 'ok' | 'failed') =>
+      metrics.feedPolled({
+        outcome,
+        ...counts,
+        seconds: (performance.now() - started) / 1000,
+        at: startedAt.getTime() / 1000,
+      });
     try {
-      const applied = await this.pollOnce(snapshot);
+      await this.pollOnce(snapshot, counts);
       await store.polled(startedAt);
-      return applied;
+      measured('ok');
+      return counts.applied;
     } catch (error) {
+      measured('failed');
       const reported =
         error instanceof AbacSyncError
           ? { code: error.code, message: error.publicMessage }
@@ -103,7 +117,11 @@ export class FeedConsumer {
     }
   }
 
-  private async pollOnce(snapshot: SettingsSnapshot): Promise<number> {
+  /** Counts into `counts` as it goes, so a poll that fails part-way reports what it applied. */
+  private async pollOnce(
+    snapshot: SettingsSnapshot,
+    counts: { seen: number; applied: number },
+  ): Promise<void> {
     const { feed, directory, store, logger } = this.ports;
     const configuration = syncConfiguration(snapshot);
     const search = feedSearchOf(configuration, snapshot);
@@ -114,26 +132,25 @@ export class FeedConsumer {
         const start = await feed.start(session, search);
         await store.restart(start);
         logger.info({ watermark: start?.watermark }, 'change feed started at the directory’s newest change');
-        return 0;
+        return;
       }
       const read = await feed.read(session, search, state.position);
       if (read.restored) {
         await this.startOver(session, search);
-        return 0;
+        return;
       }
       let position = state.position;
-      let applied = 0;
       const fresh = newChanges(read.changes, position);
+      counts.seen = fresh.length;
       for (let start = 0; start < fresh.length; start += CHANGES_PER_BATCH) {
         const batch = fresh.slice(start, start + CHANGES_PER_BATCH);
         await this.apply(session, configuration, search, batch);
         position = positionAfter(batch, position)!;
         await store.advance(position, batch.length, new Date(this.ports.clock.now()));
-        applied += batch.length;
+        counts.applied += batch.length;
       }
-      if (applied > 0)
-        logger.info({ changes: applied, watermark: position.watermark }, 'change feed applied');
-      return applied;
+      if (counts.applied > 0)
+        logger.info({ changes: counts.applied, watermark: position.watermark }, 'change feed applied');
     } finally {
       await session.close();
     }
