@@ -2,6 +2,7 @@ import type { Models } from '../models';
 import { FEED_STATE_ID, type FeedStateDocument } from '../models/feed-state';
 import type { FeedPosition } from '../lib/feed/feed-position';
 import type { FeedState, FeedStore } from '../lib/feed/feed-store';
+import { DUPLICATE_KEY } from './write-errors';
 
 /** The feed's state in abac_sync_feed (one document). */
 export class MongoFeedStore implements FeedStore {
@@ -14,23 +15,25 @@ export class MongoFeedStore implements FeedStore {
     return { ...state, changesApplied: state.changesApplied ?? 0 };
   }
 
-  async advance(position: FeedPosition, applied: number, at: Date): Promise<void> {
-    await this.models.feedState.updateOne(
-      { _id: FEED_STATE_ID },
+  async advance(token: string, position: FeedPosition, applied: number, at: Date): Promise<boolean> {
+    const advanced = await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, consumerToken: token },
       {
-        $set: { position, ...(applied > 0 ? { lastChangeAppliedAt: at } : {}) },
+        $set: { position, consumerHeartbeatAt: at, ...(applied > 0 ? { lastChangeAppliedAt: at } : {}) },
         $inc: { changesApplied: applied },
       },
-      { upsert: true },
     );
+    return advanced.matchedCount === 1;
   }
 
-  async restart(position: FeedPosition | undefined): Promise<void> {
-    await this.models.feedState.updateOne(
-      { _id: FEED_STATE_ID },
-      position ? { $set: { position } } : { $unset: { position: 1 } },
-      { upsert: true },
+  async restart(token: string, position: FeedPosition | undefined, at: Date): Promise<boolean> {
+    const restarted = await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, consumerToken: token },
+      position
+        ? { $set: { position, consumerHeartbeatAt: at } }
+        : { $set: { consumerHeartbeatAt: at }, $unset: { position: 1 } },
     );
+    return restarted.matchedCount === 1;
   }
 
   async polled(startedAt: Date, error?: { code: string; message: string }): Promise<void> {
@@ -40,6 +43,35 @@ export class MongoFeedStore implements FeedStore {
         ? { $set: { lastPollAt: startedAt, error } }
         : { $set: { lastPollAt: startedAt, lastSuccessAt: startedAt }, $unset: { error: 1 } },
       { upsert: true },
+    );
+  }
+
+  async hold(consumer: { token: string; name: string }, at: Date, staleBefore: Date): Promise<boolean> {
+    try {
+      const held = await this.models.feedState.updateOne(
+        {
+          _id: FEED_STATE_ID,
+          $or: [
+            { consumerToken: { $exists: false } },
+            { consumerToken: consumer.token },
+            { consumerHeartbeatAt: { $lt: staleBefore } },
+          ],
+        },
+        { $set: { consumerToken: consumer.token, consumer: consumer.name, consumerHeartbeatAt: at } },
+        { upsert: true },
+      );
+      return held.matchedCount + held.upsertedCount === 1;
+    } catch (error) {
+      // The document exists and another consumer holds it: the upsert's insert met the _id.
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return false;
+      throw error;
+    }
+  }
+
+  async letGo(token: string): Promise<void> {
+    await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, consumerToken: token },
+      { $unset: { consumerToken: 1, consumerHeartbeatAt: 1 } },
     );
   }
 

@@ -7,6 +7,7 @@ import { allOf, equals } from '../ldap/filter';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { performance } from 'node:perf_hooks';
+import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
 import { booleanSetting, numberSetting, SETTING_DEFAULTS, type SettingsSnapshot } from '../settings';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
@@ -80,13 +81,30 @@ export function feedSearchOf(configuration: SyncConfiguration, snapshot: Setting
 export class FeedConsumer {
   constructor(private readonly ports: FeedConsumerPorts) {}
 
+  /**
+   * Takes or renews the feed for the consumer `token` (this process): false while another live consumer
+   * holds it. Only the holder polls, so two processes that both run the feed's task never both apply.
+   */
+  hold(token: string, staleAfterMs: number): Promise<boolean> {
+    const now = this.ports.clock.now();
+    return this.ports.store.hold({ token, name: PROCESS_NAME }, new Date(now), new Date(now - staleAfterMs));
+  }
+
+  letGo(token: string): Promise<void> {
+    return this.ports.store.letGo(token);
+  }
+
   /** The feed as the status route shows it. */
   async status(snapshot: SettingsSnapshot): Promise<FeedStatus> {
     return feedStatus(await this.ports.store.state(), snapshot, this.ports.clock.now());
   }
 
-  /** Resolves with the number of changes applied; rejects on a fault (recorded in the feed's state). */
-  async poll(snapshot: SettingsSnapshot): Promise<number> {
+  /**
+   * One poll by the consumer `token` (which holds the feed). Resolves with the number of changes applied;
+   * rejects on a fault (recorded in the feed's state), and with FeedHoldLostError, recording nothing more,
+   * when another consumer has taken the feed over.
+   */
+  async poll(snapshot: SettingsSnapshot, token: string): Promise<number> {
     const { store, clock, logger, metrics } = this.ports;
     const startedAt = new Date(clock.now());
     const started = performance.now();
@@ -99,12 +117,16 @@ export class FeedConsumer {
         at: startedAt.getTime() / 1000,
       });
     try {
-      await this.pollOnce(snapshot, counts);
+      await this.pollOnce(snapshot, token, counts);
       await store.polled(startedAt);
       measured('ok');
       return counts.applied;
     } catch (error) {
       measured('failed');
+      if (error instanceof FeedHoldLostError) {
+        logger.info({}, 'change feed taken over by another process; this one stopped polling');
+        throw error;
+      }
       const reported =
         error instanceof AbacSyncError
           ? { code: error.code, message: error.publicMessage }
@@ -120,6 +142,7 @@ export class FeedConsumer {
   /** Counts into `counts` as it goes, so a poll that fails part-way reports what it applied. */
   private async pollOnce(
     snapshot: SettingsSnapshot,
+    token: string,
     counts: { seen: number; applied: number },
   ): Promise<void> {
     const { feed, directory, store, logger } = this.ports;
@@ -130,13 +153,13 @@ export class FeedConsumer {
     try {
       if (!state.position) {
         const start = await feed.start(session, search);
-        await store.restart(start);
+        await this.held(store.restart(token, start, this.now()));
         logger.info({ watermark: start?.watermark }, 'change feed started at the directory’s newest change');
         return;
       }
       const read = await feed.read(session, search, state.position);
       if (read.restored) {
-        await this.startOver(session, search);
+        await this.startOver(session, search, token);
         return;
       }
       let position = state.position;
@@ -146,7 +169,7 @@ export class FeedConsumer {
         const batch = fresh.slice(start, start + CHANGES_PER_BATCH);
         await this.apply(session, configuration, search, batch);
         position = positionAfter(batch, position)!;
-        await store.advance(position, batch.length, new Date(this.ports.clock.now()));
+        await this.held(store.advance(token, position, batch.length, this.now()));
         counts.applied += batch.length;
       }
       if (counts.applied > 0)
@@ -213,7 +236,7 @@ export class FeedConsumer {
   }
 
   /** The directory went back in time: a directory-wide run puts everyone right; the feed starts from now. */
-  private async startOver(session: DirectorySession, search: FeedSearch): Promise<void> {
+  private async startOver(session: DirectorySession, search: FeedSearch, token: string): Promise<void> {
     const { feed, store, jobs, logger } = this.ports;
     logger.warn(
       {},
@@ -224,7 +247,22 @@ export class FeedConsumer {
     } catch (error) {
       if (!(error instanceof SyncAlreadyRunningError)) throw error;
     }
-    await store.restart(await feed.start(session, search));
+    await this.held(store.restart(token, await feed.start(session, search), this.now()));
+  }
+
+  private async held(write: Promise<boolean>): Promise<void> {
+    if (!(await write)) throw new FeedHoldLostError();
+  }
+
+  private now(): Date {
+    return new Date(this.ports.clock.now());
+  }
+}
+
+/** Another consumer holds the feed now: this one stops, having recorded nothing more. */
+export class FeedHoldLostError extends Error {
+  constructor() {
+    super('another consumer holds the change feed');
   }
 }
 

@@ -23,6 +23,7 @@ export const feedStatusSchema = z
         'Seconds since the last successful poll began: no directory change older than this is still unread.',
     }),
     changesApplied: z.int().nonnegative(),
+    consumer: z.string().optional().meta({ description: 'host:pid of the process that polled last.' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   })
   .meta({ id: 'FeedStatus' });
@@ -44,6 +45,7 @@ export function feedStatus(state: FeedState, snapshot: SettingsSnapshot, now: nu
       ? { lagSeconds: Math.max(0, Math.round((now - state.lastSuccessAt.getTime()) / 100) / 10) }
       : {}),
     changesApplied: state.changesApplied,
+    ...(state.consumer ? { consumer: state.consumer } : {}),
     ...(state.error ? { error: { code: state.error.code, message: state.error.message } } : {}),
   };
 }

@@ -9,6 +9,11 @@ export interface FeedState {
   lastSuccessAt?: Date;
   lastChangeAppliedAt?: Date;
   changesApplied: number;
+  /** host:pid of the process holding the feed (the one consumer). */
+  consumer?: string;
+  /** The holding consumer's token: only it may poll (fencing), until its heartbeat goes stale. */
+  consumerToken?: string;
+  consumerHeartbeatAt?: Date;
   /** The last poll's error, until a poll succeeds. */
   error?: { code: string; message: string };
 }
@@ -16,12 +21,22 @@ export interface FeedState {
 /** Where the feed keeps its state (MongoDB adapter: mongo/mongo-feed-store.ts). */
 export interface FeedStore {
   state(): Promise<FeedState>;
-  /** Records changes applied and the position after them (the watermark moves only here). */
-  advance(position: FeedPosition, applied: number, at: Date): Promise<void>;
-  /** Starts over from `position` (first poll, or after the directory went back in time). */
-  restart(position: FeedPosition | undefined): Promise<void>;
+  /**
+   * Records changes applied and the position after them (the watermark moves only here), and renews the
+   * hold of consumer `token`. False: another consumer holds the feed now, and nothing was recorded.
+   */
+  advance(token: string, position: FeedPosition, applied: number, at: Date): Promise<boolean>;
+  /** Starts over from `position` (first poll, or after the directory went back in time); false as above. */
+  restart(token: string, position: FeedPosition | undefined, at: Date): Promise<boolean>;
   /** Records a poll's end: success (no error) or the error it ended on. */
   polled(startedAt: Date, error?: { code: string; message: string }): Promise<void>;
+  /**
+   * Makes `consumer` the one consumer, or renews its hold: true when the feed was free, already its own, or
+   * held by a consumer whose heartbeat is older than `staleBefore` (a dead process).
+   */
+  hold(consumer: { token: string; name: string }, at: Date, staleBefore: Date): Promise<boolean>;
+  /** Gives the feed up (a process stopping): another consumer may take it at once. */
+  letGo(token: string): Promise<void>;
   /**
    * The active users whose stored ABAC values include `value` (a group's DN reached them through memberOf):
    * the members a group change may have removed, compared ignoring case.

@@ -5,6 +5,7 @@ import type { Db } from 'mongodb';
 import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
 import type { Logger } from '../logger';
 import { PROCESS_NAME } from '../process-name';
+import { randomId } from '../random-id';
 import type { SettingsSource } from '../settings';
 import { feedSettings, type FeedConsumer } from '../feed/feed-consumer';
 import type { FullSyncRun } from './full-sync-run';
@@ -139,14 +140,24 @@ export class AgendaRunner implements RunQueue {
    */
   private async feedTask(job: Job): Promise<void> {
     const { feed, settings, logger } = this.ports;
+    const token = randomId();
     const polling = (async () => {
-      for (;;) {
-        const snapshot = await settings.current();
-        const { enabled, intervalMs } = feedSettings(snapshot);
-        if (!enabled || this.stopping.signal.aborted) return;
-        await feed.poll(snapshot).catch(() => undefined);
-        await job.touch();
-        await delay(intervalMs, this.stopping.signal);
+      try {
+        for (;;) {
+          const snapshot = await settings.current();
+          const { enabled, intervalMs } = feedSettings(snapshot);
+          if (!enabled || this.stopping.signal.aborted) return;
+          // agenda re-saving its recurring task clears the task's lock, so a second process may run this
+          // loop too: the feed's own hold decides which one polls.
+          if (!(await feed.hold(token, this.options.lockLifetimeMs))) return;
+          // A failed poll is recorded and retried; a lost hold shows at the next hold().
+          await feed.poll(snapshot, token).catch(() => undefined);
+          await job.touch();
+          await delay(intervalMs, this.stopping.signal);
+        }
+      } finally {
+        // Switched off, stopping, or taken over (then this changes nothing): the next consumer starts at once.
+        await feed.letGo(token);
       }
     })();
     this.running.add(polling);
