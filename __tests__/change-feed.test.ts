@@ -13,7 +13,7 @@ import {
   startTestHost,
   type TestHost,
 } from './helpers/host';
-import { FAST_RUNNER } from './helpers/jobs';
+import { FAST_RUNNER, JOBS_URL, waitForEnd } from './helpers/jobs';
 import { bind, modify, rawClient, unbind } from './helpers/ldap-admin';
 
 // The changed-entries feed end to end on the real slapd and MongoDB-wire server, with its default
@@ -241,4 +241,73 @@ describe('the changed-entries feed', () => {
       return carol?.abacAttributes?.[0]?.values[0] === 'sales';
     });
   }, 90_000);
+  it('stops changes that take values from too many users, blocked for review; applied or discarded by an admin, it goes on', async () => {
+    await setSettings(host.models, { ABAC_Sync_Guard_Min_Users: 1 });
+    const feed = async () =>
+      (await request(host.app).get(`${SYNC_URL}/feed`).set(ADMIN_HEADERS)).body.feed as {
+        state: string;
+        blockedJobId?: string;
+        changesApplied: number;
+      };
+    const departments = async () =>
+      Promise.all(
+        ['u-bob', 'u-carol'].map(
+          async (id) => (await host.models.users.findById(id).lean())?.abacAttributes?.[0]?.values,
+        ),
+      );
+    /** Both bob and carol lose their department: 2 of the 3 LDAP users, over both thresholds. */
+    async function moveBoth(department: string) {
+      await pause();
+      for (const uid of ['bob', 'carol'])
+        await change(`uid=${uid},ou=people,${BASE}`, 'replace', 'departmentNumber', [department]);
+      const before = {
+        departments: await departments(),
+        events: await host.models.serverEvents.countDocuments(),
+      };
+      await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+      await within(15_000, async () => (await feed()).state === 'blocked');
+      expect(await departments()).toEqual(before.departments);
+      expect(await host.models.serverEvents.countDocuments()).toBe(before.events);
+      return (await feed()).blockedJobId!;
+    }
+    try {
+      const applied = (await feed()).changesApplied;
+      const blockedId = await moveBoth('ops');
+      const blocked = await request(host.app).get(`${JOBS_URL}/${blockedId}`).set(ADMIN_HEADERS);
+      expect(blocked.body.job).toMatchObject({
+        trigger: 'feed',
+        state: 'blocked',
+        guard: { revokedUsers: 2, usersInRun: 3, thresholdUsers: 1 },
+      });
+      const plan = await request(host.app).get(`${JOBS_URL}/${blockedId}/changes`).set(ADMIN_HEADERS);
+      expect(plan.body.changes.map((planned: { username: string }) => planned.username)).toEqual([
+        'bob',
+        'carol',
+      ]);
+
+      const apply = await request(host.app)
+        .post(`${JOBS_URL}/${blockedId}/apply`)
+        .set(ADMIN_HEADERS)
+        .send({});
+      expect(apply.status).toBe(202);
+      expect((await waitForEnd(host.app, apply.body.job._id)).state).toBe('completed');
+      expect(await departments()).toEqual([['ops'], ['ops']]);
+      await within(15_000, async () => (await feed()).state === 'following');
+      expect((await feed()).changesApplied).toBe(applied + 2);
+
+      await moveBoth('qa');
+      const discarded = await request(host.app).post(`${SYNC_URL}/feed/discard`).set(ADMIN_HEADERS).send({});
+      expect(discarded.status).toBe(200);
+      await within(15_000, async () => (await feed()).state === 'following');
+      expect(await departments()).toEqual([['ops'], ['ops']]);
+      // Past the discarded changes: the next change flows as usual.
+      await change(`uid=bob,ou=people,${BASE}`, 'replace', 'departmentNumber', ['support']);
+      await within(3 * INTERVAL_MS, async () => (await departments())[0]?.[0] === 'support');
+      const notBlocked = await request(host.app).post(`${SYNC_URL}/feed/discard`).set(ADMIN_HEADERS).send({});
+      expect(notBlocked.status).toBe(409);
+      expect(notBlocked.body.error).toBe('error-feed-not-blocked');
+    } finally {
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
+    }
+  }, 120_000);
 });

@@ -199,4 +199,29 @@ describe.each([
     await store.requestCancel('apply', at(12));
     expect(await store.expirePlans(at(10), at(13))).toEqual(['dry']);
   });
+  it('stores a run blocked from the start (a feed batch): finished, no slot taken, its plan applicable', async () => {
+    const { store } = fixture;
+    const guard = {
+      revokedUsers: 5,
+      clearedUsers: 0,
+      evictions: 1,
+      usersInRun: 9,
+      thresholdPercent: 10,
+      thresholdUsers: 1,
+    };
+    const blocked = await store.insertBlocked(
+      { ...newJob('feed-1', 1), trigger: 'feed' },
+      { guard, planned: 5, at: at(2) },
+    );
+    expect(blocked).toMatchObject({
+      state: 'blocked',
+      trigger: 'feed',
+      guard,
+      progress: { total: 5, processed: 5 },
+    });
+    expect(await store.get('feed-1')).toMatchObject({ state: 'blocked', finishedAt: at(2) });
+    expect(await store.active()).toBeUndefined();
+    expect(await store.createUnlessActive(newJob('j1', 3))).toMatchObject({ created: true });
+    expect(await store.claimPlan('feed-1', 'apply-1', undefined)).toBe(true);
+  });
 });

@@ -66,7 +66,7 @@ export interface AbacLdapSync {
 export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync> {
   checkRouterOptions(deps);
   const core = await createSyncCore(deps);
-  const { clock, models, settings, service, jobs, logger, metrics, feedStatus } = core;
+  const { clock, models, settings, service, jobs, logger, metrics, feedStatus, discardFeedBlock } = core;
   const permissions = new MongoPermissionChecker({
     permissions: models.permissions,
     roles: models.roles,
@@ -95,6 +95,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     service,
     jobs,
     feedStatus,
+    discardFeedBlock,
     logger,
     metrics,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,

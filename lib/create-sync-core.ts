@@ -9,6 +9,7 @@ import { AgendaRunner, DEFAULT_RUNNER_OPTIONS, type RunnerOptions } from './jobs
 import { DEFAULT_RUN_OPTIONS, FullSyncRun, type FullSyncRunOptions } from './jobs/full-sync-run';
 import { SyncJobs } from './jobs/sync-jobs';
 import { FeedConsumer } from './feed/feed-consumer';
+import { FeedGuard } from './feed/feed-guard';
 import { TimestampChangeFeed } from './feed/timestamp-change-feed';
 import type { FeedStatus } from './feed/feed-status';
 import { MongoFeedStore } from '../mongo/mongo-feed-store';
@@ -58,6 +59,8 @@ export interface SyncCore {
   jobs: SyncJobs;
   /** The changed-entries feed's status, as GET /feed shows it. */
   feedStatus(): Promise<FeedStatus>;
+  /** Discards the changes the guard stopped; throws FeedNotBlockedError when there are none. */
+  discardFeedBlock(): Promise<FeedStatus>;
   /** Stops taking part in runs (a run here is left for another process), closes LDAP connections. */
   close(): Promise<void>;
 }
@@ -120,6 +123,8 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     engine: service,
     store: feedStore,
     jobs: { start: (request) => jobs!.start(request) },
+    runs: jobStore,
+    guard: new FeedGuard({ engine: service, users: store, jobs: jobStore, clock }),
     clock,
     logger,
     metrics,
@@ -153,6 +158,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     service,
     jobs,
     feedStatus: async () => feed.status(await uncachedSettings.current()),
+    discardFeedBlock: async () => feed.discard(await uncachedSettings.current()),
     close: async () => {
       await runner.stop();
       await pool?.close();

@@ -225,3 +225,12 @@ export class SyncPlanRunningError extends AbacSyncError {
     this.extra = appliedBy ? { appliedBy } : {};
   }
 }
+
+/** The changed-entries feed holds no blocked changes to discard. */
+export class FeedNotBlockedError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-feed-not-blocked';
+  constructor() {
+    super('The change feed is not blocked');
+  }
+}

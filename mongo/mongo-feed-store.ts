@@ -36,6 +36,40 @@ export class MongoFeedStore implements FeedStore {
     return restarted.matchedCount === 1;
   }
 
+  async block(token: string, blocked: { jobId: string; position: FeedPosition }, at: Date): Promise<boolean> {
+    const updated = await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, consumerToken: token },
+      { $set: { blocked, consumerHeartbeatAt: at } },
+    );
+    return updated.matchedCount === 1;
+  }
+
+  async unblock(token: string, applied: number, at: Date): Promise<boolean> {
+    const state = await this.state();
+    if (!state.blocked) return true;
+    const updated = await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, consumerToken: token, 'blocked.jobId': state.blocked.jobId },
+      {
+        $set: {
+          position: state.blocked.position,
+          consumerHeartbeatAt: at,
+          ...(applied > 0 ? { lastChangeAppliedAt: at } : {}),
+        },
+        $unset: { blocked: 1 },
+        $inc: { changesApplied: applied },
+      },
+    );
+    return updated.matchedCount === 1;
+  }
+
+  async discard(): Promise<boolean> {
+    const updated = await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, blocked: { $exists: true } },
+      { $set: { 'blocked.discarded': true } },
+    );
+    return updated.matchedCount === 1;
+  }
+
   async polled(startedAt: Date, error?: { code: string; message: string }): Promise<void> {
     await this.models.feedState.updateOne(
       { _id: FEED_STATE_ID },

@@ -2,6 +2,7 @@ import type { Models } from '../models';
 import { ACTIVE_SLOT, type SyncJobDocument } from '../models/sync-job';
 import type { StagedChangeDocument } from '../models/staged-change';
 import {
+  blockedJob,
   queuedJob,
   type CreateOutcome,
   type JobAdvance,
@@ -35,6 +36,15 @@ export class MongoSyncJobStore implements SyncJobStore {
       if (active) return { created: false, active };
     }
     throw new Error('the run slot stayed taken without an active job');
+  }
+
+  async insertBlocked(
+    job: NewSyncJob,
+    outcome: { guard: GuardFigures; planned: number; at: Date },
+  ): Promise<SyncJob> {
+    const document = blockedJob(job, outcome);
+    await this.models.syncJobs.collection.insertOne(document as never);
+    return document;
   }
 
   async get(jobId: string): Promise<SyncJob | undefined> {

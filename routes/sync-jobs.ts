@@ -7,6 +7,7 @@ import type { FeedStatus } from '../lib/feed/feed-status';
 import {
   applyPlanBodySchema,
   cancelRunBodySchema,
+  discardFeedBodySchema,
   listChangesQuerySchema,
   listRunsQuerySchema,
   startRunBodySchema,
@@ -19,8 +20,9 @@ export const SYNC_JOBS_PATH = '/abac/users/sync/jobs';
 export const FEED_PATH = '/abac/users/sync/feed';
 export interface SyncJobRoutesDeps {
   jobs: SyncJobs;
-  /** The changed-entries feed's status; without it GET /feed is not served. */
+  /** The changed-entries feed's status and discard; without them the /feed routes are not served. */
   feedStatus?: () => Promise<FeedStatus>;
+  discardFeedBlock?: () => Promise<FeedStatus>;
   bodyLimitBytes: number;
   /** The admin gate the sync route uses (auth, rate, license, permissions). */
   admit: (req: Request) => Promise<Caller>;
@@ -60,11 +62,18 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     res.status(200).json({ success: true, jobs: list.map(jobView) });
   });
 
-  const { feedStatus } = deps;
+  const { feedStatus, discardFeedBlock } = deps;
   if (feedStatus)
     router.get(FEED_PATH, assignRequestId, async (req: Request, res: Response) => {
       await admitWithSettings(req);
       res.status(200).json({ success: true, feed: await feedStatus() });
+    });
+  if (discardFeedBlock)
+    router.post(`${FEED_PATH}/discard`, assignRequestId, body, async (req: Request, res: Response) => {
+      await deps.admit(req);
+      validBody(req, res, discardFeedBodySchema, deps.bodyLimitBytes, { optional: true });
+      await jobs.checkSettings();
+      res.status(200).json({ success: true, feed: await discardFeedBlock() });
     });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {

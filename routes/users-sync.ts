@@ -25,8 +25,9 @@ export interface UsersSyncRouterDeps {
   service: UsersSyncService;
   /** Directory-wide runs; without it the /jobs routes are not served. */
   jobs?: SyncJobs;
-  /** The changed-entries feed's status (GET /feed). */
+  /** The changed-entries feed's status (GET /feed) and the discard of its blocked changes. */
   feedStatus?: () => Promise<FeedStatus>;
+  discardFeedBlock?: () => Promise<FeedStatus>;
   logger: Logger;
   metrics: SyncMetrics;
   bodyLimitBytes: number;

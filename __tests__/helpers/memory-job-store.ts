@@ -1,4 +1,5 @@
 import {
+  blockedJob,
   queuedJob,
   type CreateOutcome,
   type JobAdvance,
@@ -6,6 +7,7 @@ import {
   type StagedPage,
   type SyncJobStore,
 } from '../../lib/jobs/job-store';
+import type { GuardFigures } from '../../lib/jobs/revocation-guard';
 import type { StagedChange } from '../../lib/jobs/staged-change';
 import { keepsPlan, type SyncJob, type SyncJobPhase } from '../../lib/jobs/sync-job';
 
@@ -24,6 +26,12 @@ export class MemorySyncJobStore implements SyncJobStore {
     const created = queuedJob(job);
     this.jobs.set(job._id, created);
     return { created: true, job: copy(created) };
+  }
+
+  async insertBlocked(job: NewSyncJob, outcome: { guard: GuardFigures; planned: number; at: Date }) {
+    const blocked = blockedJob(job, outcome);
+    this.jobs.set(job._id, blocked);
+    return copy(blocked);
   }
 
   async get(jobId: string) {

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock';
 import { errorFields } from '../error-fields';
-import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
+import { AbacSyncError, FeedNotBlockedError, SyncAlreadyRunningError } from '../errors';
 import type { SyncJobs } from '../jobs/sync-jobs';
+import type { SyncJobStore } from '../jobs/job-store';
 import type { Directory, DirectoryEntry, DirectorySession } from '../ldap/directory';
 import { allOf, equals } from '../ldap/filter';
 import type { Logger } from '../logger';
@@ -15,7 +16,10 @@ import { syncConfiguration, type SyncConfiguration } from '../sync/sync-configur
 import type { Identifiers } from '../sync/sync-request';
 import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
 import { newChanges, positionAfter } from './feed-position';
-import type { FeedStore } from './feed-store';
+import type { FeedState, FeedStore } from './feed-store';
+import type { FeedGuard } from './feed-guard';
+import { countIdentifiers, identifiersFor, type FeedIdentifiers } from './feed-identifiers';
+import { guardThresholds } from '../jobs/revocation-guard';
 import { feedStatus, type FeedStatus } from './feed-status';
 
 /** The audit reason of the feed's changes. */
@@ -32,6 +36,9 @@ export interface FeedConsumerPorts {
   store: FeedStore;
   /** A directory that went back in time gets a directory-wide run. */
   jobs: Pick<SyncJobs, 'start'>;
+  /** Where a blocked batch's run is read (its plan applied or not). */
+  runs: Pick<SyncJobStore, 'get'>;
+  guard: FeedGuard;
   clock: Clock;
   logger: Logger;
   metrics: SyncMetrics;
@@ -88,6 +95,13 @@ export class FeedConsumer {
   hold(token: string, staleAfterMs: number): Promise<boolean> {
     const now = this.ports.clock.now();
     return this.ports.store.hold({ token, name: PROCESS_NAME }, new Date(now), new Date(now - staleAfterMs));
+  }
+
+  /** An admin discards the blocked changes: the feed moves past them at its next poll, applying nothing. */
+  async discard(snapshot: SettingsSnapshot): Promise<FeedStatus> {
+    if (!(await this.ports.store.discard())) throw new FeedNotBlockedError();
+    this.ports.logger.info({}, 'blocked change feed changes discarded by an admin');
+    return this.status(snapshot);
   }
 
   letGo(token: string): Promise<void> {
@@ -149,6 +163,10 @@ export class FeedConsumer {
     const configuration = syncConfiguration(snapshot);
     const search = feedSearchOf(configuration, snapshot);
     const state = await store.state();
+    if (state.blocked) {
+      await this.settleBlock(token, state.blocked);
+      return;
+    }
     const session = await directory.open(configuration.connection);
     try {
       if (!state.position) {
@@ -165,9 +183,24 @@ export class FeedConsumer {
       let position = state.position;
       const fresh = newChanges(read.changes, position);
       counts.seen = fresh.length;
+      const thresholds = guardThresholds(snapshot);
+      // No more users than the guard's minimum can be too many: such polls are applied without a plan.
+      if (fresh.length > thresholds.users) {
+        const reached = await this.identifiers(session, configuration, search, fresh);
+        const stopped = await this.ports.guard.stop(reached, configuration, thresholds);
+        if (stopped) {
+          const after = positionAfter(fresh, position)!;
+          await this.held(store.block(token, { jobId: stopped.jobId, position: after }, this.now()));
+          logger.warn(
+            { jobId: stopped.jobId, changes: fresh.length, ...stopped.guard },
+            'change feed blocked: these changes take values from too many users; nothing was applied',
+          );
+          return;
+        }
+      }
       for (let start = 0; start < fresh.length; start += CHANGES_PER_BATCH) {
         const batch = fresh.slice(start, start + CHANGES_PER_BATCH);
-        await this.apply(session, configuration, search, batch);
+        await this.apply(await this.identifiers(session, configuration, search, batch));
         position = positionAfter(batch, position)!;
         await this.held(store.advance(token, position, batch.length, this.now()));
         counts.applied += batch.length;
@@ -179,52 +212,36 @@ export class FeedConsumer {
     }
   }
 
-  /** Syncs the users a batch of changes reaches: the entries' own users, and a changed group's members. */
-  private async apply(
+  /** A blocked feed moves on once an admin applied the blocked run's plan, or discarded it. */
+  private async settleBlock(token: string, blocked: NonNullable<FeedState['blocked']>): Promise<void> {
+    const { runs, store, logger } = this.ports;
+    const job = await runs.get(blocked.jobId);
+    const applying = job?.appliedBy ? await runs.get(job.appliedBy) : undefined;
+    if (!blocked.discarded && applying?.state !== 'completed') return;
+    const applied = blocked.discarded ? 0 : (job?.progress.total ?? 0);
+    await this.held(store.unblock(token, applied, this.now()));
+    logger.info(
+      { jobId: blocked.jobId, outcome: blocked.discarded ? 'discarded' : 'applied' },
+      'change feed resumed after its blocked changes',
+    );
+  }
+
+  private identifiers(
     session: DirectorySession,
     configuration: SyncConfiguration,
     search: FeedSearch,
-    batch: readonly FeedChange[],
-  ): Promise<void> {
-    const identifiers: Required<Pick<Identifiers, 'usernames' | 'ldapIds' | 'ids'>> = {
-      usernames: [],
-      ldapIds: [],
-      ids: [],
-    };
-    const add = (entry: DirectoryEntry) => {
-      const ids = identifiersOf(entry, configuration);
-      identifiers.usernames.push(...ids.usernames);
-      identifiers.ldapIds.push(...ids.ldapIds);
-    };
-    for (const change of batch) {
-      if (change.kind === 'user') add(change.entry);
-      else {
-        // Members now (memberOf names the group), and members the change may have removed.
-        await session.search(
-          {
-            baseDN: search.users.baseDN,
-            scope: search.users.scope,
-            filter: allOf([
-              { kind: 'configured', text: search.users.userFilter },
-              equals('memberOf', change.dn),
-            ]),
-            attributes: search.users.identifierAttributes,
-            pageSize: search.pageSize,
-            sizeLimit: 0,
-          },
-          add,
-        );
-        identifiers.ids.push(...(await this.ports.store.usersHoldingValue(change.dn)));
-      }
-    }
-    const unique = {
-      usernames: [...new Set(identifiers.usernames)],
-      ldapIds: [...new Set(identifiers.ldapIds)],
-      ids: [...new Set(identifiers.ids)],
-    };
-    if (unique.usernames.length + unique.ldapIds.length + unique.ids.length === 0) return;
+    changes: readonly FeedChange[],
+  ): Promise<FeedIdentifiers> {
+    return identifiersFor(session, configuration, search, changes, (value) =>
+      this.ports.store.usersHoldingValue(value),
+    );
+  }
+
+  /** Syncs the users a batch of changes reaches through the named-users engine. */
+  private async apply(identifiers: FeedIdentifiers): Promise<void> {
+    if (countIdentifiers(identifiers) === 0) return;
     const report = await this.ports.engine.sync({
-      identifiers: unique,
+      identifiers,
       dryRun: false,
       actor: FEED_ACTOR,
       requestId: randomId(),
@@ -272,15 +289,4 @@ class FeedBatchHeldError extends Error {
   constructor(readonly users: number) {
     super(`${users} users of the batch were being written by another sync`);
   }
-}
-
-/** The identifiers a user entry answers to: its search-field values, and its unique identifiers in hex. */
-function identifiersOf(entry: DirectoryEntry, { search }: SyncConfiguration) {
-  const usernames = search.searchFields.flatMap(
-    (field) => entry.attributes.get(field.toLowerCase())?.values ?? [],
-  );
-  const ldapIds = search.uniqueIdentifierFields.flatMap((field) =>
-    (entry.attributes.get(field.toLowerCase())?.buffers ?? []).map((buffer) => buffer.toString('hex')),
-  );
-  return { usernames, ldapIds };
 }

@@ -6,11 +6,20 @@ import type { FeedState } from './feed-store';
 export const feedStatusSchema = z
   .object({
     enabled: z.boolean().meta({ description: 'ABAC_Sync_Change_Feed_Enabled.' }),
-    state: z.enum(['off', 'starting', 'following', 'failing']).meta({
+    state: z.enum(['off', 'starting', 'following', 'failing', 'blocked']).meta({
       description:
         'off: switched off; starting: no position yet (the first poll finds where the directory stands); ' +
-        'following: the last poll succeeded; failing: the last poll failed (see error), and is retried.',
+        'following: the last poll succeeded; failing: the last poll failed (see error), and is retried; ' +
+        'blocked: the guard stopped changes that take values from too many users (see blockedJobId).',
     }),
+    blockedJobId: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'While blocked: the run (trigger feed) that keeps the stopped changes’ plan. Review it with GET ' +
+          '…/jobs/{jobId}/changes, apply it with POST …/jobs/{jobId}/apply, or discard it with POST …/feed/discard.',
+      }),
     intervalSeconds: z.number(),
     watermark: z.string().optional().meta({
       description:
@@ -36,7 +45,16 @@ export function feedStatus(state: FeedState, snapshot: SettingsSnapshot, now: nu
   const iso = (date: Date | undefined) => date?.toISOString();
   return {
     enabled,
-    state: !enabled ? 'off' : !state.position ? 'starting' : state.error ? 'failing' : 'following',
+    state: !enabled
+      ? 'off'
+      : state.blocked && !state.blocked.discarded
+        ? 'blocked'
+        : !state.position
+          ? 'starting'
+          : state.error
+            ? 'failing'
+            : 'following',
+    ...(state.blocked && !state.blocked.discarded ? { blockedJobId: state.blocked.jobId } : {}),
     intervalSeconds: intervalMs / 1000,
     ...(state.position ? { watermark: state.position.watermark } : {}),
     ...(state.lastPollAt ? { lastPollAt: iso(state.lastPollAt) } : {}),

@@ -14,6 +14,12 @@ export interface FeedState {
   /** The holding consumer's token: only it may poll (fencing), until its heartbeat goes stale. */
   consumerToken?: string;
   consumerHeartbeatAt?: Date;
+  /**
+   * Set while the guard holds the feed: the blocked run (`trigger: feed`) that keeps the stopped batch's
+   * plan, and the position after that batch. The feed resumes from there once the plan was applied (POST
+   * …/jobs/:jobId/apply) or discarded.
+   */
+  blocked?: { jobId: string; position: FeedPosition; discarded?: boolean };
   /** The last poll's error, until a poll succeeds. */
   error?: { code: string; message: string };
 }
@@ -26,6 +32,12 @@ export interface FeedStore {
    * hold of consumer `token`. False: another consumer holds the feed now, and nothing was recorded.
    */
   advance(token: string, position: FeedPosition, applied: number, at: Date): Promise<boolean>;
+  /** The guard stopped a batch: the feed waits for `blocked` to be applied or discarded (fenced as above). */
+  block(token: string, blocked: { jobId: string; position: FeedPosition }, at: Date): Promise<boolean>;
+  /** The blocked batch was applied (`applied` changes) or discarded: the feed moves past it (fenced). */
+  unblock(token: string, applied: number, at: Date): Promise<boolean>;
+  /** An admin discards the blocked batch; false when the feed is not blocked. */
+  discard(): Promise<boolean>;
   /** Starts over from `position` (first poll, or after the directory went back in time); false as above. */
   restart(token: string, position: FeedPosition | undefined, at: Date): Promise<boolean>;
   /** Records a poll's end: success (no error) or the error it ended on. */

@@ -6,6 +6,7 @@ import { syncJobSchema } from '../jobs/sync-job';
 import {
   applyPlanBodySchema,
   cancelRunBodySchema,
+  discardFeedBodySchema,
   listChangesQuerySchema,
   listRunsQuerySchema,
   startRunBodySchema,
@@ -100,6 +101,15 @@ export const ERROR_RESPONSES = {
   },
   readRun: { ...GATE_RESPONSES, 404: JOB_NOT_FOUND },
   readFeed: { ...GATE_RESPONSES },
+  discardFeed: {
+    ...GATE_RESPONSES,
+    400: BODY_REFUSED('the body is not empty'),
+    409: {
+      description: 'The feed holds no blocked changes. Nothing was changed.',
+      codes: ['error-feed-not-blocked'],
+    },
+    413: TOO_LARGE,
+  },
   listChanges: {
     ...GATE_RESPONSES,
     400: {
@@ -306,6 +316,32 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         },
       },
       ...errorResponses(ERROR_RESPONSES.readFeed),
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/abac/users/sync/feed/discard',
+    operationId: 'discardBlockedFeedChanges',
+    summary: 'Discard the changes the guard stopped, and let the feed go on',
+    description:
+      'The feed moves past the blocked changes at its next poll without applying them; the next ' +
+      'directory-wide run applies whatever the directory then says. To apply them as reviewed instead: ' +
+      'POST /abac/users/sync/jobs/{blockedJobId}/apply.',
+    request: {
+      headers: authHeaders,
+      body: { required: false, content: { 'application/json': { schema: discardFeedBodySchema } } },
+    },
+    responses: {
+      200: {
+        description: 'The feed, as the discard left it.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': {
+            schema: z.object({ success: z.literal(true), feed: feedStatusSchema }),
+          },
+        },
+      },
+      ...errorResponses(ERROR_RESPONSES.discardFeed),
     },
   });
   registry.registerPath({

@@ -36,6 +36,22 @@ export function queuedJob(job: NewSyncJob): SyncJob {
   };
 }
 
+/** A job blocked from the start: planned, guarded, finished, its plan kept for review. */
+export function blockedJob(
+  job: NewSyncJob,
+  { guard, planned, at }: { guard: GuardFigures; planned: number; at: Date },
+): SyncJob {
+  return {
+    ...queuedJob(job),
+    state: 'blocked',
+    phase: 'planning',
+    startedAt: at,
+    finishedAt: at,
+    progress: { total: planned, processed: planned },
+    guard,
+  };
+}
+
 export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
 
 /** Which page of a plan: optionally one status, or only the users an apply found stale. */
@@ -60,6 +76,14 @@ export interface SyncJobStore {
   /** Stores a queued job, unless a job is queued or running already: then resolves with that one. */
   createUnlessActive(job: NewSyncJob): Promise<CreateOutcome>;
   get(jobId: string): Promise<SyncJob | undefined>;
+  /**
+   * Stores a job that is blocked from the start (a feed batch the guard stopped): finished, holding no run
+   * slot, its plan staged by the caller for review and apply.
+   */
+  insertBlocked(
+    job: NewSyncJob,
+    outcome: { guard: GuardFigures; planned: number; at: Date },
+  ): Promise<SyncJob>;
   /** The queued or running job, if any. */
   active(): Promise<SyncJob | undefined>;
   newest(limit: number): Promise<SyncJob[]>;

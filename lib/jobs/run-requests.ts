@@ -13,6 +13,8 @@ export const cancelRunBodySchema = z.strictObject({}).meta({ id: 'CancelRunBody'
 
 export const applyPlanBodySchema = z.strictObject({}).meta({ id: 'ApplyPlanBody' });
 
+export const discardFeedBodySchema = z.strictObject({}).meta({ id: 'DiscardFeedBody' });
+
 export const listRunsQuerySchema = z.strictObject({
   limit: z.coerce
     .number()

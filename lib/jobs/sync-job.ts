@@ -6,7 +6,8 @@ import type { GuardFigures, PlannedRevocations } from './revocation-guard';
 // answers (and generate the OpenAPI entries); dates are ISO strings there and Dates in the store.
 
 export const SYNC_JOB_STATES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'blocked'] as const;
-export const SYNC_JOB_TRIGGERS = ['schedule', 'admin', 'cli'] as const;
+/** `feed`: a changed-entries feed batch the guard stopped, kept as a blocked run for review. */
+export const SYNC_JOB_TRIGGERS = ['schedule', 'admin', 'cli', 'feed'] as const;
 export const SYNC_JOB_PHASES = ['planning', 'applying'] as const;
 
 export type SyncJobState = (typeof SYNC_JOB_STATES)[number];
