@@ -86,6 +86,8 @@ describe('the changed-entries feed across two host processes', () => {
       LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
       ABAC_Sync_Change_Feed_Enabled: true,
       ABAC_Sync_Change_Feed_Interval_Seconds: 1,
+      // Every user here loses a value on purpose: the feed's guard is tested on its own (change-feed.test.ts).
+      ABAC_Sync_Guard_Max_Revoked_Percent: 100,
     });
     config = {
       mongoUri: testServers().mongo.uri,

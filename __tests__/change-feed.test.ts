@@ -150,7 +150,7 @@ describe('the changed-entries feed', () => {
       state: 'following',
       intervalSeconds: 2,
       changesApplied: 2,
-      watermark: expect.stringMatching(/^\d{14}Z$/),
+      watermark: expect.stringMatching(/^\d{14}\.\d{6}Z#/),
     });
     expect(status.body.feed.lagSeconds).toBeLessThanOrEqual(3 * (INTERVAL_MS / 1000));
     expect((await request(host.app).get(`${SYNC_URL}/feed`)).status).toBe(401);

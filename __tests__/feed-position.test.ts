@@ -1,5 +1,6 @@
 import {
   compareTimes,
+  isCsn,
   newChanges,
   positionAfter,
   timeKey,
@@ -26,6 +27,15 @@ describe('generalized times', () => {
     expect(compareTimes('20261202193012Z', '20261202193013Z')).toBe(-1);
     expect(compareTimes('20261202193013Z', '20261202193012.999Z')).toBe(1);
     expect(compareTimes('20261202203012+0100', '20261202193011Z')).toBe(1);
+  });
+
+  it('orders entryCSNs by time to the microsecond, then by count', () => {
+    const csn = (time: string, count = '000000') => `${time}Z#${count}#000#000000`;
+    expect(isCsn(csn('20261202193012.270499'))).toBe(true);
+    expect(isCsn('20261202193012Z')).toBe(false);
+    expect(compareTimes(csn('20261202193012.270403'), csn('20261202193012.270499'))).toBe(-1);
+    expect(compareTimes(csn('20261202193012.270499', '000001'), csn('20261202193012.270499'))).toBe(1);
+    expect(compareTimes(csn('20261202193012.270499'), csn('20261202193012.270499'))).toBe(0);
   });
 });
 

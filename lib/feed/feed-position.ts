@@ -6,11 +6,14 @@
  * clocks disagree agree on it).
  */
 export interface FeedPosition {
-  /** The newest change time applied, as the directory wrote it (a generalized time such as 20261202193012Z). */
+  /**
+   * The newest change applied, as the directory wrote it: an entryCSN where the server keeps them
+   * (OpenLDAP: microseconds), else a generalized time such as 20261202193012Z.
+   */
   watermark: string;
   /**
-   * The changes at exactly the watermark that were applied. Times have whole-second granularity, so every
-   * poll reads the watermark's second again; these are the ones it must not apply twice.
+   * The changes at exactly the watermark that were applied. Every poll reads the watermark again (times
+   * may have whole-second granularity); these are the ones it must not apply twice.
    */
   appliedAtWatermark: string[];
 }
@@ -20,7 +23,7 @@ export interface ChangedEntry {
   /** The entry's stable id (entryUUID), or its DN when the server has none. */
   id: string;
   dn: string;
-  /** When it last changed: the newer of modifyTimestamp and createTimestamp. */
+  /** When it last changed: its entryCSN in CSN mode, else the newer of modifyTimestamp and createTimestamp. */
   changedAt: string;
   /**
    * What tells two changes of one entry in one second apart: entryCSN where the server keeps it (OpenLDAP),
@@ -47,10 +50,21 @@ export function timeKey(value: string): string | undefined {
   return `${utcSeconds}.${fraction.padEnd(9, '0').slice(0, 9)}`;
 }
 
-/** Compares two generalized times by time (values that are not times sort first). */
+/** An OpenLDAP change sequence number: a UTC time to the microsecond, a count, a server id, a modifier. */
+const CSN = /^\d{14}\.\d{6}Z#[0-9a-f]{6}#[0-9a-f]{3}#[0-9a-f]{6}$/i;
+
+export function isCsn(value: string): boolean {
+  return CSN.test(value);
+}
+
+/**
+ * Compares two change times: generalized times by time (values that are not times sort first), and
+ * entryCSNs as text (their fixed format sorts in time order, then by count, server and modifier).
+ */
 export function compareTimes(a: string, b: string): number {
-  const left = timeKey(a) ?? '';
-  const right = timeKey(b) ?? '';
+  const csns = isCsn(a) && isCsn(b);
+  const left = csns ? a.toLowerCase() : (timeKey(a) ?? '');
+  const right = csns ? b.toLowerCase() : (timeKey(b) ?? '');
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
