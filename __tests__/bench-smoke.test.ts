@@ -14,7 +14,7 @@ describe('npm run bench, in miniature', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs A, B and C on every workload and on full runs, and writes the report', async () => {
+  it('runs A, B and C on every workload and on full runs, the feed figures, and writes the report', async () => {
     dir = await mkdtemp(join(tmpdir(), 'abac-bench-'));
     const output = join(dir, 'latest.json');
     await run(
@@ -28,6 +28,8 @@ describe('npm run bench, in miniature', () => {
           BENCH_ROUNDS: '1',
           BENCH_OUTPUT: output,
           BENCH_FULL_ROUNDS: '1',
+          BENCH_FEED_CHANGES: '5',
+          BENCH_FEED_IDLE_SECONDS: '5',
         },
       },
     );
@@ -38,6 +40,10 @@ describe('npm run bench, in miniature', () => {
         users: number;
         bUsersPerSecond: number;
         scenarios: Record<string, { usersPerSecond: number; ratioOverC: number; ratioOverB: number }>;
+      };
+      feed: {
+        latencyMs: { changes: number; p50: number; p95: number };
+        idle: { polls: number; hostCpuMsPerPoll: number; searchMs: { median: number } };
       };
     };
     expect(report.directory.entries).toBe(3000);
@@ -54,5 +60,9 @@ describe('npm run bench, in miniature', () => {
       expect(run.usersPerSecond).toBeGreaterThan(0);
       expect(run.ratioOverC).toBeGreaterThan(0);
     }
-  }, 180_000);
+    expect(report.feed.latencyMs.changes).toBe(5);
+    expect(report.feed.latencyMs.p95).toBeGreaterThanOrEqual(report.feed.latencyMs.p50);
+    expect(report.feed.idle.polls).toBeGreaterThan(0);
+    expect(report.feed.idle.searchMs.median).toBeGreaterThan(0);
+  }, 240_000);
 });

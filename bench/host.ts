@@ -25,6 +25,10 @@ async function main() {
       rssKiB: Math.round(process.memoryUsage().rss / 1024),
     });
   });
+  app.get('/bench/cpu', (_req, res) => {
+    const { user, system } = process.cpuUsage();
+    res.json({ cpuMs: (user + system) / 1000 });
+  });
   const server = app.listen(0, '127.0.0.1', () => {
     const address = server.address();
     process.stdout.write(`READY ${typeof address === 'object' && address ? address.port : 0}\n`);

@@ -19,6 +19,7 @@ import { createModels, ensureIndexes } from '../models';
 import { DIRECTORY_SIZE, seedUsers } from './data';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
+import { measureFeed } from './feed';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
@@ -125,12 +126,18 @@ async function main() {
       syncConfiguration({ ...SETTING_DEFAULTS, ...settings } as SettingsSnapshot),
     );
     await session.close();
+    host.stop();
+    // The feed in a host of its own too, so the CPU it reports is the idle feed's (and the host's own timers).
+    host = await startHost(mongoUri, dbName);
+    const feed = await measureFeed(models, slapd, host, log);
     const report = {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
       fullRuns,
+      feed,
     };
     printTable(report);
     printFullRuns(fullRuns);
+    printFeed(feed);
     const output = process.env.BENCH_OUTPUT ?? join(__dirname, 'results', 'latest.json');
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
@@ -271,6 +278,9 @@ async function startHost(mongoUri: string, dbName: string) {
     },
     async rss() {
       return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { rssKiB: number }).rssKiB;
+    },
+    async cpuMs() {
+      return ((await (await fetch(`${base}/bench/cpu`)).json()) as { cpuMs: number }).cpuMs;
     },
     async maxRss() {
       return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { maxRssKiB: number }).maxRssKiB;
@@ -528,6 +538,21 @@ function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printFeed(feed: Awaited<ReturnType<typeof measureFeed>>) {
+  const { latencyMs, idle } = feed;
+  process.stdout.write(
+    [
+      `Changed-entries feed (interval ${feed.intervalSeconds} s; first poll over the directory ${feed.firstPollSeconds} s):`,
+      `latency, directory write to eviction in MongoDB, ${latencyMs.changes} changes: p50 ${latencyMs.p50} ms, p95 ${latencyMs.p95} ms, max ${latencyMs.max} ms`,
+      `idle, ${idle.polls} polls in ${idle.seconds} s: host CPU ${idle.hostCpuMsPerPoll} ms/poll (${idle.hostCpuShareOfOneCore}% of a core), ` +
+        `slapd CPU ${idle.slapdCpuMsPerPoll} ms/poll (${idle.slapdCpuShareOfOneCore}% of a core)`,
+      `idle read: ${idle.searchMs.median} ms (p95 ${idle.searchMs.p95}, slapd CPU ${idle.searchMs.slapdCpuMs} ms) with the change-time indexes; ` +
+        `${idle.searchMsWithoutIndexes.median} ms (p95 ${idle.searchMsWithoutIndexes.p95}, slapd CPU ${idle.searchMsWithoutIndexes.slapdCpuMs} ms) without`,
+      '',
+    ].join('\n') + '\n',
+  );
 }
 
 function log(message: string) {
