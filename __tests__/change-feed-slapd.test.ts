@@ -119,6 +119,20 @@ describe('the timestamp change feed on slapd', () => {
     expect(uidsOf(fresh)).toEqual(['group:cn=engineering']);
   });
 
+  it('sees an entry renamed within the scope', async () => {
+    const start = (await feed.start(session, search))!;
+    await asAdmin(
+      (client) =>
+        new Promise<void>((resolve, reject) =>
+          client.modifyDN(dnOf('dave'), `uid=dave-renamed,ou=people,${BASE}`, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        ),
+    );
+    const fresh = newChanges((await feed.read(session, search, start)).changes, start);
+    expect(uidsOf(fresh)).toEqual(['user:uid=dave-renamed']);
+  });
+
   it('says the directory went back in time when an entry applied at the watermark now shows an older time', async () => {
     const start = (await feed.start(session, search))!;
     // As after a restore from a backup taken before: the feed had applied a change the directory lost.
