@@ -310,4 +310,31 @@ describe('the changed-entries feed', () => {
       await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
     }
   }, 120_000);
+  it('queues a directory-wide run and starts again from now when the directory went back in time', async () => {
+    await pause();
+    const { position } = (await host.models.feedState.findOne().lean())!;
+    // As after a restore from an older backup: the feed applied a change the directory no longer has.
+    const ahead = '29991231235959.000000Z#000000#000#000000';
+    const [appliedId] = position!.appliedAtWatermark[0]!.split('@');
+    await host.models.feedState.updateOne(
+      {},
+      { $set: { position: { watermark: ahead, appliedAtWatermark: [`${appliedId}@lost`] } } },
+    );
+    const runsBefore = await host.models.syncJobs.countDocuments({ trigger: 'schedule' });
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+    await within(
+      15_000,
+      async () => (await host.models.syncJobs.countDocuments({ trigger: 'schedule' })) > runsBefore,
+    );
+    await within(15_000, async () => {
+      const watermark = (await host.models.feedState.findOne().lean())?.position?.watermark;
+      return !!watermark && watermark !== ahead;
+    });
+    const [run] = await host.models.syncJobs
+      .find({ trigger: 'schedule' })
+      .sort({ createdAt: -1 })
+      .limit(1)
+      .lean();
+    expect((await waitForEnd(host.app, run!._id)).state).toBe('completed');
+  }, 60_000);
 });
