@@ -1,4 +1,3 @@
-import ldap from 'ldapjs';
 import request from 'supertest';
 import { standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
@@ -15,7 +14,7 @@ import {
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER, readJob, startRun, waitForEnd } from './helpers/jobs';
-import { bind, modify, rawClient, unbind } from './helpers/ldap-admin';
+import { changeAsAdmin } from './helpers/ldap-admin';
 
 // A directory-wide run and the changed-entries feed on the same user, on the real slapd and MongoDB-wire
 // server: the write claims serialise them. While the run holds bob (its eviction held up), the feed's
@@ -109,19 +108,9 @@ describe('a directory-wide run and the changed-entries feed on one user', () => 
     await within('the run writing bob', 10_000, async () => (await bobsDepartment()) === 'eng');
 
     // The directory moves bob on; the feed's sync waits for the claim, gives up, and keeps the change.
-    const info = slapd.info();
-    const client = rawClient(info.url);
-    try {
-      await bind(client, info.adminDN, info.adminPassword);
-      await modify(client, `uid=bob,ou=people,${BASE}`, [
-        new ldap.Change({
-          operation: 'replace',
-          modification: new ldap.Attribute({ type: 'departmentNumber', values: ['sales'] }),
-        }),
-      ]);
-    } finally {
-      await unbind(client);
-    }
+    await changeAsAdmin(slapd.info(), [
+      { dn: `uid=bob,ou=people,${BASE}`, operation: 'replace', type: 'departmentNumber', values: ['sales'] },
+    ]);
     await within(
       'the feed meeting the run’s claim',
       15_000,

@@ -1,4 +1,3 @@
-import ldap from 'ldapjs';
 import mongoose, { type Connection } from 'mongoose';
 import { generatePeopleLdif, generatedDepartment, generatedUid, readFixture } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
@@ -9,7 +8,7 @@ import { reportFigure } from './helpers/figures';
 import { ldapSettings, licenseKeys, makeLicense, setSettings } from './helpers/host';
 import { startHostProcess, type HostProcess, type HostProcessConfig } from './helpers/host-process';
 import { FAST_RUNNER } from './helpers/jobs';
-import { bind, modify, rawClient, unbind } from './helpers/ldap-admin';
+import { changeAsAdmin } from './helpers/ldap-admin';
 
 // The changed-entries feed across two host processes on one database: exactly one consumer; 500 entries
 // changed at once, the consumer killed while applying them, the other process taking over from the
@@ -32,24 +31,17 @@ describe('the changed-entries feed across two host processes', () => {
   const feedState = () => models.feedState.findOne().lean();
 
   /** 500 ldapmodify operations at once: every person's department becomes `department`. */
-  async function moveEveryone(department: string) {
+  function moveEveryone(department: string) {
     const info = slapd.info();
-    const client = rawClient(info.url);
-    try {
-      await bind(client, info.adminDN, info.adminPassword);
-      await Promise.all(
-        Array.from({ length: PEOPLE }, (_, index) =>
-          modify(client, `uid=${generatedUid(index)},ou=people,${info.baseDN}`, [
-            new ldap.Change({
-              operation: 'replace',
-              modification: new ldap.Attribute({ type: 'departmentNumber', values: [department] }),
-            }),
-          ]),
-        ),
-      );
-    } finally {
-      await unbind(client);
-    }
+    return changeAsAdmin(
+      info,
+      Array.from({ length: PEOPLE }, (_, index) => ({
+        dn: `uid=${generatedUid(index)},ou=people,${info.baseDN}`,
+        operation: 'replace' as const,
+        type: 'departmentNumber',
+        values: [department],
+      })),
+    );
   }
 
   async function until<T>(what: string, withinMs: number, probe: () => Promise<T | undefined | false>) {

@@ -1,4 +1,3 @@
-import ldap from 'ldapjs';
 import { standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { ATTRIBUTE_CHANGED_EVENT, ACTION_PERFORMED_EVENT } from '../lib/sync/audit-events';
@@ -14,7 +13,7 @@ import {
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER, JOBS_URL, waitForEnd } from './helpers/jobs';
-import { bind, modify, rawClient, unbind } from './helpers/ldap-admin';
+import { changeAsAdmin, type EntryChange } from './helpers/ldap-admin';
 
 // The changed-entries feed end to end on the real slapd and MongoDB-wire server, with its default
 // interval: a directory change reaches the user's attributes and ABAC rooms within 3 × the interval.
@@ -28,18 +27,8 @@ describe('the changed-entries feed', () => {
   let host: TestHost;
   const registry = new Registry();
 
-  async function change(dn: string, operation: 'replace' | 'delete' | 'add', type: string, values: string[]) {
-    const info = slapd.info();
-    const client = rawClient(info.url);
-    try {
-      await bind(client, info.adminDN, info.adminPassword);
-      await modify(client, dn, [
-        new ldap.Change({ operation, modification: new ldap.Attribute({ type, values }) }),
-      ]);
-    } finally {
-      await unbind(client);
-    }
-  }
+  const change = (dn: string, operation: EntryChange['operation'], type: string, values: string[]) =>
+    changeAsAdmin(slapd.info(), [{ dn, operation, type, values }]);
 
   /** Resolves with the milliseconds it took `done` to hold; fails after `withinMs`. */
   async function within(withinMs: number, done: () => Promise<boolean>): Promise<number> {

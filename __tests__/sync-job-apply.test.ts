@@ -1,4 +1,3 @@
-import ldap from 'ldapjs';
 import request from 'supertest';
 import {
   generatePeopleLdif,
@@ -21,7 +20,7 @@ import {
   type TestHost,
 } from './helpers/host';
 import { JOBS_URL, startRun, waitForEnd, waitForScheduleToSettle, type JobBody } from './helpers/jobs';
-import { bind, modify, rawClient, unbind } from './helpers/ldap-admin';
+import { changeAsAdmin } from './helpers/ldap-admin';
 
 // Applying a reviewed plan on the real slapd and the MongoDB-wire server: a blocked plan applied by an
 // admin, users changed since the plan left alone (stale), refusals, and paging a large plan while it is
@@ -89,20 +88,16 @@ describe('applying a reviewed plan of a directory-wide run', () => {
   const apply = (jobId: string) =>
     request(host.app).post(`${JOBS_URL}/${jobId}/apply`).set(ADMIN_HEADERS).send({});
 
-  async function setDepartment(index: number, value: string) {
+  function setDepartment(index: number, value: string) {
     const info = slapd.info();
-    const client = rawClient(info.url);
-    try {
-      await bind(client, info.adminDN, info.adminPassword);
-      await modify(client, `uid=${generatedUid(index)},ou=people,${info.baseDN}`, [
-        new ldap.Change({
-          operation: 'replace',
-          modification: new ldap.Attribute({ type: 'departmentNumber', values: [value] }),
-        }),
-      ]);
-    } finally {
-      await unbind(client);
-    }
+    return changeAsAdmin(info, [
+      {
+        dn: `uid=${generatedUid(index)},ou=people,${info.baseDN}`,
+        operation: 'replace',
+        type: 'departmentNumber',
+        values: [value],
+      },
+    ]);
   }
 
   beforeAll(async () => {

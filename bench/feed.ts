@@ -150,7 +150,8 @@ function feedSearch(slapd: Slapd): FeedSearch {
   };
 }
 
-function openSession(slapd: Slapd): Promise<DirectorySession> {
+/** A session bound as the directory's service account, as the product's settings bind. */
+export function openSession(slapd: Slapd): Promise<DirectorySession> {
   const info = slapd.info();
   return new LdapjsDirectory(silentLogger).open({
     hosts: ['127.0.0.1'],

@@ -11,15 +11,13 @@ import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import { hashLoginToken } from '../lib/http/auth';
 import { parseAttributeMap } from '../lib/sync/attribute-mapping';
-import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
 import { generateLicenseKeys, signLicense } from '../lib/http/license';
-import { silentLogger } from '../lib/logger';
 import { SYNC_PHASES, type PhaseDurations } from '../lib/sync/phase-timer';
 import { createModels, ensureIndexes } from '../models';
 import { DIRECTORY_SIZE, seedUsers } from './data';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
-import { measureFeed } from './feed';
+import { measureFeed, openSession } from './feed';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
@@ -65,18 +63,8 @@ async function main() {
     const setupSeconds = (performance.now() - began) / 1000;
 
     host = await startHost(mongoUri, dbName);
-    const directory = new LdapjsDirectory(silentLogger);
     const info = slapd.info();
-    const session = await directory.open({
-      hosts: ['127.0.0.1'],
-      port: info.port,
-      encryption: 'plain',
-      caCertPem: undefined,
-      rejectUnauthorized: true,
-      connectTimeoutMs: 5000,
-      operationTimeoutMs: 60_000,
-      bind: { dn: info.serviceDN, password: info.servicePassword },
-    });
+    const session = await openSession(slapd);
     const context: BenchContext = {
       models,
       session,

@@ -77,3 +77,30 @@ export async function withAdmin<T>(work: (client: Client) => Promise<T>): Promis
     await unbind(client);
   }
 }
+
+export interface EntryChange {
+  dn: string;
+  operation: 'replace' | 'add' | 'delete';
+  type: string;
+  values: string[];
+}
+
+/** Changes entries as the admin of a private server (its Slapd.info()): one bind, the changes at once. */
+export async function changeAsAdmin(
+  server: { url: string; adminDN: string; adminPassword: string },
+  changes: readonly EntryChange[],
+): Promise<void> {
+  const client = rawClient(server.url);
+  try {
+    await bind(client, server.adminDN, server.adminPassword);
+    await Promise.all(
+      changes.map(({ dn, operation, type, values }) =>
+        modify(client, dn, [
+          new ldap.Change({ operation, modification: new ldap.Attribute({ type, values }) }),
+        ]),
+      ),
+    );
+  } finally {
+    await unbind(client);
+  }
+}
