@@ -10,6 +10,7 @@ import type { Clock } from './clock';
 import { SignedLicense, type LicensePort } from './http/license';
 import { RateLimiter } from './http/rate-limiter';
 import { checkRouterOptions } from './router-options';
+import { registerAdminPage } from '../routes/admin-page';
 import type { SyncJobs } from './jobs/sync-jobs';
 import { createSyncCore, type SyncCoreDeps } from './create-sync-core';
 
@@ -31,6 +32,8 @@ export interface AbacLdapSyncDeps extends SyncCoreDeps {
   bodyLimitBytes?: number;
   /** Per-process request limits (defaults: 60 syncs a minute per caller, 10 failed logins a minute per address). */
   rateLimit?: Partial<RateLimitOptions> | false;
+  /** The admin page at <mount>/abac/admin (default: served). */
+  adminPage?: boolean;
 }
 
 export interface RateLimitOptions {
@@ -101,6 +104,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
     callerLimiter: limits.perCaller,
   });
+  if (deps.adminPage !== false) registerAdminPage(router);
   return { router, service, jobs, close: () => core.close() };
 }
 

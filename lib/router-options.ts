@@ -72,6 +72,7 @@ const routerOptionsSchema = z.strictObject({
       }),
     ])
     .optional(),
+  adminPage: z.boolean().optional(),
   jobRunner: z
     .union([
       z.literal(false),

@@ -1,0 +1,124 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ADMIN_ID, ADMIN_TOKEN, seedAliceInSalesRoom, startTestHost, type TestHost } from './helpers/host';
+
+// The admin page in a real browser: Debian's Chromium driven by playwright-core (no browser download),
+// against a host on the real slapd and MongoDB-wire server. Screenshots go to test-output/admin.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(__dirname, '..', 'test-output', 'admin');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+describe('the admin page in Chromium', () => {
+  let host: TestHost;
+  let server: Server;
+  let browser: Browser;
+  let pageUrl: string;
+
+  beforeAll(async () => {
+    host = await startTestHost();
+    await seedAliceInSalesRoom(host.models);
+    server = createServer(host.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/abac/admin`;
+    // A missing browser fails here, loudly: `.ci/run` installs Debian's chromium.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await host?.close();
+  });
+
+  async function signedIn(token = ADMIN_TOKEN, options: { bypassCSP?: boolean } = {}): Promise<Page> {
+    const page = await (await browser.newContext(options)).newPage();
+    await page.goto(pageUrl);
+    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('Login token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    return page;
+  }
+
+  const aliceInSales = async () => (await host.models.subscriptions.countDocuments({ _id: 's-alice' })) === 1;
+
+  it('is served with a strict Content-Security-Policy and no data of its own', async () => {
+    const response = await fetch(pageUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(response.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(await response.text()).not.toContain(ADMIN_ID);
+  });
+
+  it('previews, then applies a sync: the report rows and the eviction, the database changed only after Apply', async () => {
+    const page = await signedIn();
+    await page.screenshot({ path: join(SCREENSHOTS, 'sync-empty.png') });
+    await page.getByLabel(/Users, one per line/).fill('alice\nnobody@example.org');
+    expect(await page.getByText('2 users named').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const row = page.locator('tr[data-user="alice"]');
+    await row.waitFor();
+    expect(await page.getByRole('heading', { name: /Preview: nothing was written/ }).isVisible()).toBe(true);
+    expect(await row.textContent()).toMatch(/alice.*updated.*department: eng.*department: sales.*sales/);
+    expect(await page.locator('.unmatched').textContent()).toContain('nobody@example.org (emails)');
+    await page.screenshot({ path: join(SCREENSHOTS, 'sync-preview.png'), fullPage: true });
+    expect(await aliceInSales()).toBe(true);
+
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('heading', { name: 'Applied' }).waitFor();
+    expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(/updated.*sales$/);
+    expect(await aliceInSales()).toBe(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'sync-applied.png'), fullPage: true });
+  }, 60_000);
+
+  it('shows a wrong token as the module’s 401, with what to do', async () => {
+    const page = await signedIn('not-the-token');
+    await page.getByLabel(/Users, one per line/).fill('alice');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/error-unauthorized.*Sign in again/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'error-401.png') });
+  }, 60_000);
+
+  it('refuses more than the route allows in the page, sending nothing', async () => {
+    const page = await signedIn();
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST') sent.push(request.url());
+    });
+    await page
+      .getByLabel(/Users, one per line/)
+      .fill(Array.from({ length: 101 }, (_, i) => `user${i}`).join('\n'));
+    expect(await page.getByText('101 usernames: at most 100 per request').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Preview' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Apply' }).isDisabled()).toBe(true);
+    expect(sent).toEqual([]);
+  }, 60_000);
+
+  it('has no serious or critical accessibility violations (axe-core) on the sign-in and sync views', async () => {
+    // axe is injected as a script, which the page's own policy rightly forbids: this context bypasses it.
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    const violations = async () => {
+      await page.addScriptTag({ content: AXE });
+      const results = (await page.evaluate(() =>
+        (globalThis as unknown as { axe: { run: () => Promise<unknown> } }).axe.run(),
+      )) as { violations: { id: string; impact: string }[] };
+      return results.violations.filter((violation) => ['serious', 'critical'].includes(violation.impact));
+    };
+    await page.goto(pageUrl);
+    expect(await violations()).toEqual([]);
+    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('Login token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel(/Users, one per line/).fill('alice');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('tr[data-user="alice"]').waitFor();
+    expect(await violations()).toEqual([]);
+  }, 60_000);
+});

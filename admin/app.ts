@@ -1,0 +1,192 @@
+import { h, render } from 'preact';
+import { useState } from 'preact/hooks';
+import htm from 'htm';
+import {
+  adviceFor,
+  call,
+  forgetCredentials,
+  keepCredentials,
+  storedCredentials,
+  type ApiError,
+  type Credentials,
+} from './api';
+import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
+
+const html = htm.bind(h);
+
+interface Attribute {
+  key: string;
+  values: string[];
+}
+interface UserResult {
+  _id: string;
+  username: string;
+  status: string;
+  added?: Attribute[];
+  removed?: Attribute[];
+  roomsRevoked?: { _id: string; name: string }[];
+  error?: string;
+}
+interface Report {
+  dryRun: boolean;
+  summary: Record<string, number>;
+  users: UserResult[];
+  unmatched: Record<string, string[]>;
+}
+
+const values = (attributes: Attribute[] | undefined) =>
+  (attributes ?? []).map((attribute) => `${attribute.key}: ${attribute.values.join(', ')}`).join('; ');
+
+function ErrorBox({ error }: { error: ApiError | undefined }) {
+  if (!error) return null;
+  return html`<div class="error" role="alert">
+    <strong>${error.code}</strong> ${error.message}
+    ${adviceFor(error) ? html`<p>${adviceFor(error)}</p>` : null}
+  </div>`;
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (credentials: Credentials) => void }) {
+  const [userId, setUserId] = useState('');
+  const [token, setToken] = useState('');
+  const submit = (event: Event) => {
+    event.preventDefault();
+    const credentials = { userId: userId.trim(), token: token.trim() };
+    keepCredentials(credentials);
+    onSignedIn(credentials);
+  };
+  return html`<form class="card" onSubmit=${submit} aria-labelledby="sign-in-title">
+    <h2 id="sign-in-title">Sign in</h2>
+    <p>Your chat administrator’s user id and login token (kept for this tab only).</p>
+    <label for="user-id">User id</label>
+    <input
+      id="user-id"
+      autocomplete="off"
+      value=${userId}
+      onInput=${(e: Event) => setUserId((e.target as HTMLInputElement).value)}
+      required
+    />
+    <label for="auth-token">Login token</label>
+    <input
+      id="auth-token"
+      type="password"
+      autocomplete="off"
+      value=${token}
+      onInput=${(e: Event) => setToken((e.target as HTMLInputElement).value)}
+      required
+    />
+    <button type="submit">Sign in</button>
+  </form>`;
+}
+
+function ReportView({ report }: { report: Report }) {
+  const unmatched = Object.entries(report.unmatched).flatMap(([list, items]) =>
+    items.map((item) => `${item} (${list})`),
+  );
+  return html`<section class="card" aria-labelledby="report-title">
+    <h2 id="report-title">${report.dryRun ? 'Preview: nothing was written' : 'Applied'}</h2>
+    <p class="summary">
+      ${Object.entries(report.summary).map(([name, count]) => html`<span><b>${count}</b> ${name}</span> `)}
+    </p>
+    <table>
+      <caption class="visually-hidden">
+        One row per user
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">User</th>
+          <th scope="col">Status</th>
+          <th scope="col">Values added</th>
+          <th scope="col">Values removed</th>
+          <th scope="col">${report.dryRun ? 'Rooms they would leave' : 'Rooms left'}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${report.users.map(
+          (user) =>
+            html`<tr data-user=${user.username}>
+              <td>${user.username}</td>
+              <td class=${`status status-${user.status}`}>
+                ${user.status}${user.error ? ` (${user.error})` : ''}
+              </td>
+              <td>${values(user.added)}</td>
+              <td>${values(user.removed)}</td>
+              <td>${(user.roomsRevoked ?? []).map((room) => room.name).join(', ')}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${unmatched.length > 0 ? html`<p class="unmatched">No user matched: ${unmatched.join(', ')}</p>` : null}
+  </section>`;
+}
+
+function SyncUsers({ credentials, onSignOut }: { credentials: Credentials; onSignOut: () => void }) {
+  const [text, setText] = useState('');
+  const [report, setReport] = useState<Report | undefined>();
+  const [error, setError] = useState<ApiError | undefined>();
+  const [busy, setBusy] = useState(false);
+  const split = splitIdentifiers(text);
+  const send = async (dryRun: boolean) => {
+    if (!split.ok) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      setReport(
+        await call<Report>(credentials, '/abac/users/sync', {
+          method: 'POST',
+          body: requestBody(split.lists, dryRun),
+        }),
+      );
+    } catch (failure) {
+      setReport(undefined);
+      setError(failure as ApiError);
+      if ((failure as ApiError).status === 401) forgetCredentials();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section class="card" aria-labelledby="sync-title">
+      <h2 id="sync-title">Sync users from the directory</h2>
+      <label for="identifiers"
+        >Users, one per line: a username, an email, <code>id:</code> a user id or <code>ldap:</code> an LDAP
+        id (at most ${MAX_PER_LIST} of each)</label
+      >
+      <textarea
+        id="identifiers"
+        rows="6"
+        value=${text}
+        onInput=${(e: Event) => setText((e.target as HTMLTextAreaElement).value)}
+      ></textarea>
+      <p class="hint" aria-live="polite">
+        ${split.ok ? `${split.count} user${split.count === 1 ? '' : 's'} named` : text.trim() === '' ? '' : split.problems.join('; ')}
+      </p>
+      <div class="actions">
+        <button type="button" disabled=${!split.ok || busy} onClick=${() => send(true)}>Preview</button>
+        <button type="button" class="primary" disabled=${!split.ok || busy} onClick=${() => send(false)}>
+          Apply
+        </button>
+        <button type="button" class="link" onClick=${onSignOut}>Sign out</button>
+      </div>
+    </section>
+    <${ErrorBox} error=${error} />
+    ${report ? html`<${ReportView} report=${report} />` : null}`;
+}
+
+function App() {
+  const [credentials, setCredentials] = useState<Credentials | undefined>(storedCredentials());
+  return html`<main>
+    <h1>ABAC attributes from LDAP</h1>
+    ${
+      credentials
+        ? html`<${SyncUsers}
+            credentials=${credentials}
+            onSignOut=${() => {
+              forgetCredentials();
+              setCredentials(undefined);
+            }}
+          />`
+        : html`<${SignIn} onSignedIn=${setCredentials} />`
+    }
+  </main>`;
+}
+
+render(html`<${App} />`, document.getElementById('app')!);
