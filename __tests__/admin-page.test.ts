@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ADMIN_ID, ADMIN_TOKEN, seedAliceInSalesRoom, startTestHost, type TestHost } from './helpers/host';
+import { FAST_RUNNER } from './helpers/jobs';
 
 // The admin page in a real browser: Debian's Chromium driven by playwright-core (no browser download),
 // against a host on the real slapd and MongoDB-wire server. Screenshots go to test-output/admin.
@@ -20,7 +21,7 @@ describe('the admin page in Chromium', () => {
   let pageUrl: string;
 
   beforeAll(async () => {
-    host = await startTestHost();
+    host = await startTestHost({ jobRunner: FAST_RUNNER });
     await seedAliceInSalesRoom(host.models);
     server = createServer(host.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -75,11 +76,30 @@ describe('the admin page in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-applied.png'), fullPage: true });
   }, 60_000);
 
+  it('starts a directory-wide dry run, follows it to 100% and lists it; a real run asks first', async () => {
+    const page = await signedIn();
+    const before = await host.models.syncJobs.countDocuments();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    await page.getByRole('button', { name: 'No' }).click();
+    expect(await host.models.syncJobs.countDocuments()).toBe(before);
+
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+    await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('progress').getAttribute('value')).toBe('100');
+    expect(await page.locator('.percent').textContent()).toBe('100%');
+    const newest = page.locator('table.runs tbody tr').first();
+    await newest.waitFor();
+    expect(await newest.textContent()).toMatch(/admin \(dry run\)rootcompleted/);
+    expect(await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' })).toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'runs.png'), fullPage: true });
+  }, 60_000);
+
   it('shows a wrong token as the module’s 401, with what to do', async () => {
     const page = await signedIn('not-the-token');
     await page.getByLabel(/Users, one per line/).fill('alice');
     await page.getByRole('button', { name: 'Preview' }).click();
-    const alert = page.getByRole('alert');
+    // The sync's answer, and the runs list's (read with the same token) say the same.
+    const alert = page.getByRole('alert').first();
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/error-unauthorized.*Sign in again/);
     await page.screenshot({ path: join(SCREENSHOTS, 'error-401.png') });

@@ -1,8 +1,6 @@
-import { h, render } from 'preact';
+import { render } from 'preact';
 import { useState } from 'preact/hooks';
-import htm from 'htm';
 import {
-  adviceFor,
   call,
   forgetCredentials,
   keepCredentials,
@@ -11,8 +9,8 @@ import {
   type Credentials,
 } from './api';
 import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
-
-const html = htm.bind(h);
+import { Runs } from './runs';
+import { ErrorBox, html } from './ui';
 
 interface Attribute {
   key: string;
@@ -36,14 +34,6 @@ interface Report {
 
 const values = (attributes: Attribute[] | undefined) =>
   (attributes ?? []).map((attribute) => `${attribute.key}: ${attribute.values.join(', ')}`).join('; ');
-
-function ErrorBox({ error }: { error: ApiError | undefined }) {
-  if (!error) return null;
-  return html`<div class="error" role="alert">
-    <strong>${error.code}</strong> ${error.message}
-    ${adviceFor(error) ? html`<p>${adviceFor(error)}</p>` : null}
-  </div>`;
-}
 
 function SignIn({ onSignedIn }: { onSignedIn: (credentials: Credentials) => void }) {
   const [userId, setUserId] = useState('');
@@ -178,12 +168,13 @@ function App() {
     ${
       credentials
         ? html`<${SyncUsers}
-            credentials=${credentials}
-            onSignOut=${() => {
-              forgetCredentials();
-              setCredentials(undefined);
-            }}
-          />`
+              credentials=${credentials}
+              onSignOut=${() => {
+                forgetCredentials();
+                setCredentials(undefined);
+              }}
+            />
+            <${Runs} credentials=${credentials} />`
         : html`<${SignIn} onSignedIn=${setCredentials} />`
     }
   </main>`;

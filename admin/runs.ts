@@ -1,0 +1,173 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { call, type ApiError, type Credentials } from './api';
+import { progressView, type RunReading } from './run-progress';
+import { ErrorBox, html } from './ui';
+
+interface Job {
+  _id: string;
+  trigger: string;
+  actor: { type: string; username?: string };
+  dryRun: boolean;
+  state: string;
+  phase?: string;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  progress: { total: number; processed: number };
+  summary: Record<string, number>;
+  error?: { code: string; message: string };
+}
+
+/** A followed run is read at most once a second, as the job route asks. */
+const FOLLOW_EVERY_MS = 1000;
+
+const seconds = (job: Job) =>
+  job.startedAt && job.finishedAt
+    ? `${((Date.parse(job.finishedAt) - Date.parse(job.startedAt)) / 1000).toFixed(1)} s`
+    : '';
+
+function Progress({ job, previous }: { job: Job; previous: RunReading | undefined }) {
+  const view = progressView(previous, { ...job, at: Date.now() });
+  return html`<div class="progress">
+    <label for="run-progress">${view.label}</label>
+    <progress id="run-progress" max="100" value=${view.percent}>${view.percent}%</progress>
+    <span class="percent">${view.percent}%</span>
+    ${view.rate !== undefined ? html` <span>${view.rate.toLocaleString('en')}/s</span>` : null}
+    ${view.etaSeconds !== undefined ? html` <span>about ${view.etaSeconds} s left</span>` : null}
+  </div>`;
+}
+
+export function Runs({ credentials }: { credentials: Credentials }) {
+  const [jobs, setJobs] = useState<Job[]>([]);
+  const [followed, setFollowed] = useState<Job | undefined>();
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<ApiError | undefined>();
+  const previous = useRef<RunReading | undefined>(undefined);
+
+  const refresh = async () => {
+    try {
+      setJobs((await call<{ jobs: Job[] }>(credentials, '/abac/users/sync/jobs?limit=10')).jobs);
+    } catch (failure) {
+      setError(failure as ApiError);
+    }
+  };
+  useEffect(() => {
+    void refresh();
+  }, []);
+  useEffect(() => {
+    if (!followed || !['queued', 'running'].includes(followed.state)) return;
+    const timer = setTimeout(async () => {
+      try {
+        const { job } = await call<{ job: Job }>(credentials, `/abac/users/sync/jobs/${followed._id}`);
+        previous.current = { ...followed, at: Date.now() - FOLLOW_EVERY_MS };
+        setFollowed(job);
+        if (!['queued', 'running'].includes(job.state)) void refresh();
+      } catch (failure) {
+        setError(failure as ApiError);
+      }
+    }, FOLLOW_EVERY_MS);
+    return () => clearTimeout(timer);
+  }, [followed]);
+
+  const start = async (dryRun: boolean) => {
+    setConfirming(false);
+    setError(undefined);
+    previous.current = undefined;
+    try {
+      setFollowed(
+        (await call<{ job: Job }>(credentials, '/abac/users/sync/jobs', { method: 'POST', body: { dryRun } }))
+          .job,
+      );
+    } catch (failure) {
+      const apiError = failure as ApiError & { job?: Job };
+      setError(apiError);
+    }
+  };
+  const cancel = async () => {
+    if (!followed) return;
+    try {
+      setFollowed(
+        (
+          await call<{ job: Job }>(credentials, `/abac/users/sync/jobs/${followed._id}/cancel`, {
+            method: 'POST',
+            body: {},
+          })
+        ).job,
+      );
+    } catch (failure) {
+      setError(failure as ApiError);
+    }
+  };
+
+  const active = followed && ['queued', 'running'].includes(followed.state);
+  return html`<section class="card" aria-labelledby="runs-title">
+    <h2 id="runs-title">Every LDAP user: directory-wide runs</h2>
+    <div class="actions">
+      <button type="button" disabled=${active} onClick=${() => start(true)}>Start a dry run</button>
+      ${
+        confirming
+          ? html`<span class="confirm"
+              >Sync every LDAP user now?
+              <button type="button" class="primary" onClick=${() => start(false)}>Yes, start the run</button>
+              <button type="button" onClick=${() => setConfirming(false)}>No</button></span
+            >`
+          : html`<button
+              type="button"
+              class="primary"
+              disabled=${active}
+              onClick=${() => setConfirming(true)}
+            >
+              Start a run
+            </button>`
+      }
+      ${active ? html`<button type="button" onClick=${cancel}>Cancel the run</button>` : null}
+    </div>
+    ${
+      followed
+        ? html`<div class="followed" data-job=${followed._id} data-state=${followed.state}>
+            <p>
+              Run <code>${followed._id}</code>${followed.dryRun ? ' (dry run)' : ''}:${' '}
+              <strong>${followed.state}</strong>
+              ${followed.error ? html` — ${followed.error.code}: ${followed.error.message}` : null}
+            </p>
+            <${Progress} job=${followed} previous=${previous.current} />
+          </div>`
+        : null
+    }
+    <${ErrorBox} error=${error} />
+    <table class="runs">
+      <caption>
+        Recent runs
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Created</th>
+          <th scope="col">Trigger</th>
+          <th scope="col">By</th>
+          <th scope="col">State</th>
+          <th scope="col">Duration</th>
+          <th scope="col">Users</th>
+          <th scope="col">Updated</th>
+          <th scope="col">Cleared</th>
+          <th scope="col">Rooms left</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${jobs.map(
+          (job) =>
+            html`<tr data-job=${job._id}>
+              <td>${new Date(job.createdAt).toLocaleString()}</td>
+              <td>${job.trigger}${job.dryRun ? ' (dry run)' : ''}</td>
+              <td>${job.actor.username ?? 'system'}</td>
+              <td>${job.state}</td>
+              <td>${seconds(job)}</td>
+              <td>${job.summary.matched ?? 0}</td>
+              <td>${job.summary.updated ?? 0}</td>
+              <td>${job.summary.cleared ?? 0}</td>
+              <td>${job.summary.roomsRevoked ?? 0}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
+}
