@@ -4,7 +4,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ADMIN_ID, ADMIN_TOKEN, seedAliceInSalesRoom, startTestHost, type TestHost } from './helpers/host';
+import {
+  ADMIN_ID,
+  ADMIN_TOKEN,
+  seedAliceInSalesRoom,
+  setSettings,
+  startTestHost,
+  type TestHost,
+} from './helpers/host';
 import { FAST_RUNNER } from './helpers/jobs';
 
 // The admin page in a real browser: Debian's Chromium driven by playwright-core (no browser download),
@@ -21,7 +28,7 @@ describe('the admin page in Chromium', () => {
   let pageUrl: string;
 
   beforeAll(async () => {
-    host = await startTestHost({ jobRunner: FAST_RUNNER });
+    host = await startTestHost({ jobRunner: FAST_RUNNER, settingsCacheTtlMs: 0 });
     await seedAliceInSalesRoom(host.models);
     server = createServer(host.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,6 +99,62 @@ describe('the admin page in Chromium', () => {
     expect(await newest.textContent()).toMatch(/admin \(dry run\)rootcompleted/);
     expect(await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' })).toBe(1);
     await page.screenshot({ path: join(SCREENSHOTS, 'runs.png'), fullPage: true });
+  }, 60_000);
+
+  it('reviews a blocked run’s plan and applies it after a confirmation naming what it does', async () => {
+    // One LDAP user (alice) losing a value is too many when the guard allows none.
+    await setSettings(host.models, { ABAC_Sync_Guard_Min_Users: 0 });
+    await host.models.users.updateOne(
+      { _id: 'u-alice' },
+      { $push: { abacAttributes: { key: 'retired', values: ['yes'] } } },
+    );
+    const page = await signedIn();
+    try {
+      await page.getByRole('button', { name: 'Start a run' }).click();
+      await page.getByRole('button', { name: 'Yes, start the run' }).click();
+      const blocked = page.locator('.followed[data-state="blocked"]');
+      await blocked.waitFor({ timeout: 30_000 });
+      // The list holds the earlier dry run too, whose plan is another one.
+      const blockedId = await blocked.getAttribute('data-job');
+      await page.getByRole('button', { name: `Review the plan of run ${blockedId}` }).click();
+      await page.locator('table.plan tr[data-user="alice"]').waitFor();
+      expect(await page.locator('.guard').textContent()).toMatch(/1 of 1 users would lose values/);
+      expect(await page.locator('table.plan tr[data-user="alice"]').textContent()).toMatch(
+        /updated.*retired: yes/,
+      );
+      await page.screenshot({ path: join(SCREENSHOTS, 'plan-review.png'), fullPage: true });
+      expect(await host.models.users.countDocuments({ 'abacAttributes.key': 'retired' })).toBe(1);
+
+      await page.getByRole('button', { name: 'Apply this plan' }).click();
+      expect(await page.locator('.confirm').textContent()).toMatch(
+        /1 users lose values \(0 cleared\) and 0 room memberships end/,
+      );
+      await page.getByRole('button', { name: 'Yes, apply it' }).click();
+      await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });
+      expect(await host.models.users.countDocuments({ 'abacAttributes.key': 'retired' })).toBe(0);
+    } finally {
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
+    }
+  }, 90_000);
+
+  it('shows the changed-entries feed: off, then following once switched on', async () => {
+    const page = await signedIn();
+    await page.locator('dl.feed[data-state="off"]').waitFor();
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        await page.reload();
+        const state = await page.locator('dl.feed').getAttribute('data-state', { timeout: 10_000 });
+        if (state === 'following') break;
+        if (Date.now() > deadline) throw new Error(`the feed card says ${state}`);
+        await page.waitForTimeout(500);
+      }
+      expect(await page.locator('dl.feed').textContent()).toMatch(/Statefollowing.*polls every 2 s/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'feed.png'), fullPage: true });
+    } finally {
+      await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+    }
   }, 60_000);
 
   it('shows a wrong token as the module’s 401, with what to do', async () => {

@@ -9,6 +9,7 @@ import {
   type Credentials,
 } from './api';
 import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
+import { FeedCard } from './feed';
 import { Runs } from './runs';
 import { ErrorBox, html } from './ui';
 
@@ -174,7 +175,8 @@ function App() {
                 setCredentials(undefined);
               }}
             />
-            <${Runs} credentials=${credentials} />`
+            <${Runs} credentials=${credentials} />
+            <${FeedCard} credentials=${credentials} />`
         : html`<${SignIn} onSignedIn=${setCredentials} />`
     }
   </main>`;

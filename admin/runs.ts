@@ -2,8 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, type ApiError, type Credentials } from './api';
 import { progressView, type RunReading } from './run-progress';
 import { ErrorBox, html } from './ui';
+import { keepsPlan, PlanReview, type PlannedJob } from './plan';
 
-interface Job {
+interface Job extends PlannedJob {
   _id: string;
   trigger: string;
   actor: { type: string; username?: string };
@@ -41,6 +42,7 @@ export function Runs({ credentials }: { credentials: Credentials }) {
   const [jobs, setJobs] = useState<Job[]>([]);
   const [followed, setFollowed] = useState<Job | undefined>();
   const [confirming, setConfirming] = useState(false);
+  const [reviewing, setReviewing] = useState<Job | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const previous = useRef<RunReading | undefined>(undefined);
 
@@ -135,6 +137,20 @@ export function Runs({ credentials }: { credentials: Credentials }) {
         : null
     }
     <${ErrorBox} error=${error} />
+    ${
+      reviewing
+        ? html`<${PlanReview}
+            credentials=${credentials}
+            job=${reviewing}
+            onClose=${() => setReviewing(undefined)}
+            onApplied=${(run: Job) => {
+              setReviewing(undefined);
+              previous.current = undefined;
+              setFollowed(run);
+            }}
+          />`
+        : null
+    }
     <table class="runs">
       <caption>
         Recent runs
@@ -150,6 +166,7 @@ export function Runs({ credentials }: { credentials: Credentials }) {
           <th scope="col">Updated</th>
           <th scope="col">Cleared</th>
           <th scope="col">Rooms left</th>
+          <th scope="col"><span class="visually-hidden">Plan</span></th>
         </tr>
       </thead>
       <tbody>
@@ -165,6 +182,19 @@ export function Runs({ credentials }: { credentials: Credentials }) {
               <td>${job.summary.updated ?? 0}</td>
               <td>${job.summary.cleared ?? 0}</td>
               <td>${job.summary.roomsRevoked ?? 0}</td>
+              <td>
+                ${
+                  keepsPlan(job)
+                    ? html`<button
+                        type="button"
+                        onClick=${() => setReviewing(job)}
+                        aria-label=${`Review the plan of run ${job._id}`}
+                      >
+                        Review
+                      </button>`
+                    : null
+                }
+              </td>
             </tr>`,
         )}
       </tbody>
