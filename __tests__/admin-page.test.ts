@@ -10,6 +10,7 @@ import {
   seedAliceInSalesRoom,
   setSettings,
   startTestHost,
+  userWithToken,
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER } from './helpers/jobs';
@@ -43,10 +44,10 @@ describe('the admin page in Chromium', () => {
     await host?.close();
   });
 
-  async function signedIn(token = ADMIN_TOKEN, options: { bypassCSP?: boolean } = {}): Promise<Page> {
-    const page = await (await browser.newContext(options)).newPage();
+  async function signedIn(token = ADMIN_TOKEN, userId = ADMIN_ID): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
     await page.goto(pageUrl);
-    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('User id').fill(userId);
     await page.getByLabel('Login token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
     return page;
@@ -168,6 +169,25 @@ describe('the admin page in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'error-401.png') });
   }, 60_000);
 
+  it('shows a user without the sync’s permissions the module’s 403, with what to do', async () => {
+    await host.models.users.create(
+      userWithToken({
+        _id: 'u-member',
+        username: 'member',
+        token: 'member-token',
+        issuedAt: host.clock.now(),
+        roles: ['user'],
+      }),
+    );
+    const page = await signedIn('member-token', 'u-member');
+    await page.getByLabel(/Users, one per line/).fill('alice');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/error-not-authorized.*lacks the permissions/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'error-403.png') });
+  }, 60_000);
+
   it('refuses more than the route allows in the page, sending nothing', async () => {
     const page = await signedIn();
     const sent: string[] = [];
@@ -183,7 +203,7 @@ describe('the admin page in Chromium', () => {
     expect(sent).toEqual([]);
   }, 60_000);
 
-  it('has no serious or critical accessibility violations (axe-core) on the sign-in and sync views', async () => {
+  it('has no serious or critical accessibility violations (axe-core) on the sign-in, sync, runs, feed and plan views', async () => {
     // axe is injected as a script, which the page's own policy rightly forbids: this context bypasses it.
     const context = await browser.newContext({ bypassCSP: true });
     const page = await context.newPage();
@@ -202,6 +222,17 @@ describe('the admin page in Chromium', () => {
     await page.getByLabel(/Users, one per line/).fill('alice');
     await page.getByRole('button', { name: 'Preview' }).click();
     await page.locator('tr[data-user="alice"]').waitFor();
+    // The sync's report, the runs and the feed's card are on this view.
+    await page.locator('dl.feed').waitFor();
     expect(await violations()).toEqual([]);
-  }, 60_000);
+    // A kept plan under review.
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+    const followed = page.locator('.followed[data-state="completed"]');
+    await followed.waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('button', { name: `Review the plan of run ${await followed.getAttribute('data-job')}` })
+      .click();
+    await page.locator('table.plan').waitFor();
+    expect(await violations()).toEqual([]);
+  }, 90_000);
 });
