@@ -29,7 +29,12 @@ describe('the admin page in Chromium', () => {
   let pageUrl: string;
 
   beforeAll(async () => {
-    host = await startTestHost({ jobRunner: FAST_RUNNER, settingsCacheTtlMs: 0 });
+    // signInFromLink as the demo host sets it (a real host leaves it off: admin-links.test.ts).
+    host = await startTestHost({
+      jobRunner: FAST_RUNNER,
+      settingsCacheTtlMs: 0,
+      adminPage: { signInFromLink: true },
+    });
     await seedAliceInSalesRoom(host.models);
     server = createServer(host.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -156,6 +161,14 @@ describe('the admin page in Chromium', () => {
     } finally {
       await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
     }
+  }, 60_000);
+
+  it('signs in from the demo’s link with one click, and takes the token out of the address bar', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${pageUrl}#${new URLSearchParams({ user: ADMIN_ID, token: ADMIN_TOKEN }).toString()}`);
+    await page.getByRole('heading', { name: 'Sync users from the directory' }).waitFor();
+    expect(page.url()).toBe(pageUrl);
+    expect(await page.getByLabel('User id', { exact: true }).count()).toBe(0);
   }, 60_000);
 
   it('shows a wrong token as the module’s 401, with what to do', async () => {

@@ -1,19 +1,13 @@
 // The page talks to the module's own routes only, with the admin's X-User-Id / X-Auth-Token.
+import { mountOf } from './links';
 
-export interface Credentials {
-  userId: string;
-  token: string;
-}
+export type { Credentials } from './links';
+import type { Credentials } from './links';
 
 export interface ApiError {
   status: number;
   code: string;
   message: string;
-}
-
-/** The router's mount: the page is served at <mount>/abac/admin. */
-export function mountOf(pathname: string): string {
-  return pathname.replace(/\/abac\/admin\/?$/, '');
 }
 
 const ADVICE: Record<number, string> = {

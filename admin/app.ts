@@ -10,6 +10,7 @@ import {
 } from './api';
 import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
 import { FeedCard } from './feed';
+import { credentialsFromLink } from './links';
 import { Runs } from './runs';
 import { ErrorBox, html } from './ui';
 
@@ -162,8 +163,20 @@ function SyncUsers({ credentials, onSignOut }: { credentials: Credentials; onSig
     ${report ? html`<${ReportView} report=${report} />` : null}`;
 }
 
+/** A demo link's credentials, kept for the tab and taken out of the address bar at once. */
+function credentialsOnLoad(): Credentials | undefined {
+  const allowed =
+    document.querySelector('meta[name="abac-sign-in-from-link"]')?.getAttribute('content') === 'on';
+  const fromLink = credentialsFromLink(window.location.hash, allowed);
+  if (fromLink) {
+    keepCredentials(fromLink);
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+  return storedCredentials();
+}
+
 function App() {
-  const [credentials, setCredentials] = useState<Credentials | undefined>(storedCredentials());
+  const [credentials, setCredentials] = useState<Credentials | undefined>(credentialsOnLoad());
   return html`<main>
     <h1>ABAC attributes from LDAP</h1>
     ${

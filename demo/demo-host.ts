@@ -36,6 +36,8 @@ export interface DemoOptions {
 
 export interface DemoHost {
   syncUrl: string;
+  /** The admin page, with the demo admin's one-click sign-in in its fragment. */
+  adminUrl: string;
   metricsUrl: string;
   headers: Record<string, string>;
   exampleBody: object;
@@ -92,6 +94,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
       logger: options.logger,
       rateLimit: options.rateLimit,
       metricsRegistry: metrics,
+      // The demo's printed link signs its admin in with one click; never in a real host.
+      adminPage: { signInFromLink: true },
     });
     stops.push(closeLdapPool);
     const app = express();
@@ -106,6 +110,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
     const { port } = server.address() as AddressInfo;
     return {
       syncUrl: `http://127.0.0.1:${port}/api/v1/abac/users/sync`,
+      adminUrl: `http://127.0.0.1:${port}/api/v1/abac/admin#${new URLSearchParams({ user: DEMO_ADMIN.id, token: DEMO_ADMIN.token }).toString()}`,
       metricsUrl: `http://127.0.0.1:${port}/metrics`,
       headers: { 'X-User-Id': DEMO_ADMIN.id, 'X-Auth-Token': DEMO_ADMIN.token },
       exampleBody: { usernames: [...DEMO_USERNAMES] },

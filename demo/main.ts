@@ -46,7 +46,7 @@ function describe(demo: DemoHost): string {
   return [
     '',
     'ABAC LDAP sync demo host is up.',
-    `  Admin page    ${demo.syncUrl.replace(/\/users\/sync$/, '/admin')}  (sign in with the two values below)`,
+    `  Admin page    ${demo.adminUrl}  (opens signed in as the demo admin)`,
     `  Endpoint      POST ${demo.syncUrl}`,
     `  OpenAPI       GET  ${demo.syncUrl}/openapi.json`,
     `  Metrics       GET  ${demo.metricsUrl}`,

@@ -32,8 +32,11 @@ export interface AbacLdapSyncDeps extends SyncCoreDeps {
   bodyLimitBytes?: number;
   /** Per-process request limits (defaults: 60 syncs a minute per caller, 10 failed logins a minute per address). */
   rateLimit?: Partial<RateLimitOptions> | false;
-  /** The admin page at <mount>/abac/admin (default: served). */
-  adminPage?: boolean;
+  /**
+   * The admin page at <mount>/abac/admin (default: served). `signInFromLink` lets a link carry the user id
+   * and token in its fragment: for a demo only.
+   */
+  adminPage?: boolean | { signInFromLink: boolean };
 }
 
 export interface RateLimitOptions {
@@ -104,7 +107,8 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
     callerLimiter: limits.perCaller,
   });
-  if (deps.adminPage !== false) registerAdminPage(router);
+  if (deps.adminPage !== false)
+    registerAdminPage(router, typeof deps.adminPage === 'object' ? deps.adminPage : {});
   return { router, service, jobs, close: () => core.close() };
 }
 

@@ -72,7 +72,7 @@ const routerOptionsSchema = z.strictObject({
       }),
     ])
     .optional(),
-  adminPage: z.boolean().optional(),
+  adminPage: z.union([z.boolean(), z.strictObject({ signInFromLink: z.boolean() })]).optional(),
   jobRunner: z
     .union([
       z.literal(false),

@@ -30,12 +30,13 @@ const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const PAGE = `<!doctype html>
+const page = (signInFromLink: boolean) => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+${signInFromLink ? '<meta name="abac-sign-in-from-link" content="on">\n' : ''}
 <title>ABAC attributes from LDAP</title>
 <link rel="stylesheet" href="admin/app.css">
 </head>
@@ -50,7 +51,8 @@ const PAGE = `<!doctype html>
  * The admin page at <mount>/abac/admin: a static shell, its script and stylesheet. It holds no data: every
  * action goes through the module's routes with the admin's own credentials, behind their gates.
  */
-export function registerAdminPage(router: Router): void {
+export function registerAdminPage(router: Router, options: { signInFromLink?: boolean } = {}): void {
+  const html = page(options.signInFromLink === true);
   const dir = bundleDir();
   const assets: Record<string, { type: string; body: Buffer | undefined }> = {
     'app.js': { type: 'text/javascript; charset=utf-8', body: safeRead(join(dir, 'app.js')) },
@@ -65,7 +67,7 @@ export function registerAdminPage(router: Router): void {
   router.get(ADMIN_PAGE_PATH, (_req: Request, res: Response) => {
     headers(res, 'text/html; charset=utf-8');
     // Asset paths are relative, so the page works under any mount.
-    res.status(200).send(PAGE);
+    res.status(200).send(html);
   });
   router.get(`${ADMIN_PAGE_PATH}/:asset`, (req: Request, res: Response) => {
     const asset = assets[String(req.params.asset)];
