@@ -36,6 +36,9 @@ describe('the admin page in Chromium', () => {
       adminPage: { signInFromLink: true },
     });
     await seedAliceInSalesRoom(host.models);
+    // bob and carol are in the directory with no attributes stored yet.
+    for (const username of ['bob', 'carol'])
+      await host.models.users.create({ _id: `u-${username}`, username, active: true, ldap: true });
     server = createServer(host.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/abac/admin`;
@@ -68,24 +71,32 @@ describe('the admin page in Chromium', () => {
     expect(await response.text()).not.toContain(ADMIN_ID);
   });
 
-  it('previews, then applies a sync: the report rows and the eviction, the database changed only after Apply', async () => {
+  it('previews, then applies a sync for three users: the report rows and the eviction, the database changed only after Apply', async () => {
     const page = await signedIn();
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-empty.png') });
-    await page.getByLabel(/Users, one per line/).fill('alice\nnobody@example.org');
-    expect(await page.getByText('2 users named').isVisible()).toBe(true);
+    await page.getByLabel(/Users, one per line/).fill('alice\nbob\nid:u-carol\nnobody@example.org');
+    expect(await page.getByText('4 users named').isVisible()).toBe(true);
     await page.getByRole('button', { name: 'Preview' }).click();
-    const row = page.locator('tr[data-user="alice"]');
-    await row.waitFor();
+    await page.locator('tr[data-user="carol"]').waitFor();
     expect(await page.getByRole('heading', { name: /Preview: nothing was written/ }).isVisible()).toBe(true);
-    expect(await row.textContent()).toMatch(/alice.*updated.*department: eng.*department: sales.*sales/);
+    expect(await page.locator('tr[data-user]').count()).toBe(3);
+    expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(
+      /alice.*updated.*department: eng.*department: sales.*sales/,
+    );
+    expect(await page.locator('tr[data-user="bob"]').textContent()).toMatch(/bob.*updated.*department: eng/);
+    expect(await page.locator('tr[data-user="carol"]').textContent()).toMatch(
+      /carol.*updated.*department: sales/,
+    );
     expect(await page.locator('.unmatched').textContent()).toContain('nobody@example.org (emails)');
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-preview.png'), fullPage: true });
     expect(await aliceInSales()).toBe(true);
+    expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(1);
 
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByRole('heading', { name: 'Applied' }).waitFor();
     expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(/updated.*sales$/);
     expect(await aliceInSales()).toBe(false);
+    expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-applied.png'), fullPage: true });
   }, 60_000);
 
@@ -124,7 +135,7 @@ describe('the admin page in Chromium', () => {
       const blockedId = await blocked.getAttribute('data-job');
       await page.getByRole('button', { name: `Review the plan of run ${blockedId}` }).click();
       await page.locator('table.plan tr[data-user="alice"]').waitFor();
-      expect(await page.locator('.guard').textContent()).toMatch(/1 of 1 users would lose values/);
+      expect(await page.locator('.guard').textContent()).toMatch(/1 of 3 users would lose values/);
       expect(await page.locator('table.plan tr[data-user="alice"]').textContent()).toMatch(
         /updated.*retired: yes/,
       );

@@ -110,8 +110,10 @@ export class SyncJobs {
       ...(request.reviewedJobId ? { reviewedJobId: request.reviewedJobId } : {}),
     });
     if (!outcome.created) {
-      // The active job may have lost its queue entry (a crash between the two writes): enqueue it again.
-      await queue.enqueue(outcome.active._id);
+      // A queued job may have lost its queue entry (a crash between the two writes): enqueue it again. Not a
+      // running one: saving its entry again clears agenda's lock, and another process would take the run
+      // over from a live runner (a stalled runner's job is re-queued by the maintenance pass instead).
+      if (outcome.active.state === 'queued') await queue.enqueue(outcome.active._id);
       throw new SyncAlreadyRunningError(jobView(outcome.active));
     }
     await queue.enqueue(_id);
