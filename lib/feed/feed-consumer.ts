@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { errorFields } from '../error-fields';
-import { AbacSyncError, FeedNotBlockedError, SyncAlreadyRunningError } from '../errors';
+import { FeedNotBlockedError, SyncAlreadyRunningError } from '../errors';
+import { reportedError } from '../reported-error';
 import type { SyncJobs } from '../jobs/sync-jobs';
 import type { SyncJobStore } from '../jobs/job-store';
 import type { Directory, DirectorySession } from '../ldap/directory';
@@ -140,11 +141,9 @@ export class FeedConsumer {
         throw error;
       }
       const reported =
-        error instanceof AbacSyncError
-          ? { code: error.code, message: error.publicMessage }
-          : error instanceof FeedBatchHeldError
-            ? { code: error.code, message: error.message }
-            : { code: 'error-internal', message: 'The feed poll failed on an unexpected error; see the log' };
+        error instanceof FeedBatchHeldError
+          ? { code: error.code, message: error.message }
+          : reportedError(error, 'The feed poll');
       logger.warn({ code: reported.code, err: errorFields(error) }, 'change feed poll failed; retried');
       await store.polled(startedAt, reported).catch(() => undefined);
       throw error;

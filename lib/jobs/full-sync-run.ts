@@ -1,13 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { errorFields } from '../error-fields';
 import type { Clock } from '../clock';
-import {
-  AbacSyncError,
-  DatabaseUnavailableError,
-  LdapSizeLimitExceededError,
-  SyncPlanExpiredError,
-} from '../errors';
-import { isDatabaseUnavailable } from '../database-errors';
+import { LdapSizeLimitExceededError, SyncPlanExpiredError } from '../errors';
+import { reportedError } from '../reported-error';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
 import { PROCESS_NAME } from '../process-name';
@@ -163,7 +158,7 @@ export class FullSyncRun {
       }
       if (error instanceof RunCancelledError)
         return await this.end(job, token, { state: 'cancelled' }, started, timer);
-      const reported = reportable(error);
+      const reported = reportedError(error, 'The run');
       logger.error({ jobId, code: reported.code, err: errorFields(error) }, 'directory-wide sync run failed');
       return await this.end(job, token, { state: 'failed', error: reported }, started, timer);
     } finally {
@@ -449,13 +444,4 @@ class Lease {
 
 function actorOf(job: SyncJob): SyncActor {
   return job.actor.type === 'user' ? job.actor : { type: 'system', jobId: job._id };
-}
-
-function reportable(error: unknown): { code: string; message: string } {
-  if (error instanceof AbacSyncError) return { code: error.code, message: error.publicMessage };
-  if (isDatabaseUnavailable(error)) {
-    const unavailable = new DatabaseUnavailableError('The database is unavailable');
-    return { code: unavailable.code, message: unavailable.publicMessage };
-  }
-  return { code: 'error-internal', message: 'The run failed on an unexpected error; see the server log' };
 }
