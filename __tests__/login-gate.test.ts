@@ -1,7 +1,7 @@
 import type { Authenticator } from '../lib/http/auth';
 import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from '../lib/errors';
 import { LoginGate } from '../lib/http/login-gate';
-import { RateLimiter } from '../lib/http/rate-limiter';
+import { memoryRateLimit } from '../lib/http/rate-limit';
 import { ManualClock } from './helpers/host';
 
 const ADMIN = { userId: 'admin', authToken: 'right' };
@@ -58,8 +58,8 @@ describe('LoginGate', () => {
     const gate = new LoginGate({
       authenticator: fakeAuthenticator({ databaseDown: false }),
       clock,
-      failedPerUser: new RateLimiter({ limit: 2, windowMs: 60_000 }, clock),
-      failedPerAddress: new RateLimiter({ limit: 100, windowMs: 60_000 }, clock),
+      failedPerUser: memoryRateLimit({ limit: 2, windowMs: 60_000 }),
+      failedPerAddress: memoryRateLimit({ limit: 100, windowMs: 60_000 }),
     });
     for (let attempt = 0; attempt < 2; attempt += 1)
       await expect(gate.admit('nat', { userId: 'bot', authToken: 'stale' })).rejects.toBeInstanceOf(

@@ -8,7 +8,9 @@ import { LoginTokenAuthenticator, type Authenticator } from './http/auth';
 import { LoginGate } from './http/login-gate';
 import type { Clock } from './clock';
 import { SignedLicense, type LicensePort } from './http/license';
-import { RateLimiter } from './http/rate-limiter';
+import { memoryRateLimit } from './http/rate-limit';
+import { MongoRateLimits } from '../mongo/mongo-rate-limit';
+import type { Models } from '../models';
 import { checkRouterOptions } from './router-options';
 import { registerAdminPage } from '../routes/admin-page';
 import type { SyncJobs } from './jobs/sync-jobs';
@@ -30,7 +32,7 @@ export interface AbacLdapSyncDeps extends SyncCoreDeps {
   permissionsCacheTtlMs?: number;
   /** Largest accepted body (default 64 KiB). */
   bodyLimitBytes?: number;
-  /** Per-process request limits (defaults: 60 syncs a minute per caller, 10 failed logins a minute per address). */
+  /** Request limits (defaults: 60 syncs a minute per caller, 10 failed logins a minute per address and user id, counted in MongoDB). */
   rateLimit?: Partial<RateLimitOptions> | false;
   /**
    * The admin page at <mount>/abac/admin (default: served). `signInFromLink` lets a link carry the user id
@@ -49,12 +51,18 @@ export interface RateLimitOptions {
    * users who logged in from it within the window (0: unlimited).
    */
   failedAuthPerAddressPerMinute: number;
+  /**
+   * Where requests are counted: `mongo` (default), one collection every host process shares, so the
+   * limits hold across processes; `memory`, each process on its own (N processes allow N times the limit).
+   */
+  store: 'mongo' | 'memory';
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = {
   syncsPerMinute: 60,
   failedAuthPerMinute: 10,
   failedAuthPerAddressPerMinute: 100,
+  store: 'mongo',
 };
 
 export interface AbacLdapSync {
@@ -81,7 +89,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
   });
   await permissions.ensureDefaults();
 
-  const limits = rateLimiters(deps.rateLimit, clock);
+  const limits = rateLimiters(deps.rateLimit, models);
   const loginGate = new LoginGate({
     authenticator:
       deps.authenticator ?? new LoginTokenAuthenticator({ users: models.users, settings, clock }),
@@ -112,15 +120,19 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
   return { router, service, jobs, close: () => core.close() };
 }
 
-function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, clock: Clock) {
+function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, models: Models) {
   if (options === false) return {};
-  const limits = { ...DEFAULT_RATE_LIMIT, ...options };
-  const perMinute = (limit: number) =>
-    limit > 0 ? new RateLimiter({ limit, windowMs: 60_000 }, clock) : undefined;
+  const { store, ...limits } = { ...DEFAULT_RATE_LIMIT, ...options };
+  const shared = store === 'mongo' ? new MongoRateLimits(models.rateLimits) : undefined;
+  const perMinute = (name: string, limit: number) => {
+    if (limit <= 0) return undefined;
+    const window = { limit, windowMs: 60_000 };
+    return shared ? shared.limit(name, window) : memoryRateLimit(window);
+  };
   return {
-    perCaller: perMinute(limits.syncsPerMinute),
-    failedPerUser: perMinute(limits.failedAuthPerMinute),
-    failedPerAddress: perMinute(limits.failedAuthPerAddressPerMinute),
+    perCaller: perMinute('syncs-per-caller', limits.syncsPerMinute),
+    failedPerUser: perMinute('failed-logins-per-user', limits.failedAuthPerMinute),
+    failedPerAddress: perMinute('failed-logins-per-address', limits.failedAuthPerAddressPerMinute),
   };
 }
 

@@ -59,6 +59,7 @@ const routerOptionsSchema = z.strictObject({
         syncsPerMinute: count.optional(),
         failedAuthPerMinute: count.optional(),
         failedAuthPerAddressPerMinute: count.optional(),
+        store: z.enum(['mongo', 'memory']).optional(),
       }),
     ])
     .optional(),

@@ -12,6 +12,7 @@ import { createWriteClaimModel, type WriteClaimModel } from './write-claim';
 import { createSyncJobModel, type SyncJobModel } from './sync-job';
 import { createStagedChangeModel, type StagedChangeModel } from './staged-change';
 import { createFeedStateModel, type FeedStateModel } from './feed-state';
+import { createRateLimitModel, type RateLimitModel } from './rate-limit';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -38,6 +39,7 @@ export interface Models {
   syncJobs: SyncJobModel;
   stagedChanges: StagedChangeModel;
   feedState: FeedStateModel;
+  rateLimits: RateLimitModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -55,6 +57,7 @@ export function createModels(connection: Connection): Models {
     syncJobs: createSyncJobModel(connection),
     stagedChanges: createStagedChangeModel(connection),
     feedState: createFeedStateModel(connection),
+    rateLimits: createRateLimitModel(connection),
   };
 }
 

@@ -10,7 +10,7 @@ import {
 import type { Caller } from '../lib/http/caller';
 import type { LoginGate } from '../lib/http/login-gate';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/http/license';
-import { refuseOverLimit, type RateLimiter } from '../lib/http/rate-limiter';
+import { refuseOverLimit, type RateLimit } from '../lib/http/rate-limit';
 import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
 import { requestContext } from './request-context';
 
@@ -19,7 +19,7 @@ export interface AdminGateDeps {
   license: LicensePort;
   permissions: PermissionChecker;
   /** Calls per caller (after authentication); undefined: no limit. */
-  callerLimiter?: RateLimiter;
+  callerLimiter?: RateLimit;
 }
 
 /**
@@ -33,10 +33,15 @@ export function adminGate(deps: AdminGateDeps) {
       userId: req.get('x-user-id'),
       authToken: req.get('x-auth-token'),
     });
-    refuseOverLimit(deps.callerLimiter?.take(caller._id));
-    if (!(await deps.license.hasModules(REQUIRED_LICENSE_MODULES)))
-      throw new EnterpriseLicenseRequiredError();
-    if (!(await deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS))) throw new NotAuthorizedError();
+    // Counted, licensed and permitted at once (the counting is the one round trip); answered in that order.
+    const [decision, licensed, permitted] = await Promise.all([
+      deps.callerLimiter?.take(caller._id),
+      deps.license.hasModules(REQUIRED_LICENSE_MODULES),
+      deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS),
+    ]);
+    refuseOverLimit(decision);
+    if (!licensed) throw new EnterpriseLicenseRequiredError();
+    if (!permitted) throw new NotAuthorizedError();
     return caller;
   };
 }

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { LoginGate } from '../lib/http/login-gate';
-import type { RateLimiter } from '../lib/http/rate-limiter';
+import type { RateLimit } from '../lib/http/rate-limit';
 import type { LicensePort } from '../lib/http/license';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
@@ -32,7 +32,7 @@ export interface UsersSyncRouterDeps {
   metrics: SyncMetrics;
   bodyLimitBytes: number;
   /** Calls per caller (after authentication); undefined: no limit. */
-  callerLimiter?: RateLimiter;
+  callerLimiter?: RateLimit;
 }
 
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */

@@ -20,6 +20,8 @@ export interface HostProcessConfig {
   publicKey: string;
   jobRunner?: AbacLdapSyncDeps['jobRunner'];
   settingsCacheTtlMs?: number;
+  /** The host's request limits (default: none). */
+  rateLimit?: AbacLdapSyncDeps['rateLimit'];
   /** Slows every LDAP search and every room removal call down, so a test can act in the middle of a run. */
   delayMs?: number;
   /** Log lines (pino JSON, info and above) go to stderr, where onLogLine sees them. */
@@ -87,7 +89,7 @@ async function serve() {
     connection,
     license: { license: config.license, publicKey: config.publicKey },
     logger,
-    rateLimit: false,
+    rateLimit: config.rateLimit ?? false,
     metricsRegistry: false,
     ...(config.jobRunner !== undefined ? { jobRunner: config.jobRunner } : {}),
     ...(config.settingsCacheTtlMs !== undefined ? { settingsCacheTtlMs: config.settingsCacheTtlMs } : {}),

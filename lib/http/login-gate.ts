@@ -4,16 +4,16 @@ import type { Caller } from './caller';
 import type { Clock } from '../clock';
 import { isDatabaseUnavailable } from '../database-errors';
 import { DatabaseUnavailableError, UnauthorizedError } from '../errors';
-import { refuseOverLimit, type RateLimiter } from './rate-limiter';
+import { refuseOverLimit, type RateDecision, type RateLimit } from './rate-limit';
 import { RecentSet } from './recent-set';
 
 export interface LoginGatePorts {
   authenticator: Authenticator;
   clock: Clock;
   /** Failed logins per client address and named user id; undefined: no limit. */
-  failedPerUser?: RateLimiter;
+  failedPerUser?: RateLimit;
   /** Failed logins per client address, all user ids together (looser); undefined: no limit. */
-  failedPerAddress?: RateLimiter;
+  failedPerAddress?: RateLimit;
   /** False while the host's database connection is known to be down. */
   databaseReady?: () => boolean;
 }
@@ -50,23 +50,55 @@ export class LoginGate {
     if (this.ports.databaseReady && !this.ports.databaseReady()) throw unavailableOr401(known);
 
     const pair = `${address}\u0000${credentials.userId ?? ''}`;
-    refuseOverLimit(this.ports.failedPerUser?.check(pair));
-    if (!this.rememberedLogins.has(pair)) refuseOverLimit(this.ports.failedPerAddress?.check(address));
-
-    let caller: Caller;
+    // The limits are read while the caller is authenticated (one round trip, not three); nothing is said
+    // about the credentials, and no failure is counted, when the limits refuse the caller.
+    const authenticated = Promise.resolve()
+      .then(() => this.ports.authenticator.authenticate(credentials))
+      .then(
+        (caller) => ({ caller }),
+        (error: unknown) => ({ error }),
+      );
+    let overLimit: RateDecision | undefined;
     try {
-      caller = await this.ports.authenticator.authenticate(credentials);
+      overLimit = await this.failureLimits(address, pair);
     } catch (error) {
-      if (error instanceof UnauthorizedError) {
-        this.ports.failedPerUser?.take(pair);
-        this.ports.failedPerAddress?.take(address);
-      }
+      await authenticated;
       if (isDatabaseUnavailable(error)) throw unavailableOr401(known);
       throw error;
     }
+    const outcome = await authenticated;
+    refuseOverLimit(overLimit);
+
+    if ('error' in outcome) {
+      const { error } = outcome;
+      if (error instanceof UnauthorizedError) await this.countFailure(address, pair);
+      if (isDatabaseUnavailable(error)) throw unavailableOr401(known);
+      throw error;
+    }
+    const { caller } = outcome;
     if (credentialsKey !== undefined) this.rememberedCredentials.add(credentialsKey);
     this.rememberedLogins.add(pair);
     return caller;
+  }
+
+  /** The first refusal of the two failure limits, if any. */
+  private async failureLimits(address: string, pair: string): Promise<RateDecision | undefined> {
+    const [perUser, perAddress] = await Promise.all([
+      this.ports.failedPerUser?.check(pair),
+      this.rememberedLogins.has(pair) ? undefined : this.ports.failedPerAddress?.check(address),
+    ]);
+    return perUser?.allowed === false ? perUser : perAddress;
+  }
+
+  /**
+   * Counts a failed login against both limits. A count lost to a database fault only loosens the limit for
+   * that moment; the caller gets the 401 either way.
+   */
+  private async countFailure(address: string, pair: string): Promise<void> {
+    await Promise.allSettled([
+      this.ports.failedPerUser?.take(pair),
+      this.ports.failedPerAddress?.take(address),
+    ]);
   }
 }
 
