@@ -134,6 +134,51 @@ describe('the sync engine (in memory)', () => {
     expect(change?.data).toContainEqual({ key: 'removed', value: [{ key: 'department', values: ['ops'] }] });
   });
 
+  it('writes without a claim when nothing changed the user since it was read', async () => {
+    const { store, service } = engine({ alice: ['eng'] });
+    const report = await service.sync(request());
+    expect(report.users[0]).toMatchObject({ status: 'updated', roomsRevoked: [{ _id: 'r-sales' }] });
+    expect(store.claimsTaken).toBe(0);
+    expect(store.auditTrail.size).toBe(2);
+  });
+
+  it('takes the claim when the user joined a room after being read, and evicts from that room too', async () => {
+    const { store, remover, service } = engine({ alice: ['eng'] });
+    store.rooms.set('r-legal', {
+      _id: 'r-legal',
+      name: 'legal',
+      usersCount: 5,
+      abacAttributes: [{ key: 'department', values: ['legal'] }],
+    });
+    let joined = false;
+    store.beforeWrite = () => {
+      if (joined) return;
+      joined = true;
+      store.users.get('u-alice')!.rooms!.push('r-legal');
+      store.subscriptions.set('s-alice-legal', { rid: 'r-legal', userId: 'u-alice' });
+    };
+    const report = await service.sync(request());
+    expect(report.users[0]).toMatchObject({
+      status: 'updated',
+      roomsRevoked: [
+        { _id: 'r-sales', name: 'sales' },
+        { _id: 'r-legal', name: 'legal' },
+      ],
+    });
+    expect(store.claimsTaken).toBe(1);
+    expect(store.users.get('u-alice')).toMatchObject({ rooms: [], outbox: {} });
+    expect(remover.messages).toEqual([
+      { rid: 'r-sales', username: 'alice' },
+      { rid: 'r-legal', username: 'alice' },
+    ]);
+    const types = [...store.auditTrail.values()].map((event) => event.t).sort();
+    expect(types).toEqual([
+      'abac.action.performed',
+      'abac.action.performed',
+      'abac.subject.attribute.changed',
+    ]);
+  });
+
   it('reports a user another process holds for the whole wait as a write conflict, and writes nothing', async () => {
     const { store, service } = engine({ alice: ['eng'] });
     store.heldElsewhere.set('u-alice', 'another sync');

@@ -129,6 +129,7 @@ describe.each([
         ldap: { id: 'a1b2', idAttribute: 'entryUUID' },
         fromLdap: true,
         outbox: undefined,
+        asStored: { attributes: [ALICE], rooms: ['r-sales', 'r-plain'] },
       },
     ]);
     expect(unmatched).toEqual({ usernames: ['gone'], ids: ['nobody'], emails: [], ldapIds: [] });
@@ -172,6 +173,51 @@ describe.each([
       new Date(),
     );
     expect(await fixture.attributesOf('u-alice')).toBeUndefined();
+  });
+
+  it('writes without a claim only while the user holds the attributes and rooms read and no waiting events', async () => {
+    const eng = [{ key: 'department', values: ['eng'] }];
+    const unclaimed = (rooms: string[] | undefined, userId = 'u-alice') => ({
+      userId,
+      before: [ALICE],
+      next: eng,
+      outbox: {},
+      unclaimed: { rooms },
+    });
+    expect(await fixture.store.writeIfUnchanged([unclaimed(['r-sales'])], new Date())).toEqual({
+      applied: [],
+      lost: ['u-alice'],
+    });
+    expect(await fixture.store.writeIfUnchanged([unclaimed(undefined)], new Date())).toEqual({
+      applied: [],
+      lost: ['u-alice'],
+    });
+    // Events waiting in the outbox (an interrupted sync's): the claims must decide.
+    await fixture.store.writeIfUnchanged(
+      [{ userId: 'u-alice', before: [ALICE], next: undefined, outbox: { e1: EVENT } }],
+      new Date(),
+    );
+    expect(
+      await fixture.store.writeIfUnchanged(
+        [{ ...unclaimed(['r-sales', 'r-plain']), outbox: { e2: EVENT } }],
+        new Date(),
+      ),
+    ).toEqual({ applied: [], lost: ['u-alice'] });
+    expect(await fixture.attributesOf('u-alice')).toEqual([ALICE]);
+    // Once they are copied, the emptied outbox waits for nothing.
+    await fixture.store.flushAudit(new Map([['u-alice', { e1: EVENT }]]), 'req');
+    expect(
+      await fixture.store.writeIfUnchanged(
+        [{ ...unclaimed(['r-sales', 'r-plain']), outbox: { e2: EVENT } }],
+        new Date(),
+      ),
+    ).toEqual({ applied: ['u-alice'], lost: [] });
+    expect(await fixture.attributesOf('u-alice')).toEqual(eng);
+  });
+
+  it('says which users are claimed now', async () => {
+    await fixture.holdElsewhere('u-alice');
+    expect(await fixture.store.findClaimed(['u-alice', 'u-other'])).toEqual(new Set(['u-alice']));
   });
 
   it('copies outbox events to the audit trail once and empties the outbox', async () => {

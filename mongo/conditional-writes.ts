@@ -5,7 +5,7 @@ export const OUTBOX_FIELD = '__abacAuditOutbox';
 
 /**
  * Writes each user's attributes and audit outbox in one update, conditioned on the attributes read under
- * the claim, so a writer that changed the user since (another tool, or a sync that stalled past its claim)
+ * the claim (or, for a write made without it, on the attributes and rooms first read and an empty outbox), so a writer that changed the user since (another tool, or a sync that stalled past its claim)
  * is never overwritten. One bulkWrite keyed by _id; when fewer matched than were sent, the users are re-read
  * and those whose outbox lacks this write's events are the ones that lost.
  */
@@ -55,10 +55,15 @@ async function sortOutLostWrites(
 }
 
 function condition(write: ConditionalWrite) {
-  return {
-    _id: write.userId,
-    abacAttributes: write.before === undefined ? { $exists: false } : write.before,
-  };
+  const attributes = { _id: write.userId, abacAttributes: storedAs(write.before) };
+  if (!write.unclaimed) return attributes;
+  // An outbox that was emptied is left as {}: no events waiting either way.
+  return { ...attributes, __rooms: storedAs(write.unclaimed.rooms), [OUTBOX_FIELD]: { $in: [null, {}] } };
+}
+
+/** A field holding exactly this value; undefined: the field is absent. */
+function storedAs(value: unknown) {
+  return value === undefined ? { $exists: false } : value;
 }
 
 function change(write: ConditionalWrite, stamp: Date) {

@@ -73,6 +73,11 @@ export class MongoSyncStore implements SyncStore {
     );
   }
 
+  async findClaimed(userIds: readonly string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    return this.claims.held(userIds);
+  }
+
   async findMemberships(
     pairs: readonly { userId: string; roomId: string }[],
   ): Promise<Map<string, string[]>> {

@@ -119,5 +119,6 @@ export function toSubject(document: UserDocument): SyncSubject {
     ldap: ldap?.id ? { id: ldap.id, idAttribute: ldap.idAttribute || undefined } : undefined,
     fromLdap: document.ldap === true,
     outbox: document.__abacAuditOutbox,
+    asStored: { attributes: document.abacAttributes, rooms: document.__rooms },
   };
 }

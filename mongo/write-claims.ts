@@ -60,6 +60,17 @@ export class WriteClaims {
     return pending;
   }
 
+  /** The users among these that some holder has claimed (stale claims included: they still wait). */
+  async held(userIds: readonly string[]): Promise<Set<string>> {
+    // Syncs that write without claims still sweep the claims left behind by holders that died.
+    await this.sweepIfDue();
+    const claims = await this.ports.writeClaims
+      .find({ _id: { $in: [...userIds] } }, { _id: 1 })
+      .lean<{ _id: string }[]>()
+      .exec();
+    return new Set(claims.map((claim) => claim._id));
+  }
+
   /** Claims what it can; users someone else holds are left out (and freed if their claim is stale). */
   private async claim(userIds: string[], owner: string): Promise<string[]> {
     const { writeClaims } = this.ports;

@@ -50,6 +50,8 @@ export class MemorySyncStore implements SyncStore {
   readonly heldElsewhere = new Map<string, string>();
   /** Called before each conditional write: lets a test change a user as a concurrent writer would. */
   beforeWrite: ((userIds: string[]) => void) | undefined;
+  /** Users claimed by the engine so far (a write made without a claim adds none). */
+  claimsTaken = 0;
   /** The next audit copies fail while this is positive. */
   failAuditCopies = 0;
   private readonly claimed = new Set<string>();
@@ -127,6 +129,7 @@ export class MemorySyncStore implements SyncStore {
         (id) => (this.heldElsewhere.get(id) ?? holder) === holder && !this.claimed.has(id),
       );
       for (const id of claimed) this.claimed.add(id);
+      this.claimsTaken += claimed.length;
       try {
         const { retry } = claimed.length > 0 ? await work(claimed) : { retry: [] };
         pending = pending.filter((id) => !claimed.includes(id) || retry.includes(id));
@@ -135,6 +138,10 @@ export class MemorySyncStore implements SyncStore {
       }
     }
     return pending;
+  }
+
+  async findClaimed(userIds: readonly string[]): Promise<Set<string>> {
+    return new Set(userIds.filter((id) => this.heldElsewhere.has(id) || this.claimed.has(id)));
   }
 
   async readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]> {
@@ -151,7 +158,11 @@ export class MemorySyncStore implements SyncStore {
     const outcome: WriteOutcome = { applied: [], lost: [] };
     for (const write of writes) {
       const user = this.users.get(write.userId);
-      if (!user || JSON.stringify(user.abacAttributes) !== JSON.stringify(write.before)) {
+      const changedSinceRead =
+        write.unclaimed !== undefined &&
+        (JSON.stringify(user?.rooms) !== JSON.stringify(write.unclaimed.rooms) ||
+          Object.keys(user?.outbox ?? {}).length > 0);
+      if (!user || JSON.stringify(user.abacAttributes) !== JSON.stringify(write.before) || changedSinceRead) {
         outcome.lost.push(write.userId);
         continue;
       }
@@ -211,5 +222,6 @@ function toSubject(user: MemoryUser): SyncSubject {
     ldap: user.ldapId ? { id: user.ldapId.id, idAttribute: user.ldapId.idAttribute } : undefined,
     fromLdap: user.ldap === true,
     outbox: user.outbox,
+    asStored: { attributes: user.abacAttributes, rooms: user.rooms ? [...user.rooms] : undefined },
   };
 }

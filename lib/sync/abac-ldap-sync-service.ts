@@ -109,13 +109,18 @@ export class AbacLdapSyncService implements UsersSyncService {
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
     const configuration = await this.configuration(timer);
     const rooms: KnownRooms = new Map();
-    const { plans, ldap } = await this.planSubjects(subjects, configuration, rooms, run.requestId, timer);
+    // Which users another sync holds is read while the directory is: a held user waits for its claim,
+    // the others are written without one when nothing changed them since they were read.
+    const [{ plans, ldap }, held] = await Promise.all([
+      this.planSubjects(subjects, configuration, rooms, run.requestId, timer),
+      run.dryRun ? new Set<string>() : this.ports.store.findClaimed(subjects.map((subject) => subject._id)),
+    ]);
     if (run.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
     else
       await this.applyPlans(
         plans.filter((plan) => needsClaim(plan, rooms)),
         rooms,
-        run,
+        { ...run, unclaimedUnless: held },
         timer,
       );
     return { results: plans.map((plan) => plan.result), ldap };
@@ -262,17 +267,36 @@ export class AbacLdapSyncService implements UsersSyncService {
     run: Pick<SyncRequest, 'actor' | 'requestId' | 'reason'> & {
       claimHolder?: string;
       reviewedJobId?: string;
+      /**
+       * Writes without claims first, for every user not in this set whose plan allows it (see
+       * `writableUnclaimed`); the rest, and every such write that finds the user changed, go through the
+       * claims. Without it, every write is made under its user's claim.
+       */
+      unclaimedUnless?: ReadonlySet<string>;
     },
     timer = new PhaseTimer(),
   ): Promise<void> {
-    const claimedPlans = new Map(plans.map((plan) => [plan.subject._id, plan] as const));
-    if (claimedPlans.size === 0) return;
+    if (plans.length === 0) return;
     const context: AuditContext = {
       actor: run.actor,
       requestId: run.requestId,
       ...(run.reviewedJobId ? { reviewedJobId: run.reviewedJobId } : {}),
       ...(run.reason ? { reason: run.reason } : {}),
     };
+    let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;
+    const held = run.unclaimedUnless;
+    if (held && run.claimHolder === undefined) {
+      const unclaimed = plans.filter((plan) => writableUnclaimed(plan) && !held.has(plan.subject._id));
+      if (unclaimed.length > 0) {
+        const { retry } = await timer.time('writes', () =>
+          this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, context, timer, true),
+        );
+        const again = new Set(retry);
+        claimNeeded = plans.filter((plan) => !unclaimed.includes(plan) || again.has(plan.subject._id));
+      }
+    }
+    const claimedPlans = new Map(claimNeeded.map((plan) => [plan.subject._id, plan] as const));
+    if (claimedPlans.size === 0) return;
     const unclaimed = await timer.time('writes', () =>
       this.ports.store.runClaimed(
         [...claimedPlans.keys()],
@@ -303,10 +327,29 @@ export class AbacLdapSyncService implements UsersSyncService {
     context: AuditContext,
     timer: PhaseTimer,
   ): Promise<{ retry: string[] }> {
-    const { store, memberRemover, clock } = this.ports;
     const current = new Map(
-      (await store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [user._id, user]),
+      (await this.ports.store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [
+        user._id,
+        user,
+      ]),
     );
+    return this.applyAsRead(plans, current, rooms, context, timer, false);
+  }
+
+  /**
+   * Applies plans against the users as read: under their claims (re-read), or without claims (as first
+   * read), when every write is conditioned on that whole state and a user with nothing to write is handed
+   * back for the claims.
+   */
+  private async applyAsRead(
+    plans: Plan[],
+    current: ReadonlyMap<string, ClaimedUser>,
+    rooms: KnownRooms,
+    context: AuditContext,
+    timer: PhaseTimer,
+    unclaimed: boolean,
+  ): Promise<{ retry: string[] }> {
+    const { store, memberRemover, clock } = this.ports;
     // A user changed since a staged plan was made keeps their value and rooms: the plan is skipped.
     for (const plan of plans) {
       const user = current.get(plan.subject._id);
@@ -333,6 +376,7 @@ export class AbacLdapSyncService implements UsersSyncService {
     );
 
     const writes: ConditionalWrite[] = [];
+    const handedBack = new Set<string>();
     const removalsByUser = new Map<string, RoomRemoval[]>();
     for (const { removal } of leaving) {
       const subscriptionIds = subscriptions.get(membershipKey(removal.room._id, removal.user._id)) ?? [];
@@ -343,14 +387,21 @@ export class AbacLdapSyncService implements UsersSyncService {
       const user = current.get(plan.subject._id)!;
       const decided = this.decideClaimed(plan, user, removalsByUser.get(plan.subject._id) ?? [], context);
       outboxes.set(plan.subject._id, decided.outbox);
-      if (decided.write) writes.push(decided.write);
+      if (!unclaimed) {
+        if (decided.write) writes.push(decided.write);
+      } else if (decided.write) {
+        writes.push({ ...decided.write, unclaimed: { rooms: plan.subject.asStored?.rooms } });
+      } else {
+        // Nothing to write, so nothing to condition the room removals on: the claims decide them.
+        handedBack.add(plan.subject._id);
+      }
     }
     for (const plan of plans) {
       if (!current.has(plan.subject._id))
         plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
     }
     const { lost } = await store.writeIfUnchanged(writes, new Date(clock.now()));
-    const retry = new Set(lost);
+    const retry = new Set([...lost, ...handedBack]);
 
     const done = present.filter((plan) => !retry.has(plan.subject._id));
     const removed = await timer.time('eviction', () =>
@@ -403,4 +454,33 @@ export class AbacLdapSyncService implements UsersSyncService {
         : undefined;
     return { outbox: { ...user.outbox, ...newEvents }, write };
   }
+}
+
+/**
+ * Whether a plan may be written without its user's claim: the store read the user's stored state, no audit
+ * events wait in the user's outbox, and the plan is not a reviewed one (whose `before` is checked under
+ * the claim).
+ */
+function writableUnclaimed(plan: Plan): boolean {
+  const { subject } = plan;
+  return (
+    subject.asStored !== undefined &&
+    Object.keys(subject.outbox ?? {}).length === 0 &&
+    plan.reviewedBefore === undefined
+  );
+}
+
+/** The users as the store first read them, standing in for the re-read under a claim. */
+function unclaimedUsers(plans: readonly Plan[]): Map<string, ClaimedUser> {
+  return new Map(
+    plans.map(({ subject }) => [
+      subject._id,
+      {
+        _id: subject._id,
+        attributes: subject.asStored?.attributes,
+        rooms: subject.rooms,
+        outbox: undefined,
+      },
+    ]),
+  );
 }

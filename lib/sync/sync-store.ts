@@ -19,6 +19,11 @@ export interface SyncSubject {
   fromLdap: boolean;
   /** Audit events not yet copied to the audit trail (left by an interrupted sync). */
   outbox: AuditOutbox | undefined;
+  /**
+   * The attributes and rooms exactly as stored (absent stays undefined), when the store read them: a write
+   * conditioned on them may then be made without the user's claim. Without it, writes wait for the claim.
+   */
+  asStored?: { attributes: AbacAttribute[] | undefined; rooms: string[] | undefined };
 }
 
 export interface SubjectLookup {
@@ -55,6 +60,12 @@ export interface ConditionalWrite {
   next: AbacAttribute[] | undefined;
   /** Audit events stored in the same update. */
   outbox: AuditOutbox;
+  /**
+   * Set for a write made without the user's claim: it then also requires the user to hold exactly these
+   * rooms (as stored, absent: undefined) and no waiting audit events, so it applies only to the state it
+   * was planned on.
+   */
+  unclaimed?: { rooms: string[] | undefined };
 }
 
 export interface WriteOutcome {
@@ -87,6 +98,8 @@ export interface SyncStore {
    * again at once. Without it, every attempt is a holder of its own.
    */
   runClaimed(userIds: readonly string[], work: ClaimedWork, holder?: string): Promise<string[]>;
+  /** Which of these users some sync holds a claim on now (their writes wait for the claim). */
+  findClaimed(userIds: readonly string[]): Promise<Set<string>>;
   /** Re-reads claimed users (users gone since are left out). */
   readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]>;
   /** Writes attributes and outbox events together, each only if the user still holds `before`. */
