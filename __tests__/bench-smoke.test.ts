@@ -14,7 +14,7 @@ describe('npm run bench, in miniature', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs A, B and C on every workload and on full runs, the feed figures, and writes the report', async () => {
+  it('runs A, B and C on every workload and on full runs, the cost of the limits, the feed figures, and writes the report', async () => {
     dir = await mkdtemp(join(tmpdir(), 'abac-bench-'));
     const output = join(dir, 'latest.json');
     await run(
@@ -35,6 +35,7 @@ describe('npm run bench, in miniature', () => {
     );
     const report = JSON.parse(await readFile(output, 'utf8')) as {
       directory: { entries: number };
+      limits: { medianMs: { off: number; mongo: number; memory: number } };
       workloads: Record<string, { ratioBoverA: number; ratioAoverC: number; phasesMedianMs: object }>;
       fullRuns: {
         users: number;
@@ -47,7 +48,9 @@ describe('npm run bench, in miniature', () => {
       };
     };
     expect(report.directory.entries).toBe(3000);
-    expect(Object.keys(report.workloads)).toEqual(['W1', 'W2', 'W3', 'W4']);
+    expect(Object.keys(report.workloads)).toEqual(['W1', 'W2', 'W3', 'W4', 'W5']);
+    expect(report.limits.medianMs.mongo).toBeGreaterThan(0);
+    expect(report.limits.medianMs.memory).toBeGreaterThan(0);
     for (const workload of Object.values(report.workloads)) {
       expect(workload.ratioBoverA).toBeGreaterThan(0);
       expect(workload.ratioAoverC).toBeGreaterThan(0);

@@ -1,9 +1,13 @@
 import type { AbacAttribute, Models } from '../models';
 import { generatedDepartment, generatedUid } from '../harness/fixtures';
+import type { Slapd } from '../harness/slapd';
+import { hashLoginToken } from '../lib/http/auth';
+import { ADMIN } from './host-client';
 
 /** 100,000 unless BENCH_SIZE says otherwise (at least 3,000: the workloads use users up to #2,299). */
 export const DIRECTORY_SIZE = Math.max(3_000, Number(process.env.BENCH_SIZE ?? 100_000));
 export const LEGACY_ROOMS = 10;
+export const MAP = { departmentNumber: 'department', employeeType: 'employeeType' };
 /** Users who carry services.ldap (matched by employeeNumber's bytes): the ldapIds list of W3. */
 export const LDAP_ID_USERS = { first: 2000, end: 2300 };
 /** Users in MongoDB with no entry in the directory (notFoundInLdap in W3). */
@@ -22,12 +26,12 @@ export function directoryAttributes(index: number): AbacAttribute[] {
   ];
 }
 
-/** 100,000 users matching the directory, all in sync with it to begin with. */
-export async function seedUsers(models: Models): Promise<void> {
+/** `size` users (default DIRECTORY_SIZE) matching the directory, all in sync with it to begin with. */
+export async function seedUsers(models: Models, size = DIRECTORY_SIZE): Promise<void> {
   const batch = 5000;
-  for (let first = 0; first < DIRECTORY_SIZE; first += batch) {
+  for (let first = 0; first < size; first += batch) {
     await models.users.collection.insertMany(
-      Array.from({ length: Math.min(batch, DIRECTORY_SIZE - first) }, (_, offset) => {
+      Array.from({ length: Math.min(batch, size - first) }, (_, offset) => {
         const index = first + offset;
         return {
           _id: userId(index),
@@ -65,4 +69,34 @@ export async function seedUsers(models: Models): Promise<void> {
       abacAttributes: [{ key: 'department', values: ['legacy'] }],
     })) as never[],
   );
+}
+
+/** The admin the benchmark calls as, and the settings that point the host at `slapd`. */
+export async function seedAdminAndSettings(models: Models, slapd: Slapd) {
+  const info = slapd.info();
+  await models.roles.collection.insertOne({ _id: 'admin', name: 'admin', scope: 'Users' } as never);
+  await models.users.collection.insertOne({
+    _id: ADMIN.id,
+    username: 'bench-admin',
+    active: true,
+    roles: ['admin'],
+    services: { resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN.token), when: new Date() }] } },
+  } as never);
+  const settings: Record<string, unknown> = {
+    ABAC_Enabled: true,
+    LDAP_Enable: true,
+    LDAP_Host: '127.0.0.1',
+    LDAP_Port: info.port,
+    LDAP_Authentication: true,
+    LDAP_Authentication_UserDN: info.serviceDN,
+    LDAP_Authentication_Password: info.servicePassword,
+    LDAP_BaseDN: info.baseDN,
+    LDAP_User_Search_Field: 'uid',
+    LDAP_User_Search_Filter: '(objectClass=inetOrgPerson)',
+    LDAP_ABAC_AttributeMap: JSON.stringify(MAP),
+  };
+  await models.settings.collection.insertMany(
+    Object.entries(settings).map(([_id, value]) => ({ _id, value })) as never[],
+  );
+  return settings;
 }

@@ -1,23 +1,37 @@
 // The benchmark's host process (variant A): the router mounted in a bare Express app, logs as JSON on stderr.
+import { Session } from 'node:inspector/promises';
+import { performance } from 'node:perf_hooks';
 import express from 'express';
 import mongoose from 'mongoose';
-import { createRouter } from '../lib/create-router';
+import { createRouter, type AbacLdapSyncDeps } from '../lib/create-router';
 import { createDefaultLogger } from '../lib/logger';
 
 async function main() {
-  const [mongoUri, dbName, license, publicKey] = JSON.parse(
+  const [mongoUri, dbName, license, publicKey, rateLimit] = JSON.parse(
     process.env.BENCH_HOST_CONFIG ?? '[]',
-  ) as string[];
+  ) as [string, string, string, string, AbacLdapSyncDeps['rateLimit']?];
   if (!mongoUri || !dbName || !license || !publicKey) throw new Error('BENCH_HOST_CONFIG is missing');
   const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
   const { router } = await createRouter({
     connection,
     license: { license, publicKey },
     logger: createDefaultLogger(),
-    // The benchmark measures the sync; its requests would otherwise count against the admin's limit.
-    rateLimit: false,
+    // The benchmark measures the sync; its requests would otherwise count against the admin's limit (a
+    // host measuring the limits' own cost sets limits no request reaches).
+    rateLimit: rateLimit ?? false,
   });
   const app = express();
+  // How long the host held each request, from its arrival to its answer's serialisation: what the client
+  // measures beyond it is the connection's and the client's own time.
+  app.use((_req, res, next) => {
+    const arrived = performance.now();
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      res.setHeader('X-Bench-Host-Ms', (performance.now() - arrived).toFixed(3));
+      return json(body);
+    };
+    next();
+  });
   app.use('/api/v1', router);
   app.get('/bench/max-rss', (_req, res) => {
     res.json({
@@ -28,6 +42,19 @@ async function main() {
   app.get('/bench/cpu', (_req, res) => {
     const { user, system } = process.cpuUsage();
     res.json({ cpuMs: (user + system) / 1000 });
+  });
+  // A CPU profile of the requests between start and stop (`npm run profile`), not of the start-up.
+  const inspector = new Session();
+  inspector.connect();
+  app.post('/bench/profile/start', async (_req, res) => {
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: 100 });
+    await inspector.post('Profiler.start');
+    res.json({ started: true });
+  });
+  app.post('/bench/profile/stop', async (_req, res) => {
+    const { profile } = await inspector.post('Profiler.stop');
+    res.json(profile);
   });
   const server = app.listen(0, '127.0.0.1', () => {
     const address = server.address();

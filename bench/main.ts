@@ -1,47 +1,35 @@
 // `npm run bench`: A (the product over HTTP) against B (per-user) and C (hand-batched floor), interleaved.
-import { Agent, request as httpRequest } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import mongoose from 'mongoose';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
-import { startTsProcess } from '../harness/ts-process';
 import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
-import { hashLoginToken } from '../lib/http/auth';
 import { parseAttributeMap } from '../lib/sync/attribute-mapping';
-import { generateLicenseKeys, signLicense } from '../lib/http/license';
 import { SYNC_PHASES, type PhaseDurations } from '../lib/sync/phase-timer';
 import { createModels, ensureIndexes } from '../models';
-import { DIRECTORY_SIZE, seedUsers } from './data';
-import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
-import { WORKLOADS, type Workload } from './workloads';
+import { DIRECTORY_SIZE, MAP, seedAdminAndSettings, seedUsers } from './data';
+import type { BenchContext } from './variants';
+import {
+  measureLimitCost,
+  measureSmallDirectory,
+  measureWorkloads,
+  ROUNDS,
+  WARMUP_ROUNDS,
+  type Samples,
+} from './request-workloads';
+import { WORKLOADS } from './workloads';
+import { startHost, type BenchHost } from './host-client';
 import { measureFeed, openSession } from './feed';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
 
-const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
-const MAP = { departmentNumber: 'department', employeeType: 'employeeType' };
-const ADMIN = { id: 'bench-admin', token: 'bench-admin-token' };
 const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 3);
-
-interface RunLog {
-  time: number;
-  msg: string;
-  jobId: string;
-  durationsMs: PhaseDurations;
-}
-
-interface Samples {
-  A: number[];
-  B: number[];
-  C: number[];
-  Cread: number[];
-  phases: PhaseDurations[];
-}
+/** Which parts run (BENCH_PARTS, comma-separated; default all): requests, limits, w5, full, feed. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,limits,w5,full,feed').split(','));
 
 async function main() {
   const began = performance.now();
@@ -54,7 +42,7 @@ async function main() {
   const dbName = `abac_bench_${process.pid}`;
   const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
   const models = createModels(connection);
-  let host: Awaited<ReturnType<typeof startHost>> | undefined;
+  let host: BenchHost | undefined;
   try {
     await ensureIndexes(models);
     log(`Seeding ${DIRECTORY_SIZE.toLocaleString('en')} users...`);
@@ -72,60 +60,39 @@ async function main() {
       baseDN: info.baseDN,
     };
 
-    const results: Record<string, Samples> = {};
-    for (const workload of WORKLOADS) {
-      log(`${workload.name}: ${workload.description}`);
-      const samples: Samples = { A: [], B: [], C: [], Cread: [], phases: [] };
-      for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
-        const keep = round >= WARMUP_ROUNDS;
-        // Interleaved, and the order rotates so no variant always runs on a just-warmed server.
-        const order = (['A', 'B', 'C'] as const).map((_, i, all) => all[(i + round) % 3]!);
-        for (const variant of order) {
-          await workload.reset(models);
-          if (variant === 'A') {
-            const { ms, phases } = await host.sync(workload);
-            if (keep) {
-              samples.A.push(ms);
-              samples.phases.push(phases);
-            }
-          } else if (variant === 'B') {
-            const started = performance.now();
-            await perUserAlgorithm(context, workload.identifiers);
-            if (keep) samples.B.push(performance.now() - started);
-          } else {
-            const started = performance.now();
-            const { readMs } = await batchedFloor(context, workload.identifiers);
-            if (keep) {
-              samples.C.push(performance.now() - started);
-              samples.Cread.push(readMs);
-            }
-          }
-        }
-      }
-      results[workload.name] = samples;
-    }
+    const results = PARTS.has('requests') ? await measureWorkloads(host, context, WORKLOADS, log) : {};
     const maxRssKiB = await host.maxRss();
     host.stop();
-    // Directory-wide runs in a host of their own, so its peak memory is theirs alone.
-    host = await startHost(mongoUri, dbName);
-    const fullRuns = await measureFullRuns(
-      host,
-      context,
-      syncConfiguration({ ...SETTING_DEFAULTS, ...settings } as SettingsSnapshot),
-    );
+    const limits = PARTS.has('limits') ? await measureLimitCost(mongoUri, dbName, models, log) : undefined;
+    if (PARTS.has('w5')) Object.assign(results, await measureSmallDirectory(mongoUri, log));
+    let fullRuns: Awaited<ReturnType<typeof measureFullRuns>> | undefined;
+    if (PARTS.has('full')) {
+      // Directory-wide runs in a host of their own, so its peak memory is theirs alone.
+      host = await startHost(mongoUri, dbName);
+      fullRuns = await measureFullRuns(
+        host,
+        context,
+        syncConfiguration({ ...SETTING_DEFAULTS, ...settings } as SettingsSnapshot),
+      );
+      host.stop();
+    }
     await session.close();
-    host.stop();
-    // The feed in a host of its own too, so the CPU it reports is the idle feed's (and the host's own timers).
-    host = await startHost(mongoUri, dbName);
-    const feed = await measureFeed(models, slapd, host, log);
+    let feed: Awaited<ReturnType<typeof measureFeed>> | undefined;
+    if (PARTS.has('feed')) {
+      // The feed in a host of its own too, so the CPU it reports is the idle feed's (and the host's timers).
+      host = await startHost(mongoUri, dbName);
+      feed = await measureFeed(models, slapd, host, log);
+    }
     const report = {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
+      limits,
       fullRuns,
       feed,
     };
     printTable(report);
-    printFullRuns(fullRuns);
-    printFeed(feed);
+    if (limits) printLimits(limits);
+    if (fullRuns) printFullRuns(fullRuns);
+    if (feed) printFeed(feed);
     const output = process.env.BENCH_OUTPUT ?? join(__dirname, 'results', 'latest.json');
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, `${JSON.stringify(report, null, 2)}\n`);
@@ -137,176 +104,6 @@ async function main() {
     await mongo?.stop();
     await slapd.stop();
   }
-}
-
-async function seedAdminAndSettings(models: ReturnType<typeof createModels>, slapd: Slapd) {
-  const info = slapd.info();
-  await models.roles.collection.insertOne({ _id: 'admin', name: 'admin', scope: 'Users' } as never);
-  await models.users.collection.insertOne({
-    _id: ADMIN.id,
-    username: 'bench-admin',
-    active: true,
-    roles: ['admin'],
-    services: { resume: { loginTokens: [{ hashedToken: hashLoginToken(ADMIN.token), when: new Date() }] } },
-  } as never);
-  const settings: Record<string, unknown> = {
-    ABAC_Enabled: true,
-    LDAP_Enable: true,
-    LDAP_Host: '127.0.0.1',
-    LDAP_Port: info.port,
-    LDAP_Authentication: true,
-    LDAP_Authentication_UserDN: info.serviceDN,
-    LDAP_Authentication_Password: info.servicePassword,
-    LDAP_BaseDN: info.baseDN,
-    LDAP_User_Search_Field: 'uid',
-    LDAP_User_Search_Filter: '(objectClass=inetOrgPerson)',
-    LDAP_ABAC_AttributeMap: JSON.stringify(MAP),
-  };
-  await models.settings.collection.insertMany(
-    Object.entries(settings).map(([_id, value]) => ({ _id, value })) as never[],
-  );
-  return settings;
-}
-
-async function startHost(mongoUri: string, dbName: string) {
-  const keys = generateLicenseKeys();
-  const license = signLicense(
-    {
-      licensee: 'bench',
-      modules: ['abac', 'ldap-enterprise'],
-      validFrom: '2026-01-01T00:00:00Z',
-      validUntil: '2099-01-01T00:00:00Z',
-    },
-    keys.privateKeyPem,
-  );
-  // The host's per-sync log lines, in order; pino writes them asynchronously, so one may trail its answer.
-  const loggedPhases: PhaseDurations[] = [];
-  const runLog: RunLog[] = [];
-  let phasesLogged: (() => void) | undefined;
-  const host = await startTsProcess(join(__dirname, 'host.ts'), {
-    env: {
-      ...process.env,
-      BENCH_HOST_CONFIG: JSON.stringify([mongoUri, dbName, license, keys.publicKeyPem]),
-    },
-    ready: /^READY (\d+)$/,
-    onStderrLine: (line) => {
-      if (line.includes('directory-wide sync run')) runLog.push(JSON.parse(line) as RunLog);
-      if (!line.includes('users sync finished')) return;
-      loggedPhases.push((JSON.parse(line) as { durationsMs: PhaseDurations }).durationsMs);
-      phasesLogged?.();
-    },
-  });
-  const nextLoggedPhases = async (): Promise<PhaseDurations> => {
-    if (loggedPhases.length === 0) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the host logged no sync line within 5 s')), 5000);
-        phasesLogged = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      phasesLogged = undefined;
-    }
-    return loggedPhases.shift()!;
-  };
-  const port = Number(host.readyLine[1]);
-  const base = `http://127.0.0.1:${port}`;
-  const headers = { 'X-User-Id': ADMIN.id, 'X-Auth-Token': ADMIN.token, 'Content-Type': 'application/json' };
-  return {
-    async sync(workload: Workload) {
-      const started = performance.now();
-      const response = await post(
-        port,
-        '/api/v1/abac/users/sync',
-        headers,
-        JSON.stringify(workload.identifiers),
-      );
-      const ms = performance.now() - started;
-      const body = JSON.parse(response.body) as { success: boolean };
-      if (response.status !== 200 || !body.success)
-        throw new Error(`A failed: ${response.status} ${response.body}`);
-      const phases = await nextLoggedPhases();
-      return { ms, phases };
-    },
-    /** Starts a directory-wide run and resolves once it has ended, with its times from the host's log. */
-    async fullRun() {
-      const started = await post(port, '/api/v1/abac/users/sync/jobs', headers, '{}');
-      if (started.status !== 202) throw new Error(`run refused: ${started.status} ${started.body}`);
-      const jobId = (JSON.parse(started.body) as { job: { _id: string } }).job._id;
-      for (;;) {
-        const response = await fetch(`${base}/api/v1/abac/users/sync/jobs/${jobId}`, { headers });
-        const { job } = (await response.json()) as {
-          job: { state: string; summary: object; error?: object };
-        };
-        if (job.state === 'completed') break;
-        if (job.state !== 'queued' && job.state !== 'running')
-          throw new Error(`run ${jobId} ended ${job.state}: ${JSON.stringify(job.error)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      // pino writes asynchronously: the finished line may trail the job's state.
-      const lineOf = async (text: string) => {
-        for (let waited = 0; waited < 5000; waited += 20) {
-          const line = runLog.find((entry) => entry.jobId === jobId && entry.msg.endsWith(text));
-          if (line) return line;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        throw new Error(`the host logged no "${text}" line for run ${jobId}`);
-      };
-      const [begun, applying, finished] = [
-        await lineOf('run started'),
-        await lineOf('run: applying'),
-        await lineOf('run finished'),
-      ];
-      return {
-        ms: finished.time - begun.time,
-        planningMs: applying.time - begun.time,
-        applyingMs: finished.time - applying.time,
-        syncPhases: finished.durationsMs,
-      };
-    },
-    async rss() {
-      return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { rssKiB: number }).rssKiB;
-    },
-    async cpuMs() {
-      return ((await (await fetch(`${base}/bench/cpu`)).json()) as { cpuMs: number }).cpuMs;
-    },
-    async maxRss() {
-      return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { maxRssKiB: number }).maxRssKiB;
-    },
-    stop() {
-      agent.destroy();
-      host.child.stdin?.end();
-      host.child.kill('SIGTERM');
-    },
-  };
-}
-
-// node:http with one kept-alive connection: the client's own overhead stays out of A's time as far as it can.
-const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-
-function post(port: number, path: string, headers: Record<string, string>, body: string) {
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const quantile = (values: number[], q: number) => {
@@ -343,11 +140,34 @@ function summarise(
           ),
         ]),
       );
-      const inService = SYNC_PHASES.reduce((sum, phase) => sum + (phaseMedians[phase] ?? 0), 0);
+      // Per request, then the median: A's time outside the sync's phases, in the host and outside it.
+      const inService = samples.phases.map((phases) =>
+        SYNC_PHASES.reduce((sum, phase) => sum + phases[phase], 0),
+      );
+      const pipeline = {
+        httpAndPipeline: round1(
+          quantile(
+            samples.A.map((ms, i) => ms - inService[i]!),
+            0.5,
+          ),
+        ),
+        pipelineInHost: round1(
+          quantile(
+            samples.hostMs.map((ms, i) => ms - inService[i]!),
+            0.5,
+          ),
+        ),
+        connectionAndClient: round1(
+          quantile(
+            samples.A.map((ms, i) => ms - samples.hostMs[i]!),
+            0.5,
+          ),
+        ),
+      };
       return [
         name,
         {
-          description: WORKLOADS.find((w) => w.name === name)?.description,
+          description: samples.description,
           msA: A,
           msB: B,
           msC: C,
@@ -355,7 +175,7 @@ function summarise(
           ratioBoverA: Math.round((B.median / A.median) * 100) / 100,
           ratioAoverC: Math.round((A.median / (name === 'W4' ? Cread.median : C.median)) * 100) / 100,
           comparedWith: name === 'W4' ? "C's read part" : 'C',
-          phasesMedianMs: { ...phaseMedians, httpAndPipeline: round1(A.median - inService) },
+          phasesMedianMs: { ...phaseMedians, ...pipeline },
         },
       ];
     }),
@@ -407,11 +227,7 @@ function printTable(report: ReturnType<typeof summarise>) {
 }
 
 /** F1 and F2 through the product, interleaved with C, and B on its sample; medians over FULL_ROUNDS. */
-async function measureFullRuns(
-  host: Awaited<ReturnType<typeof startHost>>,
-  context: BenchContext,
-  configuration: SyncConfiguration,
-) {
+async function measureFullRuns(host: BenchHost, context: BenchContext, configuration: SyncConfiguration) {
   const { models } = context;
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idleRssKiB = await host.rss();
@@ -526,6 +342,14 @@ function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function printLimits(limits: Awaited<ReturnType<typeof measureLimitCost>>) {
+  const { medianMs, addedMs } = limits;
+  process.stdout.write(
+    `Request limits on ${limits.workload} (medians): off ${medianMs.off} ms, counted in MongoDB ${medianMs.mongo} ms ` +
+      `(+${addedMs.mongo}), counted in memory ${medianMs.memory} ms (+${addedMs.memory})\n\n`,
+  );
 }
 
 function printFeed(feed: Awaited<ReturnType<typeof measureFeed>>) {

@@ -316,7 +316,8 @@ interface NormalisedEntry {
 
 /** Attribute names lower-cased, `;binary` dropped, ranged attributes kept under their own name. */
 function normalise(raw: SearchEntry): NormalisedEntry {
-  const entry: DirectoryEntry = { dn: raw.pojo.objectName, attributes: new Map() };
+  // The DN alone: the entry's `pojo` would also copy every attribute, only for this to read its name.
+  const entry: DirectoryEntry = { dn: String(raw.objectName), attributes: new Map() };
   const ranges: AttributeRange[] = [];
   for (const attribute of raw.attributes) {
     const range = parseRange(attribute.type);

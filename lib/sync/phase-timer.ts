@@ -1,6 +1,19 @@
 import { performance } from 'node:perf_hooks';
 
-export const SYNC_PHASES = ['settings', 'mongoReads', 'ldap', 'writes', 'eviction', 'audit'] as const;
+/**
+ * Where a sync's time goes: waiting on the settings, MongoDB's reads, the directory, the writes, the eviction
+ * and the audit copy; `compute` is the rest of the sync, its own work in between (matching entries, mapping,
+ * planning, the report).
+ */
+export const SYNC_PHASES = [
+  'settings',
+  'mongoReads',
+  'ldap',
+  'writes',
+  'eviction',
+  'audit',
+  'compute',
+] as const;
 export type SyncPhase = (typeof SYNC_PHASES)[number];
 export type PhaseDurations = Record<SyncPhase, number>;
 
@@ -18,6 +31,7 @@ export class PhaseTimer {
     writes: 0,
     eviction: 0,
     audit: 0,
+    compute: 0,
   };
 
   async time<T>(phase: SyncPhase, work: () => Promise<T>): Promise<T> {

@@ -1,0 +1,120 @@
+// `npm run profile`: where a request's time goes. The cost of each pipeline step on its own (in this
+// process), then a CPU profile of the host process over W1 and W4 requests (after warm-up), by package and
+// by function. Writes bench/results/profile-latest.json and the raw profile (host.cpuprofile, which Chrome's
+// DevTools and `speedscope` open).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { EmbeddedMongo } from '../harness/embedded-mongo';
+import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
+import { Slapd } from '../harness/slapd';
+import { createModels, ensureIndexes } from '../models';
+import { DIRECTORY_SIZE, seedAdminAndSettings, seedUsers } from './data';
+import { startHost, type BenchHost } from './host-client';
+import { measurePipelineSteps } from './pipeline-steps';
+import { summariseProfile } from './profile-summary';
+import { WORKLOADS } from './workloads';
+
+const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 200);
+const WARMUP = 30;
+
+async function main() {
+  log(`Starting slapd with ${DIRECTORY_SIZE.toLocaleString('en')} generated people...`);
+  const slapd = await Slapd.start({
+    ldif: [...standardDirectory(), generatePeopleLdif({ count: DIRECTORY_SIZE })],
+  });
+  const mongo = process.env.MONGODB_URI ? undefined : await EmbeddedMongo.start();
+  const mongoUri = process.env.MONGODB_URI ?? mongo!.uri;
+  const dbName = `abac_profile_${process.pid}`;
+  const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
+  const models = createModels(connection);
+  let host: BenchHost | undefined;
+  try {
+    await ensureIndexes(models);
+    await seedUsers(models);
+    await seedAdminAndSettings(models, slapd);
+    log('Timing each pipeline step on its own...');
+    const steps = await measurePipelineSteps(models);
+
+    host = await startHost(mongoUri, dbName);
+    const workloads = WORKLOADS.filter((workload) => workload.name === 'W1' || workload.name === 'W4');
+    const requests = async (count: number) => {
+      for (let call = 0; call < count; call += 1) {
+        for (const workload of workloads) {
+          await workload.reset(models);
+          await host!.sync(workload);
+        }
+      }
+    };
+    await requests(WARMUP);
+    log(
+      `Profiling the host over ${REQUESTS} requests each of ${workloads.map((w) => w.name).join(' and ')}...`,
+    );
+    await host.startProfile();
+    await requests(REQUESTS);
+    const profile = await host.stopProfile();
+    const summary = summariseProfile(profile, 20);
+    const perRequest = REQUESTS * workloads.length;
+
+    const output = join(__dirname, 'results');
+    mkdirSync(output, { recursive: true });
+    writeFileSync(join(output, 'host.cpuprofile'), JSON.stringify(profile));
+    const report = {
+      date: new Date().toISOString(),
+      directoryEntries: DIRECTORY_SIZE,
+      steps,
+      profile: {
+        requests: perRequest,
+        cpuMsPerRequest: round2(summary.totalMs / perRequest),
+        byPlace: summary.byPlace.map((place) => ({ ...place, msPerRequest: round2(place.ms / perRequest) })),
+        topFunctions: summary.topFunctions.map((f) => ({ ...f, msPerRequest: round2(f.ms / perRequest) })),
+      },
+    };
+    writeFileSync(join(output, 'profile-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    print(report);
+  } finally {
+    host?.stop();
+    await connection.dropDatabase().catch(() => undefined);
+    await connection.close();
+    await mongo?.stop();
+    await slapd.stop();
+  }
+}
+
+function print(report: {
+  steps: { step: string; medianUs: number }[];
+  profile: {
+    requests: number;
+    cpuMsPerRequest: number;
+    byPlace: { place: string; share: number; msPerRequest: number }[];
+    topFunctions: { name: string; msPerRequest: number }[];
+  };
+}) {
+  const lines = ['', 'Pipeline steps, each on its own (median µs):'];
+  for (const { step, medianUs } of report.steps) lines.push(`${String(medianUs).padStart(8)}  ${step}`);
+  const { profile } = report;
+  lines.push(
+    '',
+    `Host CPU over ${profile.requests} requests (W1 and W4): ${profile.cpuMsPerRequest} ms per request, by place:`,
+  );
+  for (const place of profile.byPlace.slice(0, 20))
+    lines.push(
+      `${place.msPerRequest.toFixed(2).padStart(8)} ms  ${String(place.share).padStart(5)}%  ${place.place}`,
+    );
+  lines.push('', 'Functions with the most self time (ms per request):');
+  for (const f of profile.topFunctions) lines.push(`${f.msPerRequest.toFixed(3).padStart(8)}  ${f.name}`);
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+function log(message: string) {
+  process.stderr.write(`[profile] ${message}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `profile failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,175 @@
+// The named-users workloads: A (the product over HTTP), B and C interleaved, round after round; the cost of
+// the request limits' stores; W5, the W1 shape on a 5,000-entry directory.
+import { performance } from 'node:perf_hooks';
+import mongoose from 'mongoose';
+import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
+import { Slapd } from '../harness/slapd';
+import { parseAttributeMap } from '../lib/sync/attribute-mapping';
+import type { PhaseDurations } from '../lib/sync/phase-timer';
+import { createModels, ensureIndexes } from '../models';
+import { MAP, seedAdminAndSettings, seedUsers } from './data';
+import { openSession } from './feed';
+import { startHost, type BenchHost } from './host-client';
+import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
+import { WORKLOADS, type Workload } from './workloads';
+
+export const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 5);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+export const SMALL_DIRECTORY_SIZE = 5_000;
+
+export interface Samples {
+  description: string;
+  A: number[];
+  B: number[];
+  C: number[];
+  Cread: number[];
+  phases: PhaseDurations[];
+  /** Per A sample: how long the host held the request (arrival to the answer's serialisation). */
+  hostMs: number[];
+}
+
+/** Each workload's A, B and C, interleaved and in rotating order, the state reset (untimed) before each. */
+export async function measureWorkloads(
+  host: BenchHost,
+  context: BenchContext,
+  workloads: readonly Workload[],
+  log: (message: string) => void,
+): Promise<Record<string, Samples>> {
+  const results: Record<string, Samples> = {};
+  for (const workload of workloads) {
+    log(`${workload.name}: ${workload.description}`);
+    const samples: Samples = {
+      description: workload.description,
+      A: [],
+      B: [],
+      C: [],
+      Cread: [],
+      phases: [],
+      hostMs: [],
+    };
+    for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
+      const keep = round >= WARMUP_ROUNDS;
+      // The order rotates so no variant always runs on a just-warmed server.
+      const order = (['A', 'B', 'C'] as const).map((_, i, all) => all[(i + round) % 3]!);
+      for (const variant of order) {
+        await workload.reset(context.models);
+        if (variant === 'A') {
+          const { ms, phases, hostMs } = await host.sync(workload);
+          if (keep) {
+            samples.A.push(ms);
+            samples.phases.push(phases);
+            samples.hostMs.push(hostMs);
+          }
+        } else if (variant === 'B') {
+          const started = performance.now();
+          await perUserAlgorithm(context, workload.identifiers);
+          if (keep) samples.B.push(performance.now() - started);
+        } else {
+          const started = performance.now();
+          const { readMs } = await batchedFloor(context, workload.identifiers);
+          if (keep) {
+            samples.C.push(performance.now() - started);
+            samples.Cread.push(readMs);
+          }
+        }
+      }
+    }
+    results[workload.name] = samples;
+  }
+  return results;
+}
+
+/** Limits no request reaches: every request still pays for counting. */
+const UNREACHED = {
+  syncsPerMinute: 1_000_000,
+  failedAuthPerMinute: 1_000_000,
+  failedAuthPerAddressPerMinute: 1_000_000,
+};
+
+/**
+ * What the request limits cost a request: W4 (a re-sync, the cheapest request) through three hosts on the
+ * same database, limits off, counted in MongoDB, counted in memory; interleaved, medians.
+ */
+export async function measureLimitCost(
+  mongoUri: string,
+  dbName: string,
+  models: BenchContext['models'],
+  log: (message: string) => void,
+) {
+  const workload = WORKLOADS.find((candidate) => candidate.name === 'W4')!;
+  log(`Request limits: ${workload.name} with limits off, counted in MongoDB, counted in memory`);
+  const hosts = {
+    off: await startHost(mongoUri, dbName, false),
+    mongo: await startHost(mongoUri, dbName, { ...UNREACHED, store: 'mongo' }),
+    memory: await startHost(mongoUri, dbName, { ...UNREACHED, store: 'memory' }),
+  };
+  const samples = { off: [] as number[], mongo: [] as number[], memory: [] as number[] };
+  try {
+    const names = ['off', 'mongo', 'memory'] as const;
+    for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
+      for (const name of names.map((_, i) => names[(i + round) % 3]!)) {
+        await workload.reset(models);
+        const { ms } = await hosts[name].sync(workload);
+        if (round >= WARMUP_ROUNDS) samples[name].push(ms);
+      }
+    }
+  } finally {
+    for (const host of Object.values(hosts)) host.stop();
+  }
+  const off = median(samples.off);
+  const mongo = median(samples.mongo);
+  const memory = median(samples.memory);
+  return {
+    workload: workload.name,
+    medianMs: { off: round1(off), mongo: round1(mongo), memory: round1(memory) },
+    addedMs: { mongo: round1(mongo - off), memory: round1(memory - off) },
+  };
+}
+
+/** W5: W1's shape (100 usernames gaining values) on a directory and a user base of 5,000. */
+export async function measureSmallDirectory(mongoUri: string, log: (message: string) => void) {
+  log(`W5: starting a second slapd with ${SMALL_DIRECTORY_SIZE.toLocaleString('en')} people...`);
+  const slapd = await Slapd.start({
+    ldif: [...standardDirectory(), generatePeopleLdif({ count: SMALL_DIRECTORY_SIZE })],
+  });
+  const dbName = `abac_bench_small_${process.pid}`;
+  const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
+  let host: BenchHost | undefined;
+  try {
+    const models = createModels(connection);
+    await ensureIndexes(models);
+    await seedUsers(models, SMALL_DIRECTORY_SIZE);
+    await seedAdminAndSettings(models, slapd);
+    host = await startHost(mongoUri, dbName);
+    const session = await openSession(slapd);
+    try {
+      const context: BenchContext = {
+        models,
+        session,
+        mapping: parseAttributeMap(JSON.stringify(MAP)),
+        baseDN: slapd.info().baseDN,
+      };
+      const w1 = WORKLOADS.find((candidate) => candidate.name === 'W1')!;
+      const w5 = {
+        ...w1,
+        name: 'W5',
+        description: `W1 on a ${SMALL_DIRECTORY_SIZE.toLocaleString('en')}-entry directory`,
+      };
+      return await measureWorkloads(host, context, [w5], log);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    host?.stop();
+    await connection.dropDatabase().catch(() => undefined);
+    await connection.close();
+    await slapd.stop();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(sorted.length / 2) - 1)] ?? Number.NaN;
+}
+
+const round1 = (value: number) => Math.round(value * 10) / 10;
