@@ -17,9 +17,9 @@ const PROJECTION = {
 /**
  * Finds active users by id (exact), username and email (case-insensitive), and ldapId (hex,
  * case-insensitive). Each query names a single indexed field and `active` is checked here: a filter on one
- * indexed field is one that every MongoDB-wire server answers from its index. Identifiers left over after
- * the exact queries are retried case-insensitively, in one anchored regex per field whose alternatives are
- * escaped, so an identifier can only ever match itself.
+ * indexed field is one that every MongoDB-wire server answers from its index. The values are first looked
+ * up as given and in lower case; only those left over are retried case-insensitively, in one anchored regex
+ * per field whose alternatives are escaped, so an identifier can only ever match itself.
  */
 export async function findSubjects(users: UserModel, identifiers: Identifiers): Promise<SubjectLookup> {
   const found = new Map<string, UserDocument>();
@@ -36,12 +36,14 @@ export async function findSubjects(users: UserModel, identifiers: Identifiers): 
     const documents = await users.find(filter, PROJECTION).lean<UserDocument[]>().exec();
     for (const document of documents) if (document.active === true) found.set(document._id, document);
   };
-  const ldapIds = identifiers.ldapIds ?? [];
+  // One query per field, answered from its index: each value as given and in lower case (how chat servers
+  // usually store usernames and emails; hex ids in either case). Only what matches none of these is left
+  // for the case-insensitive pass below, which no index answers.
   await Promise.all([
     query('_id', identifiers.ids ?? []),
-    query('username', identifiers.usernames ?? []),
-    query('email', identifiers.emails ?? []),
-    query('services.ldap.id', [...new Set(ldapIds.flatMap((id) => [id.toLowerCase(), id.toUpperCase()]))]),
+    query('username', withCase(identifiers.usernames, lowerCase)),
+    query('email', withCase(identifiers.emails, lowerCase)),
+    query('services.ldap.id', withCase(identifiers.ldapIds, lowerCase, upperCase)),
   ]);
 
   const leftover = matchIdentifiers([...found.values()], identifiers);
@@ -99,6 +101,17 @@ function matchIdentifiers(
   for (const list of IDENTIFIER_LISTS)
     unmatched[list] = (identifiers[list] ?? []).filter((v) => !known[list](v));
   return unmatched;
+}
+
+const lowerCase = (value: string) => value.toLowerCase();
+const upperCase = (value: string) => value.toUpperCase();
+
+/** The values as given and in the other cases, each once. */
+function withCase(
+  values: readonly string[] | undefined,
+  ...cases: Array<(value: string) => string>
+): string[] {
+  return [...new Set((values ?? []).flatMap((value) => [value, ...cases.map((toCase) => toCase(value))]))];
 }
 
 /** One regex matching exactly one of the values, ignoring case (none when there are no values). */
