@@ -6,6 +6,7 @@ import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
 import type { Logger } from '../logger';
 import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
+import { delay } from './abortable-delay';
 import type { SettingsSource } from '../settings';
 import { feedSettings, type FeedConsumer } from '../feed/feed-consumer';
 import type { FullSyncRun } from './full-sync-run';
@@ -228,15 +229,4 @@ export class AgendaRunner implements RunQueue {
       await this.enqueue(stalled._id);
     }
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
