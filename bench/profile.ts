@@ -12,6 +12,7 @@ import { createModels, ensureIndexes } from '../models';
 import { DIRECTORY_SIZE, seedAdminAndSettings, seedUsers } from './data';
 import { startHost, type BenchHost } from './host-client';
 import { measurePipelineSteps } from './pipeline-steps';
+import { measureQueryShapes } from './query-shapes';
 import { summariseProfile } from './profile-summary';
 import { WORKLOADS } from './workloads';
 
@@ -35,6 +36,8 @@ async function main() {
     await seedAdminAndSettings(models, slapd);
     log('Timing each pipeline step on its own...');
     const steps = await measurePipelineSteps(models);
+    log('Timing the lookups by identifier, shape by shape...');
+    const queryShapes = await measureQueryShapes(models);
 
     host = await startHost(mongoUri, dbName);
     const workloads = WORKLOADS.filter((workload) => workload.name === 'W1' || workload.name === 'W4');
@@ -63,6 +66,7 @@ async function main() {
       date: new Date().toISOString(),
       directoryEntries: DIRECTORY_SIZE,
       steps,
+      queryShapes,
       profile: {
         requests: perRequest,
         cpuMsPerRequest: round2(summary.totalMs / perRequest),
@@ -83,6 +87,7 @@ async function main() {
 
 function print(report: {
   steps: { step: string; medianUs: number }[];
+  queryShapes: { shape: string; medianMs: number; found: number; onMongoDb: string }[];
   profile: {
     requests: number;
     cpuMsPerRequest: number;
@@ -92,6 +97,14 @@ function print(report: {
 }) {
   const lines = ['', 'Pipeline steps, each on its own (median µs):'];
   for (const { step, medianUs } of report.steps) lines.push(`${String(medianUs).padStart(8)}  ${step}`);
+  lines.push(
+    '',
+    `Lookups by identifier on ${DIRECTORY_SIZE.toLocaleString('en')} users, 100 values (median ms, found):`,
+  );
+  for (const { shape, medianMs, found, onMongoDb } of report.queryShapes)
+    lines.push(
+      `${medianMs.toFixed(1).padStart(8)}  ${String(found).padStart(3)}  ${shape}; MongoDB: ${onMongoDb}`,
+    );
   const { profile } = report;
   lines.push(
     '',
