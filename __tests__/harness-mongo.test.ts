@@ -72,4 +72,36 @@ describe('the MongoDB-wire server', () => {
       { _id: 'b', n: 2 },
     ]);
   });
+
+  it('answers a key inside an array of subdocuments from a sparse unique index as MongoDB does', async () => {
+    const people = first.collection('sparse_emails');
+    await people.createIndex({ 'emails.address': 1 }, { unique: true, sparse: true });
+    await people.insertMany([
+      { _id: 'a' as never, emails: [{ address: 'a@x.org', verified: true }] },
+      { _id: 'b' as never, emails: [{ address: 'b@x.org' }, { address: 'b2@x.org' }] },
+      // Left out of a sparse index, so neither collides with the other on a missing key.
+      { _id: 'c' as never },
+      { _id: 'd' as never, emails: [] },
+    ]);
+    const ids = async (filter: object) =>
+      (await people.find(filter as never, { projection: { _id: 1 } }).toArray()).map(({ _id }) => _id).sort();
+    expect(await ids({ 'emails.address': 'b2@x.org' })).toEqual(['b']);
+    expect(await ids({ 'emails.address': { $in: ['a@x.org', 'b2@x.org', 'none@x.org'] } })).toEqual([
+      'a',
+      'b',
+    ]);
+    expect(await ids({ 'emails.address': /^B@X\.ORG$/i })).toEqual(['b']);
+    expect(await people.countDocuments()).toBe(4);
+    await expect(
+      people.insertOne({ _id: 'e' as never, emails: [{ address: 'a@x.org' }] }),
+    ).rejects.toMatchObject({
+      code: 11000,
+    });
+    await people.updateOne({ _id: 'b' as never }, { $set: { emails: [{ address: 'b3@x.org' }] } });
+    expect(await ids({ 'emails.address': { $in: ['b@x.org', 'b2@x.org'] } })).toEqual([]);
+    expect(await ids({ 'emails.address': 'b3@x.org' })).toEqual(['b']);
+    await people.deleteOne({ _id: 'a' as never });
+    await people.insertOne({ _id: 'f' as never, emails: [{ address: 'a@x.org' }] });
+    expect(await ids({ 'emails.address': 'a@x.org' })).toEqual(['f']);
+  });
 });

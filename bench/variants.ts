@@ -19,7 +19,7 @@ export type Found = Pick<UserDocument, '_id' | 'username' | 'abacAttributes' | '
 export const PROJECTION = { username: 1, abacAttributes: 1, __rooms: 1, services: 1, active: 1 };
 
 function userFilter(list: keyof Identifiers, value: string | RegExp | { $in: string[] }): object {
-  if (list === 'emails') return { emails: { $elemMatch: { address: value } } };
+  if (list === 'emails') return { 'emails.address': value };
   const field = { usernames: 'username', ids: '_id', ldapIds: 'services.ldap.id' }[list];
   return { [field]: value };
 }

@@ -29,10 +29,8 @@ export async function findSubjects(users: UserModel, identifiers: Identifiers): 
   ) => {
     if (values.length === 0) return;
     const condition = values.length === 1 ? values[0] : { $in: values };
-    // $elemMatch rather than 'emails.address': the MongoDB-wire test server answers dotted paths into
-    // arrays from its index wrongly (no match); MongoDB uses the same index for either form.
-    const filter =
-      field === 'email' ? { emails: { $elemMatch: { address: condition } } } : { [field]: condition };
+    // 'emails.address' is the field of the (multikey) index, as chat servers query it.
+    const filter = { [field === 'email' ? 'emails.address' : field]: condition };
     const documents = await users.find(filter, PROJECTION).lean<UserDocument[]>().exec();
     for (const document of documents) if (document.active === true) found.set(document._id, document);
   };

@@ -4,19 +4,27 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * mongo-java-server's in-memory backend, with one change to its query planning: a filter that names one
- * {@code _id} and other fields ({@code {_id: 'u1', abacAttributes: [...]}}, the shape of a conditional
- * write) is answered from the {@code _id} index, the other fields checked on that one document, as MongoDB
- * does. The stock backend uses an index only when a filter names exactly that index's fields, so such a
- * filter scanned every document of the collection. Results are the same; only the work differs.
+ * mongo-java-server's in-memory backend, with two changes, each making it do what MongoDB does:
+ *
+ * <ul>
+ *   <li>A sparse unique index looks into arrays of subdocuments ({@link ArrayAwareSparseIndex}).
+ *   <li>A filter that names one {@code _id} and other fields ({@code {_id: 'u1', abacAttributes: [...]}},
+ *       the shape of a conditional write) is answered from the {@code _id} index, the other fields checked
+ *       on that one document. The stock backend uses an index only when a filter names exactly that
+ *       index's fields, so such a filter scanned every document of the collection.
+ * </ul>
+ *
+ * Results are MongoDB's; only the work differs.
  */
 final class IdAnchoredMemoryBackend extends MemoryBackend {
 
@@ -33,6 +41,14 @@ final class IdAnchoredMemoryBackend extends MemoryBackend {
     @Override
     protected MemoryCollection openOrCreateCollection(String collectionName, CollectionOptions options) {
       return new IdAnchoredCollection(this, collectionName, options, cursorRegistry);
+    }
+
+    @Override
+    protected Index<Integer> openOrCreateUniqueIndex(
+        String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+      return sparse
+          ? new ArrayAwareSparseIndex(indexName, keys)
+          : super.openOrCreateUniqueIndex(collectionName, indexName, keys, false);
     }
   }
 
