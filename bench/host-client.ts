@@ -148,7 +148,14 @@ export async function startHost(
 // node:http with one kept-alive connection: the client's own overhead stays out of A's time as far as it can.
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
-export function post(port: number, path: string, headers: Record<string, string>, body: string) {
+/** A POST over `via` (default: the benchmark's one kept-alive connection), its answer read whole. */
+export function post(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+  via: Agent = agent,
+) {
   return new Promise<{ status: number; body: string; hostMs: string | undefined }>((resolve, reject) => {
     const req = httpRequest(
       {
@@ -156,7 +163,7 @@ export function post(port: number, path: string, headers: Record<string, string>
         port,
         path,
         method: 'POST',
-        agent,
+        agent: via,
         headers: { ...headers, 'Content-Length': Buffer.byteLength(body) },
       },
       (res) => {

@@ -3,14 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import mongoose from 'mongoose';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
-import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
-import { Slapd } from '../harness/slapd';
 import { parseAttributeMap } from '../lib/sync/attribute-mapping';
 import { SYNC_PHASES, type PhaseDurations } from '../lib/sync/phase-timer';
-import { createModels, ensureIndexes } from '../models';
-import { DIRECTORY_SIZE, MAP, seedAdminAndSettings, seedUsers } from './data';
+import { DIRECTORY_SIZE, MAP } from './data';
+import { seedBenchData, type BenchData } from './setup';
 import type { BenchContext } from './variants';
 import {
   measureLimitCost,
@@ -33,21 +30,14 @@ const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,limits,w5,full,feed'
 
 async function main() {
   const began = performance.now();
-  log(`Starting slapd with ${DIRECTORY_SIZE.toLocaleString('en')} generated people...`);
-  const slapd = await Slapd.start({
-    ldif: [...standardDirectory(), generatePeopleLdif({ count: DIRECTORY_SIZE })],
-  });
   const mongo = process.env.MONGODB_URI ? undefined : await EmbeddedMongo.start();
   const mongoUri = process.env.MONGODB_URI ?? mongo!.uri;
   const dbName = `abac_bench_${process.pid}`;
-  const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
-  const models = createModels(connection);
+  let data: BenchData | undefined;
   let host: BenchHost | undefined;
   try {
-    await ensureIndexes(models);
-    log(`Seeding ${DIRECTORY_SIZE.toLocaleString('en')} users...`);
-    await seedUsers(models);
-    const settings = await seedAdminAndSettings(models, slapd);
+    data = await seedBenchData(mongoUri, dbName, DIRECTORY_SIZE, log);
+    const { slapd, models, settings } = data;
     const setupSeconds = (performance.now() - began) / 1000;
 
     host = await startHost(mongoUri, dbName);
@@ -99,10 +89,8 @@ async function main() {
     log(`Wrote ${output} (${report.totalSeconds.toFixed(0)} s in all).`);
   } finally {
     host?.stop();
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
+    await data?.close();
     await mongo?.stop();
-    await slapd.stop();
   }
 }
 

@@ -1,7 +1,7 @@
 // What each step of a request costs on its own, measured in this process against the benchmark's database:
 // the account of "HTTP and pipeline" (every step but the sync's own phases).
 import { randomUUID } from 'node:crypto';
-import { Agent, request as httpRequest } from 'node:http';
+import { Agent } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
@@ -23,7 +23,7 @@ import { systemClock } from '../lib/clock';
 import type { Models } from '../models';
 import { MongoRateLimits } from '../mongo/mongo-rate-limit';
 import { MongoPermissionChecker, SYNC_PERMISSIONS } from '../permissions/permission-checker';
-import { ADMIN } from './host-client';
+import { ADMIN, post } from './host-client';
 import { generatedUid } from '../harness/fixtures';
 
 const ITERATIONS = 300;
@@ -152,26 +152,10 @@ async function bareServer() {
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as AddressInfo;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const call = (path: string, body: string) =>
-    new Promise<void>((resolve, reject) => {
-      const req = httpRequest(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          method: 'POST',
-          agent,
-          headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', resolve);
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+  const json = { 'Content-Type': 'application/json' };
+  const call = async (path: string, body: string) => {
+    await post(port, path, json, body, agent);
+  };
   return {
     empty: () => call('/empty', '{}'),
     parsed: () => call('/parsed', BODY),

@@ -4,12 +4,9 @@
 // DevTools and `speedscope` open).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mongoose from 'mongoose';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
-import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
-import { Slapd } from '../harness/slapd';
-import { createModels, ensureIndexes } from '../models';
-import { DIRECTORY_SIZE, seedAdminAndSettings, seedUsers } from './data';
+import { DIRECTORY_SIZE } from './data';
+import { seedBenchData, type BenchData } from './setup';
 import { startHost, type BenchHost } from './host-client';
 import { measurePipelineSteps } from './pipeline-steps';
 import { measureQueryShapes } from './query-shapes';
@@ -20,20 +17,14 @@ const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 200);
 const WARMUP = 30;
 
 async function main() {
-  log(`Starting slapd with ${DIRECTORY_SIZE.toLocaleString('en')} generated people...`);
-  const slapd = await Slapd.start({
-    ldif: [...standardDirectory(), generatePeopleLdif({ count: DIRECTORY_SIZE })],
-  });
   const mongo = process.env.MONGODB_URI ? undefined : await EmbeddedMongo.start();
   const mongoUri = process.env.MONGODB_URI ?? mongo!.uri;
   const dbName = `abac_profile_${process.pid}`;
-  const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
-  const models = createModels(connection);
+  let data: BenchData | undefined;
   let host: BenchHost | undefined;
   try {
-    await ensureIndexes(models);
-    await seedUsers(models);
-    await seedAdminAndSettings(models, slapd);
+    data = await seedBenchData(mongoUri, dbName, DIRECTORY_SIZE, log);
+    const { models } = data;
     log('Timing each pipeline step on its own...');
     const steps = await measurePipelineSteps(models);
     log('Timing the lookups by identifier, shape by shape...');
@@ -78,10 +69,8 @@ async function main() {
     print(report);
   } finally {
     host?.stop();
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
+    await data?.close();
     await mongo?.stop();
-    await slapd.stop();
   }
 }
 

@@ -1,13 +1,10 @@
 // The named-users workloads: A (the product over HTTP), B and C interleaved, round after round; the cost of
 // the request limits' stores; W5, the W1 shape on a 5,000-entry directory.
 import { performance } from 'node:perf_hooks';
-import mongoose from 'mongoose';
-import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
-import { Slapd } from '../harness/slapd';
 import { parseAttributeMap } from '../lib/sync/attribute-mapping';
 import type { PhaseDurations } from '../lib/sync/phase-timer';
-import { createModels, ensureIndexes } from '../models';
-import { MAP, seedAdminAndSettings, seedUsers } from './data';
+import { MAP } from './data';
+import { seedBenchData } from './setup';
 import { openSession } from './feed';
 import { startHost, type BenchHost } from './host-client';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
@@ -128,26 +125,18 @@ export async function measureLimitCost(
 
 /** W5: W1's shape (100 usernames gaining values) on a directory and a user base of 5,000. */
 export async function measureSmallDirectory(mongoUri: string, log: (message: string) => void) {
-  log(`W5: starting a second slapd with ${SMALL_DIRECTORY_SIZE.toLocaleString('en')} people...`);
-  const slapd = await Slapd.start({
-    ldif: [...standardDirectory(), generatePeopleLdif({ count: SMALL_DIRECTORY_SIZE })],
-  });
-  const dbName = `abac_bench_small_${process.pid}`;
-  const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
+  log(`W5: a second directory and database of ${SMALL_DIRECTORY_SIZE.toLocaleString('en')}...`);
+  const data = await seedBenchData(mongoUri, `abac_bench_small_${process.pid}`, SMALL_DIRECTORY_SIZE, log);
   let host: BenchHost | undefined;
   try {
-    const models = createModels(connection);
-    await ensureIndexes(models);
-    await seedUsers(models, SMALL_DIRECTORY_SIZE);
-    await seedAdminAndSettings(models, slapd);
-    host = await startHost(mongoUri, dbName);
-    const session = await openSession(slapd);
+    host = await startHost(mongoUri, data.connection.name);
+    const session = await openSession(data.slapd);
     try {
       const context: BenchContext = {
-        models,
+        models: data.models,
         session,
         mapping: parseAttributeMap(JSON.stringify(MAP)),
-        baseDN: slapd.info().baseDN,
+        baseDN: data.slapd.info().baseDN,
       };
       const w1 = WORKLOADS.find((candidate) => candidate.name === 'W1')!;
       const w5 = {
@@ -161,9 +150,7 @@ export async function measureSmallDirectory(mongoUri: string, log: (message: str
     }
   } finally {
     host?.stop();
-    await connection.dropDatabase().catch(() => undefined);
-    await connection.close();
-    await slapd.stop();
+    await data.close();
   }
 }
 
