@@ -1,0 +1,280 @@
+import type { AbacAttribute } from '../../models/user';
+import { sameAttributes } from './attribute-mapping';
+import type { AuditContext, AuditEvents } from './audit-events';
+import type { Clock } from '../clock';
+import { addToGroup } from '../group';
+import { PhaseTimer } from './phase-timer';
+import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
+import {
+  identity,
+  isStale,
+  resultOfChange,
+  roomsToLeave,
+  withRoomsRevoked,
+  type KnownRooms,
+  type Plan,
+} from './sync-plan';
+import type { SyncRequest } from './sync-report';
+import {
+  membershipKey,
+  type AuditOutbox,
+  type ClaimedUser,
+  type ConditionalWrite,
+  type Outboxes,
+  type SyncStore,
+} from './sync-store';
+
+export interface PlanApplierPorts {
+  store: SyncStore;
+  memberRemover: RoomMemberRemover;
+  audit: AuditEvents;
+  clock: Clock;
+}
+
+/** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */
+export async function lookUpRooms(store: SyncStore, roomIds: string[], known: KnownRooms): Promise<void> {
+  const unknown = [...new Set(roomIds)].filter((roomId) => !known.has(roomId));
+  if (unknown.length === 0) return;
+  const found = await store.findAbacRooms(unknown);
+  for (const roomId of unknown) known.set(roomId, null);
+  for (const room of found) known.set(room._id, room);
+}
+
+/**
+ * The writing half of a sync: applies plans to the users, without claims where nothing can have changed
+ * them, under their claims otherwise; then evicts and audits through each user's outbox. Every step can
+ * run again after a fault and completes what is missing.
+ */
+export class PlanApplier {
+  constructor(private readonly ports: PlanApplierPorts) {}
+
+  /**
+   * Applies plans that need their user's claim (see needsClaim); each plan's result becomes what was done.
+   * The value re-read under the claim decides the diff, so a plan made earlier never overwrites a newer value
+   * with an older one's diff. A plan with `reviewedBefore` (a staged plan of a run) is skipped and marked
+   * `stale` when the user holds neither that value nor `next`.
+   */
+  async apply(
+    plans: readonly (Plan & { next: AbacAttribute[] })[],
+    rooms: KnownRooms,
+    run: Pick<SyncRequest, 'actor' | 'requestId' | 'reason'> & {
+      claimHolder?: string;
+      reviewedJobId?: string;
+      /**
+       * Writes without claims first, for every user not in this set whose plan allows it (see
+       * `writableUnclaimed`); the rest, and every such write that finds the user changed, go through the
+       * claims. Without it, every write is made under its user's claim.
+       */
+      unclaimedUnless?: ReadonlySet<string>;
+    },
+    timer = new PhaseTimer(),
+  ): Promise<void> {
+    if (plans.length === 0) return;
+    const context: AuditContext = {
+      actor: run.actor,
+      requestId: run.requestId,
+      ...(run.reviewedJobId ? { reviewedJobId: run.reviewedJobId } : {}),
+      ...(run.reason ? { reason: run.reason } : {}),
+    };
+    let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;
+    const held = run.unclaimedUnless;
+    if (held && run.claimHolder === undefined) {
+      const unclaimed = plans.filter((plan) => writableUnclaimed(plan) && !held.has(plan.subject._id));
+      if (unclaimed.length > 0) {
+        const { retry } = await timer.time('writes', () =>
+          this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, context, timer, true),
+        );
+        const again = new Set(retry);
+        claimNeeded = plans.filter((plan) => !unclaimed.includes(plan) || again.has(plan.subject._id));
+      }
+    }
+    const claimedPlans = new Map(claimNeeded.map((plan) => [plan.subject._id, plan] as const));
+    if (claimedPlans.size === 0) return;
+    const unclaimed = await timer.time('writes', () =>
+      this.ports.store.runClaimed(
+        [...claimedPlans.keys()],
+        (claimed) =>
+          this.applyClaimed(
+            claimed.map((userId) => claimedPlans.get(userId)!),
+            rooms,
+            context,
+            timer,
+          ),
+        run.claimHolder,
+      ),
+    );
+    for (const userId of unclaimed) {
+      const plan = claimedPlans.get(userId)!;
+      plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
+    }
+  }
+
+  /**
+   * The work done while the users are claimed, in an order that a fault at any step leaves for the next
+   * sync to complete: re-read; write attributes and audit events together (conditionally); evict; copy the
+   * audit events out of the outboxes. Users whose write lost a race are handed back to be retried.
+   */
+  private async applyClaimed(
+    plans: Plan[],
+    rooms: KnownRooms,
+    context: AuditContext,
+    timer: PhaseTimer,
+  ): Promise<{ retry: string[] }> {
+    const current = new Map(
+      (await this.ports.store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [
+        user._id,
+        user,
+      ]),
+    );
+    return this.applyAsRead(plans, current, rooms, context, timer, false);
+  }
+
+  /**
+   * Applies plans against the users as read: under their claims (re-read), or without claims (as first
+   * read), when every write is conditioned on that whole state and a user with nothing to write is handed
+   * back for the claims.
+   */
+  private async applyAsRead(
+    plans: Plan[],
+    current: ReadonlyMap<string, ClaimedUser>,
+    rooms: KnownRooms,
+    context: AuditContext,
+    timer: PhaseTimer,
+    unclaimed: boolean,
+  ): Promise<{ retry: string[] }> {
+    const { store, memberRemover, clock } = this.ports;
+    // A user changed since a staged plan was made keeps their value and rooms: the plan is skipped.
+    for (const plan of plans) {
+      const user = current.get(plan.subject._id);
+      if (user && isStale(plan, user.attributes ?? [])) {
+        plan.stale = true;
+        plan.result = { ...identity(plan.subject), status: 'unchanged' };
+      }
+    }
+    const present = plans.filter((plan) => current.has(plan.subject._id) && !plan.stale);
+    // Rooms joined since the sync first read the users are looked up now.
+    await lookUpRooms(
+      this.ports.store,
+      present.flatMap((plan) => current.get(plan.subject._id)?.rooms ?? []),
+      rooms,
+    );
+    const leaving = present.flatMap((plan) => {
+      const user = current.get(plan.subject._id)!;
+      return roomsToLeave(user.rooms, plan.next ?? [], rooms, user.outbox).map((room) => ({
+        plan,
+        removal: { user: identity(plan.subject), room: { _id: room._id, name: room.name } },
+      }));
+    });
+    const subscriptions = await store.findMemberships(
+      leaving.map(({ removal }) => ({ userId: removal.user._id, roomId: removal.room._id })),
+    );
+
+    const writes: ConditionalWrite[] = [];
+    const handedBack = new Set<string>();
+    const removalsByUser = new Map<string, RoomRemoval[]>();
+    for (const { removal } of leaving) {
+      const subscriptionIds = subscriptions.get(membershipKey(removal.room._id, removal.user._id)) ?? [];
+      addToGroup(removalsByUser, removal.user._id, { ...removal, subscriptionIds });
+    }
+    const outboxes: Outboxes = new Map();
+    for (const plan of present) {
+      const user = current.get(plan.subject._id)!;
+      const decided = this.decideClaimed(plan, user, removalsByUser.get(plan.subject._id) ?? [], context);
+      outboxes.set(plan.subject._id, decided.outbox);
+      if (!unclaimed) {
+        if (decided.write) writes.push(decided.write);
+      } else if (decided.write) {
+        writes.push({ ...decided.write, unclaimed: { rooms: plan.subject.asStored?.rooms } });
+      } else {
+        // Nothing to write, so nothing to condition the room removals on: the claims decide them.
+        handedBack.add(plan.subject._id);
+      }
+    }
+    for (const plan of plans) {
+      if (!current.has(plan.subject._id))
+        plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
+    }
+    const { lost } = await store.writeIfUnchanged(writes, new Date(clock.now()));
+    const retry = new Set([...lost, ...handedBack]);
+
+    const done = present.filter((plan) => !retry.has(plan.subject._id));
+    const removed = await timer.time('eviction', () =>
+      memberRemover.remove(done.flatMap((plan) => removalsByUser.get(plan.subject._id) ?? [])),
+    );
+    const revokedByUser = new Map<string, { _id: string; name: string }[]>();
+    for (const { user, room } of removed) addToGroup(revokedByUser, user._id, room);
+    for (const plan of done)
+      plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
+
+    await timer.time('audit', () =>
+      store.flushAudit(
+        new Map(done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}])),
+        context.requestId,
+      ),
+    );
+    return { retry: [...retry] };
+  }
+
+  /**
+   * One claimed user: the result from the value read under the claim, the audit events this sync adds to
+   * the user's outbox (a change, and one revocation per subscription to end, unless already there), and the
+   * conditional write that stores them, when there is anything to store.
+   */
+  private decideClaimed(plan: Plan, user: ClaimedUser, removals: RoomRemoval[], context: AuditContext) {
+    const { audit } = this.ports;
+    const next = plan.next ?? [];
+    const changed = !sameAttributes(user.attributes ?? [], next);
+    plan.result = resultOfChange(plan.subject, user.attributes ?? [], next);
+    const newEvents: AuditOutbox = {};
+    if (changed) {
+      const diff = { added: plan.result.added ?? [], removed: plan.result.removed ?? [] };
+      const event = audit.attributesChanged(plan.subject, diff, context);
+      newEvents[event._id] = event;
+    }
+    for (const removal of removals) {
+      for (const subscriptionId of removal.subscriptionIds) {
+        const event = audit.accessRevoked(removal.user, removal.room, subscriptionId, context);
+        if (!user.outbox?.[event._id]) newEvents[event._id] = event;
+      }
+    }
+    const write: ConditionalWrite | undefined =
+      changed || Object.keys(newEvents).length > 0
+        ? {
+            userId: user._id,
+            before: user.attributes,
+            next: changed ? next : undefined,
+            outbox: newEvents,
+          }
+        : undefined;
+    return { outbox: { ...user.outbox, ...newEvents }, write };
+  }
+}
+
+/**
+ * Whether a plan may be written without its user's claim: the store read the user's stored state, no audit
+ * events wait in the user's outbox, and the plan is not a reviewed one (whose `before` is checked under
+ * the claim).
+ */
+function writableUnclaimed(plan: Plan): boolean {
+  const { subject } = plan;
+  return (
+    subject.asStored !== undefined &&
+    Object.keys(subject.outbox ?? {}).length === 0 &&
+    plan.reviewedBefore === undefined
+  );
+}
+
+/** The users as the store first read them, standing in for the re-read under a claim. */
+function unclaimedUsers(plans: readonly Plan[]): Map<string, ClaimedUser> {
+  return new Map(
+    plans.map(({ subject }) => [
+      subject._id,
+      {
+        _id: subject._id,
+        attributes: subject.asStored?.attributes,
+        rooms: subject.rooms,
+        outbox: undefined,
+      },
+    ]),
+  );
+}
