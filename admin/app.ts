@@ -12,12 +12,8 @@ import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
 import { FeedCard } from './feed';
 import { credentialsFromLink } from './links';
 import { Runs } from './runs';
-import { ErrorBox, html } from './ui';
+import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
 
-interface Attribute {
-  key: string;
-  values: string[];
-}
 interface UserResult {
   _id: string;
   username: string;
@@ -33,9 +29,6 @@ interface Report {
   users: UserResult[];
   unmatched: Record<string, string[]>;
 }
-
-const values = (attributes: Attribute[] | undefined) =>
-  (attributes ?? []).map((attribute) => `${attribute.key}: ${attribute.values.join(', ')}`).join('; ');
 
 function SignIn({ onSignedIn }: { onSignedIn: (credentials: Credentials) => void }) {
   const [userId, setUserId] = useState('');
@@ -79,34 +72,19 @@ function ReportView({ report }: { report: Report }) {
     <p class="summary">
       ${Object.entries(report.summary).map(([name, count]) => html`<span><b>${count}</b> ${name}</span> `)}
     </p>
-    <table>
-      <caption class="visually-hidden">
-        One row per user
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">User</th>
-          <th scope="col">Status</th>
-          <th scope="col">Values added</th>
-          <th scope="col">Values removed</th>
-          <th scope="col">${report.dryRun ? 'Rooms they would leave' : 'Rooms left'}</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${report.users.map(
-          (user) =>
-            html`<tr data-user=${user.username}>
-              <td>${user.username}</td>
-              <td class=${`status status-${user.status}`}>
-                ${user.status}${user.error ? ` (${user.error})` : ''}
-              </td>
-              <td>${values(user.added)}</td>
-              <td>${values(user.removed)}</td>
-              <td>${(user.roomsRevoked ?? []).map((room) => room.name).join(', ')}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${UserChangesTable}
+      caption="One row per user"
+      captionClass="visually-hidden"
+      roomsHeading=${report.dryRun ? 'Rooms they would leave' : 'Rooms left'}
+      rows=${report.users.map((user) => ({
+        username: user.username,
+        status: `${user.status}${user.error ? ` (${user.error})` : ''}`,
+        statusClass: `status status-${user.status}`,
+        added: user.added,
+        removed: user.removed,
+        rooms: user.roomsRevoked ?? [],
+      }))}
+    />
     ${unmatched.length > 0 ? html`<p class="unmatched">No user matched: ${unmatched.join(', ')}</p>` : null}
   </section>`;
 }

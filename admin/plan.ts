@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type ApiError, type Credentials } from './api';
-import { ErrorBox, html } from './ui';
+import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
 
 export interface PlannedJob {
   _id: string;
@@ -17,10 +17,6 @@ export interface PlannedJob {
   };
 }
 
-interface Attribute {
-  key: string;
-  values: string[];
-}
 interface PlannedChange {
   _id: string;
   username: string;
@@ -32,8 +28,6 @@ interface PlannedChange {
 }
 
 const PAGE_SIZE = 50;
-const values = (attributes: Attribute[] | undefined) =>
-  (attributes ?? []).map((attribute) => `${attribute.key}: ${attribute.values.join(', ')}`).join('; ');
 
 /** Whether a run keeps a plan to review: a completed dry run, or a blocked run. */
 export function keepsPlan(job: { state: string; dryRun: boolean }): boolean {
@@ -135,32 +129,18 @@ export function PlanReview({
       <button type="button" class="link" onClick=${onClose}>Close</button>
     </div>
     <${ErrorBox} error=${error} />
-    <table class="plan">
-      <caption>
-        Planned changes${cursors.length > 0 ? ` (page ${cursors.length + 1})` : ''}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">User</th>
-          <th scope="col">Status</th>
-          <th scope="col">Values added</th>
-          <th scope="col">Values removed</th>
-          <th scope="col">Rooms left</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${(page?.changes ?? []).map(
-          (change) =>
-            html`<tr data-user=${change.username}>
-              <td>${change.username}</td>
-              <td>${change.status}${change.stale ? ' (stale: left as it was)' : ''}</td>
-              <td>${values(change.added)}</td>
-              <td>${values(change.removed)}</td>
-              <td>${change.roomsRevoked.map((room) => room.name).join(', ')}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <${UserChangesTable}
+      tableClass="plan"
+      caption=${`Planned changes${cursors.length > 0 ? ` (page ${cursors.length + 1})` : ''}`}
+      roomsHeading="Rooms left"
+      rows=${(page?.changes ?? []).map((change) => ({
+        username: change.username,
+        status: `${change.status}${change.stale ? ' (stale: left as it was)' : ''}`,
+        added: change.added,
+        removed: change.removed,
+        rooms: change.roomsRevoked,
+      }))}
+    />
     <div class="actions">
       <button type="button" disabled=${cursors.length === 0} onClick=${() => setCursors([])}>
         First page

@@ -11,3 +11,65 @@ export function ErrorBox({ error }: { error: ApiError | undefined }) {
     ${adviceFor(error) ? html`<p>${adviceFor(error)}</p>` : null}
   </div>`;
 }
+
+export interface Attribute {
+  key: string;
+  values: string[];
+}
+
+/** One user's row of a table of changes (a sync's report, or a run's planned changes). */
+export interface UserChangeRow {
+  username: string;
+  /** What the status cell says. */
+  status: string;
+  /** The status cell's class, for its colour (none: plain). */
+  statusClass?: string;
+  added?: Attribute[];
+  removed?: Attribute[];
+  rooms: { name: string }[];
+}
+
+const values = (attributes: Attribute[] | undefined) =>
+  (attributes ?? []).map((attribute) => `${attribute.key}: ${attribute.values.join(', ')}`).join('; ');
+
+/** A table of changes, one row per user. */
+export function UserChangesTable({
+  caption,
+  captionClass,
+  roomsHeading,
+  tableClass,
+  rows,
+}: {
+  caption: string;
+  captionClass?: string;
+  roomsHeading: string;
+  tableClass?: string;
+  rows: UserChangeRow[];
+}) {
+  return html`<table class=${tableClass}>
+    <caption class=${captionClass}>
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">User</th>
+        <th scope="col">Status</th>
+        <th scope="col">Values added</th>
+        <th scope="col">Values removed</th>
+        <th scope="col">${roomsHeading}</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(
+        (row) =>
+          html`<tr data-user=${row.username}>
+            <td>${row.username}</td>
+            <td class=${row.statusClass}>${row.status}</td>
+            <td>${values(row.added)}</td>
+            <td>${values(row.removed)}</td>
+            <td>${row.rooms.map((room) => room.name).join(', ')}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
