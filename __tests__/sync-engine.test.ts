@@ -1,4 +1,6 @@
+import { DeferredWork } from '../lib/deferred-work';
 import { LdapUnavailableError } from '../lib/errors';
+import { silentLogger } from '../lib/logger';
 import type { SyncRequest } from '../lib/sync/sync-report';
 import { ManualClock } from './helpers/host';
 import { MemoryDirectory, memoryEngine } from './helpers/memory-directory';
@@ -7,11 +9,11 @@ import { MemorySyncStore } from './helpers/memory-sync-store';
 // The engine over the in-memory store and an in-memory directory: no server, so each case runs in
 // milliseconds. The same behaviour is tested end to end against slapd and MongoDB in the other suites.
 
-function engine(people: Record<string, string[]>) {
+function engine(people: Record<string, string[]>, deferredWork?: DeferredWork) {
   const clock = new ManualClock();
   const store = new MemorySyncStore();
   const directory = new MemoryDirectory(people);
-  const { service, remover } = memoryEngine(store, directory, clock);
+  const { service, remover } = memoryEngine(store, directory, clock, deferredWork);
   store.rooms.set('r-sales', {
     _id: 'r-sales',
     name: 'sales',
@@ -198,6 +200,49 @@ describe('the sync engine (in memory)', () => {
     const again = await service.sync(request());
     expect(again.users[0]?.status).toBe('unchanged');
     expect(store.auditTrail.size).toBe(2);
+    expect(store.users.get('u-alice')?.outbox).toEqual({});
+  });
+
+  it('answers once the audit events are copied when asked to, and empties the outboxes right after', async () => {
+    const deferredWork = new DeferredWork(silentLogger);
+    const { store, directory, service } = engine({ alice: ['eng'] }, deferredWork);
+    let openClearing = () => undefined as void;
+    const clearingHeld = new Promise<void>((resolve) => (openClearing = resolve));
+    // Only the first clearing is held back.
+    store.beforeClear = () => {
+      store.beforeClear = undefined;
+      return clearingHeld;
+    };
+
+    const report = await service.sync(request({ clearOutboxesLater: true }));
+    expect(report.users[0]).toMatchObject({ status: 'updated', roomsRevoked: [{ _id: 'r-sales' }] });
+    expect(store.auditTrail.size).toBe(2);
+    // The answer came while the clearing is still held back.
+    expect(Object.keys(store.users.get('u-alice')?.outbox ?? {})).toHaveLength(2);
+    expect(deferredWork.size).toBe(1);
+
+    // A sync of the same user meanwhile finds the copied events waiting: it takes the claim and stores
+    // only its own event.
+    directory.people.alice = ['legal'];
+    const again = await service.sync(request({ requestId: 'req-2' }));
+    expect(again.users[0]).toMatchObject({
+      status: 'updated',
+      added: [{ key: 'department', values: ['legal'] }],
+    });
+    expect(store.claimsTaken).toBe(1);
+    expect(store.auditTrail.size).toBe(3);
+
+    openClearing();
+    await deferredWork.settled();
+    expect(store.users.get('u-alice')?.outbox).toEqual({});
+    expect(store.auditTrail.size).toBe(3);
+  });
+
+  it('empties the outboxes before answering when not asked to defer it', async () => {
+    const deferredWork = new DeferredWork(silentLogger);
+    const { store, service } = engine({ alice: ['eng'] }, deferredWork);
+    await service.sync(request());
+    expect(deferredWork.size).toBe(0);
     expect(store.users.get('u-alice')?.outbox).toEqual({});
   });
 

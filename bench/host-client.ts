@@ -83,6 +83,7 @@ export async function startHost(
       if (response.status !== 200 || !body.success)
         throw new Error(`A failed: ${response.status} ${response.body}`);
       const phases = await nextLoggedPhases();
+      await post(port, '/bench/idle', {}, '');
       return { ms, phases, hostMs: Number(response.hostMs) };
     },
     /** Starts a directory-wide run and resolves once it has ended, with its times from the host's log. */

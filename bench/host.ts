@@ -12,7 +12,7 @@ async function main() {
   ) as [string, string, string, string, AbacLdapSyncDeps['rateLimit']?];
   if (!mongoUri || !dbName || !license || !publicKey) throw new Error('BENCH_HOST_CONFIG is missing');
   const connection = await mongoose.createConnection(mongoUri, { dbName }).asPromise();
-  const { router } = await createRouter({
+  const { router, idle } = await createRouter({
     connection,
     license: { license, publicKey },
     logger: createDefaultLogger(),
@@ -38,6 +38,12 @@ async function main() {
       maxRssKiB: process.resourceUsage().maxRSS,
       rssKiB: Math.round(process.memoryUsage().rss / 1024),
     });
+  });
+  // Resolves once the work the host defers past its answers is done: the bench waits for it (untimed)
+  // before the next variant, so B and C never run beside A's tail.
+  app.post('/bench/idle', async (_req, res) => {
+    await idle();
+    res.json({ idle: true });
   });
   app.get('/bench/cpu', (_req, res) => {
     const { user, system } = process.cpuUsage();

@@ -72,7 +72,15 @@ export interface AbacLdapSync {
   service: AbacLdapSyncService;
   /** Directory-wide runs: start, read, list, cancel (what the /jobs routes and the CLI use). */
   jobs: SyncJobs;
-  /** Stops taking part in runs (a run here is left for another process), closes LDAP connections. */
+  /**
+   * Resolves when the work that follows answers already sent is done: a sync answers once its audit events
+   * are stored, and removes them from the users' outboxes right after.
+   */
+  idle(): Promise<void>;
+  /**
+   * Stops taking part in runs (a run here is left for another process), finishes the work that follows
+   * answers already sent, closes LDAP connections.
+   */
   close(): Promise<void>;
 }
 
@@ -117,7 +125,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
   });
   if (deps.adminPage !== false)
     registerAdminPage(router, typeof deps.adminPage === 'object' ? deps.adminPage : {});
-  return { router, service, jobs, close: () => core.close() };
+  return { router, service, jobs, idle: () => core.idle(), close: () => core.close() };
 }
 
 function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, models: Models) {

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import type { Registry } from 'prom-client';
 import { createModels, ensureIndexes, type Models } from '../models';
+import { DeferredWork } from './deferred-work';
 import { MongoSyncJobStore } from '../mongo/mongo-job-store';
 import { MongoRoomMemberRemover } from '../mongo/room-member-remover';
 import { MongoSyncStore } from '../mongo/mongo-sync-store';
@@ -61,7 +62,12 @@ export interface SyncCore {
   feedStatus(): Promise<FeedStatus>;
   /** Discards the changes the guard stopped; throws FeedNotBlockedError when there are none. */
   discardFeedBlock(): Promise<FeedStatus>;
-  /** Stops taking part in runs (a run here is left for another process), closes LDAP connections. */
+  /** Resolves when the work that follows answers already sent (the audit outboxes' clearing) is done. */
+  idle(): Promise<void>;
+  /**
+   * Stops taking part in runs (a run here is left for another process), finishes the work that follows
+   * answers already sent, closes LDAP connections.
+   */
   close(): Promise<void>;
 }
 
@@ -86,6 +92,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
       ? undefined
       : new PooledDirectory(baseDirectory, { ...DEFAULT_LDAP_POOL, ...deps.ldapPool });
   const store = new MongoSyncStore({ models, clock, logger, metrics });
+  const deferredWork = new DeferredWork(logger);
   const service = new AbacLdapSyncService({
     store,
     settings,
@@ -95,6 +102,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     logger,
     metrics,
     clock,
+    deferredWork,
   });
   const jobStore = new MongoSyncJobStore(models);
   const runnerOptions =
@@ -159,8 +167,10 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     jobs,
     feedStatus: async () => feed.status(await uncachedSettings.current()),
     discardFeedBlock: async () => feed.discard(await uncachedSettings.current()),
+    idle: () => deferredWork.settled(),
     close: async () => {
       await runner.stop();
+      await deferredWork.settled();
       await pool?.close();
     },
   };

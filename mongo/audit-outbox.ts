@@ -15,29 +15,42 @@ export interface AuditOutboxPorts {
 
 /**
  * The audit trail in rocketchat_server_events, written through an outbox: each event is first stored on the
- * user in the same update as the change it records (`__abacAuditOutbox`), then copied here by its id and
+ * user in the same update as the change it records (`__abacAuditOutbox`), then copied here by its id, then
  * removed from the user. A crash or a refused insert in between leaves the event in the outbox, and the next
  * sync of that user copies it; an event already copied is a duplicate id, so each is stored once.
  */
 export class MongoAuditOutbox {
   constructor(private readonly ports: AuditOutboxPorts) {}
 
-  /** Resolves with the number of events that could not be stored (logged and counted; they stay). */
-  async flush(outboxes: Outboxes, requestId: string): Promise<number> {
+  /**
+   * Copies the events to the audit trail; resolves with those stored (now or before), by user. The others
+   * are logged and counted, and stay in their outboxes.
+   */
+  async copy(outboxes: Outboxes, requestId: string): Promise<Outboxes> {
     const events = [...outboxes.values()].flatMap((outbox) => Object.values(outbox));
-    if (events.length === 0) return 0;
+    if (events.length === 0) return new Map();
     const failedIds = await this.insert(events, requestId);
-    const operations = [...outboxes]
-      .map(([userId, outbox]) => {
-        const stored = Object.keys(outbox).filter((id) => !failedIds.has(id));
-        return { userId, unset: Object.fromEntries(stored.map((id) => [`${OUTBOX_FIELD}.${id}`, 1])) };
-      })
-      .filter(({ unset }) => Object.keys(unset).length > 0)
-      .map(({ userId, unset }) => ({
-        updateOne: { filter: { _id: userId as never }, update: { $unset: unset } },
+    const stored: Outboxes = new Map();
+    for (const [userId, outbox] of outboxes) {
+      const kept = Object.entries(outbox).filter(([id]) => !failedIds.has(id));
+      if (kept.length > 0) stored.set(userId, Object.fromEntries(kept));
+    }
+    return stored;
+  }
+
+  /** Removes copied events from their users' outboxes (only those: an event added since stays). */
+  async clear(copied: Outboxes): Promise<void> {
+    const operations = [...copied]
+      .filter(([, outbox]) => Object.keys(outbox).length > 0)
+      .map(([userId, outbox]) => ({
+        updateOne: {
+          filter: { _id: userId as never },
+          update: {
+            $unset: Object.fromEntries(Object.keys(outbox).map((id) => [`${OUTBOX_FIELD}.${id}`, 1])),
+          },
+        },
       }));
     if (operations.length > 0) await this.ports.users.collection.bulkWrite(operations, { ordered: false });
-    return failedIds.size;
   }
 
   /** The ids of the events that could not be stored (a duplicate is stored already). */

@@ -117,7 +117,11 @@ export class MongoSyncStore implements SyncStore {
     return writeIfUnchanged(this.ports.models.users, writes, stamp);
   }
 
-  flushAudit(outboxes: Outboxes, requestId: string): Promise<number> {
-    return this.outbox.flush(outboxes, requestId);
+  copyAudit(outboxes: Outboxes, requestId: string): Promise<Outboxes> {
+    return this.outbox.copy(outboxes, requestId);
+  }
+
+  clearOutboxes(copied: Outboxes): Promise<void> {
+    return this.outbox.clear(copied);
   }
 }

@@ -61,6 +61,7 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
         dryRun,
         actor: { type: 'user', _id: caller._id, username: caller.username },
         requestId: context.requestId,
+        clearOutboxesLater: true,
       });
       res.status(200).json({ success: true, ...report });
       deps.metrics.requestAnswered({

@@ -28,8 +28,15 @@ export async function closeTestDatabase(connection: Connection): Promise<void> {
 export const RUN_COLLECTIONS = ['abac_sync_jobs', 'abac_sync_staged_changes', 'abac_sync_agenda_jobs'];
 
 /**
+ * Per test database, how to wait for the work its host defers past the answers it sent (the audit
+ * outboxes' clearing): registered by the test host.
+ */
+export const deferredWorkOf = new WeakMap<Connection, () => Promise<void>>();
+
+/**
  * Every document of every collection (but `except`), in a canonical text form, to prove that nothing was
- * written.
+ * written. The host's deferred work is finished first: the snapshot is the state the database settles to,
+ * not a moment inside the last answer's tail.
  */
 export async function snapshotDatabase(
   connection: Connection,
@@ -37,6 +44,7 @@ export async function snapshotDatabase(
 ): Promise<string> {
   const db = connection.db;
   if (!db) throw new Error('the connection is not open');
+  await deferredWorkOf.get(connection)?.();
   const names = (await db.listCollections({}, { nameOnly: true }).toArray())
     .map(({ name }) => name)
     .filter((name) => !except.includes(name))

@@ -6,7 +6,7 @@ import { hashLoginToken } from '../../lib/http/auth';
 import { generateLicenseKeys, signLicense, type LicensePayload } from '../../lib/http/license';
 import { silentLogger } from '../../lib/logger';
 import { testServers } from '../../harness/test-servers';
-import { closeTestDatabase, openTestDatabase } from './database';
+import { closeTestDatabase, deferredWorkOf, openTestDatabase } from './database';
 
 export const ADMIN_ID = 'admin-user-id';
 export const ADMIN_TOKEN = 'admin-login-token';
@@ -130,6 +130,7 @@ export async function startTestHost({
     rateLimit: false,
     ...options,
   });
+  deferredWorkOf.set(connection, () => sync.idle());
   const app = express();
   app.use('/api/v1', sync.router);
   return {

@@ -7,6 +7,7 @@ import { noMetrics } from '../../lib/metrics';
 import { AbacLdapSyncService } from '../../lib/sync/abac-ldap-sync-service';
 import { AuditEvents } from '../../lib/sync/audit-events';
 import type { Clock } from '../../lib/clock';
+import type { DeferredWork } from '../../lib/deferred-work';
 import { MemoryRoomMemberRemover, type MemorySyncStore } from './memory-sync-store';
 
 /** Settings that make the engine search the in-memory directory by uid and map departmentNumber. */
@@ -70,7 +71,12 @@ function matches(filter: DirectoryFilter, entry: DirectoryEntry): boolean {
 }
 
 /** The engine over the in-memory store and directory, with the in-memory room member remover. */
-export function memoryEngine(store: MemorySyncStore, directory: MemoryDirectory, clock: Clock) {
+export function memoryEngine(
+  store: MemorySyncStore,
+  directory: MemoryDirectory,
+  clock: Clock,
+  deferredWork?: DeferredWork,
+) {
   const remover = new MemoryRoomMemberRemover(store);
   const service = new AbacLdapSyncService({
     store,
@@ -81,6 +87,7 @@ export function memoryEngine(store: MemorySyncStore, directory: MemoryDirectory,
     logger: silentLogger,
     metrics: noMetrics,
     clock,
+    deferredWork,
   });
   return { service, remover };
 }

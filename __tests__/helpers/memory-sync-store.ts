@@ -50,6 +50,8 @@ export class MemorySyncStore implements SyncStore {
   readonly heldElsewhere = new Map<string, string>();
   /** Called before each conditional write: lets a test change a user as a concurrent writer would. */
   beforeWrite: ((userIds: string[]) => void) | undefined;
+  /** Awaited before outboxes are cleared (a test holds the clearing back with it). */
+  beforeClear: (() => Promise<void>) | undefined;
   /** Users claimed by the engine so far (a write made without a claim adds none). */
   claimsTaken = 0;
   /** The next audit copies fail while this is positive. */
@@ -173,21 +175,27 @@ export class MemorySyncStore implements SyncStore {
     return outcome;
   }
 
-  async flushAudit(outboxes: Outboxes): Promise<number> {
-    let failed = 0;
+  async copyAudit(outboxes: Outboxes): Promise<Outboxes> {
+    const stored: Outboxes = new Map();
     for (const [userId, outbox] of outboxes) {
       for (const [id, event] of Object.entries(outbox)) {
         if (this.failAuditCopies > 0) {
           this.failAuditCopies -= 1;
-          failed += 1;
           continue;
         }
         if (!this.auditTrail.has(id)) this.auditTrail.set(id, event);
-        const user = this.users.get(userId);
-        if (user?.outbox) delete user.outbox[id];
+        stored.set(userId, { ...stored.get(userId), [id]: event });
       }
     }
-    return failed;
+    return stored;
+  }
+
+  async clearOutboxes(copied: Outboxes): Promise<void> {
+    await this.beforeClear?.();
+    for (const [userId, outbox] of copied) {
+      const user = this.users.get(userId);
+      for (const id of Object.keys(outbox)) if (user?.outbox) delete user.outbox[id];
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AuditEvents } from './audit-events';
 import type { Clock } from '../clock';
+import type { DeferredWork } from '../deferred-work';
 import { lookUpEntries, type EntryMatch, type SubjectIndex } from './entry-lookup';
 import { scanDirectory } from './directory-scan';
 import { addToGroup } from '../group';
@@ -43,6 +44,8 @@ export interface AbacLdapSyncServicePorts {
   logger: Logger;
   metrics: SyncMetrics;
   clock: Clock;
+  /** Where the outboxes' clearing goes when a request asks for `clearOutboxesLater`. */
+  deferredWork?: DeferredWork;
 }
 
 /**
@@ -97,7 +100,7 @@ export class AbacLdapSyncService implements UsersSyncService {
    */
   async syncSubjects(
     subjects: readonly SyncSubject[],
-    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId' | 'reason'>,
+    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId' | 'reason' | 'clearOutboxesLater'>,
     timer = new PhaseTimer(),
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
     const configuration = await this.configuration(timer);

@@ -2,6 +2,7 @@ import type { AbacAttribute } from '../../models/user';
 import { sameAttributes } from './attribute-mapping';
 import type { AuditContext, AuditEvents } from './audit-events';
 import type { Clock } from '../clock';
+import type { DeferredWork } from '../deferred-work';
 import { addToGroup } from '../group';
 import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
@@ -29,6 +30,15 @@ export interface PlanApplierPorts {
   memberRemover: RoomMemberRemover;
   audit: AuditEvents;
   clock: Clock;
+  /** Where work that may finish after the answer goes (see `clearOutboxesLater`); absent: none does. */
+  deferredWork?: DeferredWork;
+}
+
+/** Who a write is made for, as the audit records it, and where clearing the outboxes is deferred to. */
+interface AuditSteps {
+  context: AuditContext;
+  /** Undefined: the outboxes are cleared before the apply resolves. */
+  clearOutboxesIn: DeferredWork | undefined;
 }
 
 /** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */
@@ -66,6 +76,12 @@ export class PlanApplier {
        * claims. Without it, every write is made under its user's claim.
        */
       unclaimedUnless?: ReadonlySet<string>;
+      /**
+       * Resolves once the audit events are copied, and removes them from the outboxes afterwards, tracked
+       * by `deferredWork`: the caller's answer does not wait for that last write. Until it lands, a sync of
+       * such a user takes its claim and finds the events copied already.
+       */
+      clearOutboxesLater?: boolean;
     },
     timer = new PhaseTimer(),
   ): Promise<void> {
@@ -76,13 +92,17 @@ export class PlanApplier {
       ...(run.reviewedJobId ? { reviewedJobId: run.reviewedJobId } : {}),
       ...(run.reason ? { reason: run.reason } : {}),
     };
+    const steps: AuditSteps = {
+      context,
+      clearOutboxesIn: run.clearOutboxesLater ? this.ports.deferredWork : undefined,
+    };
     let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;
     const held = run.unclaimedUnless;
     if (held && run.claimHolder === undefined) {
       const unclaimed = plans.filter((plan) => writableUnclaimed(plan) && !held.has(plan.subject._id));
       if (unclaimed.length > 0) {
         const { retry } = await timer.time('writes', () =>
-          this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, context, timer, true),
+          this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, steps, timer, true),
         );
         const again = new Set(retry);
         claimNeeded = plans.filter((plan) => !unclaimed.includes(plan) || again.has(plan.subject._id));
@@ -97,7 +117,7 @@ export class PlanApplier {
           this.applyClaimed(
             claimed.map((userId) => claimedPlans.get(userId)!),
             rooms,
-            context,
+            steps,
             timer,
           ),
         run.claimHolder,
@@ -117,7 +137,7 @@ export class PlanApplier {
   private async applyClaimed(
     plans: Plan[],
     rooms: KnownRooms,
-    context: AuditContext,
+    steps: AuditSteps,
     timer: PhaseTimer,
   ): Promise<{ retry: string[] }> {
     const current = new Map(
@@ -126,7 +146,7 @@ export class PlanApplier {
         user,
       ]),
     );
-    return this.applyAsRead(plans, current, rooms, context, timer, false);
+    return this.applyAsRead(plans, current, rooms, steps, timer, false);
   }
 
   /**
@@ -138,7 +158,7 @@ export class PlanApplier {
     plans: Plan[],
     current: ReadonlyMap<string, ClaimedUser>,
     rooms: KnownRooms,
-    context: AuditContext,
+    { context, clearOutboxesIn }: AuditSteps,
     timer: PhaseTimer,
     unclaimed: boolean,
   ): Promise<{ retry: string[] }> {
@@ -206,12 +226,15 @@ export class PlanApplier {
     for (const plan of done)
       plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
 
-    await timer.time('audit', () =>
-      store.flushAudit(
-        new Map(done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}])),
-        context.requestId,
-      ),
+    const outboxesDone = new Map(
+      done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}]),
     );
+    const copied = await timer.time('audit', () => store.copyAudit(outboxesDone, context.requestId));
+    if (copied.size > 0 && clearOutboxesIn)
+      await clearOutboxesIn.defer('clearing audit outboxes', { requestId: context.requestId }, () =>
+        store.clearOutboxes(copied),
+      );
+    else if (copied.size > 0) await timer.time('audit', () => store.clearOutboxes(copied));
     return { retry: [...retry] };
   }
 

@@ -100,6 +100,11 @@ export interface SyncRequest {
   requestId: string;
   /** Recorded as the audit reason (default `ldap-sync`). */
   reason?: string;
+  /**
+   * The sync resolves once the audit events are copied; their removal from the users' outboxes follows,
+   * tracked (see PlanApplier). For a caller waiting to answer someone.
+   */
+  clearOutboxesLater?: boolean;
 }
 
 /** What the route hands a validated request to; implemented by AbacLdapSyncService. */

@@ -105,10 +105,16 @@ export interface SyncStore {
   /** Writes attributes and outbox events together, each only if the user still holds `before`. */
   writeIfUnchanged(writes: readonly ConditionalWrite[], stamp: Date): Promise<WriteOutcome>;
   /**
-   * Copies the outboxes' events to the audit trail, each once, and removes them from the outboxes; resolves
-   * with the number that could not be stored (they stay for a later sync).
+   * Copies the outboxes' events to the audit trail, each once (an event copied before is not copied again);
+   * resolves with the events stored, by user. Those that could not be stored are left out: they stay in
+   * their outboxes for a later sync.
    */
-  flushAudit(outboxes: Outboxes, requestId: string): Promise<number>;
+  copyAudit(outboxes: Outboxes, requestId: string): Promise<Outboxes>;
+  /**
+   * Removes copied events from their users' outboxes, and only those. Until it runs, the next sync of such a
+   * user finds the events there and copies none of them twice.
+   */
+  clearOutboxes(copied: Outboxes): Promise<void>;
 }
 
 export function membershipKey(roomId: string, userId: string): string {
