@@ -19,6 +19,11 @@ async function main() {
     // The benchmark measures the sync; its requests would otherwise count against the admin's limit (a
     // host measuring the limits' own cost sets limits no request reaches).
     rateLimit: rateLimit ?? false,
+    // BENCH_DIRECTORY_READ=subtree: directory-wide runs read the whole subtree once instead of looking
+    // users up in batches (the default).
+    ...(process.env.BENCH_DIRECTORY_READ === 'subtree'
+      ? { jobRunner: { directoryRead: 'subtree' as const } }
+      : {}),
   });
   const app = express();
   // How long the host held each request, from its arrival to its answer's serialisation: what the client

@@ -314,7 +314,8 @@ async function measureFullRuns(host: BenchHost, context: BenchContext, configura
 
 function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
   const lines = [
-    `Directory-wide runs over ${full.users.toLocaleString('en')} users (${full.rounds} rounds, medians):`,
+    `Directory-wide runs over ${full.users.toLocaleString('en')} users (${full.rounds} rounds, medians; ` +
+      `directory read: ${process.env.BENCH_DIRECTORY_READ === 'subtree' ? 'one subtree read' : 'batched lookups'}):`,
   ];
   for (const [name, run] of Object.entries(full.scenarios)) {
     lines.push(
