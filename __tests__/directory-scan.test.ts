@@ -3,23 +3,10 @@ import { AttributeSets } from '../lib/sync/attribute-sets';
 import { scanDirectory } from '../lib/sync/directory-scan';
 import { SubjectIndex } from '../lib/sync/entry-lookup';
 import { syncConfiguration } from '../lib/sync/sync-configuration';
-import type { SyncSubject } from '../lib/sync/sync-store';
+import { ldapSubject } from './helpers/subjects';
 import { MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
 
 const configuration = syncConfiguration(MEMORY_DIRECTORY_SETTINGS);
-
-function subject(_id: string, username: string): SyncSubject {
-  return {
-    _id,
-    username,
-    emails: [],
-    storedAttributes: [],
-    rooms: [],
-    ldap: undefined,
-    fromLdap: true,
-    outbox: undefined,
-  };
-}
 
 /** An entry answering to the uids given (several uids: one entry that two users name). */
 function entry(dn: string, uids: string[], departments: string[]): DirectoryEntry {
@@ -48,7 +35,9 @@ function sessionOf(entries: DirectoryEntry[]): DirectorySession {
 
 describe('the read of the whole user subtree', () => {
   it('matches each user to its one entry, and says which are ambiguous, shared or not found', async () => {
-    const subjects = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay'].map((name) => subject(`u-${name}`, name));
+    const subjects = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay'].map((name) =>
+      ldapSubject({ _id: `u-${name}`, username: name }),
+    );
     const matches = await scanDirectory(
       sessionOf([
         entry('uid=ann,dc=example,dc=org', ['ann'], ['eng']),
@@ -75,7 +64,7 @@ describe('the read of the whole user subtree', () => {
   });
 
   it('keeps one frozen copy of each distinct attribute set, whoever holds it', async () => {
-    const subjects = ['ann', 'bob', 'cid'].map((name) => subject(`u-${name}`, name));
+    const subjects = ['ann', 'bob', 'cid'].map((name) => ldapSubject({ _id: `u-${name}`, username: name }));
     const matches = await scanDirectory(
       sessionOf([
         entry('uid=ann,dc=example,dc=org', ['ann'], ['eng']),

@@ -11,23 +11,11 @@ import {
   type KnownRooms,
   resolveMatch,
 } from '../lib/sync/sync-plan';
-import type { SyncSubject } from '../lib/sync/sync-store';
+import { ldapSubject } from './helpers/subjects';
 
 const mapping = parseAttributeMap({ departmentNumber: 'department' });
 
-function subject(overrides: Partial<SyncSubject> = {}): SyncSubject {
-  return {
-    _id: 'u1',
-    username: 'alice',
-    emails: [],
-    storedAttributes: [],
-    rooms: [],
-    ldap: undefined,
-    fromLdap: true,
-    outbox: undefined,
-    ...overrides,
-  };
-}
+const subject = ldapSubject;
 
 function found(attributes: Record<string, string[]>, dn = 'uid=x,dc=example,dc=org'): EntryMatch {
   const entry: DirectoryEntry = { dn, attributes: new Map() };
