@@ -1,4 +1,4 @@
-import { prefetched } from '../lib/jobs/prefetched';
+import { prefetched, readAhead } from '../lib/jobs/prefetched';
 
 async function* numbers(count: number, log: string[]) {
   try {
@@ -26,6 +26,28 @@ describe('prefetched', () => {
     expect(seen).toEqual([0, 10, 20]);
     expect(log.indexOf('map 1')).toBeLessThan(log.indexOf('use 0'));
     expect(log.filter((line) => line === 'source closed')).toHaveLength(1);
+  });
+
+  it('with its source read ahead, reads the next item while the current one is mapped', async () => {
+    const order = async (source: (log: string[]) => AsyncIterable<number>) => {
+      const log: string[] = [];
+      const values: number[] = [];
+      for await (const value of prefetched(source(log), async (item) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        log.push(`map ${item} ends`);
+        return item;
+      }))
+        values.push(value);
+      expect(values).toEqual([0, 1, 2]);
+      expect(log.filter((line) => line === 'source closed')).toHaveLength(1);
+      return log;
+    };
+    const ahead = await order((log) => readAhead(numbers(3, log)));
+    expect(ahead.indexOf('read 1')).toBeLessThan(ahead.indexOf('map 0 ends'));
+    expect(ahead.indexOf('read 2')).toBeLessThan(ahead.indexOf('map 1 ends'));
+    // Without it, each read waits for the map before it.
+    const plain = await order((log) => numbers(3, log));
+    expect(plain.indexOf('read 1')).toBeGreaterThan(plain.indexOf('map 0 ends'));
   });
 
   it('surfaces a failure at the item that failed, after the items before it', async () => {

@@ -11,7 +11,7 @@ import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
 import { SubjectIndex } from '../sync/entry-lookup';
 import type { SyncConfiguration } from '../sync/sync-configuration';
-import { prefetched } from './prefetched';
+import { prefetched, readAhead } from './prefetched';
 import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
@@ -182,9 +182,10 @@ export class FullSyncRun {
     const rooms: KnownRooms = new Map();
     const scanned =
       this.options.directoryRead === 'subtree' ? await this.scan(job, configuration, timer) : undefined;
-    // The next batch is read from both stores and planned while this one is staged and recorded.
+    // The next batch is read from both stores and planned while this one is staged and recorded, and the
+    // users of the one after it are read from MongoDB while the next one's entries are read from LDAP.
     const batches = prefetched(
-      store.ldapSubjects(job.checkpoint, this.options.planBatchSize),
+      readAhead(store.ldapSubjects(job.checkpoint, this.options.planBatchSize)),
       async (subjects) => {
         const batchTimer = new PhaseTimer();
         // Users the scan did not know (created since it began) are looked up on their own.

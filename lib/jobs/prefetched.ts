@@ -30,3 +30,8 @@ export async function* prefetched<T, R>(
     await iterator.return?.();
   }
 }
+
+/** `source` read one item ahead: the next item is read while the consumer works on the current one. */
+export function readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  return prefetched(source, async (item) => item);
+}
