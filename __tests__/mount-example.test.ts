@@ -6,7 +6,10 @@ import { licenseKeys, makeLicense } from './helpers/host';
 
 describe("the README's mounting sample", () => {
   let connection: Connection | undefined;
+  let closeHost: (() => Promise<void>) | undefined;
   afterAll(async () => {
+    // As the sample says: the module first (its runner stops polling), then the connection.
+    await closeHost?.();
     await connection?.dropDatabase();
     await connection?.close();
   });
@@ -16,6 +19,7 @@ describe("the README's mounting sample", () => {
     uri.pathname = `/t_mount_example_${process.pid}`;
     const host = await createHostApp(uri.toString(), makeLicense(), licenseKeys.publicKeyPem);
     connection = host.connection;
+    closeHost = host.close;
     const response = await request(host.app)
       .post('/api/v1/abac/users/sync')
       .send({ usernames: ['alice'] });

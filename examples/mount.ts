@@ -12,6 +12,7 @@ export async function createHostApp(mongoUri: string, license: string, licensePu
   const app = express();
   app.disable('x-powered-by');
   app.use('/api/v1', router);
-  // On shutdown: await close() (pooled LDAP connections), then connection.close().
+  // On shutdown, once the HTTP server stopped taking requests: await close() (the work that follows answers
+  // already sent, pooled LDAP connections), then connection.close().
   return { app, connection, close };
 }
