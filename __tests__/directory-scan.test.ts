@@ -1,10 +1,10 @@
-import type { DirectoryEntry, DirectorySession } from '../lib/ldap/directory';
+import type { DirectoryEntry } from '../lib/ldap/directory';
 import { AttributeSets } from '../lib/sync/attribute-sets';
 import { scanDirectory } from '../lib/sync/directory-scan';
 import { SubjectIndex } from '../lib/sync/entry-lookup';
 import { syncConfiguration } from '../lib/sync/sync-configuration';
 import { ldapSubject } from './helpers/subjects';
-import { MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
+import { MEMORY_DIRECTORY_SETTINGS, sessionOver } from './helpers/memory-directory';
 
 const configuration = syncConfiguration(MEMORY_DIRECTORY_SETTINGS);
 
@@ -20,26 +20,13 @@ function entry(dn: string, uids: string[], departments: string[]): DirectoryEntr
   };
 }
 
-/** A session whose one search streams `entries`, in order. */
-function sessionOf(entries: DirectoryEntry[]): DirectorySession {
-  return {
-    stats: { searchRoundTrips: 0, entries: 0, references: 0 },
-    connected: true,
-    keepProcessAlive: () => undefined,
-    close: async () => undefined,
-    search: async (_search, onEntry) => {
-      for (const each of entries) onEntry(each);
-    },
-  };
-}
-
 describe('the read of the whole user subtree', () => {
   it('matches each user to its one entry, and says which are ambiguous, shared or not found', async () => {
     const subjects = ['ann', 'bob', 'cid', 'dee', 'eve', 'fay'].map((name) =>
       ldapSubject({ _id: `u-${name}`, username: name }),
     );
     const matches = await scanDirectory(
-      sessionOf([
+      sessionOver([
         entry('uid=ann,dc=example,dc=org', ['ann'], ['eng']),
         entry('uid=bob,ou=a,dc=example,dc=org', ['bob'], ['eng']),
         entry('uid=bob,ou=b,dc=example,dc=org', ['bob'], ['sales']),
@@ -66,7 +53,7 @@ describe('the read of the whole user subtree', () => {
   it('keeps one frozen copy of each distinct attribute set, whoever holds it', async () => {
     const subjects = ['ann', 'bob', 'cid'].map((name) => ldapSubject({ _id: `u-${name}`, username: name }));
     const matches = await scanDirectory(
-      sessionOf([
+      sessionOver([
         entry('uid=ann,dc=example,dc=org', ['ann'], ['eng']),
         entry('uid=bob,dc=example,dc=org', ['bob'], ['eng']),
         entry('uid=cid,dc=example,dc=org', ['cid'], ['sales']),

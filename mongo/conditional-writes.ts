@@ -5,8 +5,9 @@ export const OUTBOX_FIELD = '__abacAuditOutbox';
 
 /**
  * Writes each user's attributes and audit outbox in one update, conditioned on the attributes read under
- * the claim (or, for a write made without it, on the attributes and rooms first read and an empty outbox), so a writer that changed the user since (another tool, or a sync that stalled past its claim)
- * is never overwritten. One bulkWrite keyed by _id; when fewer matched than were sent, the users are re-read
+ * the claim (or, for a write made without it, on the attributes and rooms first read and an empty outbox),
+ * so a writer that changed the user since (another tool, or a sync that stalled past its claim) is never
+ * overwritten. One bulkWrite keyed by _id; when fewer matched than were sent, the users are re-read
  * and those whose outbox lacks this write's events are the ones that lost.
  */
 export async function writeIfUnchanged(

@@ -38,16 +38,21 @@ export class MemoryDirectory implements Directory {
         ],
       ]),
     }));
-    return {
-      stats: { searchRoundTrips: 0, entries: 0, references: 0 },
-      connected: true,
-      keepProcessAlive: () => undefined,
-      close: async () => undefined,
-      search: async (search, onEntry) => {
-        for (const entry of entries) if (matches(search.filter, entry)) onEntry(entry);
-      },
-    };
+    return sessionOver(entries);
   }
+}
+
+/** A session whose searches stream the entries the filter matches, in the order given. */
+export function sessionOver(entries: readonly DirectoryEntry[]): DirectorySession {
+  return {
+    stats: { searchRoundTrips: 0, entries: 0, references: 0 },
+    connected: true,
+    keepProcessAlive: () => undefined,
+    close: async () => undefined,
+    search: async (search, onEntry) => {
+      for (const entry of entries) if (matches(search.filter, entry)) onEntry(entry);
+    },
+  };
 }
 
 function matches(filter: DirectoryFilter, entry: DirectoryEntry): boolean {

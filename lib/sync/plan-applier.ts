@@ -104,13 +104,14 @@ export class PlanApplier {
         const { retry } = await timer.time('writes', () =>
           this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, steps, timer, true),
         );
+        const writtenUnclaimed = new Set(unclaimed);
         const again = new Set(retry);
-        claimNeeded = plans.filter((plan) => !unclaimed.includes(plan) || again.has(plan.subject._id));
+        claimNeeded = plans.filter((plan) => !writtenUnclaimed.has(plan) || again.has(plan.subject._id));
       }
     }
     const claimedPlans = new Map(claimNeeded.map((plan) => [plan.subject._id, plan] as const));
     if (claimedPlans.size === 0) return;
-    const unclaimed = await timer.time('writes', () =>
+    const neverClaimed = await timer.time('writes', () =>
       this.ports.store.runClaimed(
         [...claimedPlans.keys()],
         (claimed) =>
@@ -123,7 +124,7 @@ export class PlanApplier {
         run.claimHolder,
       ),
     );
-    for (const userId of unclaimed) {
+    for (const userId of neverClaimed) {
       const plan = claimedPlans.get(userId)!;
       plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
     }
@@ -230,11 +231,12 @@ export class PlanApplier {
       done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}]),
     );
     const copied = await timer.time('audit', () => store.copyAudit(outboxesDone, context.requestId));
-    if (copied.size > 0 && clearOutboxesIn)
-      await clearOutboxesIn.defer('clearing audit outboxes', { requestId: context.requestId }, () =>
-        store.clearOutboxes(copied),
-      );
-    else if (copied.size > 0) await timer.time('audit', () => store.clearOutboxes(copied));
+    if (copied.size > 0) {
+      const clear = () => store.clearOutboxes(copied);
+      if (clearOutboxesIn)
+        await clearOutboxesIn.defer('clearing audit outboxes', { requestId: context.requestId }, clear);
+      else await timer.time('audit', clear);
+    }
     return { retry: [...retry] };
   }
 
