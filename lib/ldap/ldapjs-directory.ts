@@ -11,6 +11,7 @@ import type {
   LdapConnectionSettings,
 } from './directory';
 import type { DirectoryFilter } from './filter';
+import { dnString } from './dn-string';
 import { nextRangeRequest, parseRange, type AttributeRange } from './ranged-attributes';
 
 type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
@@ -317,7 +318,7 @@ interface NormalisedEntry {
 /** Attribute names lower-cased, `;binary` dropped, ranged attributes kept under their own name. */
 function normalise(raw: SearchEntry): NormalisedEntry {
   // The DN alone: the entry's `pojo` would also copy every attribute, only for this to read its name.
-  const entry: DirectoryEntry = { dn: String(raw.objectName), attributes: new Map() };
+  const entry: DirectoryEntry = { dn: dnString(raw.objectName), attributes: new Map() };
   const ranges: AttributeRange[] = [];
   for (const attribute of raw.attributes) {
     const range = parseRange(attribute.type);
