@@ -70,6 +70,7 @@ export async function startHost(
   const base = `http://127.0.0.1:${port}`;
   const headers = { 'X-User-Id': ADMIN.id, 'X-Auth-Token': ADMIN.token, 'Content-Type': 'application/json' };
   return {
+    pid: host.child.pid!,
     async sync(workload: Workload) {
       const started = performance.now();
       const response = await post(

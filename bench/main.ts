@@ -12,13 +12,16 @@ import type { BenchContext } from './variants';
 import {
   measureLimitCost,
   measureSmallDirectory,
+  benchCpuMeter,
   measureWorkloads,
   ROUNDS,
+  type ServerPids,
   WARMUP_ROUNDS,
   type Samples,
 } from './request-workloads';
 import { WORKLOADS } from './workloads';
 import { startHost, type BenchHost } from './host-client';
+import { meanCpu, type CpuByProcess } from './process-cpu';
 import { measureFeed, openSession } from './feed';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
@@ -50,11 +53,13 @@ async function main() {
       baseDN: info.baseDN,
     };
 
-    const results = PARTS.has('requests') ? await measureWorkloads(host, context, WORKLOADS, log) : {};
+    const results = PARTS.has('requests')
+      ? await measureWorkloads(host, context, WORKLOADS, log, { slapd: slapd.pid, mongo: mongo?.pid })
+      : {};
     const maxRssKiB = await host.maxRss();
     host.stop();
     const limits = PARTS.has('limits') ? await measureLimitCost(mongoUri, dbName, models, log) : undefined;
-    if (PARTS.has('w5')) Object.assign(results, await measureSmallDirectory(mongoUri, log));
+    if (PARTS.has('w5')) Object.assign(results, await measureSmallDirectory(mongoUri, mongo?.pid, log));
     let fullRuns: Awaited<ReturnType<typeof measureFullRuns>> | undefined;
     if (PARTS.has('full')) {
       // Directory-wide runs in a host of their own, so its peak memory is theirs alone.
@@ -63,6 +68,7 @@ async function main() {
         host,
         context,
         syncConfiguration({ ...SETTING_DEFAULTS, ...settings } as SettingsSnapshot),
+        { slapd: slapd.pid, mongo: mongo?.pid },
       );
       host.stop();
     }
@@ -164,6 +170,11 @@ function summarise(
           ratioAoverC: Math.round((A.median / (name === 'W4' ? Cread.median : C.median)) * 100) / 100,
           comparedWith: name === 'W4' ? "C's read part" : 'C',
           phasesMedianMs: { ...phaseMedians, ...pipeline },
+          cpuMsMeanPerCall: {
+            A: meanCpu(samples.cpu.A),
+            B: meanCpu(samples.cpu.B),
+            C: meanCpu(samples.cpu.C),
+          },
         },
       ];
     }),
@@ -205,6 +216,8 @@ function printTable(report: ReturnType<typeof summarise>) {
         .map(([p, v]) => `${p} ${v}`)
         .join(', ')}`,
     );
+    for (const [variant, cpu] of Object.entries(w.cpuMsMeanPerCall))
+      lines.push(cpuLine(`${variant}'s CPU per call`, cpu));
   }
   lines.push(
     '',
@@ -215,8 +228,14 @@ function printTable(report: ReturnType<typeof summarise>) {
 }
 
 /** F1 and F2 through the product, interleaved with C, and B on its sample; medians over FULL_ROUNDS. */
-async function measureFullRuns(host: BenchHost, context: BenchContext, configuration: SyncConfiguration) {
+async function measureFullRuns(
+  host: BenchHost,
+  context: BenchContext,
+  configuration: SyncConfiguration,
+  servers: ServerPids,
+) {
   const { models } = context;
+  const cpuMeter = benchCpuMeter(host, servers);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idleRssKiB = await host.rss();
   const samples: Record<
@@ -229,6 +248,8 @@ async function measureFullRuns(host: BenchHost, context: BenchContext, configura
       cReadMs: number[];
       cLookupsReadMs: number[];
       syncPhases: PhaseDurations[];
+      runCpu: CpuByProcess[];
+      cCpu: CpuByProcess[];
     }
   > = {};
   const bUsersPerSecond: number[] = [];
@@ -242,16 +263,22 @@ async function measureFullRuns(host: BenchHost, context: BenchContext, configura
         cReadMs: [],
         cLookupsReadMs: [],
         syncPhases: [],
+        runCpu: [],
+        cCpu: [],
       });
       log(`${scenario.name} round ${round + 1}/${FULL_ROUNDS}: ${scenario.description}`);
       await scenario.reset(models);
+      const runCpuSpent = cpuMeter.start();
       const run = await host.fullRun();
+      sample.runCpu.push(runCpuSpent());
       sample.ms.push(run.ms);
       sample.planningMs.push(run.planningMs);
       sample.applyingMs.push(run.applyingMs);
       sample.syncPhases.push(run.syncPhases);
       await scenario.reset(models);
+      const floorCpuSpent = cpuMeter.start();
       const floor = await fullFloor(context);
+      sample.cCpu.push(floorCpuSpent());
       sample.cMs.push(floor.ms);
       sample.cReadMs.push(floor.readMs);
       await scenario.reset(models);
@@ -295,6 +322,7 @@ async function measureFullRuns(host: BenchHost, context: BenchContext, configura
               ),
             ]),
           ),
+          cpuMsMeanPerRun: { run: meanCpu(sample.runCpu), C: meanCpu(sample.cCpu) },
           ratioOverC: Math.round((ms / cMs) * 100) / 100,
           ratioOverB: Math.round((usersPerSecond / bRate) * 10) / 10,
         },
@@ -324,6 +352,8 @@ function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
         `C ${run.msC.median.toFixed(0)} ms (reads ${run.msCReadOnly.median.toFixed(0)}; by lookups ${run.msCReadByLookups.median.toFixed(0)})  ` +
         `run/C = ${run.ratioOverC}×  run/B = ${run.ratioOverB}×`,
     );
+    for (const [variant, cpu] of Object.entries(run.cpuMsMeanPerRun))
+      lines.push(cpuLine(`${variant}'s CPU`, cpu));
   }
   lines.push(
     `B (per-user loop, ${full.bSample.toLocaleString('en')}-user sample): ${full.bUsersPerSecond} users/s`,
@@ -331,6 +361,13 @@ function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** One line of a variant's CPU by process (means, ms). */
+function cpuLine(label: string, cpu: CpuByProcess): string {
+  return `${''.padEnd(9)} ${label}, mean (ms): ${Object.entries(cpu)
+    .map(([process, ms]) => `${process} ${ms}`)
+    .join(', ')}`;
 }
 
 function printLimits(limits: Awaited<ReturnType<typeof measureLimitCost>>) {

@@ -9,6 +9,7 @@ import { openSession } from './feed';
 import { startHost, type BenchHost } from './host-client';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
+import { CpuMeter, type CpuByProcess } from './process-cpu';
 
 export const WARMUP_ROUNDS = Number(process.env.BENCH_WARMUP ?? 5);
 export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
@@ -23,6 +24,27 @@ export interface Samples {
   phases: PhaseDurations[];
   /** Per A sample: how long the host held the request (arrival to the answer's serialisation). */
   hostMs: number[];
+  /** Per sample of each variant: the CPU each process spent on it (A's includes its deferred work). */
+  cpu: Record<'A' | 'B' | 'C', CpuByProcess[]>;
+}
+
+/** The servers' processes, whose CPU is counted per sample (no MongoDB one when MONGODB_URI is set). */
+export interface ServerPids {
+  slapd: number;
+  mongo?: number;
+}
+
+/** The CPU of the host (its main thread and its other threads apart), the servers and the benchmark. */
+export function benchCpuMeter(host: BenchHost, servers: ServerPids): CpuMeter {
+  return new CpuMeter(
+    {
+      host: host.pid,
+      ...(servers.mongo === undefined ? {} : { mongo: servers.mongo }),
+      slapd: servers.slapd,
+      bench: process.pid,
+    },
+    ['host'],
+  );
 }
 
 /** Each workload's A, B and C, interleaved and in rotating order, the state reset (untimed) before each. */
@@ -31,8 +53,10 @@ export async function measureWorkloads(
   context: BenchContext,
   workloads: readonly Workload[],
   log: (message: string) => void,
+  servers: ServerPids,
 ): Promise<Record<string, Samples>> {
   const results: Record<string, Samples> = {};
+  const cpuMeter = benchCpuMeter(host, servers);
   for (const workload of workloads) {
     log(`${workload.name}: ${workload.description}`);
     const samples: Samples = {
@@ -43,6 +67,7 @@ export async function measureWorkloads(
       Cread: [],
       phases: [],
       hostMs: [],
+      cpu: { A: [], B: [], C: [] },
     };
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
       const keep = round >= WARMUP_ROUNDS;
@@ -50,6 +75,7 @@ export async function measureWorkloads(
       const order = (['A', 'B', 'C'] as const).map((_, i, all) => all[(i + round) % 3]!);
       for (const variant of order) {
         await workload.reset(context.models);
+        const cpuSpent = cpuMeter.start();
         if (variant === 'A') {
           const { ms, phases, hostMs } = await host.sync(workload);
           if (keep) {
@@ -69,6 +95,7 @@ export async function measureWorkloads(
             samples.Cread.push(readMs);
           }
         }
+        if (keep) samples.cpu[variant].push(cpuSpent());
       }
     }
     results[workload.name] = samples;
@@ -124,7 +151,11 @@ export async function measureLimitCost(
 }
 
 /** W5: W1's shape (100 usernames gaining values) on a directory and a user base of 5,000. */
-export async function measureSmallDirectory(mongoUri: string, log: (message: string) => void) {
+export async function measureSmallDirectory(
+  mongoUri: string,
+  mongoPid: number | undefined,
+  log: (message: string) => void,
+) {
   log(`W5: a second directory and database of ${SMALL_DIRECTORY_SIZE.toLocaleString('en')}...`);
   const data = await seedBenchData(mongoUri, `abac_bench_small_${process.pid}`, SMALL_DIRECTORY_SIZE, log);
   let host: BenchHost | undefined;
@@ -144,7 +175,7 @@ export async function measureSmallDirectory(mongoUri: string, log: (message: str
         name: 'W5',
         description: `W1 on a ${SMALL_DIRECTORY_SIZE.toLocaleString('en')}-entry directory`,
       };
-      return await measureWorkloads(host, context, [w5], log);
+      return await measureWorkloads(host, context, [w5], log, { slapd: data.slapd.pid, mongo: mongoPid });
     } finally {
       await session.close();
     }
