@@ -73,6 +73,27 @@ describe('the MongoDB-wire server', () => {
     ]);
   });
 
+  it('returns each findOneAndUpdate the document as its own update left it, however many run at once', async () => {
+    // MongoDB's findAndModify is atomic: ten concurrent increments see 1 to 10, each exactly once (the
+    // shared rate-limit store reads its count from that answer).
+    const counters = first.collection('counters');
+    for (let round = 0; round < 30; round += 1) {
+      await counters.insertOne({ _id: `c${round}` as never, n: 0 });
+      const seen = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          counters.findOneAndUpdate(
+            { _id: `c${round}` as never },
+            { $inc: { n: 1 } },
+            { returnDocument: 'after' },
+          ),
+        ),
+      );
+      expect(seen.map((document) => document?.n as number).sort((a, b) => a - b)).toEqual([
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+      ]);
+    }
+  });
+
   it('answers a key inside an array of subdocuments from a sparse unique index as MongoDB does', async () => {
     const people = first.collection('sparse_emails');
     await people.createIndex({ 'emails.address': 1 }, { unique: true, sparse: true });

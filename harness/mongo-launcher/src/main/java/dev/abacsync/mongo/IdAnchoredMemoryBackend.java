@@ -1,6 +1,7 @@
 package dev.abacsync.mongo;
 
 import de.bwaldvogel.mongo.MongoDatabase;
+import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
@@ -10,11 +11,12 @@ import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import de.bwaldvogel.mongo.backend.memory.MemoryCollection;
 import de.bwaldvogel.mongo.backend.memory.MemoryDatabase;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * mongo-java-server's in-memory backend, with two changes, each making it do what MongoDB does:
+ * mongo-java-server's in-memory backend, with three changes, each making it do what MongoDB does:
  *
  * <ul>
  *   <li>A sparse unique index looks into arrays of subdocuments ({@link ArrayAwareSparseIndex}).
@@ -22,6 +24,10 @@ import java.util.regex.Pattern;
  *       the shape of a conditional write) is answered from the {@code _id} index, the other fields checked
  *       on that one document. The stock backend uses an index only when a filter names exactly that
  *       index's fields, so such a filter scanned every document of the collection.
+ *   <li>A findAndModify answers with the document as its own update left it. The stock backend answered
+ *       with the stored document itself, which concurrent updates went on changing before the answer was
+ *       encoded: of ten concurrent increments, two could both read 10. Updates of a collection now take
+ *       turns, and each answer is a copy taken in its turn.
  * </ul>
  *
  * Results are MongoDB's; only the work differs.
@@ -80,6 +86,23 @@ final class IdAnchoredMemoryBackend extends MemoryBackend {
         }
       }
       return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    }
+
+    @Override
+    public synchronized Document findAndModify(Document query) {
+      Document answer = super.findAndModify(query);
+      return answer == null ? null : answer.cloneDeeply();
+    }
+
+    @Override
+    public synchronized Document updateDocuments(
+        Document selector,
+        Document update,
+        ArrayFilters arrayFilters,
+        boolean isMulti,
+        boolean isUpsert,
+        Oplog oplog) {
+      return super.updateDocuments(selector, update, arrayFilters, isMulti, isUpsert, oplog);
     }
   }
 }
