@@ -1,7 +1,6 @@
 // The changed-entries feed: latency from a directory write to the user's eviction being visible in MongoDB,
 // and the cost of an idle feed on the whole directory (the host's CPU per poll, slapd's search per poll),
 // with the change-time indexes the README names and, for comparison, without them.
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import ldap from 'ldapjs';
 import { generatedUid, generatePeopleLdif, standardDirectory } from '../harness/fixtures';
@@ -13,6 +12,7 @@ import type { DirectorySession } from '../lib/ldap/directory';
 import { silentLogger } from '../lib/logger';
 import type { Models } from '../models';
 import { DIRECTORY_SIZE, directoryAttributes, userId } from './data';
+import { totalCpuMs } from './process-cpu';
 
 /** Changes timed (at least 50 for the figures; the smoke test asks for fewer). */
 const CHANGES = Number(process.env.BENCH_FEED_CHANGES ?? 60);
@@ -21,19 +21,13 @@ const INTERVAL_SECONDS = 2;
 const ROOM = 'bench-feed-room';
 
 export interface FeedHost {
-  /** The host process's CPU time so far (user + system), in ms. */
-  cpuMs(): Promise<number>;
+  /** The host process, whose CPU time the idle measurement reads. */
+  pid: number;
 }
 
 /** Users in department dept-0 (index % 50 === 0), past those the workloads and full runs change. */
 const feedUsers = () =>
   Array.from({ length: CHANGES }, (_, k) => Math.max(0, DIRECTORY_SIZE - 3000) + 50 * k);
-
-/** A process's CPU time (user + system) from /proc, in ms. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const percentile = (values: number[], share: number) =>
@@ -82,7 +76,7 @@ export async function measureFeed(models: Models, slapd: Slapd, host: FeedHost, 
   await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_SECONDS * 1000));
   const info = slapd.info();
   const polls = new Set<number>();
-  const [hostCpu0, slapdCpu0] = [await host.cpuMs(), processCpuMs(info.pid)];
+  const [hostCpu0, slapdCpu0] = [totalCpuMs(host.pid), totalCpuMs(info.pid)];
   const idleStarted = performance.now();
   while (performance.now() - idleStarted < IDLE_WINDOW_MS) {
     const lastPoll = (await state())?.lastPollAt;
@@ -90,8 +84,8 @@ export async function measureFeed(models: Models, slapd: Slapd, host: FeedHost, 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const idleSeconds = (performance.now() - idleStarted) / 1000;
-  const hostCpuMs = (await host.cpuMs()) - hostCpu0;
-  const slapdCpuMs = processCpuMs(info.pid) - slapdCpu0;
+  const hostCpuMs = totalCpuMs(host.pid) - hostCpu0;
+  const slapdCpuMs = totalCpuMs(info.pid) - slapdCpu0;
   // The first one seen may have begun before the window.
   const pollCount = Math.max(1, polls.size - 1);
 
@@ -173,7 +167,7 @@ async function idleSearch(slapd: Slapd, position: { watermark: string; appliedAt
   const times: number[] = [];
   try {
     await feed.read(session, search, position);
-    const cpu0 = processCpuMs(slapd.info().pid);
+    const cpu0 = totalCpuMs(slapd.info().pid);
     for (let read = 0; read < 20; read += 1) {
       const started = performance.now();
       await feed.read(session, search, position);
@@ -182,7 +176,7 @@ async function idleSearch(slapd: Slapd, position: { watermark: string; appliedAt
     return {
       median: round(median(times)),
       p95: round(percentile(times, 0.95)),
-      slapdCpuMs: round((processCpuMs(slapd.info().pid) - cpu0) / times.length),
+      slapdCpuMs: round((totalCpuMs(slapd.info().pid) - cpu0) / times.length),
     };
   } finally {
     await session.close();

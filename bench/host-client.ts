@@ -126,9 +126,6 @@ export async function startHost(
     async rss() {
       return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { rssKiB: number }).rssKiB;
     },
-    async cpuMs() {
-      return ((await (await fetch(`${base}/bench/cpu`)).json()) as { cpuMs: number }).cpuMs;
-    },
     async maxRss() {
       return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { maxRssKiB: number }).maxRssKiB;
     },

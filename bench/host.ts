@@ -50,10 +50,6 @@ async function main() {
     await idle();
     res.json({ idle: true });
   });
-  app.get('/bench/cpu', (_req, res) => {
-    const { user, system } = process.cpuUsage();
-    res.json({ cpuMs: (user + system) / 1000 });
-  });
   // A CPU profile of the requests between start and stop (`npm run profile`), not of the start-up.
   const inspector = new Session();
   inspector.connect();

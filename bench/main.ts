@@ -46,6 +46,7 @@ async function main() {
     host = await startHost(mongoUri, dbName);
     const info = slapd.info();
     const session = await openSession(slapd);
+    const servers: ServerPids = { slapd: slapd.pid, mongo: mongo?.pid };
     const context: BenchContext = {
       models,
       session,
@@ -54,7 +55,7 @@ async function main() {
     };
 
     const results = PARTS.has('requests')
-      ? await measureWorkloads(host, context, WORKLOADS, log, { slapd: slapd.pid, mongo: mongo?.pid })
+      ? await measureWorkloads(host, context, WORKLOADS, log, servers)
       : {};
     const maxRssKiB = await host.maxRss();
     host.stop();
@@ -68,7 +69,7 @@ async function main() {
         host,
         context,
         syncConfiguration({ ...SETTING_DEFAULTS, ...settings } as SettingsSnapshot),
-        { slapd: slapd.pid, mongo: mongo?.pid },
+        servers,
       );
       host.stop();
     }

@@ -22,6 +22,12 @@ export function processCpuMs(pid: number): { mainThread: number; otherThreads: n
   return { mainThread: main / 1e6, otherThreads: others / 1e6 };
 }
 
+/** A process's CPU time in ms, all its live threads together (see processCpuMs). */
+export function totalCpuMs(pid: number): number {
+  const { mainThread, otherThreads } = processCpuMs(pid);
+  return mainThread + otherThreads;
+}
+
 export type CpuByProcess = Record<string, number>;
 
 /**
@@ -46,13 +52,12 @@ export class CpuMeter {
   private read(): CpuByProcess {
     return Object.fromEntries(
       Object.entries(this.pids).flatMap(([name, pid]) => {
+        if (!this.split.includes(name)) return [[name, totalCpuMs(pid)]];
         const { mainThread, otherThreads } = processCpuMs(pid);
-        return this.split.includes(name)
-          ? [
-              [name, mainThread],
-              [`${name} threads`, otherThreads],
-            ]
-          : [[name, mainThread + otherThreads]];
+        return [
+          [name, mainThread],
+          [`${name} threads`, otherThreads],
+        ];
       }),
     );
   }
