@@ -144,6 +144,17 @@ describe('the sync engine (in memory)', () => {
     expect(store.auditTrail.size).toBe(2);
   });
 
+  it('reads which users are held only for those it has something to write', async () => {
+    const { store, service } = engine({ alice: ['sales'], bob: ['eng'] });
+    store.users.set('u-bob', { _id: 'u-bob', username: 'bob', ldap: true });
+    const resync = await service.sync(request());
+    expect(resync.users[0]).toMatchObject({ status: 'unchanged' });
+    expect(store.claimReads).toEqual([]);
+    const both = await service.sync(request({ identifiers: { usernames: ['alice', 'bob'] } }));
+    expect(both.users.map((user) => user.status)).toEqual(['unchanged', 'updated']);
+    expect(store.claimReads).toEqual([['u-bob']]);
+  });
+
   it('takes the claim when the user joined a room after being read, and evicts from that room too', async () => {
     const { store, remover, service } = engine({ alice: ['eng'] });
     store.rooms.set('r-legal', {

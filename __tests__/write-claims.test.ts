@@ -41,6 +41,33 @@ describe('write claims and conditional writes', () => {
     await host.connection.collection('abac_sync_write_claims').deleteOne({ _id: 'u-alice' as never });
   });
 
+  it('a re-sync that changes nothing reads no claims; a sync asks only about the users it writes', async () => {
+    const watched = await startTestHost({ monitorCommands: true });
+    try {
+      const claimQueries: unknown[] = [];
+      watched.connection.getClient().on('commandStarted', (event) => {
+        if (event.command[event.commandName] === 'abac_sync_write_claims')
+          claimQueries.push(event.command.filter);
+      });
+      await watched.models.users.create(
+        ['alice', 'bob'].map((username) => ({ _id: `u-${username}`, username, active: true, ldap: true })),
+      );
+      const watchedSync = (body: object) => request(watched.app).post(SYNC_URL).set(ADMIN_HEADERS).send(body);
+      expect((await watchedSync({ usernames: ['alice'] })).body.summary.updated).toBe(1);
+      claimQueries.length = 0;
+
+      const resync = await watchedSync({ usernames: ['alice'] });
+      expect(resync.body.summary).toMatchObject({ unchanged: 1, updated: 0 });
+      expect(claimQueries).toEqual([]);
+
+      const both = await watchedSync({ usernames: ['alice', 'bob'] });
+      expect(both.body.summary).toMatchObject({ unchanged: 1, updated: 1 });
+      expect(claimQueries).toEqual([{ _id: { $in: ['u-bob'] } }]);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('sweeps claims left behind by a crashed holder, judged by the server clock, for users never synced again', async () => {
     const claims = host.connection.collection('abac_sync_write_claims');
     const longAgo = Date.now() - 10 * 60_000;

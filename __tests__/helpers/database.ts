@@ -7,7 +7,7 @@ import { testServers } from '../../harness/test-servers';
  * A connection to a database of this test file's own (name from the file and a random suffix), dropped by
  * closeTestDatabase, so test files running in parallel never see each other's data.
  */
-export async function openTestDatabase(): Promise<Connection> {
+export async function openTestDatabase({ monitorCommands = false } = {}): Promise<Connection> {
   const testPath = expect.getState().testPath ?? 'unknown';
   const stem = basename(testPath)
     .replace(/\.test\.ts$/, '')
@@ -15,7 +15,7 @@ export async function openTestDatabase(): Promise<Connection> {
     .slice(0, 30);
   const dbName = `t_${stem}_${randomBytes(4).toString('hex')}`;
   return mongoose
-    .createConnection(testServers().mongo.uri, { dbName, serverSelectionTimeoutMS: 5000 })
+    .createConnection(testServers().mongo.uri, { dbName, serverSelectionTimeoutMS: 5000, monitorCommands })
     .asPromise();
 }
 

@@ -109,9 +109,13 @@ export async function setSettings(models: Models, settings: Record<string, unkno
 /** A bare Express host with the router mounted at /api/v1, its own database, an admin and LDAP settings. */
 export async function startTestHost({
   seedSettings = true,
+  monitorCommands = false,
   ...options
-}: Partial<AbacLdapSyncDeps> & { seedSettings?: boolean } = {}): Promise<TestHost> {
-  const connection = await openTestDatabase();
+}: Partial<AbacLdapSyncDeps> & {
+  seedSettings?: boolean;
+  monitorCommands?: boolean;
+} = {}): Promise<TestHost> {
+  const connection = await openTestDatabase({ monitorCommands });
   const models = createModels(connection);
   const clock = new ManualClock();
   await models.roles.insertMany([

@@ -54,6 +54,8 @@ export class MemorySyncStore implements SyncStore {
   beforeClear: (() => Promise<void>) | undefined;
   /** Users claimed by the engine so far (a write made without a claim adds none). */
   claimsTaken = 0;
+  /** The user ids each read of held claims asked about, in order. */
+  readonly claimReads: string[][] = [];
   /** The next audit copies fail while this is positive. */
   failAuditCopies = 0;
   private readonly claimed = new Set<string>();
@@ -143,6 +145,7 @@ export class MemorySyncStore implements SyncStore {
   }
 
   async findClaimed(userIds: readonly string[]): Promise<Set<string>> {
+    this.claimReads.push([...userIds]);
     return new Set(userIds.filter((id) => this.heldElsewhere.has(id) || this.claimed.has(id)));
   }
 

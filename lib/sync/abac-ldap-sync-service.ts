@@ -105,18 +105,13 @@ export class AbacLdapSyncService implements UsersSyncService {
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
     const configuration = await this.configuration(timer);
     const rooms: KnownRooms = new Map();
-    // Which users another sync holds is read while the directory is: a held user waits for its claim,
-    // the others are written without one when nothing changed them since they were read.
-    const [{ plans, ldap }, held] = await Promise.all([
-      this.planSubjects(subjects, configuration, rooms, run.requestId, timer),
-      run.dryRun ? new Set<string>() : this.ports.store.findClaimed(subjects.map((subject) => subject._id)),
-    ]);
+    const { plans, ldap } = await this.planSubjects(subjects, configuration, rooms, run.requestId, timer);
     if (run.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
     else
       await this.applyPlans(
         plans.filter((plan) => needsClaim(plan, rooms)),
         rooms,
-        { ...run, unclaimedUnless: held },
+        { ...run, writeUnclaimed: true },
         timer,
       );
     return { results: plans.map((plan) => plan.result), ldap };

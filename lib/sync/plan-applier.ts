@@ -71,11 +71,11 @@ export class PlanApplier {
       claimHolder?: string;
       reviewedJobId?: string;
       /**
-       * Writes without claims first, for every user not in this set whose plan allows it (see
-       * `writableUnclaimed`); the rest, and every such write that finds the user changed, go through the
-       * claims. Without it, every write is made under its user's claim.
+       * Writes without claims first, for every user whose plan allows it (see `writableUnclaimed`) and
+       * whom no other sync holds; the rest, and every such write that finds the user changed, go through
+       * the claims. Without it, every write is made under its user's claim.
        */
-      unclaimedUnless?: ReadonlySet<string>;
+      writeUnclaimed?: boolean;
       /**
        * Resolves once the audit events are copied, and removes them from the outboxes afterwards, tracked
        * by `deferredWork`: the caller's answer does not wait for that last write. Until it lands, a sync of
@@ -97,9 +97,15 @@ export class PlanApplier {
       clearOutboxesIn: run.clearOutboxesLater ? this.ports.deferredWork : undefined,
     };
     let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;
-    const held = run.unclaimedUnless;
-    if (held && run.claimHolder === undefined) {
-      const unclaimed = plans.filter((plan) => writableUnclaimed(plan) && !held.has(plan.subject._id));
+    const candidates =
+      run.writeUnclaimed && run.claimHolder === undefined ? plans.filter(writableUnclaimed) : [];
+    if (candidates.length > 0) {
+      // Asked only once there is something to write, and only about those users: a re-sync that changes
+      // nothing sends no command for its claims.
+      const held = await timer.time('writes', () =>
+        this.ports.store.findClaimed(candidates.map((plan) => plan.subject._id)),
+      );
+      const unclaimed = candidates.filter((plan) => !held.has(plan.subject._id));
       if (unclaimed.length > 0) {
         const { retry } = await timer.time('writes', () =>
           this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, steps, timer, true),
