@@ -265,4 +265,15 @@ describe('the sync engine (in memory)', () => {
     expect(JSON.stringify([...store.users.values()])).toBe(before);
     expect(store.subscriptions.size).toBe(1);
   });
+
+  it('changes nothing when it cannot read which users are held', async () => {
+    const { store, remover, service } = engine({ alice: ['eng'] });
+    store.claimReadsFailWith = new Error('database unreachable');
+    const before = JSON.stringify([...store.users.values()]);
+    await expect(service.sync(request())).rejects.toThrow('database unreachable');
+    expect(JSON.stringify([...store.users.values()])).toBe(before);
+    expect(store.subscriptions.size).toBe(1);
+    expect(remover.messages).toEqual([]);
+    expect(store.auditTrail.size).toBe(0);
+  });
 });

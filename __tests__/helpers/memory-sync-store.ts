@@ -56,6 +56,8 @@ export class MemorySyncStore implements SyncStore {
   claimsTaken = 0;
   /** The user ids each read of held claims asked about, in order. */
   readonly claimReads: string[][] = [];
+  /** Set: reads of held claims fail with it (the database went away). */
+  claimReadsFailWith: Error | undefined;
   /** The next audit copies fail while this is positive. */
   failAuditCopies = 0;
   private readonly claimed = new Set<string>();
@@ -146,6 +148,7 @@ export class MemorySyncStore implements SyncStore {
 
   async findClaimed(userIds: readonly string[]): Promise<Set<string>> {
     this.claimReads.push([...userIds]);
+    if (this.claimReadsFailWith) throw this.claimReadsFailWith;
     return new Set(userIds.filter((id) => this.heldElsewhere.has(id) || this.claimed.has(id)));
   }
 

@@ -100,20 +100,18 @@ export class PlanApplier {
     const candidates =
       run.writeUnclaimed && run.claimHolder === undefined ? plans.filter(writableUnclaimed) : [];
     if (candidates.length > 0) {
-      // Asked only once there is something to write, and only about those users: a re-sync that changes
-      // nothing sends no command for its claims.
-      const held = await timer.time('writes', () =>
-        this.ports.store.findClaimed(candidates.map((plan) => plan.subject._id)),
+      // Which of them another sync holds is asked only now that there is something to write, and only
+      // about them (a re-sync that changes nothing sends no command for claims); their writes are prepared
+      // meanwhile.
+      const held = this.ports.store.findClaimed(candidates.map((plan) => plan.subject._id));
+      // Awaited before the writes; this only keeps a failure from going unhandled if preparing fails first.
+      held.catch(() => undefined);
+      const { retry } = await timer.time('writes', () =>
+        this.applyAsRead(candidates, unclaimedUsers(candidates), rooms, steps, timer, held),
       );
-      const unclaimed = candidates.filter((plan) => !held.has(plan.subject._id));
-      if (unclaimed.length > 0) {
-        const { retry } = await timer.time('writes', () =>
-          this.applyAsRead(unclaimed, unclaimedUsers(unclaimed), rooms, steps, timer, true),
-        );
-        const writtenUnclaimed = new Set(unclaimed);
-        const again = new Set(retry);
-        claimNeeded = plans.filter((plan) => !writtenUnclaimed.has(plan) || again.has(plan.subject._id));
-      }
+      const tried = new Set(candidates);
+      const again = new Set(retry);
+      claimNeeded = plans.filter((plan) => !tried.has(plan) || again.has(plan.subject._id));
     }
     const claimedPlans = new Map(claimNeeded.map((plan) => [plan.subject._id, plan] as const));
     if (claimedPlans.size === 0) return;
@@ -153,13 +151,13 @@ export class PlanApplier {
         user,
       ]),
     );
-    return this.applyAsRead(plans, current, rooms, steps, timer, false);
+    return this.applyAsRead(plans, current, rooms, steps, timer, undefined);
   }
 
   /**
    * Applies plans against the users as read: under their claims (re-read), or without claims (as first
-   * read), when every write is conditioned on that whole state and a user with nothing to write is handed
-   * back for the claims.
+   * read, `heldElsewhere` then saying which users another sync holds), when every write is conditioned on
+   * that whole state; a user held elsewhere or with nothing to write is then handed back for the claims.
    */
   private async applyAsRead(
     plans: Plan[],
@@ -167,7 +165,7 @@ export class PlanApplier {
     rooms: KnownRooms,
     { context, clearOutboxesIn }: AuditSteps,
     timer: PhaseTimer,
-    unclaimed: boolean,
+    heldElsewhere: Promise<ReadonlySet<string>> | undefined,
   ): Promise<{ retry: string[] }> {
     const { store, memberRemover, clock } = this.ports;
     // A user changed since a staged plan was made keeps their value and rooms: the plan is skipped.
@@ -208,7 +206,7 @@ export class PlanApplier {
       const user = current.get(plan.subject._id)!;
       const decided = this.decideClaimed(plan, user, removalsByUser.get(plan.subject._id) ?? [], context);
       outboxes.set(plan.subject._id, decided.outbox);
-      if (!unclaimed) {
+      if (!heldElsewhere) {
         if (decided.write) writes.push(decided.write);
       } else if (decided.write) {
         writes.push({ ...decided.write, unclaimed: { rooms: plan.subject.asStored?.rooms } });
@@ -221,7 +219,14 @@ export class PlanApplier {
       if (!current.has(plan.subject._id))
         plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
     }
-    const { lost } = await store.writeIfUnchanged(writes, new Date(clock.now()));
+    if (heldElsewhere) {
+      const held = await heldElsewhere;
+      for (const plan of present) if (held.has(plan.subject._id)) handedBack.add(plan.subject._id);
+    }
+    const { lost } = await store.writeIfUnchanged(
+      writes.filter((write) => !handedBack.has(write.userId)),
+      new Date(clock.now()),
+    );
     const retry = new Set([...lost, ...handedBack]);
 
     const done = present.filter((plan) => !retry.has(plan.subject._id));
