@@ -4,6 +4,8 @@ import { silentLogger } from '../lib/logger';
 import { noMetrics } from '../lib/metrics';
 import { ManualClock } from './helpers/host';
 import { MemoryDirectory, memoryEngine, MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
+import { RevocationBudget } from '../lib/jobs/revocation-budget';
+import { MemoryRevocationLedger } from './helpers/memory-revocation-ledger';
 import { MemorySyncJobStore } from './helpers/memory-job-store';
 import { MemorySyncStore } from './helpers/memory-sync-store';
 
@@ -52,6 +54,7 @@ function setUp({
       settings: { current: async () => ({ ...MEMORY_DIRECTORY_SETTINGS, ...guard }) },
       store,
       jobs,
+      budget: new RevocationBudget({ ledger: new MemoryRevocationLedger(), clock }),
       clock,
       logger: silentLogger,
       metrics: noMetrics,
@@ -188,6 +191,8 @@ describe.each(['subtree', 'lookups'] as const)(
         usersInRun: 11,
         thresholdPercent: 40,
         thresholdUsers: 2,
+        recentRevokedUsers: 0,
+        windowMinutes: 60,
       });
       expect(store.auditTrail.size).toBe(0);
       expect(store.subscriptions.size).toBe(5);

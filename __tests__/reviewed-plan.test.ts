@@ -12,6 +12,8 @@ import { silentLogger } from '../lib/logger';
 import { noMetrics } from '../lib/metrics';
 import { ManualClock } from './helpers/host';
 import { MemoryDirectory, memoryEngine, MEMORY_DIRECTORY_SETTINGS } from './helpers/memory-directory';
+import { RevocationBudget } from '../lib/jobs/revocation-budget';
+import { MemoryRevocationLedger } from './helpers/memory-revocation-ledger';
 import { MemorySyncJobStore } from './helpers/memory-job-store';
 import { MemorySyncStore } from './helpers/memory-sync-store';
 
@@ -56,6 +58,7 @@ function setUp() {
       settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
       store,
       jobs,
+      budget: new RevocationBudget({ ledger: new MemoryRevocationLedger(), clock }),
       clock,
       logger: silentLogger,
       metrics: noMetrics,

@@ -19,19 +19,24 @@ describe('revocation guard', () => {
   });
 
   it('takes the thresholds from the settings, and the defaults for anything unusable', () => {
-    expect(guardThresholds({})).toEqual({ percent: 10, users: 20 });
+    expect(guardThresholds({})).toEqual({ percent: 10, users: 20, windowMinutes: 60 });
     expect(
-      guardThresholds({ ABAC_Sync_Guard_Max_Revoked_Percent: '25', ABAC_Sync_Guard_Min_Users: 5 }),
-    ).toEqual({ percent: 25, users: 5 });
+      guardThresholds({
+        ABAC_Sync_Guard_Max_Revoked_Percent: '25',
+        ABAC_Sync_Guard_Min_Users: 5,
+        ABAC_Sync_Guard_Window_Minutes: '15',
+      }),
+    ).toEqual({ percent: 25, users: 5, windowMinutes: 15 });
     expect(
-      guardThresholds({ ABAC_Sync_Guard_Max_Revoked_Percent: 'lots', ABAC_Sync_Guard_Min_Users: -1 }),
-    ).toEqual({ percent: 10, users: 20 });
+      guardThresholds({
+        ABAC_Sync_Guard_Max_Revoked_Percent: 'lots',
+        ABAC_Sync_Guard_Min_Users: -1,
+        ABAC_Sync_Guard_Window_Minutes: 0,
+      }),
+    ).toEqual({ percent: 10, users: 20, windowMinutes: 60 });
     expect(
       guardThresholds({ ABAC_Sync_Guard_Max_Revoked_Percent: 150, ABAC_Sync_Guard_Min_Users: 2.5 }),
-    ).toEqual({
-      percent: 10,
-      users: 20,
-    });
+    ).toEqual({ percent: 10, users: 20, windowMinutes: 60 });
     expect(revokesTooMuch(figures(1, 10, { percent: 0, users: 0 }))).toBe(true);
   });
 });

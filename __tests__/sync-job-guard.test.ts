@@ -41,6 +41,8 @@ describe('directory-wide runs and the mass-revocation guard', () => {
   /** Every user in step with the directory, but the first `losing` hold a value it does not have. */
   async function seed(losing: number, active = PEOPLE) {
     await host.models.users.deleteMany({ ldap: true });
+    // Each case starts with nothing revoked in the guard's window.
+    await host.models.revocationEntries.deleteMany({});
     await host.models.users.insertMany(
       Array.from({ length: PEOPLE }, (_, index) => ({
         _id: userId(index),
@@ -95,6 +97,8 @@ describe('directory-wide runs and the mass-revocation guard', () => {
       usersInRun: PEOPLE,
       thresholdPercent: 10,
       thresholdUsers: 20,
+      recentRevokedUsers: 0,
+      windowMinutes: 60,
     });
     expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
     // The plan stays for review.
@@ -103,6 +107,28 @@ describe('directory-wide runs and the mass-revocation guard', () => {
     expect(warning?.fields).toMatchObject({ jobId: job._id, revokedUsers: 33, usersInRun: PEOPLE });
     // The slot is free: the next run can start (and, with the same plan, is blocked again).
     expect((await run()).state).toBe('blocked');
+  });
+
+  it('counts what runs took in the guard’s window: 9% more people within the hour are blocked', async () => {
+    await seed(27);
+    expect((await run()).state).toBe('completed');
+    // 27 other people now hold a value the directory does not have.
+    for (let index = 100; index < 127; index += 1)
+      await host.models.users.updateOne(
+        { _id: userId(index) },
+        { abacAttributes: [{ key: 'department', values: [generatedDepartment(index), 'retired-dept'] }] },
+      );
+    const before = await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS });
+    const blocked: JobBody & { guard?: object } = await run();
+    expect(blocked).toMatchObject({
+      state: 'blocked',
+      guard: { revokedUsers: 27, recentRevokedUsers: 27, windowMinutes: 60 },
+    });
+    expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
+    // An hour later the earlier run no longer counts.
+    host.clock.advance(61 * 60_000);
+    expect((await run()).state).toBe('completed');
+    expect(await usersLosing()).toBe(0);
   });
 
   it('takes the thresholds from the settings', async () => {

@@ -14,6 +14,8 @@ export interface PlannedJob {
     usersInRun: number;
     thresholdPercent: number;
     thresholdUsers: number;
+    recentRevokedUsers?: number;
+    windowMinutes?: number;
   };
 }
 
@@ -95,8 +97,14 @@ export function PlanReview({
       job.guard
         ? html`<p class="guard">
             ${job.guard.revokedUsers} of ${job.guard.usersInRun} users would lose values
-            (${job.guard.clearedUsers} cleared), ${job.guard.evictions} room memberships would end. The guard
-            allows ${job.guard.thresholdPercent}% and ${job.guard.thresholdUsers} users.
+            (${job.guard.clearedUsers} cleared), ${job.guard.evictions} room memberships would end.
+            ${
+              job.guard.recentRevokedUsers
+                ? `Unattended syncs took values from ${job.guard.recentRevokedUsers} users in the
+                   ${job.guard.windowMinutes} minutes before it, counted together with them.`
+                : ''
+            }
+            The guard allows ${job.guard.thresholdPercent}% and ${job.guard.thresholdUsers} users.
           </p>`
         : null
     }

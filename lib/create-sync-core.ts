@@ -14,6 +14,8 @@ import { FeedGuard } from './feed/feed-guard';
 import { TimestampChangeFeed } from './feed/timestamp-change-feed';
 import type { FeedStatus } from './feed/feed-status';
 import { MongoFeedStore } from '../mongo/mongo-feed-store';
+import { MongoRevocationLedger } from '../mongo/mongo-revocation-ledger';
+import { RevocationBudget } from './jobs/revocation-budget';
 import type { Directory } from './ldap/directory';
 import { LdapjsDirectory } from './ldap/ldapjs-directory';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from './ldap/pooled-directory';
@@ -109,8 +111,13 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     deps.jobRunner === false
       ? undefined
       : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...deps.jobRunner };
+  // Every path that writes without an admin (the runs, the feed) is judged against one shared window.
+  const budget = new RevocationBudget({
+    ledger: new MongoRevocationLedger(models.revocationEntries),
+    clock,
+  });
   const run = new FullSyncRun(
-    { engine: service, settings, store, jobs: jobStore, clock, logger, metrics },
+    { engine: service, settings, store, jobs: jobStore, budget, clock, logger, metrics },
     runnerOptions,
   );
   // Read uncached for the schedule and plan retention: they are read every few seconds anyway, and a read
@@ -132,7 +139,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     store: feedStore,
     jobs: { start: (request) => jobs!.start(request) },
     runs: jobStore,
-    guard: new FeedGuard({ engine: service, users: store, jobs: jobStore, clock }),
+    guard: new FeedGuard({ engine: service, users: store, jobs: jobStore, budget, clock }),
     clock,
     logger,
     metrics,

@@ -32,6 +32,8 @@ export const SETTING_DEFAULTS = {
   // A directory-wide run whose plan takes values from more users than both of these stops, blocked.
   ABAC_Sync_Guard_Max_Revoked_Percent: 10,
   ABAC_Sync_Guard_Min_Users: 20,
+  // Users who lost values through unattended syncs in this many minutes count against the guard together.
+  ABAC_Sync_Guard_Window_Minutes: 60,
   // How long a dry run's or a blocked run's plan is kept for review, then removed.
   ABAC_Sync_Plan_Retention_Minutes: 1440,
   // The changed-entries feed: users follow a directory change within seconds (off by default).

@@ -13,6 +13,7 @@ import { createSyncJobModel, type SyncJobModel } from './sync-job';
 import { createStagedChangeModel, type StagedChangeModel } from './staged-change';
 import { createFeedStateModel, type FeedStateModel } from './feed-state';
 import { createRateLimitModel, type RateLimitModel } from './rate-limit';
+import { createRevocationEntryModel, type RevocationEntryModel } from './revocation-entry';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -40,6 +41,7 @@ export interface Models {
   stagedChanges: StagedChangeModel;
   feedState: FeedStateModel;
   rateLimits: RateLimitModel;
+  revocationEntries: RevocationEntryModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -58,6 +60,7 @@ export function createModels(connection: Connection): Models {
     stagedChanges: createStagedChangeModel(connection),
     feedState: createFeedStateModel(connection),
     rateLimits: createRateLimitModel(connection),
+    revocationEntries: createRevocationEntryModel(connection),
   };
 }
 

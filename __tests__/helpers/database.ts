@@ -25,7 +25,12 @@ export async function closeTestDatabase(connection: Connection): Promise<void> {
 }
 
 /** The collections of directory-wide runs' own bookkeeping (jobs, staging, the queue). */
-export const RUN_COLLECTIONS = ['abac_sync_jobs', 'abac_sync_staged_changes', 'abac_sync_agenda_jobs'];
+export const RUN_COLLECTIONS = [
+  'abac_sync_jobs',
+  'abac_sync_staged_changes',
+  'abac_sync_agenda_jobs',
+  'abac_sync_revocations',
+];
 
 /**
  * Per test database, how to wait for the work its host defers past the answers it sent (the audit

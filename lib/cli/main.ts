@@ -229,7 +229,11 @@ function describeJob(job: SyncJob): string {
     `${counters}${job.error ? `  error ${job.error.code}: ${job.error.message}` : ''}` +
     (job.guard
       ? `  guard: ${job.guard.revokedUsers} of ${job.guard.usersInRun} users would lose values ` +
-        `(${job.guard.clearedUsers} cleared, ${job.guard.evictions} rooms left; ` +
+        `(${job.guard.clearedUsers} cleared, ${job.guard.evictions} rooms left` +
+        (job.guard.recentRevokedUsers
+          ? `, after ${job.guard.recentRevokedUsers} in the last ${job.guard.windowMinutes} minutes`
+          : '') +
+        '; ' +
         `limit ${job.guard.thresholdPercent}% and ${job.guard.thresholdUsers} users)`
       : '')
   );

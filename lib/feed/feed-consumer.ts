@@ -14,10 +14,11 @@ import { booleanSetting, numberSetting, SETTING_DEFAULTS, type SettingsSnapshot 
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
 import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
-import { newChanges, positionAfter } from './feed-position';
+import { newChanges, positionAfter, type FeedPosition } from './feed-position';
 import type { FeedState, FeedStore } from './feed-store';
 import type { FeedGuard } from './feed-guard';
-import { countIdentifiers, identifiersFor, type FeedIdentifiers } from './feed-identifiers';
+import { identifiersFor, type FeedIdentifiers } from './feed-identifiers';
+import type { ApplicablePlan } from '../jobs/run-plan';
 import { guardThresholds } from '../jobs/revocation-guard';
 import { feedStatus, type FeedStatus } from './feed-status';
 
@@ -177,33 +178,16 @@ export class FeedConsumer {
         await this.startOver(session, search, token);
         return;
       }
-      let position = state.position;
-      const fresh = newChanges(read.changes, position);
+      const fresh = newChanges(read.changes, state.position);
       counts.seen = fresh.length;
-      const thresholds = guardThresholds(snapshot);
-      // No more users than the guard's minimum can be too many: such polls are applied without a plan.
-      if (fresh.length > thresholds.users) {
-        const reached = await this.identifiers(session, configuration, search, fresh);
-        const stopped = await this.ports.guard.stop(reached, configuration, thresholds);
-        if (stopped) {
-          const after = positionAfter(fresh, position)!;
-          await this.held(store.block(token, { jobId: stopped.jobId, position: after }, this.now()));
-          logger.warn(
-            { jobId: stopped.jobId, changes: fresh.length, ...stopped.guard },
-            'change feed blocked: these changes take values from too many users; nothing was applied',
-          );
-          return;
-        }
-      }
-      for (let start = 0; start < fresh.length; start += CHANGES_PER_BATCH) {
-        const batch = fresh.slice(start, start + CHANGES_PER_BATCH);
-        await this.apply(await this.identifiers(session, configuration, search, batch));
-        position = positionAfter(batch, position)!;
-        await this.held(store.advance(token, position, batch.length, this.now()));
-        counts.applied += batch.length;
-      }
-      if (counts.applied > 0)
-        logger.info({ changes: counts.applied, watermark: position.watermark }, 'change feed applied');
+      if (fresh.length === 0) return;
+      const batches: FeedChange[][] = [];
+      for (let start = 0; start < fresh.length; start += CHANGES_PER_BATCH)
+        batches.push(fresh.slice(start, start + CHANGES_PER_BATCH));
+      const identifiers: FeedIdentifiers[] = [];
+      for (const batch of batches)
+        identifiers.push(await this.identifiers(session, configuration, search, batch));
+      await this.applyGuarded(token, state.position, batches, identifiers, configuration, snapshot, counts);
     } finally {
       await session.close();
     }
@@ -234,19 +218,58 @@ export class FeedConsumer {
     );
   }
 
-  /** Syncs the users a batch of changes reaches through the named-users engine. */
-  private async apply(identifiers: FeedIdentifiers): Promise<void> {
-    if (countIdentifiers(identifiers) === 0) return;
-    const report = await this.ports.engine.sync({
-      identifiers,
-      dryRun: false,
-      actor: FEED_ACTOR,
-      requestId: randomId(),
-      reason: FEED_REASON,
-    });
-    // A user another writer held (a directory-wide run applying, a request): the batch is read again.
-    const held = report.users.filter((user) => user.error === 'error-write-conflict').length;
-    if (held > 0) throw new FeedBatchHeldError(held);
+  /**
+   * Plans the whole poll, lets the guard admit it or keep it blocked for review, then applies it batch by
+   * batch, moving the watermark after each.
+   */
+  private async applyGuarded(
+    token: string,
+    from: FeedPosition,
+    batches: readonly FeedChange[][],
+    identifiers: readonly FeedIdentifiers[],
+    configuration: SyncConfiguration,
+    snapshot: SettingsSnapshot,
+    counts: { applied: number },
+  ): Promise<void> {
+    const { guard, engine, store, logger } = this.ports;
+    const plan = await guard.plan(identifiers, configuration);
+    const admission = await guard.admit(plan, guardThresholds(snapshot));
+    if (!admission.admitted) {
+      const after = positionAfter(batches.flat(), from)!;
+      await this.held(store.block(token, { jobId: admission.jobId, position: after }, this.now()));
+      logger.warn(
+        { jobId: admission.jobId, changes: batches.flat().length, ...admission.guard },
+        'change feed blocked: these changes take values from too many users; nothing was applied',
+      );
+      return;
+    }
+    const applied: ApplicablePlan[] = [];
+    let position = from;
+    try {
+      for (const [index, batch] of batches.entries()) {
+        const plans = plan.batches[index]!;
+        await engine.applyPlans(plans, plan.rooms, {
+          actor: FEED_ACTOR,
+          requestId: randomId(),
+          reason: FEED_REASON,
+          writeUnclaimed: true,
+        });
+        applied.push(...plans);
+        // A user another writer held (a directory-wide run applying, a request): the batch is read again.
+        const held = plans.filter((planned) => planned.result.error === 'error-write-conflict').length;
+        if (held > 0) throw new FeedBatchHeldError(held);
+        position = positionAfter(batch, position)!;
+        await this.held(store.advance(token, position, batch.length, this.now()));
+        counts.applied += batch.length;
+      }
+    } finally {
+      await guard.settle(plan, applied).catch((error: unknown) =>
+        // The entry keeps the plan's figure: the window over-counts, never under-counts.
+        logger.warn({ err: errorFields(error) }, 'the guard window’s entry of a feed poll not corrected'),
+      );
+    }
+    if (counts.applied > 0)
+      logger.info({ changes: counts.applied, watermark: position.watermark }, 'change feed applied');
   }
 
   /** The directory went back in time: a directory-wide run puts everyone right; the feed starts from now. */

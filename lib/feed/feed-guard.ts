@@ -1,57 +1,98 @@
 import type { Clock } from '../clock';
 import type { SyncJobStore } from '../jobs/job-store';
-import { guardFigures, revokesTooMuch, type GuardFigures } from '../jobs/revocation-guard';
-import { revocationsOf, stagedChangeOf, type ApplicablePlan } from '../jobs/run-plan';
+import type { RevocationBudget } from '../jobs/revocation-budget';
+import type { GuardFigures, GuardThresholds } from '../jobs/revocation-guard';
+import { revocationsOf, revokedUserIdsOf, stagedChangeOf, type ApplicablePlan } from '../jobs/run-plan';
 import { randomId } from '../random-id';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
-import type { FeedIdentifiers } from './feed-identifiers';
+import { countIdentifiers, type FeedIdentifiers } from './feed-identifiers';
 
 export interface FeedGuardPorts {
   engine: AbacLdapSyncService;
   users: Pick<SyncStore, 'findSubjects' | 'countLdapSubjects'>;
   jobs: Pick<SyncJobStore, 'stage' | 'insertBlocked'>;
+  budget: RevocationBudget;
   clock: Clock;
 }
 
-/** Plans entries without mapped values as runs do: the guard judges the whole plan. */
+/** A poll's plan: per batch of changes, the plans that write something; the rooms they involve. */
+export interface FeedPlan {
+  /** The poll's entry in the guard's window. */
+  id: string;
+  batches: ApplicablePlan[][];
+  rooms: KnownRooms;
+}
+
+/**
+ * Plans entries without mapped values as runs do: users who lost every mapped value (people leaving) are
+ * cleared, and the people-reached guard, not the named-request refusal, judges how many.
+ */
 const PLAN_EVERYTHING = { refuseUnmappedEntries: false };
 
 /**
- * The mass-revocation guard on the changed-entries feed: a bulk mistake in the directory reaches the feed
- * within seconds, so before a poll's changes are applied, the users they reach are planned (nothing
- * written) and the plan is judged with the directory-wide runs' thresholds, the base being every LDAP
- * user. A plan that revokes too much is kept as a blocked run (`trigger: feed`) for an admin to review
- * and apply (POST …/jobs/:jobId/apply), or to discard.
+ * The mass-revocation guard on the changed-entries feed. A bulk mistake in the directory reaches the feed
+ * within seconds, and one group entry can reach every member: so a poll's changes are first planned for
+ * the users they reach (groups expanded, nothing written), and the users who would lose a value are judged
+ * with those that unattended syncs took values from in the guard's window, the base being every LDAP user.
+ * A plan that takes too much is kept as a blocked run (`trigger: feed`) for an admin to review and apply
+ * (POST …/jobs/:jobId/apply), or to discard.
  */
 export class FeedGuard {
   constructor(private readonly ports: FeedGuardPorts) {}
 
-  /** Resolves with the blocked run when the plan revokes too much; undefined when it may be applied. */
-  async stop(
-    identifiers: FeedIdentifiers,
-    configuration: SyncConfiguration,
-    thresholds: { percent: number; users: number },
-  ): Promise<{ jobId: string; guard: GuardFigures } | undefined> {
-    const { engine, users, jobs, clock } = this.ports;
-    const { subjects } = await users.findSubjects(identifiers);
+  /** Plans the users each batch of identifiers reaches, writing nothing; a directory fault throws. */
+  async plan(batches: readonly FeedIdentifiers[], configuration: SyncConfiguration): Promise<FeedPlan> {
+    const { engine, users } = this.ports;
+    const id = `feed:${randomId()}`;
     const rooms: KnownRooms = new Map();
-    const jobId = randomId();
-    const { plans } = await engine.planSubjects(
-      subjects,
-      configuration,
-      rooms,
-      jobId,
-      undefined,
-      PLAN_EVERYTHING,
+    const planned: ApplicablePlan[][] = [];
+    for (const identifiers of batches) {
+      if (countIdentifiers(identifiers) === 0) {
+        planned.push([]);
+        continue;
+      }
+      const { subjects } = await users.findSubjects(identifiers);
+      const { plans } = await engine.planSubjects(
+        subjects,
+        configuration,
+        rooms,
+        id,
+        undefined,
+        PLAN_EVERYTHING,
+      );
+      planned.push(plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms)));
+    }
+    return { id, batches: planned, rooms };
+  }
+
+  /**
+   * Admits the poll's plan (entering its users in the window), or keeps it as a blocked run and resolves
+   * with that run's id and the guard's figures.
+   */
+  async admit(
+    plan: FeedPlan,
+    thresholds: GuardThresholds,
+  ): Promise<{ admitted: true } | { admitted: false; jobId: string; guard: GuardFigures }> {
+    const { engine, users, jobs, budget, clock } = this.ports;
+    const staged = plan.batches.flat();
+    const admission = await budget.admit(
+      {
+        id: plan.id,
+        revokedUserIds: revokedUserIdsOf(staged),
+        planned: revocationsOf(staged),
+        usersInRun: await users.countLdapSubjects(),
+      },
+      thresholds,
     );
-    await engine.preview(plans, rooms);
-    const staged = plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms));
-    const guard = guardFigures(revocationsOf(staged), await users.countLdapSubjects(), thresholds);
-    if (!revokesTooMuch(guard)) return undefined;
-    await jobs.stage(staged.map((plan) => stagedChangeOf(jobId, plan)));
+    if (admission.admitted) return admission;
+    // The review shows which rooms each user would leave: only memberships that exist.
+    await engine.preview(staged, plan.rooms);
+    const guard = { ...admission.guard, evictions: revocationsOf(staged).evictions };
+    const jobId = randomId();
+    await jobs.stage(staged.map((change) => stagedChangeOf(jobId, change)));
     await jobs.insertBlocked(
       {
         _id: jobId,
@@ -62,6 +103,11 @@ export class FeedGuard {
       },
       { guard, planned: staged.length, at: new Date(clock.now()) },
     );
-    return { jobId, guard };
+    return { admitted: false, jobId, guard };
+  }
+
+  /** Records what the admitted plan took away once applied (a poll cut short counts what it applied). */
+  settle(plan: FeedPlan, applied: readonly ApplicablePlan[]): Promise<void> {
+    return this.ports.budget.settle(plan.id, revokedUserIdsOf(applied));
   }
 }

@@ -24,13 +24,8 @@ import {
   stagedChangeOf,
   type ApplicablePlan,
 } from './run-plan';
-import {
-  guardFigures,
-  guardThresholds,
-  revokesTooMuch,
-  type GuardFigures,
-  type PlannedRevocations,
-} from './revocation-guard';
+import { guardThresholds, type GuardFigures, type PlannedRevocations } from './revocation-guard';
+import type { RevocationBudget } from './revocation-budget';
 import type { SettingsSource } from '../settings';
 import type { SyncJob } from './sync-job';
 
@@ -40,6 +35,8 @@ export interface FullSyncRunPorts {
   settings: SettingsSource;
   store: SyncStore;
   jobs: SyncJobStore;
+  /** Judges the plan with what unattended syncs revoked in the window before it. */
+  budget: RevocationBudget;
   clock: Clock;
   logger: Logger;
   metrics: SyncMetrics;
@@ -233,17 +230,29 @@ export class FullSyncRun {
         revocations,
       );
     }
-    const guard = guardFigures(
-      job.planned,
-      job.progress.total,
-      guardThresholds(await this.ports.settings.current()),
-    );
-    if (job.dryRun) return { job, guard };
-    if (revokesTooMuch(guard)) throw new RunBlockedError(guard);
+    const { budget, settings } = this.ports;
+    const thresholds = guardThresholds(await settings.current());
+    const plan = {
+      revokedUserIds: await this.revokedUserIds(job._id),
+      planned: job.planned,
+      usersInRun: job.progress.total,
+    };
+    if (job.dryRun) return { job, guard: await budget.figures(plan, thresholds) };
+    // Entered under the run's id: a runner resuming the run here enters the same plan again, not twice.
+    const admission = await budget.admit({ id: `run:${job._id}`, ...plan }, thresholds);
+    if (!admission.admitted) throw new RunBlockedError(admission.guard);
     const applying = await this.owned(
       jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(job._id), this.now()),
     );
-    return { job: applying, guard };
+    return { job: applying };
+  }
+
+  /** The users the staged plan takes values from, read back from the staging (a resumed run has no other). */
+  private async revokedUserIds(jobId: string): Promise<string[]> {
+    const userIds: string[] = [];
+    for await (const changes of this.ports.jobs.stagedChanges(jobId, undefined, this.options.applyBatchSize))
+      for (const change of changes) if (change.removed?.length) userIds.push(change.userId);
+    return userIds;
   }
 
   /**

@@ -92,3 +92,10 @@ export function revocationsOf(staged: readonly ApplicablePlan[]): PlannedRevocat
   }
   return revocations;
 }
+
+/** The users whose plans take at least one value away (cleared users included). */
+export function revokedUserIdsOf(
+  plans: readonly { subject: { _id: string }; result: Pick<UserSyncResult, 'removed'> }[],
+): string[] {
+  return plans.filter(({ result }) => result.removed?.length).map(({ subject }) => subject._id);
+}

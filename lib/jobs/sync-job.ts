@@ -41,12 +41,21 @@ export const syncGuardSchema = z
     usersInRun: count,
     thresholdPercent: z.number().meta({ description: 'ABAC_Sync_Guard_Max_Revoked_Percent when planned.' }),
     thresholdUsers: count.meta({ description: 'ABAC_Sync_Guard_Min_Users when planned.' }),
+    recentRevokedUsers: count.optional().meta({
+      description:
+        'Users that unattended syncs (feed batches, runs) took values from in the window before this plan; ' +
+        'judged together with revokedUsers.',
+    }),
+    windowMinutes: z
+      .number()
+      .optional()
+      .meta({ description: 'ABAC_Sync_Guard_Window_Minutes when planned.' }),
   })
   .meta({
     id: 'SyncGuard',
     description:
-      'The mass-revocation guard: a run is blocked when revokedUsers exceeds both thresholdPercent of ' +
-      'usersInRun and thresholdUsers. Set on blocked runs and dry runs.',
+      'The mass-revocation guard: a run is blocked when revokedUsers plus recentRevokedUsers exceeds both ' +
+      'thresholdPercent of usersInRun and thresholdUsers. Set on blocked runs and dry runs.',
   });
 
 export const syncJobSummarySchema = syncSummarySchema
