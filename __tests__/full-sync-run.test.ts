@@ -111,6 +111,38 @@ describe.each(['subtree', 'lookups'] as const)(
       expect(await jobs.active()).toBeUndefined();
     });
 
+    it('gives the run up at its next batch when its process stops, and another runner finishes it', async () => {
+      const { store, jobs, run, queue } = setUp({ directoryRead });
+      await queue();
+      const stopping = new AbortController();
+      stopping.abort();
+      expect(await run.drive('j1', undefined, stopping.signal)).toBeUndefined();
+      const left = await jobs.get('j1');
+      expect(left).toMatchObject({ state: 'running', progress: { processed: 0 } });
+      expect(changeEvents(store)).toHaveLength(0);
+      expect(await run.drive('j1')).toMatchObject({ state: 'completed', summary: { updated: 5 } });
+      expect(changeEvents(store)).toHaveLength(5);
+    });
+
+    it.each([
+      ['ABAC_Enabled', 'error-abac-not-enabled'],
+      ['LDAP_Enable', 'error-ldap-not-enabled'],
+    ])('stops at its next batch once %s is switched off, and says why', async (setting, code) => {
+      const settings: Record<string, unknown> = {};
+      const { store, jobs, run, queue } = setUp({ directoryRead, guard: settings });
+      await queue();
+      const advance = jobs.advance.bind(jobs);
+      jobs.advance = async (...args) => {
+        const next = await advance(...args);
+        settings[setting] = false;
+        return next;
+      };
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'cancelled', error: { code }, progress: { processed: 4 } });
+      expect(changeEvents(store)).toHaveLength(0);
+      expect(await jobs.active()).toBeUndefined();
+    });
+
     it('writes nothing but its staging in a dry run, and keeps the plan', async () => {
       const { store, jobs, run, queue } = setUp({ directoryRead });
       await queue(true);

@@ -2,14 +2,7 @@ import request from 'supertest';
 import { memoryRateLimit } from '../lib/http/rate-limit';
 import { MongoRateLimits } from '../mongo/mongo-rate-limit';
 import { snapshotDatabase } from './helpers/database';
-import {
-  ADMIN_HEADERS,
-  ADMIN_ID,
-  SYNC_URL,
-  startTestHost,
-  type TestHost,
-  userWithToken,
-} from './helpers/host';
+import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost, userWithToken } from './helpers/host';
 
 const body = { usernames: ['nobody-at-all'] };
 const tooMany = { success: false, error: 'error-too-many-requests' };

@@ -1,10 +1,5 @@
 import request from 'supertest';
-import {
-  generatePeopleLdif,
-  generatedDepartment,
-  generatedUid,
-  standardDirectory,
-} from '../harness/fixtures';
+import { generatePeopleLdif, standardDirectory } from '../harness/fixtures';
 import { Slapd } from '../harness/slapd';
 import type { Directory, DirectorySession } from '../lib/ldap/directory';
 import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';

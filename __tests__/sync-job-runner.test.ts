@@ -19,7 +19,6 @@ import { FAST_RUNNER, JOBS_URL, readJob, startRun, waitForEnd, type JobBody } fr
 
 const PEOPLE = 400;
 const ATTRIBUTE_CHANGED = 'abac.subject.attribute.changed';
-const REVOKED = 'abac.action.performed';
 /** Each LDAP search and each room removal call takes this long: a run lasts long enough to kill its runner. */
 const DELAY_MS = 40;
 const RUNNER = { ...FAST_RUNNER, planBatchSize: 20, applyBatchSize: 20 };
@@ -144,6 +143,29 @@ describe('directory-wide runs across two host processes', () => {
     hosts.push(await startHost());
     return done;
   }
+
+  it('gives a run up at its next batch when its host stops (close()); the other host finishes it once', async () => {
+    const queued = await startRun(hosts[0]!.baseUrl);
+    const midway = await waitForJob(
+      hosts[0]!,
+      queued._id,
+      (job) => job.phase === 'planning' && job.state === 'running' && job.progress.processed >= 100,
+    );
+    const runnerIndex = hosts.findIndex((host) => midway.runner?.endsWith(`:${host.pid}`));
+    expect(runnerIndex).toBeGreaterThanOrEqual(0);
+    const [stopped] = hosts.splice(runnerIndex, 1);
+    const survivor = hosts[0]!;
+    const stoppedAt = Date.now();
+    await stopped!.stop();
+    reportFigure('host stopped mid-run: close() returned after', `${Date.now() - stoppedAt} ms`);
+    // The stopping host left the run where it was instead of running it to its end.
+    expect((await readJob(survivor.baseUrl, queued._id)).state).toBe('running');
+    const done = await waitForEnd(survivor.baseUrl, queued._id, 30_000);
+    expect(done).toMatchObject({ state: 'completed', summary: { matched: PEOPLE, updated: PEOPLE } });
+    expect(done.runner?.endsWith(`:${survivor.pid}`)).toBe(true);
+    await expectEverythingSyncedOnce();
+    hosts.push(await startHost());
+  }, 60_000);
 
   it('takes a run over from a runner killed while planning, resumes it, and completes it once', async () => {
     const job = await killRunnerWhen('planning');

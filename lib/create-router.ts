@@ -6,7 +6,6 @@ import { createUsersSyncRouter } from '../routes/users-sync';
 import type { AbacLdapSyncService } from './sync/abac-ldap-sync-service';
 import { LoginTokenAuthenticator, type Authenticator } from './http/auth';
 import { LoginGate } from './http/login-gate';
-import type { Clock } from './clock';
 import { SignedLicense, type LicensePort } from './http/license';
 import { memoryRateLimit } from './http/rate-limit';
 import { MongoRateLimits } from '../mongo/mongo-rate-limit';

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { errorFields } from '../error-fields';
 import type { Clock } from '../clock';
-import { LdapSizeLimitExceededError, SyncPlanExpiredError } from '../errors';
+import { LdapSizeLimitExceededError, SyncPlanExpiredError, type AbacSyncError } from '../errors';
+import { switchedOff } from '../sync/sync-configuration';
 import { reportedError } from '../reported-error';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
@@ -31,7 +32,10 @@ import type { SyncJob } from './sync-job';
 
 export interface FullSyncRunPorts {
   engine: AbacLdapSyncService;
-  /** The guard's thresholds are read from these when planning ends. */
+  /**
+   * The guard's thresholds are read from these when planning ends; ABAC_Enabled and LDAP_Enable after every
+   * batch (either off stops the run).
+   */
   settings: SettingsSource;
   store: SyncStore;
   jobs: SyncJobStore;
@@ -84,6 +88,12 @@ class RunLostError extends Error {}
 class RunStoppedError extends Error {}
 /** An admin asked the run to stop: it ends at this batch boundary. */
 class RunCancelledError extends Error {}
+/** ABAC_Enabled or LDAP_Enable was switched off (the emergency stop): the run ends at this batch boundary. */
+class RunSwitchedOffError extends Error {
+  constructor(readonly reason: AbacSyncError) {
+    super(reason.message);
+  }
+}
 
 /**
  * Runs one directory-wide sync job to its end, or resumes it from its checkpoint: first every active LDAP
@@ -109,6 +119,7 @@ export class FullSyncRun {
       this.options.heartbeatMs,
       logger,
       jobId,
+      stop,
     );
     const started = performance.now();
     const timer = new PhaseTimer();
@@ -155,6 +166,12 @@ export class FullSyncRun {
       }
       if (error instanceof RunCancelledError)
         return await this.end(job, token, { state: 'cancelled' }, started, timer);
+      if (error instanceof RunSwitchedOffError) {
+        logger.warn({ jobId, code: error.reason.code }, 'directory-wide sync run stopped: switched off');
+        const { code, message } = error.reason;
+        const stopped = { code, message: `Stopped at a batch boundary: ${message}` };
+        return await this.end(job, token, { state: 'cancelled', error: stopped }, started, timer);
+      }
       const reported = reportedError(error, 'The run');
       logger.error({ jobId, code: reported.code, err: errorFields(error) }, 'directory-wide sync run failed');
       return await this.end(job, token, { state: 'failed', error: reported }, started, timer);
@@ -354,6 +371,8 @@ export class FullSyncRun {
       total: next.progress.total,
     });
     if (next.cancelRequested) throw new RunCancelledError();
+    const off = switchedOff(await this.ports.settings.current());
+    if (off) throw new RunSwitchedOffError(off);
     return next;
   }
 

@@ -36,13 +36,22 @@ const ATTRIBUTE_NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 
 const parsed = new WeakMap<SettingsSnapshot, SyncConfiguration>();
 
+/** The error that says which switch is off (ABAC_Enabled first, then LDAP_Enable); undefined when both are on. */
+export function switchedOff(
+  snapshot: Pick<SettingsSnapshot, 'ABAC_Enabled' | 'LDAP_Enable'>,
+): AbacNotEnabledError | LdapNotEnabledError | undefined {
+  if (!booleanSetting(snapshot.ABAC_Enabled)) return new AbacNotEnabledError();
+  if (!booleanSetting(snapshot.LDAP_Enable)) return new LdapNotEnabledError();
+  return undefined;
+}
+
 /**
  * Checks, in the documented order, that a sync may run (ABAC_Enabled, LDAP_Enable, the attribute map) and
  * reads the LDAP settings. Computed once per settings snapshot, so once per settings change.
  */
 export function syncConfiguration(snapshot: SettingsSnapshot): SyncConfiguration {
-  if (!booleanSetting(snapshot.ABAC_Enabled)) throw new AbacNotEnabledError();
-  if (!booleanSetting(snapshot.LDAP_Enable)) throw new LdapNotEnabledError();
+  const off = switchedOff(snapshot);
+  if (off) throw off;
   const cached = parsed.get(snapshot);
   if (cached) return cached;
   const mapping = parseAttributeMap(snapshot.LDAP_ABAC_AttributeMap);
