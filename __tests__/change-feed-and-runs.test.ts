@@ -14,6 +14,7 @@ import {
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER, readJob, startRun, waitForEnd } from './helpers/jobs';
+import { within } from './helpers/within';
 import { changeAsAdmin } from './helpers/ldap-admin';
 
 // A directory-wide run and the changed-entries feed on the same user, on the real slapd and MongoDB-wire
@@ -60,13 +61,6 @@ describe('a directory-wide run and the changed-entries feed on one user', () => 
     await slapd?.stop();
   });
 
-  async function within(what: string, withinMs: number, done: () => Promise<boolean>) {
-    const started = Date.now();
-    while (!(await done())) {
-      if (Date.now() - started > withinMs) throw new Error(`${what}: not within ${withinMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
   const bobsDepartment = async () =>
     (await host.models.users.findById('u-bob').lean())?.abacAttributes?.[0]?.values[0];
   const feed = async () =>

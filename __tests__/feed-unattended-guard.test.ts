@@ -10,6 +10,7 @@ import {
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER, JOBS_URL } from './helpers/jobs';
+import { within } from './helpers/within';
 import { changeAsAdmin, type EntryChange } from './helpers/ldap-admin';
 
 // The changed-entries feed's people-reached guard on the real slapd and MongoDB-wire server: 30 people, all
@@ -40,13 +41,6 @@ describe('the changed-entries feed’s people-reached guard', () => {
   /** Each person's departmentNumber in the directory now, as the cases leave it. */
   const departments = Array.from({ length: PEOPLE }, (_, index) => generatedDepartment(index));
 
-  async function within(what: string, withinMs: number, done: () => Promise<boolean>) {
-    const started = Date.now();
-    while (!(await done())) {
-      if (Date.now() - started > withinMs) throw new Error(`${what}: not within ${withinMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
   const feed = async () =>
     (await request(host.app).get(`${SYNC_URL}/feed`).set(ADMIN_HEADERS)).body.feed as {
       state: string;

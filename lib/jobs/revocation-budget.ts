@@ -66,7 +66,8 @@ export class RevocationBudget {
 
   /**
    * Corrects an admitted plan's entry to the users it took values from once applied: a plan cut short by a
-   * fault counts what it applied, and its retry enters the rest.
+   * fault counts what it applied, and its retry enters the rest. The entry is dated anew, so it stays in
+   * the window from the end of its apply (a few seconds longer, never shorter).
    */
   async settle(id: string, revokedUserIds: readonly string[]): Promise<void> {
     const { ledger, clock } = this.ports;
