@@ -8,6 +8,7 @@ import { syncResponseSchema } from '../lib/sync/sync-report';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from './helpers/host';
 
 interface Operation {
+  operationId: string;
   responses: Record<
     string,
     {
@@ -72,15 +73,24 @@ describe('the OpenAPI document', () => {
     );
     expect(missing).toEqual([]);
     expect(everyError().length).toBeGreaterThanOrEqual(16);
+    // Only the routes that sync or queue a run check the settings; reading and stopping need the gate alone.
+    const checkingSettings = [
+      'syncUsersAbacAttributesFromLdap',
+      'startDirectoryWideSync',
+      'applyReviewedPlan',
+    ];
     for (const operation of operations) {
       for (const [status, code] of [
         [401, 'error-unauthorized'],
         [403, 'error-not-authorized'],
         [429, 'error-too-many-requests'],
-        [400, 'error-abac-not-enabled'],
+        [400, 'error-action-not-allowed'],
         [503, 'error-database-unavailable'],
       ] as const)
         expect(documented(operation, status)).toContain(code);
+      expect(documented(operation, 400).includes('error-abac-not-enabled')).toBe(
+        checkingSettings.includes(operation.operationId),
+      );
     }
     const sync = document.paths['/abac/users/sync']!.post;
     expect(documented(sync, 503)).toContain('error-ldap-unavailable');

@@ -3,6 +3,7 @@ import {
   ADMIN_HEADERS,
   seedAliceInSalesRoom,
   setSettings,
+  SYNC_URL,
   startTestHost,
   type TestHost,
 } from './helpers/host';
@@ -159,7 +160,7 @@ describe('directory-wide runs', () => {
     expect(await host.models.syncJobs.countDocuments()).toBe(before);
   });
 
-  it('tells an unauthenticated caller nothing, and refuses when ABAC is off', async () => {
+  it('tells an unauthenticated caller nothing; with ABAC off refuses to start a run, yet lists, reads and discards', async () => {
     for (const call of [
       request(host.app).post(JOBS_URL).send({}),
       request(host.app).get(JOBS_URL),
@@ -176,9 +177,13 @@ describe('directory-wide runs', () => {
       const response = await request(host.app).post(JOBS_URL).set(ADMIN_HEADERS).send({});
       expect(response.status).toBe(400);
       expect(response.body.error).toBe('error-abac-not-enabled');
-      expect((await request(host.app).get(JOBS_URL).set(ADMIN_HEADERS)).body.error).toBe(
-        'error-abac-not-enabled',
-      );
+      // The emergency stop: reading and stopping need the gate alone.
+      expect((await request(host.app).get(JOBS_URL).set(ADMIN_HEADERS)).status).toBe(200);
+      expect((await request(host.app).get(`${SYNC_URL}/feed`).set(ADMIN_HEADERS)).status).toBe(200);
+      const discard = await request(host.app).post(`${SYNC_URL}/feed/discard`).set(ADMIN_HEADERS).send({});
+      expect(discard.body.error).toBe('error-feed-not-blocked');
+      const unknown = await request(host.app).get(`${JOBS_URL}/x`).set(ADMIN_HEADERS);
+      expect(unknown.body.error).toBe('error-sync-job-not-found');
     } finally {
       await setSettings(host.models, { ABAC_Enabled: true });
       host.clock.advance(10_000);
@@ -208,5 +213,26 @@ describe('one run at a time', () => {
 
     const third = await startRun(host.app);
     expect(third._id).not.toBe(first._id);
+  });
+
+  it('reads and cancels a queued run after ABAC was switched off (the emergency stop)', async () => {
+    await host.models.syncJobs.deleteMany({});
+    const queued = await startRun(host.app);
+    await setSettings(host.models, { ABAC_Enabled: false });
+    host.clock.advance(10_000);
+    try {
+      const read = await request(host.app).get(`${JOBS_URL}/${queued._id}`).set(ADMIN_HEADERS);
+      expect(read.body.job).toMatchObject({ _id: queued._id, state: 'queued' });
+      const cancel = await request(host.app)
+        .post(`${JOBS_URL}/${queued._id}/cancel`)
+        .set(ADMIN_HEADERS)
+        .send({});
+      expect(cancel.status).toBe(200);
+      expect(cancel.body.job).toMatchObject({ state: 'cancelled' });
+      expect((await host.models.syncJobs.findById(queued._id).lean())?.state).toBe('cancelled');
+    } finally {
+      await setSettings(host.models, { ABAC_Enabled: true });
+      host.clock.advance(10_000);
+    }
   });
 });

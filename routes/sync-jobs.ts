@@ -29,18 +29,14 @@ export interface SyncJobRoutesDeps {
 }
 
 /**
- * Directory-wide runs: start (202), list, read, review a kept plan, apply it (202), cancel. Behind the same gate as the sync, and the same
- * settings checks (ABAC and LDAP on, settings usable) before anything is told or done.
+ * Directory-wide runs: start (202), list, read, review a kept plan, apply it (202), cancel. Behind the same gate as
+ * the sync. Starting and applying also need the settings a sync needs (ABAC and LDAP on, settings usable);
+ * reading, cancelling and discarding need the gate alone, so an admin who switched ABAC or LDAP off in an
+ * emergency still sees and stops what runs.
  */
 export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): void {
   const { jobs } = deps;
   const body = holdBackJsonErrors(deps.bodyLimitBytes);
-  /** The gate, then the settings a sync needs (starting a run checks them itself). */
-  const admitWithSettings = async (req: Request) => {
-    await deps.admit(req);
-    await jobs.checkSettings();
-  };
-
   router.post(SYNC_JOBS_PATH, assignRequestId, body, async (req: Request, res: Response) => {
     const caller = await deps.admit(req);
     const { dryRun = false } = validBody(req, res, startRunBodySchema, deps.bodyLimitBytes, {
@@ -55,7 +51,7 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   });
 
   router.get(SYNC_JOBS_PATH, assignRequestId, async (req: Request, res: Response) => {
-    await admitWithSettings(req);
+    await deps.admit(req);
     const query = listRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
     const list = await jobs.list(query.data.limit);
@@ -65,24 +61,23 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   const { feedStatus, discardFeedBlock } = deps;
   if (feedStatus)
     router.get(FEED_PATH, assignRequestId, async (req: Request, res: Response) => {
-      await admitWithSettings(req);
+      await deps.admit(req);
       res.status(200).json({ success: true, feed: await feedStatus() });
     });
   if (discardFeedBlock)
     router.post(`${FEED_PATH}/discard`, assignRequestId, body, async (req: Request, res: Response) => {
       await deps.admit(req);
       validBody(req, res, discardFeedBodySchema, deps.bodyLimitBytes, { optional: true });
-      await jobs.checkSettings();
       res.status(200).json({ success: true, feed: await discardFeedBlock() });
     });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
-    await admitWithSettings(req);
+    await deps.admit(req);
     res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
   });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, assignRequestId, async (req: Request, res: Response) => {
-    await admitWithSettings(req);
+    await deps.admit(req);
     const query = listChangesQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
     const { stale, ...rest } = query.data;
@@ -116,7 +111,6 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     async (req: Request, res: Response) => {
       await deps.admit(req);
       validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
-      await jobs.checkSettings();
       res.status(200).json({ success: true, job: jobView(await jobs.cancel(String(req.params.jobId))) });
     },
   );

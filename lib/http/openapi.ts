@@ -50,9 +50,26 @@ const GATE_RESPONSES = {
   },
 } as const satisfies Record<number, ErrorResponse>;
 
+/**
+ * The gate alone, without the settings checks: the routes an admin needs to read and stop runs and the feed
+ * answer even with ABAC or LDAP switched off (the emergency stop).
+ */
+const GATE_ONLY_RESPONSES = {
+  ...GATE_RESPONSES,
+  400: {
+    description: 'Refused before any work: the license does not cover the feature.',
+    codes: ['error-action-not-allowed'],
+  },
+} as const satisfies Record<number, ErrorResponse>;
+
 const BODY_REFUSED = (what: string): ErrorResponse => ({
   description: `Refused before any work: ${what}, the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings or attribute map are unusable.`,
   codes: ['error-invalid-body-params', ...SETTINGS_CODES],
+});
+/** A body refused by a route behind the gate alone. */
+const BODY_REFUSED_BY_GATE = (what: string): ErrorResponse => ({
+  description: `Refused before any work: ${what}, or the license does not cover the feature.`,
+  codes: ['error-invalid-body-params', 'error-action-not-allowed'],
 });
 const TOO_LARGE: ErrorResponse = {
   description: 'The body is larger than the limit the host set.',
@@ -91,19 +108,19 @@ export const ERROR_RESPONSES = {
     413: TOO_LARGE,
   },
   listRuns: {
-    ...GATE_RESPONSES,
+    ...GATE_ONLY_RESPONSES,
     400: {
       description:
         'Refused before any work: `limit` is not a whole number from 1 to 100 or another parameter was sent, ' +
-        'the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings are unusable.',
-      codes: ['error-invalid-params', ...SETTINGS_CODES],
+        'or the license does not cover the feature.',
+      codes: ['error-invalid-params', 'error-action-not-allowed'],
     },
   },
-  readRun: { ...GATE_RESPONSES, 404: JOB_NOT_FOUND },
-  readFeed: { ...GATE_RESPONSES },
+  readRun: { ...GATE_ONLY_RESPONSES, 404: JOB_NOT_FOUND },
+  readFeed: { ...GATE_ONLY_RESPONSES },
   discardFeed: {
-    ...GATE_RESPONSES,
-    400: BODY_REFUSED('the body is not empty'),
+    ...GATE_ONLY_RESPONSES,
+    400: BODY_REFUSED_BY_GATE('the body is not empty'),
     409: {
       description: 'The feed holds no blocked changes. Nothing was changed.',
       codes: ['error-feed-not-blocked'],
@@ -111,12 +128,12 @@ export const ERROR_RESPONSES = {
     413: TOO_LARGE,
   },
   listChanges: {
-    ...GATE_RESPONSES,
+    ...GATE_ONLY_RESPONSES,
     400: {
       description:
         'Refused before any work: a parameter is invalid (`status`, `stale`, `cursor`, `limit` from 1 to 500, or one ' +
-        'not listed), the license does not cover the feature, ABAC or LDAP is off, or the LDAP settings are unusable.',
-      codes: ['error-invalid-params', ...SETTINGS_CODES],
+        'not listed), or the license does not cover the feature.',
+      codes: ['error-invalid-params', 'error-action-not-allowed'],
     },
     404: JOB_NOT_FOUND,
     409: {
@@ -146,8 +163,8 @@ export const ERROR_RESPONSES = {
     413: TOO_LARGE,
   },
   cancelRun: {
-    ...GATE_RESPONSES,
-    400: BODY_REFUSED('the body is not empty'),
+    ...GATE_ONLY_RESPONSES,
+    400: BODY_REFUSED_BY_GATE('the body is not empty'),
     404: JOB_NOT_FOUND,
     413: TOO_LARGE,
   },

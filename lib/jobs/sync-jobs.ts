@@ -45,11 +45,6 @@ export interface StartRun {
 export class SyncJobs {
   constructor(private readonly ports: SyncJobsPorts) {}
 
-  /** Throws the 400 errors when the settings do not allow a sync. */
-  async checkSettings(): Promise<void> {
-    await this.ports.checkSettings();
-  }
-
   /** Queues a run; throws SyncAlreadyRunningError (with that job) while another is queued or running. */
   async start(request: StartRun): Promise<SyncJob> {
     await this.ports.checkSettings();
