@@ -10,6 +10,8 @@ import {
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER, JOBS_URL } from './helpers/jobs';
+import type { RoomMemberRemover } from '../lib/sync/room-member-remover';
+import { MongoRoomMemberRemover } from '../mongo/room-member-remover';
 import { within } from './helpers/within';
 import { changeAsAdmin, type EntryChange } from './helpers/ldap-admin';
 
@@ -38,6 +40,16 @@ function directory(): string[] {
 describe('the changed-entries feed’s people-reached guard', () => {
   let slapd: Slapd;
   let host: TestHost;
+  let remover: RoomMemberRemover | undefined;
+  /** Called after each call of the room member remover (a hook into the middle of a poll). */
+  let afterRemoval: (() => Promise<void>) | undefined;
+  const hookedRemover: RoomMemberRemover = {
+    remove: async (removals) => {
+      const removed = await remover!.remove(removals);
+      await afterRemoval?.();
+      return removed;
+    },
+  };
   /** Each person's departmentNumber in the directory now, as the cases leave it. */
   const departments = Array.from({ length: PEOPLE }, (_, index) => generatedDepartment(index));
 
@@ -97,7 +109,14 @@ describe('the changed-entries feed’s people-reached guard', () => {
 
   beforeAll(async () => {
     slapd = await Slapd.start({ ldif: directory() });
-    host = await startTestHost({ seedSettings: false, settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
+    host = await startTestHost({
+      seedSettings: false,
+      settingsCacheTtlMs: 0,
+      // Small batches, so a poll of 20 changes is two batches.
+      jobRunner: { ...FAST_RUNNER, feedBatchSize: 10 },
+      memberRemover: hookedRemover,
+    });
+    remover = new MongoRoomMemberRemover({ ...host.models, clock: host.clock });
     await setSettings(host.models, {
       ...ldapSettings(),
       LDAP_Host: '127.0.0.1',
@@ -188,5 +207,54 @@ describe('the changed-entries feed’s people-reached guard', () => {
     expect(await members()).toBe(PEOPLE - 2);
     await within('the feed following', 10_000, async () => (await feed()).state === 'following');
     expect((await feed()).error).toBeUndefined();
+  }, 60_000);
+
+  it('stops between two batches of a poll once ABAC_Enabled is switched off, says so, and goes on once on', async () => {
+    await seed();
+    // The first 20 people are each in a room their department grants.
+    for (let index = 0; index < 20; index += 1) {
+      await host.models.rooms.create({
+        _id: `r-dept-${index}`,
+        t: 'p',
+        name: `dept-${index}`,
+        usersCount: 1,
+        abacAttributes: [{ key: 'department', values: [departments[index]!] }],
+      });
+      await host.models.subscriptions.create({
+        _id: `s-dept-${index}`,
+        rid: `r-dept-${index}`,
+        u: { _id: userId(index), username: generatedUid(index) },
+      });
+      await host.models.users.updateOne({ _id: userId(index) }, { $push: { __rooms: `r-dept-${index}` } });
+    }
+    afterRemoval = async () => {
+      afterRemoval = undefined;
+      await setSettings(host.models, { ABAC_Enabled: false });
+    };
+    try {
+      for (let index = 0; index < 20; index += 1) departments[index] = 'relocated';
+      await change(
+        Array.from({ length: 20 }, (_, index) => ({
+          dn: personDn(index),
+          operation: 'replace' as const,
+          type: 'departmentNumber',
+          values: ['relocated'],
+        })),
+      );
+      await within(
+        'the feed stopped',
+        15_000,
+        async () => (await feed()).error?.code === 'error-abac-not-enabled',
+      );
+      const moved = () => host.models.users.countDocuments({ 'abacAttributes.values': 'relocated' });
+      // The first batch applied, the second not: it is read again once ABAC is on.
+      expect(await moved()).toBe(10);
+      expect((await feed()).changesApplied).toBe(10);
+      expect(await host.models.subscriptions.countDocuments({ _id: /^s-dept-/ })).toBe(10);
+    } finally {
+      await setSettings(host.models, { ABAC_Enabled: true });
+    }
+    await within('the rest applied', 15_000, async () => (await feed()).changesApplied === 20);
+    expect(await host.models.subscriptions.countDocuments({ _id: /^s-dept-/ })).toBe(0);
   }, 60_000);
 });

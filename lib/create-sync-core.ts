@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock';
 import { AgendaRunner, DEFAULT_RUNNER_OPTIONS, type RunnerOptions } from './jobs/agenda-runner';
 import { DEFAULT_RUN_OPTIONS, FullSyncRun, type FullSyncRunOptions } from './jobs/full-sync-run';
 import { SyncJobs } from './jobs/sync-jobs';
-import { FeedConsumer } from './feed/feed-consumer';
+import { DEFAULT_FEED_OPTIONS, FeedConsumer, type FeedOptions } from './feed/feed-consumer';
 import { FeedGuard } from './feed/feed-guard';
 import { TimestampChangeFeed } from './feed/timestamp-change-feed';
 import type { FeedStatus } from './feed/feed-status';
@@ -47,7 +47,7 @@ export interface SyncCoreDeps {
    * Directory-wide runs: this process takes part in running them and in the schedule (timings and batch
    * sizes may be tuned); false: it only queues runs for other processes.
    */
-  jobRunner?: Partial<RunnerOptions & FullSyncRunOptions> | false;
+  jobRunner?: Partial<RunnerOptions & FullSyncRunOptions & FeedOptions> | false;
 }
 
 export interface SyncCore {
@@ -110,7 +110,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   const runnerOptions =
     deps.jobRunner === false
       ? undefined
-      : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...deps.jobRunner };
+      : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...DEFAULT_FEED_OPTIONS, ...deps.jobRunner };
   // Every path that writes without an admin (the runs, the feed) is judged against one shared window.
   const budget = new RevocationBudget({
     ledger: new MongoRevocationLedger(models.revocationEntries),
@@ -132,18 +132,22 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   // run when the directory went back in time): the feed reaches the service through this getter.
   let jobs: SyncJobs | undefined;
   const feedStore = new MongoFeedStore(models);
-  const feed = new FeedConsumer({
-    feed: new TimestampChangeFeed(),
-    directory: pool ?? baseDirectory,
-    engine: service,
-    store: feedStore,
-    jobs: { start: (request) => jobs!.start(request) },
-    runs: jobStore,
-    guard: new FeedGuard({ engine: service, users: store, jobs: jobStore, budget, clock }),
-    clock,
-    logger,
-    metrics,
-  });
+  const feed = new FeedConsumer(
+    {
+      feed: new TimestampChangeFeed(),
+      directory: pool ?? baseDirectory,
+      engine: service,
+      store: feedStore,
+      jobs: { start: (request) => jobs!.start(request) },
+      runs: jobStore,
+      guard: new FeedGuard({ engine: service, users: store, jobs: jobStore, budget, clock }),
+      settings: uncachedSettings,
+      clock,
+      logger,
+      metrics,
+    },
+    runnerOptions ?? DEFAULT_FEED_OPTIONS,
+  );
   const runner = new AgendaRunner(
     {
       db: deps.connection.db!,

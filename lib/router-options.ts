@@ -86,6 +86,7 @@ const routerOptionsSchema = z.strictObject({
           planBatchSize: z.int().min(1).max(100_000).optional(),
           applyBatchSize: z.int().min(1).max(10_000).optional(),
           directoryRead: z.enum(['subtree', 'lookups']).optional(),
+          feedBatchSize: z.int().min(1).max(10_000).optional(),
         })
         .refine((runner) => (runner.heartbeatMs ?? 1000) * 3 <= (runner.lockLifetimeMs ?? 30_000), {
           message: 'heartbeatMs must be at most a third of lockLifetimeMs, or the lock lapses between beats',

@@ -10,9 +10,15 @@ import type { SyncMetrics } from '../metrics';
 import { performance } from 'node:perf_hooks';
 import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
-import { booleanSetting, numberSetting, SETTING_DEFAULTS, type SettingsSnapshot } from '../settings';
+import {
+  booleanSetting,
+  numberSetting,
+  SETTING_DEFAULTS,
+  type SettingsSnapshot,
+  type SettingsSource,
+} from '../settings';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
-import { syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
+import { switchedOff, syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
 import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
 import { newChanges, positionAfter, type FeedPosition } from './feed-position';
 import type { FeedState, FeedStore } from './feed-store';
@@ -26,8 +32,12 @@ import { feedStatus, type FeedStatus } from './feed-status';
 export const FEED_REASON = 'ldap-change-feed';
 /** The feed's audit actor: the system, named as the feed. */
 export const FEED_ACTOR = { type: 'system', jobId: 'change-feed' } as const;
-/** Changes synced together (one named-users sync each), and the watermark moved after each. */
-const CHANGES_PER_BATCH = 100;
+export interface FeedOptions {
+  /** Changes applied together; the watermark moves after each batch. */
+  feedBatchSize: number;
+}
+
+export const DEFAULT_FEED_OPTIONS: FeedOptions = { feedBatchSize: 100 };
 
 export interface FeedConsumerPorts {
   feed: ChangeFeed;
@@ -39,6 +49,8 @@ export interface FeedConsumerPorts {
   /** Where a blocked batch's run is read (its plan applied or not). */
   runs: Pick<SyncJobStore, 'get'>;
   guard: FeedGuard;
+  /** Read again before every batch: ABAC_Enabled or LDAP_Enable off stops the poll there. */
+  settings: SettingsSource;
   clock: Clock;
   logger: Logger;
   metrics: SyncMetrics;
@@ -86,7 +98,10 @@ export function feedSearchOf(configuration: SyncConfiguration, snapshot: Setting
  * nothing it did not read to the end.
  */
 export class FeedConsumer {
-  constructor(private readonly ports: FeedConsumerPorts) {}
+  constructor(
+    private readonly ports: FeedConsumerPorts,
+    private readonly options: FeedOptions = DEFAULT_FEED_OPTIONS,
+  ) {}
 
   /**
    * Takes or renews the feed for the consumer `token` (this process): false while another live consumer
@@ -182,8 +197,9 @@ export class FeedConsumer {
       counts.seen = fresh.length;
       if (fresh.length === 0) return;
       const batches: FeedChange[][] = [];
-      for (let start = 0; start < fresh.length; start += CHANGES_PER_BATCH)
-        batches.push(fresh.slice(start, start + CHANGES_PER_BATCH));
+      const { feedBatchSize } = this.options;
+      for (let start = 0; start < fresh.length; start += feedBatchSize)
+        batches.push(fresh.slice(start, start + feedBatchSize));
       const identifiers: FeedIdentifiers[] = [];
       for (const batch of batches)
         identifiers.push(await this.identifiers(session, configuration, search, batch));
@@ -247,6 +263,9 @@ export class FeedConsumer {
     let position = from;
     try {
       for (const [index, batch] of batches.entries()) {
+        // The emergency stop: the batches after the switch are read again once it is on.
+        const off = switchedOff(await this.ports.settings.current());
+        if (off) throw off;
         const plans = plan.batches[index]!;
         await engine.applyPlans(plans, plan.rooms, {
           actor: FEED_ACTOR,
