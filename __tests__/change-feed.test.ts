@@ -6,6 +6,7 @@ import request from 'supertest';
 import { feedStatusSchema } from '../lib/feed/feed-status';
 import {
   ADMIN_HEADERS,
+  ADMIN_ID,
   SYNC_URL,
   ldapSettings,
   setSettings,
@@ -292,9 +293,16 @@ describe('the changed-entries feed', () => {
       await within(15_000, async () => (await feed()).state === 'following');
       expect((await feed()).changesApplied).toBe(applied + 2);
 
-      await moveBoth('qa');
+      const discardedId = await moveBoth('qa');
       const discarded = await request(host.app).post(`${SYNC_URL}/feed/discard`).set(ADMIN_HEADERS).send({});
       expect(discarded.status).toBe(200);
+      // The blocked run says who discarded its changes.
+      const discardedRun = await request(host.app).get(`${JOBS_URL}/${discardedId}`).set(ADMIN_HEADERS);
+      expect(discardedRun.body.job).toMatchObject({
+        state: 'blocked',
+        discardedBy: { type: 'user', _id: ADMIN_ID, username: 'root' },
+        discardedAt: expect.any(String),
+      });
       await within(15_000, async () => (await feed()).state === 'following');
       expect(await departments()).toEqual([['ops'], ['ops']]);
       // Past the discarded changes: the next change flows as usual.

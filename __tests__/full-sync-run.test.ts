@@ -13,6 +13,7 @@ import { MemorySyncStore } from './helpers/memory-sync-store';
 // without a server (the same paths run end to end on slapd and MongoDB in sync-job-*.test.ts).
 
 const PEOPLE = 10;
+const ROOT = { type: 'user' as const, _id: 'u-admin', username: 'root' };
 const uid = (index: number) => `person${index}`;
 const userId = (index: number) => `u-${String(index).padStart(2, '0')}`;
 
@@ -199,7 +200,7 @@ describe.each(['subtree', 'lookups'] as const)(
       await queue();
       const original = remover.remove.bind(remover);
       remover.remove = async (removals) => {
-        await jobs.requestCancel('j1', new Date(clock.now()));
+        await jobs.requestCancel('j1', new Date(clock.now()), ROOT);
         return original(removals);
       };
       const job = await run.drive('j1');

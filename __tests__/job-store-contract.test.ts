@@ -12,6 +12,7 @@ interface JobStoreFixture {
 }
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 11, 2, 12, 0, seconds));
+const ROOT = { type: 'user' as const, _id: 'u-admin', username: 'root' };
 const newJob = (_id: string, seconds = 0) => ({
   _id,
   trigger: 'admin' as const,
@@ -111,18 +112,45 @@ describe.each([
     expect(applying?.checkpoint).toBeUndefined();
   });
 
-  it('cancels a queued job at once and marks a running one', async () => {
+  it('cancels a queued job at once and marks a running one, recording who asked', async () => {
     const { store } = fixture;
     await store.createUnlessActive(newJob('j1'));
-    expect(await store.requestCancel('j1', at(1))).toMatchObject({
+    expect(await store.requestCancel('j1', at(1), ROOT)).toMatchObject({
       state: 'cancelled',
       cancelRequested: true,
+      cancelledBy: ROOT,
     });
     expect(await store.active()).toBeUndefined();
     await store.createUnlessActive(newJob('j2', 2));
     await store.takeOver('j2', { token: 't', name: 'host:1' }, at(3));
-    expect(await store.requestCancel('j2', at(4))).toMatchObject({ state: 'running', cancelRequested: true });
-    expect(await store.requestCancel('nope', at(4))).toBeUndefined();
+    expect(await store.requestCancel('j2', at(4), ROOT)).toMatchObject({
+      state: 'running',
+      cancelRequested: true,
+      cancelledBy: ROOT,
+    });
+    expect(await store.requestCancel('nope', at(4), ROOT)).toBeUndefined();
+  });
+
+  it('records who discarded a blocked run’s changes, and when', async () => {
+    const { store } = fixture;
+    await store.insertBlocked(newJob('blocked'), {
+      guard: {
+        revokedUsers: 1,
+        clearedUsers: 0,
+        evictions: 0,
+        usersInRun: 1,
+        thresholdPercent: 0,
+        thresholdUsers: 0,
+      },
+      planned: 1,
+      at: at(1),
+    });
+    expect(await store.markDiscarded('blocked', ROOT, at(2))).toMatchObject({
+      state: 'blocked',
+      discardedBy: ROOT,
+      discardedAt: at(2),
+    });
+    expect(await store.markDiscarded('nope', ROOT, at(2))).toBeUndefined();
   });
 
   it('gives a released job up: its heartbeat is gone, and a takeover finds it', async () => {
@@ -196,7 +224,7 @@ describe.each([
     expect(await store.expirePlans(at(10), at(11))).toEqual(['old']);
     expect((await store.get('dry'))?.planExpiredAt).toBeUndefined();
     expect(await store.claimPlan('old', 'late', undefined)).toBe(false);
-    await store.requestCancel('apply', at(12));
+    await store.requestCancel('apply', at(12), ROOT);
     expect(await store.expirePlans(at(10), at(13))).toEqual(['dry']);
   });
   it('stores a run blocked from the start (a feed batch): finished, no slot taken, its plan applicable', async () => {

@@ -174,7 +174,7 @@ describe('applying a reviewed plan (in memory)', () => {
     await expect(apply(reviewedId)).rejects.toBeInstanceOf(SyncPlanRunningError);
 
     // Cancelled before it ran: the plan may be applied again.
-    await syncJobs.cancel(winner);
+    await syncJobs.cancel(winner, { type: 'user', ...ADMIN });
     const retried = await apply(reviewedId);
     await run.drive(retried._id);
     await expect(apply(reviewedId)).rejects.toMatchObject({
@@ -216,7 +216,7 @@ describe('applying a reviewed plan (in memory)', () => {
     clock.advance(25 * 60 * 60_000);
     expect(await syncJobs.expirePlans(MEMORY_DIRECTORY_SETTINGS)).toEqual([]);
     expect(await jobs.countStaged(reviewedId)).toBe(PEOPLE);
-    await syncJobs.cancel(applying._id);
+    await syncJobs.cancel(applying._id, { type: 'user', ...ADMIN });
     expect(await syncJobs.expirePlans(MEMORY_DIRECTORY_SETTINGS)).toEqual([reviewedId]);
   });
 });

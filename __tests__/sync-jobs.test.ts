@@ -1,6 +1,7 @@
 import request from 'supertest';
 import {
   ADMIN_HEADERS,
+  ADMIN_ID,
   seedAliceInSalesRoom,
   setSettings,
   SYNC_URL,
@@ -209,7 +210,12 @@ describe('one run at a time', () => {
 
     const cancelled = await request(host.app).post(`${JOBS_URL}/${first._id}/cancel`).set(ADMIN_HEADERS);
     expect(cancelled.status).toBe(200);
-    expect(cancelled.body.job).toMatchObject({ _id: first._id, state: 'cancelled', cancelRequested: true });
+    expect(cancelled.body.job).toMatchObject({
+      _id: first._id,
+      state: 'cancelled',
+      cancelRequested: true,
+      cancelledBy: { type: 'user', _id: ADMIN_ID, username: 'root' },
+    });
 
     const third = await startRun(host.app);
     expect(third._id).not.toBe(first._id);

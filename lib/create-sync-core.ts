@@ -13,6 +13,7 @@ import { DEFAULT_FEED_OPTIONS, FeedConsumer, type FeedOptions } from './feed/fee
 import { FeedGuard } from './feed/feed-guard';
 import { TimestampChangeFeed } from './feed/timestamp-change-feed';
 import type { FeedStatus } from './feed/feed-status';
+import type { SyncJobActor } from './jobs/sync-job';
 import { MongoFeedStore } from '../mongo/mongo-feed-store';
 import { MongoRevocationLedger } from '../mongo/mongo-revocation-ledger';
 import { RevocationBudget } from './jobs/revocation-budget';
@@ -63,7 +64,7 @@ export interface SyncCore {
   /** The changed-entries feed's status, as GET /feed shows it. */
   feedStatus(): Promise<FeedStatus>;
   /** Discards the changes the guard stopped; throws FeedNotBlockedError when there are none. */
-  discardFeedBlock(): Promise<FeedStatus>;
+  discardFeedBlock(by: SyncJobActor): Promise<FeedStatus>;
   /** Resolves when the work that follows answers already sent (the audit outboxes' clearing) is done. */
   idle(): Promise<void>;
   /**
@@ -177,7 +178,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     service,
     jobs,
     feedStatus: async () => feed.status(await uncachedSettings.current()),
-    discardFeedBlock: async () => feed.discard(await uncachedSettings.current()),
+    discardFeedBlock: async (by) => feed.discard(await uncachedSettings.current(), by),
     idle: () => deferredWork.settled(),
     close: async () => {
       await runner.stop();

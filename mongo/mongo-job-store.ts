@@ -12,7 +12,7 @@ import {
 } from '../lib/jobs/job-store';
 import type { GuardFigures } from '../lib/jobs/revocation-guard';
 import type { StagedChange } from '../lib/jobs/staged-change';
-import type { SyncJob, SyncJobPhase, SyncJobState } from '../lib/jobs/sync-job';
+import type { SyncJob, SyncJobActor, SyncJobPhase, SyncJobState } from '../lib/jobs/sync-job';
 import { inBatches } from './batches';
 import { DUPLICATE_KEY } from './write-errors';
 
@@ -133,17 +133,24 @@ export class MongoSyncJobStore implements SyncJobStore {
     );
   }
 
-  async requestCancel(jobId: string, at: Date): Promise<SyncJob | undefined> {
+  async requestCancel(jobId: string, at: Date, by: SyncJobActor): Promise<SyncJob | undefined> {
     const queued = await this.update(
       { _id: jobId, state: 'queued' },
-      { $set: { state: 'cancelled', cancelRequested: true, finishedAt: at }, $unset: { activeSlot: 1 } },
+      {
+        $set: { state: 'cancelled', cancelRequested: true, cancelledBy: by, finishedAt: at },
+        $unset: { activeSlot: 1 },
+      },
     );
     if (queued) return queued;
     await this.models.syncJobs.updateOne(
       { _id: jobId, state: 'running' },
-      { $set: { cancelRequested: true } },
+      { $set: { cancelRequested: true, cancelledBy: by } },
     );
     return this.get(jobId);
+  }
+
+  markDiscarded(jobId: string, by: SyncJobActor, at: Date): Promise<SyncJob | undefined> {
+    return this.update({ _id: jobId }, { $set: { discardedBy: by, discardedAt: at } });
   }
 
   async stage(changes: readonly StagedChange[]): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Request, Response, Router } from 'express';
 import { InvalidParamsError } from '../lib/errors';
 import type { Caller } from '../lib/http/caller';
-import { jobView } from '../lib/jobs/sync-job';
+import { jobView, type SyncJobActor } from '../lib/jobs/sync-job';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import type { FeedStatus } from '../lib/feed/feed-status';
 import {
@@ -22,10 +22,15 @@ export interface SyncJobRoutesDeps {
   jobs: SyncJobs;
   /** The changed-entries feed's status and discard; without them the /feed routes are not served. */
   feedStatus?: () => Promise<FeedStatus>;
-  discardFeedBlock?: () => Promise<FeedStatus>;
+  discardFeedBlock?: (by: SyncJobActor) => Promise<FeedStatus>;
   bodyLimitBytes: number;
   /** The admin gate the sync route uses (auth, rate, license, permissions). */
   admit: (req: Request) => Promise<Caller>;
+}
+
+/** The admin on whose behalf a run is stopped or a feed block discarded, as the job records it. */
+function adminActor(caller: Caller): SyncJobActor {
+  return { type: 'user', _id: caller._id, username: caller.username };
 }
 
 /**
@@ -66,9 +71,9 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     });
   if (discardFeedBlock)
     router.post(`${FEED_PATH}/discard`, assignRequestId, body, async (req: Request, res: Response) => {
-      await deps.admit(req);
+      const caller = await deps.admit(req);
       validBody(req, res, discardFeedBodySchema, deps.bodyLimitBytes, { optional: true });
-      res.status(200).json({ success: true, feed: await discardFeedBlock() });
+      res.status(200).json({ success: true, feed: await discardFeedBlock(adminActor(caller)) });
     });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
@@ -109,9 +114,10 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     assignRequestId,
     body,
     async (req: Request, res: Response) => {
-      await deps.admit(req);
+      const caller = await deps.admit(req);
       validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
-      res.status(200).json({ success: true, job: jobView(await jobs.cancel(String(req.params.jobId))) });
+      const job = await jobs.cancel(String(req.params.jobId), adminActor(caller));
+      res.status(200).json({ success: true, job: jobView(job) });
     },
   );
 }

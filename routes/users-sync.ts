@@ -8,6 +8,7 @@ import type { SyncMetrics } from '../lib/metrics';
 import type { UsersSyncService } from '../lib/sync/sync-report';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import type { FeedStatus } from '../lib/feed/feed-status';
+import type { SyncJobActor } from '../lib/jobs/sync-job';
 import { usersSyncOpenApiDocument } from '../lib/http/openapi';
 import { syncRequestBodySchema } from '../lib/sync/sync-request';
 import type { PermissionChecker } from '../permissions/permission-checker';
@@ -27,7 +28,7 @@ export interface UsersSyncRouterDeps {
   jobs?: SyncJobs;
   /** The changed-entries feed's status (GET /feed) and the discard of its blocked changes. */
   feedStatus?: () => Promise<FeedStatus>;
-  discardFeedBlock?: () => Promise<FeedStatus>;
+  discardFeedBlock?: (by: SyncJobActor) => Promise<FeedStatus>;
   logger: Logger;
   metrics: SyncMetrics;
   bodyLimitBytes: number;

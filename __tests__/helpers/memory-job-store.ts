@@ -9,7 +9,7 @@ import {
 } from '../../lib/jobs/job-store';
 import type { GuardFigures } from '../../lib/jobs/revocation-guard';
 import type { StagedChange } from '../../lib/jobs/staged-change';
-import { keepsPlan, type SyncJob, type SyncJobPhase } from '../../lib/jobs/sync-job';
+import { keepsPlan, type SyncJob, type SyncJobActor, type SyncJobPhase } from '../../lib/jobs/sync-job';
 
 /**
  * The job store in memory, for unit tests of a run without servers. Same contract as the MongoDB adapter
@@ -113,12 +113,19 @@ export class MemorySyncJobStore implements SyncJobStore {
     });
   }
 
-  async requestCancel(jobId: string, at: Date) {
+  async requestCancel(jobId: string, at: Date, by: SyncJobActor) {
     const job = this.jobs.get(jobId);
     if (!job) return undefined;
     if (job.state === 'queued')
-      Object.assign(job, { state: 'cancelled', cancelRequested: true, finishedAt: at });
-    else if (job.state === 'running') job.cancelRequested = true;
+      Object.assign(job, { state: 'cancelled', cancelRequested: true, cancelledBy: by, finishedAt: at });
+    else if (job.state === 'running') Object.assign(job, { cancelRequested: true, cancelledBy: by });
+    return copy(job);
+  }
+
+  async markDiscarded(jobId: string, by: SyncJobActor, at: Date) {
+    const job = this.jobs.get(jobId);
+    if (!job) return undefined;
+    Object.assign(job, { discardedBy: by, discardedAt: at });
     return copy(job);
   }
 

@@ -175,7 +175,7 @@ async function follow(core: SyncCore, job: SyncJob, command: { json: boolean; wa
     interrupts += 1;
     if (interrupts === 1) {
       io.stderr.write('\nCancelling: the run stops at its next batch (Ctrl-C again to leave now).\n');
-      core.jobs.cancel(job._id).catch(() => undefined);
+      core.jobs.cancel(job._id, job.actor).catch(() => undefined);
     } else leave?.();
   });
 

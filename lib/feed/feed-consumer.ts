@@ -4,6 +4,7 @@ import { FeedNotBlockedError, SyncAlreadyRunningError } from '../errors';
 import { reportedError } from '../reported-error';
 import type { SyncJobs } from '../jobs/sync-jobs';
 import type { SyncJobStore } from '../jobs/job-store';
+import { actorName, type SyncJobActor } from '../jobs/sync-job';
 import type { Directory, DirectorySession } from '../ldap/directory';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
@@ -47,7 +48,7 @@ export interface FeedConsumerPorts {
   /** A directory that went back in time gets a directory-wide run. */
   jobs: Pick<SyncJobs, 'start'>;
   /** Where a blocked batch's run is read (its plan applied or not). */
-  runs: Pick<SyncJobStore, 'get'>;
+  runs: Pick<SyncJobStore, 'get' | 'markDiscarded'>;
   guard: FeedGuard;
   /** Read again before every batch: ABAC_Enabled or LDAP_Enable off stops the poll there. */
   settings: SettingsSource;
@@ -112,10 +113,16 @@ export class FeedConsumer {
     return this.ports.store.hold({ token, name: PROCESS_NAME }, new Date(now), new Date(now - staleAfterMs));
   }
 
-  /** An admin discards the blocked changes: the feed moves past them at its next poll, applying nothing. */
-  async discard(snapshot: SettingsSnapshot): Promise<FeedStatus> {
-    if (!(await this.ports.store.discard())) throw new FeedNotBlockedError();
-    this.ports.logger.info({}, 'blocked change feed changes discarded by an admin');
+  /**
+   * An admin discards the blocked changes: the feed moves past them at its next poll, applying nothing; the
+   * blocked run records who discarded them.
+   */
+  async discard(snapshot: SettingsSnapshot, by: SyncJobActor): Promise<FeedStatus> {
+    const { store, runs, logger } = this.ports;
+    const { blocked } = await store.state();
+    if (!blocked || !(await store.discard())) throw new FeedNotBlockedError();
+    await runs.markDiscarded(blocked.jobId, by, this.now());
+    logger.info({ jobId: blocked.jobId, by: actorName(by) }, 'blocked change feed changes discarded');
     return this.status(snapshot);
   }
 

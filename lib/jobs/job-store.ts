@@ -116,8 +116,13 @@ export interface SyncJobStore {
       at: Date;
     },
   ): Promise<SyncJob | undefined>;
-  /** A queued job ends cancelled at once; a running one is asked to stop at its next batch. */
-  requestCancel(jobId: string, at: Date): Promise<SyncJob | undefined>;
+  /**
+   * A queued job ends cancelled at once; a running one is asked to stop at its next batch. Either way `by`
+   * is recorded as who asked; a finished job is left as it is.
+   */
+  requestCancel(jobId: string, at: Date, by: SyncJobActor): Promise<SyncJob | undefined>;
+  /** Records who discarded a blocked run's changes (the feed moves past them), and when. */
+  markDiscarded(jobId: string, by: SyncJobActor, at: Date): Promise<SyncJob | undefined>;
   /** Stores staged changes; staging a user again replaces their change. */
   stage(changes: readonly StagedChange[]): Promise<void>;
   countStaged(jobId: string): Promise<number>;

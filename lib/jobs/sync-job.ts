@@ -113,6 +113,11 @@ export const syncJobSchema = z
     appliedBy: z.string().optional().meta({
       description: "Set on a dry run or blocked run once its plan is applied: the applying run's id.",
     }),
+    cancelledBy: syncJobActorSchema.optional().meta({ description: 'Who asked the run to stop.' }),
+    discardedBy: syncJobActorSchema
+      .optional()
+      .meta({ description: "Set on a feed's blocked run whose changes an admin discarded: who did." }),
+    discardedAt: timestamp.optional(),
   })
   .meta({ id: 'SyncJob' });
 
@@ -144,6 +149,11 @@ export interface SyncJob {
   reviewedJobId?: string;
   /** A dry run or blocked run: the latest run started to apply its plan. */
   appliedBy?: string;
+  /** Who asked the run to stop. */
+  cancelledBy?: SyncJobActor;
+  /** A feed's blocked run whose changes were discarded: who did, and when. */
+  discardedBy?: SyncJobActor;
+  discardedAt?: Date;
   /** What the plan takes away so far (counted with each planned batch). */
   planned?: Partial<PlannedRevocations>;
   /** The last user id done in the current phase: a resumed run goes on after it. */
@@ -177,7 +187,14 @@ export function jobView(job: SyncJob): SyncJobView {
     ...(job.planExpiredAt ? { planExpiredAt: iso(job.planExpiredAt) } : {}),
     ...(job.reviewedJobId ? { reviewedJobId: job.reviewedJobId } : {}),
     ...(job.appliedBy ? { appliedBy: job.appliedBy } : {}),
+    ...(job.cancelledBy ? { cancelledBy: job.cancelledBy } : {}),
+    ...(job.discardedBy ? { discardedBy: job.discardedBy, discardedAt: iso(job.discardedAt) } : {}),
   };
+}
+
+/** Who an actor is, for a log line: the admin's username, or the system run. */
+export function actorName(actor: SyncJobActor): string {
+  return actor.type === 'user' ? actor.username : `system (${actor.jobId})`;
 }
 
 /** Whether the run keeps a plan to review: a completed dry run, or a blocked run. */

@@ -12,7 +12,15 @@ import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { SyncJobStore } from './job-store';
-import { ACTIVE_STATES, jobView, keepsPlan, type SyncJob, type SyncJobTrigger } from './sync-job';
+import {
+  ACTIVE_STATES,
+  actorName,
+  jobView,
+  keepsPlan,
+  type SyncJob,
+  type SyncJobActor,
+  type SyncJobTrigger,
+} from './sync-job';
 import { numberSetting, SETTING_DEFAULTS, type SettingsSnapshot, type SettingsSource } from '../settings';
 
 const DEFAULT_PLAN_RETENTION_MINUTES = SETTING_DEFAULTS.ABAC_Sync_Plan_Retention_Minutes;
@@ -173,10 +181,14 @@ export class SyncJobs {
     return job.finishedAt.getTime() + retentionMs < this.ports.clock.now();
   }
 
-  async cancel(jobId: string): Promise<SyncJob> {
-    const job = await this.ports.jobs.requestCancel(jobId, new Date(this.ports.clock.now()));
+  /** Asks a run to stop (a queued one ends at once), recording `by` as who asked. */
+  async cancel(jobId: string, by: SyncJobActor): Promise<SyncJob> {
+    const job = await this.ports.jobs.requestCancel(jobId, new Date(this.ports.clock.now()), by);
     if (!job) throw new SyncJobNotFoundError();
-    this.ports.logger.info({ jobId, state: job.state }, 'directory-wide sync run cancel requested');
+    this.ports.logger.info(
+      { jobId, state: job.state, by: actorName(by) },
+      'directory-wide sync run cancel requested',
+    );
     return job;
   }
 
