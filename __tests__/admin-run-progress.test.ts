@@ -27,4 +27,11 @@ describe('progressView', () => {
     });
     expect(progressView(reading(900, 0), reading(1000, 1000, 'completed')).percent).toBe(100);
   });
+
+  it('says the users are being counted, not “0 of 0”, until the run knows its total', () => {
+    expect(progressView(undefined, { state: 'running', progress: { processed: 0 }, at: 0 })).toEqual({
+      percent: 0,
+      label: 'Counting the users…',
+    });
+  });
 });

@@ -77,12 +77,14 @@ describe.each([
   it('lets only the current runner move a job (fencing)', async () => {
     const { store } = fixture;
     await store.createUnlessActive(newJob('j1'));
-    expect(await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(1))).toMatchObject({
-      state: 'running',
+    const started = await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(1));
+    expect(started).toMatchObject({ state: 'running', runner: 'host:1', startedAt: at(1) });
+    // No phase until its work is counted: the total is not known yet.
+    expect(started?.phase).toBeUndefined();
+    expect(await store.enterPhase('j1', 't1', 'planning', 10, at(1))).toMatchObject({
       phase: 'planning',
-      runner: 'host:1',
+      progress: { total: 10, processed: 0 },
     });
-    await store.enterPhase('j1', 't1', 'planning', 10, at(1));
     await store.advance('j1', 't1', { checkpoint: 'u3', processed: 3, summary: { unchanged: 3 }, at: at(2) });
     // Another process takes the job over: the first runner's writes are refused from now on.
     const taken = await store.takeOver('j1', { token: 't2', name: 'host:2' }, at(3));

@@ -206,6 +206,8 @@ describe('one run at a time', () => {
     expect(second.status).toBe(409);
     expect(second.body).toMatchObject({ success: false, error: 'error-sync-already-running' });
     expect(second.body.job).toMatchObject({ _id: first._id, state: 'queued' });
+    // Nothing counted yet: the total is unknown, not 0.
+    expect(second.body.job.progress).toEqual({ processed: 0 });
     expect(await host.models.syncJobs.countDocuments()).toBe(1);
 
     const cancelled = await request(host.app).post(`${JOBS_URL}/${first._id}/cancel`).set(ADMIN_HEADERS);

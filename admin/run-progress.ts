@@ -3,7 +3,8 @@
 export interface RunReading {
   state: string;
   phase?: string;
-  progress: { total: number; processed: number };
+  /** `total` is absent until the run has counted it. */
+  progress: { total?: number; processed: number };
   /** When it was read (ms). */
   at: number;
 }
@@ -17,6 +18,12 @@ export interface ProgressView {
 
 export function progressView(previous: RunReading | undefined, current: RunReading): ProgressView {
   const { total, processed } = current.progress;
+  if (current.state === 'queued') return { percent: 0, label: 'Queued' };
+  if (total === undefined)
+    return {
+      percent: 0,
+      label: current.state === 'running' ? 'Counting the users…' : 'Ended before its users were counted',
+    };
   const ended = !['queued', 'running'].includes(current.state);
   const percent =
     ended && current.state === 'completed' ? 100 : total > 0 ? Math.floor((processed / total) * 100) : 0;
@@ -26,10 +33,7 @@ export function progressView(previous: RunReading | undefined, current: RunReadi
     : undefined;
   const etaSeconds = rate && rate > 0 && !ended ? Math.ceil((total - processed) / rate) : undefined;
   const what = current.phase === 'applying' ? 'changes applied' : 'users planned';
-  const label =
-    current.state === 'queued'
-      ? 'Queued'
-      : `${current.phase ?? 'planning'}: ${processed.toLocaleString('en')} of ${total.toLocaleString('en')} ${what}`;
+  const label = `${current.phase ?? 'planning'}: ${processed.toLocaleString('en')} of ${total.toLocaleString('en')} ${what}`;
   return {
     percent,
     label,

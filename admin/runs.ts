@@ -14,7 +14,7 @@ interface Job extends PlannedJob {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  progress: { total: number; processed: number };
+  progress: { total?: number; processed: number };
   summary: Record<string, number>;
   error?: { code: string; message: string };
 }

@@ -67,9 +67,10 @@ export class MongoSyncJobStore implements SyncJobStore {
 
   async takeOver(jobId: string, runner: { token: string; name: string }, at: Date) {
     const active = { _id: jobId, state: { $in: ['queued', 'running'] as SyncJobState[] } };
+    // The phase is set by enterPhase, with the total it counted.
     await this.models.syncJobs.updateOne(
       { ...active, startedAt: { $exists: false } },
-      { $set: { startedAt: at, phase: 'planning' } },
+      { $set: { startedAt: at } },
     );
     return this.update(active, {
       $set: { state: 'running', runnerToken: runner.token, runner: runner.name, heartbeatAt: at },

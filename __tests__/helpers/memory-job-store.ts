@@ -54,7 +54,7 @@ export class MemorySyncJobStore implements SyncJobStore {
   async takeOver(jobId: string, runner: { token: string; name: string }, at: Date) {
     const job = this.jobs.get(jobId);
     if (!job || !['queued', 'running'].includes(job.state)) return undefined;
-    if (!job.startedAt) Object.assign(job, { startedAt: at, phase: 'planning' });
+    if (!job.startedAt) job.startedAt = at;
     Object.assign(job, { state: 'running', runnerToken: runner.token, runner: runner.name, heartbeatAt: at });
     return copy(job);
   }

@@ -27,7 +27,9 @@ export class TerminalProgress implements ProgressDisplay {
   }
 
   show(job: SyncJob, at: number): void {
-    const phase = job.phase ?? 'planning';
+    // No bar until the phase's total is counted: a bar of 0 of 0 says nothing.
+    const { phase } = job;
+    if (phase === undefined) return;
     const { total, processed } = job.progress;
     this.meter.add(at, processed);
     const payload = {
@@ -69,7 +71,12 @@ export class LineProgress implements ProgressDisplay {
       this.phase = 'queued';
       return;
     }
-    const phase = job.phase ?? 'planning';
+    const { phase } = job;
+    if (phase === undefined) {
+      if (this.phase !== 'counting') this.stream.write('counting the users\n');
+      this.phase = 'counting';
+      return;
+    }
     const { total, processed } = job.progress;
     this.meter.add(at, processed);
     if (phase === this.phase && at - this.lastLineAt < this.everyMs) return;

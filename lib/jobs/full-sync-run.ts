@@ -137,8 +137,8 @@ export class FullSyncRun {
     try {
       let guard: GuardFigures | undefined;
       if (job.reviewedJobId) {
-        if (job.phase === 'planning') job = await this.enterReviewedPlan(job, job.reviewedJobId, token);
-      } else if (job.phase === 'planning') ({ job, guard } = await this.planAll(job, token, lease, timer));
+        if (job.phase !== 'applying') job = await this.enterReviewedPlan(job, job.reviewedJobId, token);
+      } else if (job.phase !== 'applying') ({ job, guard } = await this.planAll(job, token, lease, timer));
       if (!job.dryRun) job = await this.applyAll(job, token, lease, timer);
       return await this.end(
         job,

@@ -91,10 +91,10 @@ export const syncJobSchema = z
     startedAt: timestamp.optional(),
     heartbeatAt: timestamp.optional().meta({ description: 'Last sign of life of the process running it.' }),
     finishedAt: timestamp.optional(),
-    progress: z.object({ total: z.int().nonnegative(), processed: z.int().nonnegative() }).meta({
+    progress: z.object({ total: z.int().nonnegative().optional(), processed: z.int().nonnegative() }).meta({
       description:
         "The current phase's work: users planned of the run's users while planning, staged changes applied " +
-        'while applying.',
+        'while applying. `total` is absent until the run has counted it (queued, or just started).',
     }),
     summary: syncJobSummarySchema.meta({
       description: 'The counters of a named-users sync, over every user of the run so far.',
@@ -132,6 +132,7 @@ export interface SyncJob {
   actor: SyncJobActor;
   dryRun: boolean;
   state: SyncJobState;
+  /** Set once the phase's total is counted (enterPhase). */
   phase?: SyncJobPhase;
   createdAt: Date;
   startedAt?: Date;
@@ -178,7 +179,10 @@ export function jobView(job: SyncJob): SyncJobView {
     ...(job.startedAt ? { startedAt: iso(job.startedAt) } : {}),
     ...(job.heartbeatAt ? { heartbeatAt: iso(job.heartbeatAt) } : {}),
     ...(job.finishedAt ? { finishedAt: iso(job.finishedAt) } : {}),
-    progress: { total: job.progress.total, processed: job.progress.processed },
+    // A phase begins with its total counted: before that, the total is unknown, not 0.
+    progress: job.phase
+      ? { total: job.progress.total, processed: job.progress.processed }
+      : { processed: job.progress.processed },
     summary: { ...emptyJobSummary(), ...job.summary },
     cancelRequested: job.cancelRequested,
     ...(job.runner ? { runner: job.runner } : {}),
