@@ -144,6 +144,34 @@ describe.each(['subtree', 'lookups'] as const)(
       expect(await jobs.active()).toBeUndefined();
     });
 
+    it('drops what a runner that died staged past its checkpoint: the resumed run applies only its own plan', async () => {
+      const { store, jobs, run, queue, clock } = setUp({ directoryRead });
+      await queue();
+      // A runner took the run, staged a change for person1 (in step with the directory) from a plan that
+      // is no longer true, and died before recording its batch.
+      const at = new Date(clock.now());
+      await jobs.takeOver('j1', { token: 'dead', name: 'host:dead' }, at);
+      await jobs.enterPhase('j1', 'dead', 'planning', 11, at);
+      const current = [{ key: 'department', values: ['dept-1'] }];
+      const superseded = [{ key: 'department', values: ['superseded'] }];
+      await jobs.stage([
+        {
+          jobId: 'j1',
+          userId: userId(1),
+          username: uid(1),
+          status: 'updated',
+          before: current,
+          next: superseded,
+          added: superseded,
+          removed: current,
+          roomsRevoked: [],
+        },
+      ]);
+      const job = await run.drive('j1');
+      expect(job).toMatchObject({ state: 'completed', summary: { updated: 5, unchanged: 5 } });
+      expect(store.users.get(userId(1))?.abacAttributes).toEqual(current);
+    });
+
     it('writes nothing but its staging in a dry run, and keeps the plan', async () => {
       const { store, jobs, run, queue } = setUp({ directoryRead });
       await queue(true);

@@ -74,6 +74,37 @@ describe.each([
     expect((await store.newest(10)).map((job) => job._id)).toEqual(['j2', 'j1']);
   });
 
+  it('drops, on takeover while planning, what was staged past the checkpoint; keeps it while applying', async () => {
+    const { store } = fixture;
+    await store.createUnlessActive(newJob('j1'));
+    await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(1));
+    await store.enterPhase('j1', 't1', 'planning', 10, at(1));
+    await store.stage([change('j1', 'u1'), change('j1', 'u2')]);
+    await store.advance('j1', 't1', { checkpoint: 'u2', processed: 2, summary: {}, at: at(2) });
+    // Staged, never recorded: the runner died here.
+    await store.stage([change('j1', 'u3'), change('j1', 'u4')]);
+    await store.takeOver('j1', { token: 't2', name: 'host:2' }, at(3));
+    expect(await store.countStaged('j1')).toBe(2);
+    await store.stage([change('j1', 'u3')]);
+    await store.enterPhase('j1', 't2', 'applying', 3, at(4));
+    await store.takeOver('j1', { token: 't3', name: 'host:3' }, at(5));
+    expect(await store.countStaged('j1')).toBe(3);
+  });
+
+  it('stages a batch and marks stale users only for the current runner', async () => {
+    const { store } = fixture;
+    await store.createUnlessActive(newJob('j1'));
+    await store.takeOver('j1', { token: 't1', name: 'host:1' }, at(1));
+    await store.takeOver('j1', { token: 't2', name: 'host:2' }, at(2));
+    expect(await store.stageBatch('j1', 't1', [change('j1', 'u1')])).toBe(false);
+    expect(await store.countStaged('j1')).toBe(0);
+    expect(await store.stageBatch('j1', 't2', [change('j1', 'u1')])).toBe(true);
+    expect(await store.markStale('j1', ['u1'], { jobId: 'j1', runnerToken: 't1' })).toBe(false);
+    expect((await store.stagedPage('j1', { staleOnly: true, limit: 10 })).length).toBe(0);
+    expect(await store.markStale('j1', ['u1'], { jobId: 'j1', runnerToken: 't2' })).toBe(true);
+    expect((await store.stagedPage('j1', { staleOnly: true, limit: 10 })).length).toBe(1);
+  });
+
   it('lets only the current runner move a job (fencing)', async () => {
     const { store } = fixture;
     await store.createUnlessActive(newJob('j1'));
@@ -213,7 +244,10 @@ describe.each([
     const { store } = fixture;
     await keptPlan(store, 'dry', 1);
     await keptPlan(store, 'old', 2);
-    await store.markStale('dry', ['u2', 'nobody']);
+    expect(await store.claimPlan('dry', 'apply', undefined)).toBe(true);
+    await store.createUnlessActive({ ...newJob('apply', 3), reviewedJobId: 'dry' });
+    await store.takeOver('apply', { token: 'ta', name: 'host:1' }, at(3));
+    await store.markStale('dry', ['u2', 'nobody'], { jobId: 'apply', runnerToken: 'ta' });
     expect(await store.stagedPage('dry', { staleOnly: true, limit: 10 })).toEqual([
       { ...change('dry', 'u2'), stale: true },
     ]);
@@ -221,12 +255,10 @@ describe.each([
       'u1',
       'u2',
     ]);
-    expect(await store.claimPlan('dry', 'apply', undefined)).toBe(true);
-    await store.createUnlessActive({ ...newJob('apply', 3), reviewedJobId: 'dry' });
     expect(await store.expirePlans(at(10), at(11))).toEqual(['old']);
     expect((await store.get('dry'))?.planExpiredAt).toBeUndefined();
     expect(await store.claimPlan('old', 'late', undefined)).toBe(false);
-    await store.requestCancel('apply', at(12), ROOT);
+    await store.finish('apply', 'ta', { state: 'cancelled', at: at(12) });
     expect(await store.expirePlans(at(10), at(13))).toEqual(['dry']);
   });
   it('stores a run blocked from the start (a feed batch): finished, no slot taken, its plan applicable', async () => {

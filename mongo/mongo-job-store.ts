@@ -72,9 +72,15 @@ export class MongoSyncJobStore implements SyncJobStore {
       { ...active, startedAt: { $exists: false } },
       { $set: { startedAt: at } },
     );
-    return this.update(active, {
+    const job = await this.update(active, {
       $set: { state: 'running', runnerToken: runner.token, runner: runner.name, heartbeatAt: at },
     });
+    if (job && job.phase !== 'applying')
+      await this.models.stagedChanges.deleteMany({
+        jobId,
+        ...(job.checkpoint !== undefined ? { userId: { $gt: job.checkpoint } } : {}),
+      });
+    return job;
   }
 
   enterPhase(jobId: string, runnerToken: string, phase: SyncJobPhase, total: number, at: Date) {
@@ -203,12 +209,33 @@ export class MongoSyncJobStore implements SyncJobStore {
     );
   }
 
-  async markStale(jobId: string, userIds: readonly string[]) {
-    if (userIds.length === 0) return;
+  async markStale(
+    jobId: string,
+    userIds: readonly string[],
+    applier: { jobId: string; runnerToken: string },
+  ): Promise<boolean> {
+    if (!(await this.runs(applier.jobId, applier.runnerToken))) return false;
+    if (userIds.length === 0) return true;
     await this.models.stagedChanges.updateMany(
       { _id: { $in: userIds.map((userId) => stagedId(jobId, userId)) } },
       { $set: { stale: true } },
     );
+    return true;
+  }
+
+  async stageBatch(jobId: string, runnerToken: string, changes: readonly StagedChange[]): Promise<boolean> {
+    if (!(await this.runs(jobId, runnerToken))) return false;
+    await this.stage(changes);
+    return true;
+  }
+
+  /**
+   * Whether `runnerToken` still runs the job. Checked before a write to the staging, which lives in another
+   * collection than the job (no transactions): a runner that lost the job by then writes nothing, and one
+   * that loses it right after is stopped by its next fenced job write, its batch dropped by the takeover.
+   */
+  private async runs(jobId: string, runnerToken: string): Promise<boolean> {
+    return (await this.models.syncJobs.exists({ _id: jobId, runnerToken, state: 'running' })) !== null;
   }
 
   async expirePlans(finishedBefore: Date, at: Date): Promise<string[]> {

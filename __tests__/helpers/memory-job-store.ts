@@ -56,6 +56,10 @@ export class MemorySyncJobStore implements SyncJobStore {
     if (!job || !['queued', 'running'].includes(job.state)) return undefined;
     if (!job.startedAt) job.startedAt = at;
     Object.assign(job, { state: 'running', runnerToken: runner.token, runner: runner.name, heartbeatAt: at });
+    if (job.phase !== 'applying')
+      for (const [key, change] of this.staged)
+        if (change.jobId === jobId && (job.checkpoint === undefined || change.userId > job.checkpoint))
+          this.staged.delete(key);
     return copy(job);
   }
 
@@ -162,11 +166,28 @@ export class MemorySyncJobStore implements SyncJobStore {
     else job.appliedBy = previous;
   }
 
-  async markStale(jobId: string, userIds: readonly string[]) {
+  async markStale(
+    jobId: string,
+    userIds: readonly string[],
+    applier: { jobId: string; runnerToken: string },
+  ) {
+    if (!this.runs(applier.jobId, applier.runnerToken)) return false;
     for (const userId of userIds) {
       const change = this.staged.get(`${jobId}/${userId}`);
       if (change) change.stale = true;
     }
+    return true;
+  }
+
+  async stageBatch(jobId: string, runnerToken: string, changes: readonly StagedChange[]) {
+    if (!this.runs(jobId, runnerToken)) return false;
+    await this.stage(changes);
+    return true;
+  }
+
+  private runs(jobId: string, runnerToken: string): boolean {
+    const job = this.jobs.get(jobId);
+    return job?.runnerToken === runnerToken && job.state === 'running';
   }
 
   async expirePlans(finishedBefore: Date, at: Date) {

@@ -230,7 +230,15 @@ export class FullSyncRun {
       lease.check();
       await timer.time('mongoReads', () => engine.preview(plans, rooms));
       const staged = plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms));
-      await timer.time('writes', () => jobs.stage(staged.map((plan) => stagedChangeOf(job._id, plan))));
+      await this.fenced(
+        timer.time('writes', () =>
+          jobs.stageBatch(
+            job._id,
+            token,
+            staged.map((plan) => stagedChangeOf(job._id, plan)),
+          ),
+        ),
+      );
       // A real run counts the staged users when it applies them; a dry run reports the plan.
       const stagedIds = new Set(staged.map((plan) => plan.subject._id));
       const revocations = revocationsOf(staged);
@@ -331,7 +339,8 @@ export class FullSyncRun {
       const plans = changes.map(planOfStaged);
       await engine.applyPlans(plans, rooms, run, timer);
       const stale = plans.filter((plan) => plan.stale).map((plan) => plan.subject._id);
-      if (stale.length > 0) await jobs.markStale(source, stale);
+      if (stale.length > 0)
+        await this.fenced(jobs.markStale(source, stale, { jobId: job._id, runnerToken: token }));
       const results = plans.flatMap((plan, index) =>
         plan.stale ? [] : [appliedResult(changes[index]!, plan.result)],
       );
@@ -423,6 +432,11 @@ export class FullSyncRun {
   private async beat(jobId: string, token: string, keepAlive: KeepAlive | undefined): Promise<boolean> {
     const [job] = await Promise.all([this.ports.jobs.heartbeat(jobId, token, this.now()), keepAlive?.()]);
     return job !== undefined;
+  }
+
+  /** A staging write refused: another runner holds the job. */
+  private async fenced(write: Promise<boolean>): Promise<void> {
+    if (!(await write)) throw new RunLostError();
   }
 
   private async owned(update: Promise<SyncJob | undefined>): Promise<SyncJob> {

@@ -89,7 +89,9 @@ export interface SyncJobStore {
   newest(limit: number): Promise<SyncJob[]>;
   /**
    * Makes `runner.token` the runner of a queued or running job (`runner.name` says which process, for
-   * people); undefined when it is finished or gone.
+   * people); undefined when it is finished or gone. A job still planning loses what was staged past its
+   * checkpoint: a runner that died between staging a batch and recording it leaves a plan the new runner
+   * makes again, and the old one must not survive beside it.
    */
   takeOver(jobId: string, runner: { token: string; name: string }, at: Date): Promise<SyncJob | undefined>;
   /** Starts a phase (total: its work; the checkpoint starts over). Undefined: the runner lost the job. */
@@ -123,8 +125,13 @@ export interface SyncJobStore {
   requestCancel(jobId: string, at: Date, by: SyncJobActor): Promise<SyncJob | undefined>;
   /** Records who discarded a blocked run's changes (the feed moves past them), and when. */
   markDiscarded(jobId: string, by: SyncJobActor, at: Date): Promise<SyncJob | undefined>;
-  /** Stores staged changes; staging a user again replaces their change. */
+  /** Stores staged changes; staging a user again replaces their change (a feed's blocked plan, before its job). */
   stage(changes: readonly StagedChange[]): Promise<void>;
+  /**
+   * Stages a planned batch of the running job `jobId` for its runner `runnerToken`; false, and nothing
+   * written, when that runner has lost the job.
+   */
+  stageBatch(jobId: string, runnerToken: string, changes: readonly StagedChange[]): Promise<boolean>;
   countStaged(jobId: string): Promise<number>;
   /** The job's staged changes in user id order after `afterUserId`, in batches. */
   stagedChanges(
@@ -140,8 +147,15 @@ export interface SyncJobStore {
   claimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined): Promise<boolean>;
   /** Undoes claimPlan when the applying run could not be queued (another run holds the slot). */
   unclaimPlan(reviewedJobId: string, applyJobId: string, previous: string | undefined): Promise<void>;
-  /** Marks staged changes of a reviewed plan that were skipped because the user changed since. */
-  markStale(jobId: string, userIds: readonly string[]): Promise<void>;
+  /**
+   * Marks staged changes of a reviewed plan that were skipped because the user changed since, for the
+   * applying run's current runner `applier`; false, and nothing written, when that runner has lost its job.
+   */
+  markStale(
+    jobId: string,
+    userIds: readonly string[],
+    applier: { jobId: string; runnerToken: string },
+  ): Promise<boolean>;
   /**
    * Marks the kept plans of runs that finished before `finishedBefore` as expired (at `at`) and resolves
    * with their job ids (the caller drops their staged changes). A plan that the active run is applying is
