@@ -144,7 +144,7 @@ describe('the admin page in Chromium', () => {
 
       await page.getByRole('button', { name: 'Apply this plan' }).click();
       expect(await page.locator('.confirm').textContent()).toMatch(
-        /1 users lose values \(0 cleared\) and 0 room memberships end/,
+        /made [^:]+ ago: 1 users lose values \(0 cleared\) and 0 room memberships end/,
       );
       await page.getByRole('button', { name: 'Yes, apply it' }).click();
       await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });

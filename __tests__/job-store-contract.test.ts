@@ -176,6 +176,7 @@ describe.each([
         thresholdUsers: 0,
       },
       planned: 1,
+      settingsFingerprint: 'f1',
       at: at(1),
     });
     expect(await store.markDiscarded('blocked', ROOT, at(2))).toMatchObject({
@@ -273,7 +274,7 @@ describe.each([
     };
     const blocked = await store.insertBlocked(
       { ...newJob('feed-1', 1), trigger: 'feed' },
-      { guard, planned: 5, at: at(2) },
+      { guard, planned: 5, at: at(2), settingsFingerprint: 'f1' },
     );
     expect(blocked).toMatchObject({
       state: 'blocked',
@@ -281,7 +282,11 @@ describe.each([
       guard,
       progress: { total: 5, processed: 5 },
     });
-    expect(await store.get('feed-1')).toMatchObject({ state: 'blocked', finishedAt: at(2) });
+    expect(await store.get('feed-1')).toMatchObject({
+      state: 'blocked',
+      finishedAt: at(2),
+      settingsFingerprint: 'f1',
+    });
     expect(await store.active()).toBeUndefined();
     expect(await store.createUnlessActive(newJob('j1', 3))).toMatchObject({ created: true });
     expect(await store.claimPlan('feed-1', 'apply-1', undefined)).toBe(true);

@@ -70,7 +70,7 @@ function setUp() {
     jobs,
     settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
     queue: { enqueue: async (jobId) => void queued.push(jobId) },
-    checkSettings: async () => undefined,
+    checkSettings: () => engine.configuration(),
     clock,
     logger: silentLogger,
   });

@@ -262,6 +262,38 @@ describe('applying a reviewed plan of a directory-wide run', () => {
     expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
   }, 60_000);
 
+  it('refuses with 409 error-sync-plan-outdated a plan made under another map, or past its maximum age', async () => {
+    await seed(PEOPLE, 30);
+    const dry = await waitForEnd(host.app, (await startRun(host.app, { dryRun: true }))._id);
+    expect(dry).toMatchObject({ state: 'completed', summary: { updated: 30 } });
+    const before = await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS });
+    const map = JSON.stringify({ departmentNumber: 'department' });
+    await setSettings(host.models, { LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'dept' }) });
+    try {
+      const otherMap = await apply(dry._id);
+      expect(otherMap.status).toBe(409);
+      expect(otherMap.body).toMatchObject({ error: 'error-sync-plan-outdated' });
+      expect(otherMap.body.message).toMatch(/attribute map/);
+    } finally {
+      await setSettings(host.models, { LDAP_ABAC_AttributeMap: map });
+    }
+    // The map put back: the plan applies again, until it is older than the maximum age.
+    await setSettings(host.models, { ABAC_Sync_Plan_Max_Age_Minutes: 60 });
+    try {
+      host.clock.advance(61 * 60_000);
+      const old = await apply(dry._id);
+      expect(old.status).toBe(409);
+      expect(old.body.message).toMatch(/older than ABAC_Sync_Plan_Max_Age_Minutes \(60\)/);
+    } finally {
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Plan_Max_Age_Minutes' });
+    }
+    expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
+    // Within the age, under the same settings, it applies.
+    const applied = await apply(dry._id);
+    expect(applied.status).toBe(202);
+    expect((await waitForEnd(host.app, applied.body.job._id)).state).toBe('completed');
+  }, 60_000);
+
   it('pages through 10,000 planned changes with no duplicate and no gap while the plan is being applied', async () => {
     await seed(DIRECTORY_PEOPLE, DIRECTORY_PEOPLE);
     const dry = await waitForEnd(host.app, (await startRun(host.app, { dryRun: true }))._id, 120_000);

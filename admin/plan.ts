@@ -1,12 +1,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { call, type ApiError, type Credentials } from './api';
 import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
+import { planAge } from './plan-age';
 
 export interface PlannedJob {
   _id: string;
   state: string;
   dryRun: boolean;
   summary: Record<string, number>;
+  finishedAt?: string;
   guard?: {
     revokedUsers: number;
     clearedUsers: number;
@@ -126,7 +128,7 @@ export function PlanReview({
       ${
         confirming
           ? html`<span class="confirm"
-              >Apply this plan: ${question}?
+              >Apply this plan, made ${planAge(job.finishedAt, Date.now())} ago: ${question}?
               <button type="button" class="primary" onClick=${apply}>Yes, apply it</button>
               <button type="button" onClick=${() => setConfirming(false)}>No</button></span
             >`

@@ -204,6 +204,15 @@ export class SyncPlanExpiredError extends AbacSyncError {
   }
 }
 
+/** The plan was made under other settings, or is too old, to be applied as reviewed. */
+export class SyncPlanOutdatedError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-plan-outdated';
+  constructor(reason: string) {
+    super(`The plan may not be applied: ${reason}; start a new dry run`);
+  }
+}
+
 /** The plan was applied already, by a run that completed: a new dry run makes a new plan. */
 export class SyncPlanAlreadyAppliedError extends AbacSyncError {
   readonly status = 409;

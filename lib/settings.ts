@@ -36,6 +36,8 @@ export const SETTING_DEFAULTS = {
   ABAC_Sync_Guard_Window_Minutes: 60,
   // How long a dry run's or a blocked run's plan is kept for review, then removed.
   ABAC_Sync_Plan_Retention_Minutes: 1440,
+  // A kept plan older than this is refused at apply (at most a week).
+  ABAC_Sync_Plan_Max_Age_Minutes: 1440,
   // The changed-entries feed: users follow a directory change within seconds (off by default).
   ABAC_Sync_Change_Feed_Enabled: false,
   ABAC_Sync_Change_Feed_Interval_Seconds: 2,

@@ -4,6 +4,7 @@ import type { StagedChangeDocument } from '../models/staged-change';
 import {
   blockedJob,
   queuedJob,
+  type BlockedOutcome,
   type CreateOutcome,
   type JobAdvance,
   type NewSyncJob,
@@ -38,10 +39,7 @@ export class MongoSyncJobStore implements SyncJobStore {
     throw new Error('the run slot stayed taken without an active job');
   }
 
-  async insertBlocked(
-    job: NewSyncJob,
-    outcome: { guard: GuardFigures; planned: number; at: Date },
-  ): Promise<SyncJob> {
+  async insertBlocked(job: NewSyncJob, outcome: BlockedOutcome): Promise<SyncJob> {
     const document = blockedJob(job, outcome);
     await this.models.syncJobs.collection.insertOne(document as never);
     return document;
@@ -122,6 +120,7 @@ export class MongoSyncJobStore implements SyncJobStore {
       state: 'completed' | 'failed' | 'cancelled' | 'blocked';
       error?: SyncJob['error'];
       guard?: GuardFigures;
+      settingsFingerprint?: string;
       at: Date;
     },
   ) {
@@ -134,6 +133,7 @@ export class MongoSyncJobStore implements SyncJobStore {
           heartbeatAt: outcome.at,
           ...(outcome.error ? { error: outcome.error } : {}),
           ...(outcome.guard ? { guard: outcome.guard } : {}),
+          ...(outcome.settingsFingerprint ? { settingsFingerprint: outcome.settingsFingerprint } : {}),
         },
         $unset: { activeSlot: 1, checkpoint: 1 },
       },

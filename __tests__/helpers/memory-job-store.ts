@@ -1,5 +1,6 @@
 import {
   blockedJob,
+  type BlockedOutcome,
   queuedJob,
   type CreateOutcome,
   type JobAdvance,
@@ -7,7 +8,6 @@ import {
   type StagedPage,
   type SyncJobStore,
 } from '../../lib/jobs/job-store';
-import type { GuardFigures } from '../../lib/jobs/revocation-guard';
 import type { StagedChange } from '../../lib/jobs/staged-change';
 import { keepsPlan, type SyncJob, type SyncJobActor, type SyncJobPhase } from '../../lib/jobs/sync-job';
 
@@ -28,7 +28,7 @@ export class MemorySyncJobStore implements SyncJobStore {
     return { created: true, job: copy(created) };
   }
 
-  async insertBlocked(job: NewSyncJob, outcome: { guard: GuardFigures; planned: number; at: Date }) {
+  async insertBlocked(job: NewSyncJob, outcome: BlockedOutcome) {
     const blocked = blockedJob(job, outcome);
     this.jobs.set(job._id, blocked);
     return copy(blocked);
@@ -106,6 +106,7 @@ export class MemorySyncJobStore implements SyncJobStore {
       state: 'completed' | 'failed' | 'cancelled' | 'blocked';
       error?: SyncJob['error'];
       guard?: SyncJob['guard'];
+      settingsFingerprint?: string;
       at: Date;
     },
   ) {
@@ -113,6 +114,7 @@ export class MemorySyncJobStore implements SyncJobStore {
       Object.assign(job, { state: outcome.state, finishedAt: outcome.at, heartbeatAt: outcome.at });
       if (outcome.error) job.error = outcome.error;
       if (outcome.guard) job.guard = outcome.guard;
+      if (outcome.settingsFingerprint) job.settingsFingerprint = outcome.settingsFingerprint;
       delete job.checkpoint;
     });
   }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import type { SyncJobStore } from '../jobs/job-store';
 import type { RevocationBudget } from '../jobs/revocation-budget';
+import { settingsFingerprint } from '../jobs/plan-freshness';
 import type { GuardFigures, GuardThresholds } from '../jobs/revocation-guard';
 import { revocationsOf, revokedUserIdsOf, stagedChangeOf, type ApplicablePlan } from '../jobs/run-plan';
 import { randomId } from '../random-id';
@@ -22,6 +23,8 @@ export interface FeedGuardPorts {
 export interface FeedPlan {
   /** The poll's entry in the guard's window. */
   id: string;
+  /** The settings it was made under (kept with a blocked plan: an apply needs the same). */
+  settingsFingerprint: string;
   batches: ApplicablePlan[][];
   rooms: KnownRooms;
 }
@@ -65,7 +68,7 @@ export class FeedGuard {
       );
       planned.push(plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms)));
     }
-    return { id, batches: planned, rooms };
+    return { id, settingsFingerprint: settingsFingerprint(configuration), batches: planned, rooms };
   }
 
   /**
@@ -101,7 +104,12 @@ export class FeedGuard {
         dryRun: false,
         createdAt: new Date(clock.now()),
       },
-      { guard, planned: staged.length, at: new Date(clock.now()) },
+      {
+        guard,
+        planned: staged.length,
+        at: new Date(clock.now()),
+        settingsFingerprint: plan.settingsFingerprint,
+      },
     );
     return { admitted: false, jobId, guard };
   }

@@ -150,11 +150,14 @@ export const ERROR_RESPONSES = {
     409: {
       description:
         'Nothing was started. The run keeps no plan (only a completed dry run or a blocked run does); its plan ' +
-        'has expired; a run applying it is queued or running (`appliedBy`); it was applied by a run that ' +
-        'completed (`appliedBy`); or another run holds the slot (`job`).',
+        'has expired; it was made under other settings (the attribute map, base DN, filter, scope or ' +
+        'identifying fields) or is older than ABAC_Sync_Plan_Max_Age_Minutes; a run applying it is queued or ' +
+        'running (`appliedBy`); it was applied by a run that completed (`appliedBy`); or another run holds ' +
+        'the slot (`job`).',
       codes: [
         'error-sync-plan-not-reviewable',
         'error-sync-plan-expired',
+        'error-sync-plan-outdated',
         'error-sync-plan-running',
         'error-sync-plan-already-applied',
         'error-sync-already-running',

@@ -27,6 +27,7 @@ import {
 } from './run-plan';
 import { guardThresholds, type GuardFigures, type PlannedRevocations } from './revocation-guard';
 import type { RevocationBudget } from './revocation-budget';
+import { checkPlanFresh, settingsFingerprint } from './plan-freshness';
 import type { SettingsSource } from '../settings';
 import type { SyncJob } from './sync-job';
 
@@ -77,7 +78,10 @@ const RUN_GUARD = { refuseUnmappedEntries: false };
 
 /** The plan revokes too much: the run stops before applying anything, for an admin to review. */
 class RunBlockedError extends Error {
-  constructor(readonly guard: GuardFigures) {
+  constructor(
+    readonly guard: GuardFigures,
+    readonly settingsFingerprint: string,
+  ) {
     super('the plan revokes too much');
   }
 }
@@ -135,15 +139,16 @@ export class FullSyncRun {
     );
     let job = taken;
     try {
-      let guard: GuardFigures | undefined;
+      // A dry run keeps its plan: the guard's figures and the settings it was made under go with it.
+      let kept: { guard: GuardFigures; settingsFingerprint: string } | undefined;
       if (job.reviewedJobId) {
         if (job.phase !== 'applying') job = await this.enterReviewedPlan(job, job.reviewedJobId, token);
-      } else if (job.phase !== 'applying') ({ job, guard } = await this.planAll(job, token, lease, timer));
+      } else if (job.phase !== 'applying') ({ job, kept } = await this.planAll(job, token, lease, timer));
       if (!job.dryRun) job = await this.applyAll(job, token, lease, timer);
       return await this.end(
         job,
         token,
-        { state: 'completed', ...(job.dryRun && guard ? { guard } : {}) },
+        { state: 'completed', ...(job.dryRun && kept ? kept : {}) },
         started,
         timer,
       );
@@ -162,7 +167,8 @@ export class FullSyncRun {
           { jobId, trigger: job.trigger, ...error.guard },
           'directory-wide sync run blocked: its plan takes values from too many users; nothing was applied',
         );
-        return await this.end(job, token, { state: 'blocked', guard: error.guard }, started, timer);
+        const { guard, settingsFingerprint } = error;
+        return await this.end(job, token, { state: 'blocked', guard, settingsFingerprint }, started, timer);
       }
       if (error instanceof RunCancelledError)
         return await this.end(job, token, { state: 'cancelled' }, started, timer);
@@ -185,7 +191,7 @@ export class FullSyncRun {
     token: string,
     lease: Lease,
     timer: PhaseTimer,
-  ): Promise<{ job: SyncJob; guard?: GuardFigures }> {
+  ): Promise<{ job: SyncJob; kept?: { guard: GuardFigures; settingsFingerprint: string } }> {
     const { engine, store, jobs, logger } = this.ports;
     if (job.checkpoint === undefined)
       job = await this.owned(
@@ -262,10 +268,15 @@ export class FullSyncRun {
       planned: job.planned,
       usersInRun: job.progress.total,
     };
-    if (job.dryRun) return { job, guard: await budget.figures(plan, thresholds) };
+    const fingerprint = settingsFingerprint(configuration);
+    if (job.dryRun)
+      return {
+        job,
+        kept: { guard: await budget.figures(plan, thresholds), settingsFingerprint: fingerprint },
+      };
     // Entered under the run's id: a runner resuming the run here enters the same plan again, not twice.
     const admission = await budget.admit({ id: `run:${job._id}`, ...plan }, thresholds);
-    if (!admission.admitted) throw new RunBlockedError(admission.guard);
+    if (!admission.admitted) throw new RunBlockedError(admission.guard, fingerprint);
     const applying = await this.owned(
       jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(job._id), this.now()),
     );
@@ -311,9 +322,11 @@ export class FullSyncRun {
 
   /** A run applying a reviewed plan skips planning: it applies the plan the reviewed job kept. */
   private async enterReviewedPlan(job: SyncJob, reviewedJobId: string, token: string): Promise<SyncJob> {
-    const { jobs, logger } = this.ports;
+    const { jobs, engine, settings, logger } = this.ports;
     const reviewed = await jobs.get(reviewedJobId);
     if (!reviewed || reviewed.planExpiredAt) throw new SyncPlanExpiredError();
+    // Checked again here: the settings may have changed between the apply and this run's start.
+    checkPlanFresh(reviewed, await engine.configuration(), await settings.current(), this.ports.clock.now());
     logger.info({ jobId: job._id, reviewedJobId }, 'directory-wide sync run: applying a reviewed plan');
     return this.owned(
       jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(reviewedJobId), this.now()),
@@ -388,7 +401,12 @@ export class FullSyncRun {
   private async end(
     job: SyncJob,
     token: string,
-    outcome: { state: RunOutcome; error?: SyncJob['error']; guard?: GuardFigures },
+    outcome: {
+      state: RunOutcome;
+      error?: SyncJob['error'];
+      guard?: GuardFigures;
+      settingsFingerprint?: string;
+    },
     started: number,
     timer: PhaseTimer,
   ): Promise<SyncJob | undefined> {

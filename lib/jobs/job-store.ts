@@ -39,10 +39,11 @@ export function queuedJob(job: NewSyncJob): SyncJob {
 /** A job blocked from the start: planned, guarded, finished, its plan kept for review. */
 export function blockedJob(
   job: NewSyncJob,
-  { guard, planned, at }: { guard: GuardFigures; planned: number; at: Date },
+  { guard, planned, at, settingsFingerprint }: BlockedOutcome,
 ): SyncJob {
   return {
     ...queuedJob(job),
+    settingsFingerprint,
     state: 'blocked',
     phase: 'planning',
     startedAt: at,
@@ -50,6 +51,14 @@ export function blockedJob(
     progress: { total: planned, processed: planned },
     guard,
   };
+}
+
+/** What a job blocked from the start holds: the guard's figures, its plan's size, its settings. */
+export interface BlockedOutcome {
+  guard: GuardFigures;
+  planned: number;
+  at: Date;
+  settingsFingerprint: string;
 }
 
 export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
@@ -80,10 +89,7 @@ export interface SyncJobStore {
    * Stores a job that is blocked from the start (a feed batch the guard stopped): finished, holding no run
    * slot, its plan staged by the caller for review and apply.
    */
-  insertBlocked(
-    job: NewSyncJob,
-    outcome: { guard: GuardFigures; planned: number; at: Date },
-  ): Promise<SyncJob>;
+  insertBlocked(job: NewSyncJob, outcome: BlockedOutcome): Promise<SyncJob>;
   /** The queued or running job, if any. */
   active(): Promise<SyncJob | undefined>;
   newest(limit: number): Promise<SyncJob[]>;
@@ -115,6 +121,8 @@ export interface SyncJobStore {
       state: Exclude<SyncJobState, 'queued' | 'running'>;
       error?: SyncJob['error'];
       guard?: GuardFigures;
+      /** A run that keeps its plan (dry or blocked): the settings it was made under. */
+      settingsFingerprint?: string;
       at: Date;
     },
   ): Promise<SyncJob | undefined>;

@@ -155,6 +155,8 @@ export interface SyncJob {
   /** A feed's blocked run whose changes were discarded: who did, and when. */
   discardedBy?: SyncJobActor;
   discardedAt?: Date;
+  /** A kept plan: the settings it was made under (see settingsFingerprint); applying it needs the same. */
+  settingsFingerprint?: string;
   /** What the plan takes away so far (counted with each planned batch). */
   planned?: Partial<PlannedRevocations>;
   /** The last user id done in the current phase: a resumed run goes on after it. */

@@ -12,6 +12,8 @@ import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { SyncJobStore } from './job-store';
+import { checkPlanFresh } from './plan-freshness';
+import type { SyncConfiguration } from '../sync/sync-configuration';
 import {
   ACTIVE_STATES,
   actorName,
@@ -36,8 +38,11 @@ export interface SyncJobsPorts {
   /** ABAC_Sync_Plan_Retention_Minutes is read from these. */
   settings: SettingsSource;
   queue: RunQueue;
-  /** Throws the 400 errors when the settings do not allow a sync (ABAC or LDAP off, unusable settings). */
-  checkSettings: () => Promise<unknown>;
+  /**
+   * Throws the 400 errors when the settings do not allow a sync (ABAC or LDAP off, unusable settings);
+   * resolves with the configuration they give.
+   */
+  checkSettings: () => Promise<SyncConfiguration>;
   clock: Clock;
   logger: Logger;
 }
@@ -65,10 +70,11 @@ export class SyncJobs {
    * applied; and SyncAlreadyRunningError while any other run holds the slot.
    */
   async apply(reviewedJobId: string, request: Omit<StartRun, 'dryRun'>): Promise<SyncJob> {
-    const { jobs, logger } = this.ports;
-    await this.ports.checkSettings();
+    const { jobs, settings, clock, logger } = this.ports;
+    const configuration = await this.ports.checkSettings();
     const reviewed = await this.get(reviewedJobId);
     await this.checkApplicable(reviewed);
+    checkPlanFresh(reviewed, configuration, await settings.current(), clock.now());
     const _id = randomId();
     if (!(await jobs.claimPlan(reviewedJobId, _id, reviewed.appliedBy))) {
       // Another apply (or the retention sweep) got there first: say which.
