@@ -14,6 +14,7 @@ import {
   type TestHost,
 } from './helpers/host';
 import { FAST_RUNNER } from './helpers/jobs';
+import { MongoSyncJobStore } from '../mongo/mongo-job-store';
 
 // The admin page in a real browser: Debian's Chromium driven by playwright-core (no browser download),
 // against a host on the real slapd and MongoDB-wire server. Screenshots go to test-output/admin.
@@ -171,6 +172,62 @@ describe('the admin page in Chromium', () => {
       await page.screenshot({ path: join(SCREENSHOTS, 'feed.png'), fullPage: true });
     } finally {
       await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+    }
+  }, 60_000);
+
+  it('discards a blocked feed’s changes from the feed card after a confirmation, naming who did', async () => {
+    const jobs = new MongoSyncJobStore(host.models);
+    await jobs.insertBlocked(
+      {
+        _id: 'feed-blocked',
+        trigger: 'feed',
+        actor: { type: 'system', jobId: 'feed-blocked' },
+        dryRun: false,
+        createdAt: new Date(host.clock.now()),
+      },
+      {
+        guard: {
+          revokedUsers: 30,
+          clearedUsers: 0,
+          evictions: 30,
+          usersInRun: 30,
+          thresholdPercent: 10,
+          thresholdUsers: 20,
+        },
+        planned: 30,
+        at: new Date(host.clock.now()),
+        settingsFingerprint: 'f',
+      },
+    );
+    // What a poll leaves when the guard stops its changes.
+    await host.models.feedState.deleteMany({});
+    await host.models.feedState.create({
+      _id: 'change-feed',
+      changesApplied: 0,
+      position: { watermark: '20261206120000Z', appliedAtWatermark: [] },
+      blocked: { jobId: 'feed-blocked', position: { watermark: '20261206120100Z', appliedAtWatermark: [] } },
+    });
+    await setSettings(host.models, {
+      ABAC_Sync_Change_Feed_Enabled: true,
+      ABAC_Sync_Change_Feed_Interval_Seconds: 3600,
+    });
+    try {
+      const page = await signedIn();
+      await page.locator('dl.feed[data-state="blocked"]').waitFor();
+      await page.getByRole('button', { name: 'Discard the blocked changes' }).click();
+      expect(await page.locator('dl.feed .confirm').textContent()).toMatch(/applying nothing/);
+      await page.getByRole('button', { name: 'Yes, discard them' }).click();
+      await page.locator('dl.feed:not([data-state="blocked"])').waitFor();
+      expect((await host.models.feedState.findById('change-feed').lean())?.blocked?.discarded).toBe(true);
+      expect((await host.models.syncJobs.findById('feed-blocked').lean())?.discardedBy).toEqual({
+        type: 'user',
+        _id: ADMIN_ID,
+        username: 'root',
+      });
+    } finally {
+      await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Change_Feed_Interval_Seconds' });
+      await host.models.feedState.deleteMany({});
     }
   }, 60_000);
 

@@ -33,7 +33,12 @@ describe('rate limits (counted in MongoDB)', () => {
   beforeAll(async () => {
     jest.useFakeTimers({ doNotFake: [...EVERYTHING_BUT_DATE] });
     host = await startTestHost({
-      rateLimit: { syncsPerMinute: 3, failedAuthPerMinute: 2, failedAuthPerAddressPerMinute: 6 },
+      rateLimit: {
+        syncsPerMinute: 3,
+        readsPerMinute: 3,
+        failedAuthPerMinute: 2,
+        failedAuthPerAddressPerMinute: 6,
+      },
     });
     await host.models.users.create(
       userWithToken({
@@ -65,6 +70,30 @@ describe('rate limits (counted in MongoDB)', () => {
     expect((await post(second)).status).toBe(200);
     advance(45_000);
     expect((await post(ADMIN_HEADERS)).status).toBe(200);
+  });
+
+  it('counts reads apart from syncs, and never refuses a cancel or a discard', async () => {
+    const third = userWithToken({
+      _id: 'third-admin',
+      username: 'third',
+      token: 'third-token',
+      issuedAt: host.clock.now(),
+    });
+    await host.models.users.create(third);
+    const headers = { 'X-User-Id': 'third-admin', 'X-Auth-Token': 'third-token' };
+    for (let call = 0; call < 3; call += 1) expect((await post(headers)).status).toBe(200);
+    expect((await post(headers)).status).toBe(429);
+    // Following a run and the feed: reads have a limit of their own (3 here), not the syncs'.
+    for (let call = 0; call < 3; call += 1)
+      expect((await request(host.app).get(`${SYNC_URL}/jobs`).set(headers)).status).toBe(200);
+    const tooManyReads = await request(host.app).get(`${SYNC_URL}/feed`).set(headers);
+    expect(tooManyReads.status).toBe(429);
+    // Stopping is never refused by a limit.
+    const cancel = await request(host.app).post(`${SYNC_URL}/jobs/nope/cancel`).set(headers).send({});
+    expect(cancel.status).toBe(404);
+    const discard = await request(host.app).post(`${SYNC_URL}/feed/discard`).set(headers).send({});
+    expect(discard.status).toBe(409);
+    advance(60_000);
   });
 
   it('limits failed logins per address and named user, without saying whether the user exists', async () => {

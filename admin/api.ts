@@ -8,6 +8,8 @@ export interface ApiError {
   status: number;
   code: string;
   message: string;
+  /** A 429's Retry-After. */
+  retryAfterSeconds?: number;
 }
 
 const ADVICE: Record<number, string> = {
@@ -42,12 +44,15 @@ export async function call<T>(
     throw { status: 0, code: 'error-network', message: 'The server could not be reached.' } as ApiError;
   }
   const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
-  if (!response.ok)
+  if (!response.ok) {
+    const retryAfter = Number(response.headers.get('Retry-After'));
     throw {
       status: response.status,
       code: body.error ?? `http-${response.status}`,
       message: body.message ?? response.statusText,
+      ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
     } as ApiError;
+  }
   return body as T;
 }
 

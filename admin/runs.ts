@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, type ApiError, type Credentials } from './api';
+import { nextPollDelay } from './poll-delay';
 import { progressView, type RunReading } from './run-progress';
 import { ErrorBox, html } from './ui';
 import { keepsPlan, PlanReview, type PlannedJob } from './plan';
@@ -45,6 +46,10 @@ export function Runs({ credentials }: { credentials: Credentials }) {
   const [reviewing, setReviewing] = useState<Job | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const previous = useRef<RunReading | undefined>(undefined);
+  // A failed read (a 429 among them) is tried again after a wait, so following never freezes.
+  const followFailures = useRef(0);
+  const [followDelayMs, setFollowDelayMs] = useState<number | undefined>(FOLLOW_EVERY_MS);
+  const [followTick, setFollowTick] = useState(0);
 
   const refresh = async () => {
     try {
@@ -57,19 +62,25 @@ export function Runs({ credentials }: { credentials: Credentials }) {
     void refresh();
   }, []);
   useEffect(() => {
-    if (!followed || !['queued', 'running'].includes(followed.state)) return;
+    if (!followed || !['queued', 'running'].includes(followed.state) || followDelayMs === undefined) return;
     const timer = setTimeout(async () => {
       try {
         const { job } = await call<{ job: Job }>(credentials, `/abac/users/sync/jobs/${followed._id}`);
-        previous.current = { ...followed, at: Date.now() - FOLLOW_EVERY_MS };
+        previous.current = { ...followed, at: Date.now() - followDelayMs };
+        followFailures.current = 0;
+        setFollowDelayMs(FOLLOW_EVERY_MS);
+        setError(undefined);
         setFollowed(job);
         if (!['queued', 'running'].includes(job.state)) void refresh();
       } catch (failure) {
+        followFailures.current += 1;
         setError(failure as ApiError);
+        setFollowDelayMs(nextPollDelay(FOLLOW_EVERY_MS, failure as ApiError, followFailures.current));
+        setFollowTick((tick) => tick + 1);
       }
-    }, FOLLOW_EVERY_MS);
+    }, followDelayMs);
     return () => clearTimeout(timer);
-  }, [followed]);
+  }, [followed, followTick]);
 
   const start = async (dryRun: boolean) => {
     setConfirming(false);

@@ -41,8 +41,17 @@ export interface AbacLdapSyncDeps extends SyncCoreDeps {
 }
 
 export interface RateLimitOptions {
-  /** Requests per caller per minute, counted once the caller is authenticated (0: unlimited). */
+  /**
+   * Syncs, run starts and plan applies per caller per minute, counted once the caller is authenticated
+   * (0: unlimited).
+   */
   syncsPerMinute: number;
+  /**
+   * Reads (runs, plans, the feed's status) per caller per minute, counted apart from the syncs, so
+   * following a run never uses up the syncs' limit (0: unlimited). Cancelling a run and discarding the
+   * feed's blocked changes are never limited.
+   */
+  readsPerMinute: number;
   /** Failed logins per client address and named user id per minute, then 429 for that pair (0: unlimited). */
   failedAuthPerMinute: number;
   /**
@@ -59,6 +68,7 @@ export interface RateLimitOptions {
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = {
   syncsPerMinute: 60,
+  readsPerMinute: 600,
   failedAuthPerMinute: 10,
   failedAuthPerAddressPerMinute: 100,
   store: 'mongo',
@@ -121,6 +131,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     metrics,
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
     callerLimiter: limits.perCaller,
+    readLimiter: limits.readsPerCaller,
   });
   if (deps.adminPage !== false)
     registerAdminPage(router, typeof deps.adminPage === 'object' ? deps.adminPage : {});
@@ -138,6 +149,7 @@ function rateLimiters(options: Partial<RateLimitOptions> | false | undefined, mo
   };
   return {
     perCaller: perMinute('syncs-per-caller', limits.syncsPerMinute),
+    readsPerCaller: perMinute('reads-per-caller', limits.readsPerMinute),
     failedPerUser: perMinute('failed-logins-per-user', limits.failedAuthPerMinute),
     failedPerAddress: perMinute('failed-logins-per-address', limits.failedAuthPerAddressPerMinute),
   };

@@ -57,6 +57,7 @@ const routerOptionsSchema = z.strictObject({
       z.literal(false),
       z.strictObject({
         syncsPerMinute: count.optional(),
+        readsPerMinute: count.optional(),
         failedAuthPerMinute: count.optional(),
         failedAuthPerAddressPerMinute: count.optional(),
         store: z.enum(['mongo', 'memory']).optional(),

@@ -18,16 +18,28 @@ export interface AdminGateDeps {
   loginGate: LoginGate;
   license: LicensePort;
   permissions: PermissionChecker;
-  /** Calls per caller (after authentication); undefined: no limit. */
+  /** Syncs, run starts and applies per caller (after authentication); undefined: no limit. */
   callerLimiter?: RateLimit;
+  /** Reads per caller, counted apart; undefined: no limit. */
+  readLimiter?: RateLimit;
 }
+
+/**
+ * Which limit a route counts against: `writes` (a sync, a run started, a plan applied), `reads`, or `never`
+ * (stopping a run or the feed: an admin who needs the brake is never told to wait).
+ */
+export type GateLimit = 'writes' | 'reads' | 'never';
+
+export type Admit = (req: Request, limit?: GateLimit) => Promise<Caller>;
 
 /**
  * The checks every route makes before telling a caller anything, in this order: logged in (401, and 429 for
  * repeated failures), within the caller's rate (429), licensed (400), holding both permissions (403).
  */
-export function adminGate(deps: AdminGateDeps) {
-  return async (req: Request): Promise<Caller> => {
+export function adminGate(deps: AdminGateDeps): Admit {
+  return async (req, limit = 'writes') => {
+    const limiter =
+      limit === 'writes' ? deps.callerLimiter : limit === 'reads' ? deps.readLimiter : undefined;
     // req.ip, so the host's `trust proxy` applies.
     const caller = await deps.loginGate.admit(req.ip ?? 'unknown', {
       userId: req.get('x-user-id'),
@@ -35,7 +47,7 @@ export function adminGate(deps: AdminGateDeps) {
     });
     // Counted, licensed and permitted at once (the counting is the one round trip); answered in that order.
     const [decision, licensed, permitted] = await Promise.all([
-      deps.callerLimiter?.take(caller._id),
+      limiter?.take(caller._id),
       deps.license.hasModules(REQUIRED_LICENSE_MODULES),
       deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS),
     ]);

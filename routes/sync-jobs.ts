@@ -13,7 +13,7 @@ import {
   startRunBodySchema,
 } from '../lib/jobs/run-requests';
 import { plannedChangeView } from '../lib/jobs/staged-change';
-import { detailsOf, holdBackJsonErrors, validBody } from './admin-gate';
+import { detailsOf, holdBackJsonErrors, validBody, type Admit } from './admin-gate';
 import { assignRequestId } from './request-context';
 
 export const SYNC_JOBS_PATH = '/abac/users/sync/jobs';
@@ -25,7 +25,7 @@ export interface SyncJobRoutesDeps {
   discardFeedBlock?: (by: SyncJobActor) => Promise<FeedStatus>;
   bodyLimitBytes: number;
   /** The admin gate the sync route uses (auth, rate, license, permissions). */
-  admit: (req: Request) => Promise<Caller>;
+  admit: Admit;
 }
 
 /** The admin on whose behalf a run is stopped or a feed block discarded, as the job records it. */
@@ -56,7 +56,7 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   });
 
   router.get(SYNC_JOBS_PATH, assignRequestId, async (req: Request, res: Response) => {
-    await deps.admit(req);
+    await deps.admit(req, 'reads');
     const query = listRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
     const list = await jobs.list(query.data.limit);
@@ -66,23 +66,23 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   const { feedStatus, discardFeedBlock } = deps;
   if (feedStatus)
     router.get(FEED_PATH, assignRequestId, async (req: Request, res: Response) => {
-      await deps.admit(req);
+      await deps.admit(req, 'reads');
       res.status(200).json({ success: true, feed: await feedStatus() });
     });
   if (discardFeedBlock)
     router.post(`${FEED_PATH}/discard`, assignRequestId, body, async (req: Request, res: Response) => {
-      const caller = await deps.admit(req);
+      const caller = await deps.admit(req, 'never');
       validBody(req, res, discardFeedBodySchema, deps.bodyLimitBytes, { optional: true });
       res.status(200).json({ success: true, feed: await discardFeedBlock(adminActor(caller)) });
     });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
-    await deps.admit(req);
+    await deps.admit(req, 'reads');
     res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
   });
 
   router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, assignRequestId, async (req: Request, res: Response) => {
-    await deps.admit(req);
+    await deps.admit(req, 'reads');
     const query = listChangesQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
     const { stale, ...rest } = query.data;
@@ -114,7 +114,7 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     assignRequestId,
     body,
     async (req: Request, res: Response) => {
-      const caller = await deps.admit(req);
+      const caller = await deps.admit(req, 'never');
       validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
       const job = await jobs.cancel(String(req.params.jobId), adminActor(caller));
       res.status(200).json({ success: true, job: jobView(job) });

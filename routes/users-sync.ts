@@ -34,6 +34,8 @@ export interface UsersSyncRouterDeps {
   bodyLimitBytes: number;
   /** Calls per caller (after authentication); undefined: no limit. */
   callerLimiter?: RateLimit;
+  /** Reads per caller, counted apart from syncs; undefined: no limit. */
+  readLimiter?: RateLimit;
 }
 
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
