@@ -224,6 +224,53 @@ describe.each([
     await store.finish(jobId, `t-${jobId}`, { state: 'completed', at: at(seconds) });
   }
 
+  it('names the finish time of the n-th newest kept plan, for the cap on kept plans', async () => {
+    const { store } = fixture;
+    for (const [jobId, seconds] of [
+      ['p1', 1],
+      ['p2', 2],
+      ['p3', 3],
+    ] as const)
+      await keptPlan(store, jobId, seconds);
+    expect(await store.keptPlanFinishedAt(2)).toEqual(at(2));
+    expect(await store.keptPlanFinishedAt(4)).toBeUndefined();
+    await store.expirePlans(at(3), at(4));
+    expect(await store.keptPlanFinishedAt(2)).toBeUndefined();
+  });
+
+  it('drops the staging of finished runs that keep no plan, and only theirs', async () => {
+    const { store } = fixture;
+    await keptPlan(store, 'dry', 1);
+    await store.createUnlessActive(newJob('real', 2));
+    await store.takeOver('real', { token: 't', name: 'host:1' }, at(2));
+    await store.stage([change('real', 'u1')]);
+    // A real run's staging outlives it when the drop at its end failed.
+    await store.finish('real', 't', { state: 'completed', at: at(3) });
+    await store.createUnlessActive(newJob('running', 4));
+    await store.takeOver('running', { token: 't2', name: 'host:1' }, at(4));
+    await store.stage([change('running', 'u1')]);
+    expect(await store.dropOrphanedStaging()).toEqual(['real']);
+    expect(await store.countStaged('real')).toBe(0);
+    expect(await store.countStaged('dry')).toBe(2);
+    expect(await store.countStaged('running')).toBe(1);
+  });
+
+  it('removes finished runs older than the retention, never an active run or a live kept plan', async () => {
+    const { store } = fixture;
+    await keptPlan(store, 'expired', 1);
+    await keptPlan(store, 'dry', 2);
+    await store.expirePlans(at(2), at(3));
+    await store.createUnlessActive(newJob('old', 3));
+    await store.takeOver('old', { token: 't', name: 'host:1' }, at(3));
+    await store.finish('old', 't', { state: 'failed', at: at(4) });
+    await store.createUnlessActive(newJob('active', 5));
+    expect((await store.removeFinished(at(10))).sort()).toEqual(['expired', 'old']);
+    expect(await store.get('old')).toBeUndefined();
+    expect(await store.get('dry')).toBeDefined();
+    expect(await store.get('active')).toBeDefined();
+    expect(await store.countStaged('expired')).toBe(0);
+  });
+
   it('lets one apply claim a kept plan, gives it back, and never claims one that is not kept', async () => {
     const { store } = fixture;
     await keptPlan(store, 'dry', 1);

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger';
 import { silentLogger } from '../lib/logger';
 import { createModels } from '../models';
 import { closeTestDatabase, openTestDatabase } from './helpers/database';
+import { recordingLogger } from './helpers/recording-logger';
 import {
   ADMIN_HEADERS,
   SYNC_URL,
@@ -49,6 +50,21 @@ describe('createRouter at start', () => {
     );
     const collections = await connection.db!.listCollections().toArray();
     expect(collections).toEqual([]);
+  });
+
+  it('says at start that a process without a job runner only queues runs', async () => {
+    const { logger, lines } = recordingLogger();
+    const sync = await createRouter({ ...base(), logger, jobRunner: false });
+    try {
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: expect.stringMatching(/runs it queues wait for a process that runs them/),
+        }),
+      );
+    } finally {
+      await sync.close();
+    }
   });
 
   it('starts, logs the index it could not create and syncs correctly when the host data has duplicates', async () => {

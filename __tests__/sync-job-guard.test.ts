@@ -11,12 +11,14 @@ import { ADMIN_HEADERS, ldapSettings, setSettings, startTestHost, type TestHost 
 import {
   FAST_RUNNER,
   JOBS_URL,
+  readJob,
   startRun,
   waitForEnd,
   waitForScheduleToSettle,
   type JobBody,
 } from './helpers/jobs';
 import { recordingLogger } from './helpers/recording-logger';
+import { within } from './helpers/within';
 
 const PEOPLE = 300;
 const userId = (index: number) => `id-${String(index).padStart(3, '0')}`;
@@ -59,6 +61,10 @@ describe('directory-wide runs and the mass-revocation guard', () => {
   }
 
   const run = async () => waitForEnd(host.app, (await startRun(host.app))._id);
+  const run2 = async (body: { dryRun?: boolean }) =>
+    waitForEnd(host.app, (await startRun(host.app, body))._id);
+  const planExpiredAt = async (jobId: string) =>
+    ((await readJob(host.app, jobId)) as JobBody & { planExpiredAt?: string }).planExpiredAt;
 
   const usersLosing = () => host.models.users.countDocuments({ 'abacAttributes.values': 'retired-dept' });
 
@@ -270,5 +276,32 @@ describe('directory-wide runs and the mass-revocation guard', () => {
     expect(expired.body.error).toBe('error-sync-plan-expired');
     const job = await request(host.app).get(`${JOBS_URL}/${blocked!._id}`).set(ADMIN_HEADERS);
     expect(job.body.job.planExpiredAt).toBe(new Date(host.clock.now()).toISOString());
+  });
+
+  it('keeps at most ABAC_Sync_Plans_Kept_Max plans, and removes finished runs and their queue entries after ABAC_Sync_Job_Retention_Days', async () => {
+    await seed(0);
+    const dryRuns: JobBody[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      dryRuns.push(await run2({ dryRun: true }));
+      host.clock.advance(1000);
+    }
+    const agenda = host.connection.collection('abac_sync_agenda_jobs');
+    const queued = (jobId: string) => agenda.countDocuments({ 'data.jobId': jobId });
+    expect(await queued(dryRuns[0]!._id)).toBe(1);
+    await setSettings(host.models, { ABAC_Sync_Plans_Kept_Max: 2 });
+    try {
+      await within('the oldest plan expired', 10_000, async () => !!(await planExpiredAt(dryRuns[0]!._id)));
+      expect(await planExpiredAt(dryRuns[1]!._id)).toBeUndefined();
+      expect(await planExpiredAt(dryRuns[2]!._id)).toBeUndefined();
+    } finally {
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Plans_Kept_Max' });
+    }
+    // Thirty-one days on, every run has ended long ago and every plan has expired: all are removed.
+    host.clock.advance(31 * 86_400_000);
+    await within('the runs removed', 10_000, async () => (await host.models.syncJobs.countDocuments()) === 0);
+    const gone = await request(host.app).get(`${JOBS_URL}/${dryRuns[2]!._id}`).set(ADMIN_HEADERS);
+    expect(gone.status).toBe(404);
+    await within('their queue entries removed', 10_000, async () => (await queued(dryRuns[2]!._id)) === 0);
+    expect(await host.models.stagedChanges.countDocuments()).toBe(0);
   });
 });

@@ -97,6 +97,12 @@ export interface AbacLdapSync {
 export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync> {
   checkRouterOptions(deps);
   const core = await createSyncCore(deps);
+  // A host whose every process says this has runs that stay queued: said once, where its operators look.
+  if (deps.jobRunner === false)
+    core.logger.warn(
+      { jobRunner: false },
+      'this process takes no part in directory-wide runs or the feed: runs it queues wait for a process that runs them',
+    );
   const { clock, models, settings, service, jobs, logger, metrics, feedStatus, discardFeedBlock } = core;
   const permissions = new MongoPermissionChecker({
     permissions: models.permissions,

@@ -38,6 +38,10 @@ export const SETTING_DEFAULTS = {
   ABAC_Sync_Plan_Retention_Minutes: 1440,
   // A kept plan older than this is refused at apply (at most a week).
   ABAC_Sync_Plan_Max_Age_Minutes: 1440,
+  // At most this many plans are kept for review; older ones expire first.
+  ABAC_Sync_Plans_Kept_Max: 20,
+  // Finished runs are removed this many days after they ended (a kept plan's run once its plan expired).
+  ABAC_Sync_Job_Retention_Days: 30,
   // The changed-entries feed: users follow a directory change within seconds (off by default).
   ABAC_Sync_Change_Feed_Enabled: false,
   ABAC_Sync_Change_Feed_Interval_Seconds: 2,

@@ -13,7 +13,14 @@ import {
 } from '../lib/jobs/job-store';
 import type { GuardFigures } from '../lib/jobs/revocation-guard';
 import type { StagedChange } from '../lib/jobs/staged-change';
-import type { SyncJob, SyncJobActor, SyncJobPhase, SyncJobState } from '../lib/jobs/sync-job';
+import {
+  ACTIVE_STATES,
+  keepsPlan,
+  type SyncJob,
+  type SyncJobActor,
+  type SyncJobPhase,
+  type SyncJobState,
+} from '../lib/jobs/sync-job';
 import { inBatches } from './batches';
 import { DUPLICATE_KEY } from './write-errors';
 
@@ -263,6 +270,46 @@ export class MongoSyncJobStore implements SyncJobStore {
       if (marked.modifiedCount === 1) expired.push(_id);
     }
     return expired;
+  }
+
+  async keptPlanFinishedAt(keep: number): Promise<Date | undefined> {
+    const [nth] = await this.models.syncJobs
+      .find({ ...KEPT_PLAN, planExpiredAt: { $exists: false } }, { finishedAt: 1 })
+      .sort({ finishedAt: -1 })
+      .skip(keep - 1)
+      .limit(1)
+      .lean<{ finishedAt?: Date }[]>()
+      .exec();
+    return nth?.finishedAt;
+  }
+
+  async dropOrphanedStaging(): Promise<string[]> {
+    const staged = (await this.models.stagedChanges.distinct('jobId').exec()) as string[];
+    if (staged.length === 0) return [];
+    const jobs = await this.models.syncJobs
+      .find({ _id: { $in: staged } })
+      .lean<SyncJobDocument[]>()
+      .exec();
+    const orphaned = jobs
+      .map(withoutSlot)
+      .filter((job) => !ACTIVE_STATES.includes(job.state) && (!keepsPlan(job) || job.planExpiredAt))
+      .map((job) => job._id);
+    if (orphaned.length > 0) await this.models.stagedChanges.deleteMany({ jobId: { $in: orphaned } });
+    return orphaned;
+  }
+
+  async removeFinished(before: Date): Promise<string[]> {
+    const removable = {
+      state: { $nin: ACTIVE_STATES },
+      finishedAt: { $lt: before },
+      $nor: [{ ...KEPT_PLAN, planExpiredAt: { $exists: false } }],
+    };
+    const found = await this.models.syncJobs.find(removable, { _id: 1 }).lean<{ _id: string }[]>().exec();
+    const ids = found.map(({ _id }) => _id);
+    if (ids.length === 0) return [];
+    await this.models.stagedChanges.deleteMany({ jobId: { $in: ids } });
+    await this.models.syncJobs.deleteMany({ _id: { $in: ids }, ...removable });
+    return ids;
   }
 
   async stagedPage(jobId: string, page: StagedPage): Promise<StagedChange[]> {

@@ -9,7 +9,13 @@ import {
   type SyncJobStore,
 } from '../../lib/jobs/job-store';
 import type { StagedChange } from '../../lib/jobs/staged-change';
-import { keepsPlan, type SyncJob, type SyncJobActor, type SyncJobPhase } from '../../lib/jobs/sync-job';
+import {
+  ACTIVE_STATES,
+  keepsPlan,
+  type SyncJob,
+  type SyncJobActor,
+  type SyncJobPhase,
+} from '../../lib/jobs/sync-job';
 
 /**
  * The job store in memory, for unit tests of a run without servers. Same contract as the MongoDB adapter
@@ -205,6 +211,41 @@ export class MemorySyncJobStore implements SyncJobStore {
     );
     for (const job of expired) job.planExpiredAt = at;
     return expired.map((job) => job._id);
+  }
+
+  async keptPlanFinishedAt(keep: number) {
+    return [...this.jobs.values()]
+      .filter((job) => keepsPlan(job) && !job.planExpiredAt)
+      .map((job) => job.finishedAt!)
+      .sort((a, b) => b.getTime() - a.getTime())[keep - 1];
+  }
+
+  async dropOrphanedStaging() {
+    const orphaned = new Set<string>();
+    for (const change of this.staged.values()) {
+      const job = this.jobs.get(change.jobId);
+      if (job && !ACTIVE_STATES.includes(job.state) && (!keepsPlan(job) || job.planExpiredAt))
+        orphaned.add(job._id);
+    }
+    for (const jobId of orphaned) await this.dropStaged(jobId);
+    return [...orphaned];
+  }
+
+  async removeFinished(before: Date) {
+    const removed = [...this.jobs.values()]
+      .filter(
+        (job) =>
+          !ACTIVE_STATES.includes(job.state) &&
+          job.finishedAt !== undefined &&
+          job.finishedAt < before &&
+          !(keepsPlan(job) && !job.planExpiredAt),
+      )
+      .map((job) => job._id);
+    for (const jobId of removed) {
+      this.jobs.delete(jobId);
+      await this.dropStaged(jobId);
+    }
+    return removed;
   }
 
   async stagedPage(jobId: string, page: StagedPage) {

@@ -221,8 +221,10 @@ export class AgendaRunner implements RunQueue {
       logger.info({ enabled: feed.enabled, intervalMs: feed.intervalMs }, 'change feed settings applied');
       this.feedIntervalMs = feedInterval;
     }
-    // The embedded test server has no TTL indexes, and plans expire by a setting anyway: a sweep removes them.
-    await jobs.expirePlans(snapshot);
+    // The embedded test server has no TTL indexes, and plans and runs expire by settings anyway: a sweep
+    // removes them, and the queue's entries of the runs it removed.
+    for (const jobId of await jobs.sweep(snapshot))
+      await this.agenda.cancel({ name: RUN_TASK, data: { jobId } });
     const stalled = await jobs.stalled(this.options.lockLifetimeMs);
     if (stalled) {
       logger.warn({ jobId: stalled._id }, 'sync run without a live runner: queued again to resume');

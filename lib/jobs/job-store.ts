@@ -170,6 +170,19 @@ export interface SyncJobStore {
    * kept until that run ends.
    */
   expirePlans(finishedBefore: Date, at: Date): Promise<string[]>;
+  /** The finish time of the `keep`-th newest kept plan that has not expired; undefined when there are fewer. */
+  keptPlanFinishedAt(keep: number): Promise<Date | undefined>;
+  /**
+   * Drops the staging of finished runs that keep no plan (left behind when the drop at a run's end failed)
+   * and resolves with their ids. Staging whose job does not exist is left alone: a feed's blocked plan is
+   * staged just before its job is stored.
+   */
+  dropOrphanedStaging(): Promise<string[]>;
+  /**
+   * Removes the runs that finished before `before`, with their staging, except kept plans that have not
+   * expired (and so never one an apply is using); resolves with their ids.
+   */
+  removeFinished(before: Date): Promise<string[]>;
   /** One page of a job's staged changes in user id order, after `afterUserId`, optionally of one status. */
   stagedPage(jobId: string, page: StagedPage): Promise<StagedChange[]>;
 }

@@ -169,16 +169,40 @@ export class SyncJobs {
   }
 
   /**
-   * Removes the kept plans older than ABAC_Sync_Plan_Retention_Minutes (read from `settings`, the snapshot
-   * the caller already holds); resolves with their job ids.
+   * Removes the kept plans older than ABAC_Sync_Plan_Retention_Minutes, and those past the newest
+   * ABAC_Sync_Plans_Kept_Max (read from `settings`, the snapshot the caller already holds); resolves with
+   * their job ids.
    */
   async expirePlans(settings: SettingsSnapshot): Promise<string[]> {
-    const now = this.ports.clock.now();
-    const retentionMs = planRetentionMs(settings);
-    const expired = await this.ports.jobs.expirePlans(new Date(now - retentionMs), new Date(now));
-    for (const jobId of expired) await this.ports.jobs.dropStaged(jobId);
-    if (expired.length > 0) this.ports.logger.info({ jobIds: expired }, 'expired sync plans removed');
+    const { jobs, clock, logger } = this.ports;
+    const now = clock.now();
+    const byAge = new Date(now - planRetentionMs(settings));
+    const byCount = await jobs.keptPlanFinishedAt(
+      boundedSetting(settings.ABAC_Sync_Plans_Kept_Max, KEPT_PLANS),
+    );
+    // Past either bound: the later of the two cut-offs.
+    const before = byCount && byCount > byAge ? byCount : byAge;
+    const expired = await jobs.expirePlans(before, new Date(now));
+    for (const jobId of expired) await jobs.dropStaged(jobId);
+    if (expired.length > 0) logger.info({ jobIds: expired }, 'expired sync plans removed');
     return expired;
+  }
+
+  /**
+   * The housekeeping every process does on its maintenance pass (no TTL index needed): expires plans, drops
+   * staging a finished run left behind, removes runs finished more than ABAC_Sync_Job_Retention_Days ago.
+   * Resolves with the ids of the runs removed (their queue entries go too).
+   */
+  async sweep(settings: SettingsSnapshot): Promise<string[]> {
+    const { jobs, clock, logger } = this.ports;
+    await this.expirePlans(settings);
+    const orphaned = await jobs.dropOrphanedStaging();
+    if (orphaned.length > 0) logger.info({ jobIds: orphaned }, 'staging left by finished runs removed');
+    const days = boundedSetting(settings.ABAC_Sync_Job_Retention_Days, JOB_RETENTION_DAYS);
+    const removed = await jobs.removeFinished(new Date(clock.now() - days * 86_400_000));
+    if (removed.length > 0)
+      logger.info({ jobIds: removed }, 'finished sync runs removed after their retention');
+    return removed;
   }
 
   private async expired(job: SyncJob): Promise<boolean> {
@@ -212,6 +236,15 @@ function decodeCursor(cursor: string): string {
   if (userId.length === 0 || Buffer.from(userId, 'utf8').toString('base64url') !== cursor)
     throw new InvalidParamsError([{ path: 'cursor', message: 'must be a cursor this route returned' }]);
   return userId;
+}
+
+const KEPT_PLANS = { fallback: SETTING_DEFAULTS.ABAC_Sync_Plans_Kept_Max, max: 1000 };
+const JOB_RETENTION_DAYS = { fallback: SETTING_DEFAULTS.ABAC_Sync_Job_Retention_Days, max: 3650 };
+
+/** A whole number from 1 to `max`; anything else reads as the default. */
+function boundedSetting(value: unknown, { fallback, max }: { fallback: number; max: number }): number {
+  const number = numberSetting(value);
+  return number !== undefined && Number.isInteger(number) && number >= 1 && number <= max ? number : fallback;
 }
 
 function planRetentionMs(settings: SettingsSnapshot): number {
