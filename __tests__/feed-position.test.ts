@@ -1,4 +1,5 @@
 import {
+  isRepeat,
   compareTimes,
   isCsn,
   newChanges,
@@ -50,16 +51,27 @@ describe('newChanges', () => {
   });
 
   it('skips the changes applied at the watermark, and keeps a second change of one entry in that second', () => {
-    const position = { watermark: '20261202193012Z', appliedAtWatermark: ['a@csn-1', 'c@csn-3'] };
+    const csn = (n: number) => `20261202193012.00000${n}Z#000000#000#000000`;
+    const position = { watermark: '20261202193012Z', appliedAtWatermark: [`a@${csn(1)}`, `c@${csn(3)}`] };
     const read = [
-      change('a', '20261202193012Z', 'csn-1'),
+      change('a', '20261202193012Z', csn(1)),
       // Changed again in the same second: a new stamp.
-      change('c', '20261202193012Z', 'csn-4'),
-      change('d', '20261202193012Z', 'csn-5'),
-      change('e', '20261202193014Z', 'csn-6'),
-      change('old', '20261202193011Z', 'csn-0'),
+      change('c', '20261202193012Z', csn(4)),
+      change('d', '20261202193012Z', csn(5)),
+      change('e', '20261202193014Z', csn(6)),
+      change('old', '20261202193011Z', csn(0)),
     ];
     expect(newChanges(read, position).map(({ id }) => id)).toEqual(['c', 'd', 'e']);
+  });
+
+  it('reads again an entry applied at the watermark when only its time tells changes apart (no entryCSN)', () => {
+    // 389-DS or Active Directory: whole seconds, no entryCSN. A second change of `a` in the watermark's
+    // second looks exactly like the first: the entry is synced again (idempotent), not skipped.
+    const position = { watermark: '20261202193012Z', appliedAtWatermark: ['a@20261202193012Z'] };
+    const read = [change('a', '20261202193012Z', '20261202193012Z')];
+    expect(newChanges(read, position).map(({ id }) => id)).toEqual(['a']);
+    // …and it is not counted as a new change.
+    expect(read.filter((entry) => !isRepeat(entry, position))).toEqual([]);
   });
 
   it('counts an entry read twice (in the users and in the groups) once', () => {
@@ -96,11 +108,12 @@ describe('positionAfter', () => {
   });
 
   it('applied in batches, ends where applying everything at once ends, and a re-read skips all of it', () => {
+    const csn = (second: number, n: number) => `202612021930${second}.00000${n}Z#000000#000#000000`;
     const read = [
-      change('a', '20261202193012Z', '1'),
-      change('b', '20261202193013Z', '2'),
-      change('c', '20261202193013Z', '3'),
-      change('d', '20261202193013Z', '4'),
+      change('a', '20261202193012Z', csn(12, 1)),
+      change('b', '20261202193013Z', csn(13, 2)),
+      change('c', '20261202193013Z', csn(13, 3)),
+      change('d', '20261202193013Z', csn(13, 4)),
     ];
     const fresh = newChanges(read, undefined);
     let position = undefined;

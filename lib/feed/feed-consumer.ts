@@ -21,7 +21,7 @@ import {
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { switchedOff, syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
 import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
-import { newChanges, positionAfter, type FeedPosition } from './feed-position';
+import { isRepeat, newChanges, positionAfter, type FeedPosition } from './feed-position';
 import type { FeedState, FeedStore } from './feed-store';
 import type { FeedGuard } from './feed-guard';
 import { identifiersFor, type FeedIdentifiers } from './feed-identifiers';
@@ -201,7 +201,8 @@ export class FeedConsumer {
         return;
       }
       const fresh = newChanges(read.changes, state.position);
-      counts.seen = fresh.length;
+      // Entries synced again at the watermark (see newChanges) are not new changes.
+      counts.seen = fresh.filter((change) => !isRepeat(change, state.position)).length;
       if (fresh.length === 0) return;
       const batches: FeedChange[][] = [];
       const { feedBatchSize } = this.options;
@@ -284,9 +285,10 @@ export class FeedConsumer {
         // A user another writer held (a directory-wide run applying, a request): the batch is read again.
         const held = plans.filter((planned) => planned.result.error === 'error-write-conflict').length;
         if (held > 0) throw new FeedBatchHeldError(held);
+        const changes = batch.filter((change) => !isRepeat(change, from)).length;
         position = positionAfter(batch, position)!;
-        await this.held(store.advance(token, position, batch.length, this.now()));
-        counts.applied += batch.length;
+        await this.held(store.advance(token, position, changes, this.now()));
+        counts.applied += changes;
       }
     } finally {
       await guard.settle(plan, applied).catch((error: unknown) =>

@@ -79,20 +79,32 @@ export function changeKey(change: Pick<ChangedEntry, 'id' | 'stamp'>): string {
   return `${change.id}@${change.stamp}`;
 }
 
+/** A change at the watermark whose key was applied already. */
+export function isRepeat(change: ChangedEntry, position: FeedPosition | undefined): boolean {
+  return (
+    !!position &&
+    compareTimes(change.changedAt, position.watermark) === 0 &&
+    position.appliedAtWatermark.includes(changeKey(change))
+  );
+}
+
 /**
  * The entries read that are still to be applied, oldest first: every entry changed after the watermark,
  * and those at the watermark whose change was not applied yet. One entry read twice counts once.
+ *
+ * Where only a whole-second time tells changes apart (no entryCSN: 389-DS, Active Directory), a second
+ * change of an entry in the watermark's second has the key of the first: such entries are synced again
+ * at every poll while they stand at the watermark (a re-sync is idempotent), never skipped.
  */
 export function newChanges<T extends ChangedEntry>(
   read: readonly T[],
   position: FeedPosition | undefined,
 ): T[] {
-  const applied = new Set(position?.appliedAtWatermark ?? []);
   const byKey = new Map<string, T>();
   for (const change of read) {
     if (position) {
-      const order = compareTimes(change.changedAt, position.watermark);
-      if (order < 0 || (order === 0 && applied.has(changeKey(change)))) continue;
+      if (compareTimes(change.changedAt, position.watermark) < 0) continue;
+      if (isRepeat(change, position) && isCsn(change.stamp)) continue;
     }
     byKey.set(changeKey(change), change);
   }
