@@ -9,7 +9,7 @@ import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
-import { countIdentifiers, type FeedIdentifiers } from './feed-identifiers';
+import { identifierChunks, type FeedIdentifiers } from './feed-identifiers';
 
 export interface FeedGuardPorts {
   engine: AbacLdapSyncService;
@@ -34,6 +34,8 @@ export interface FeedPlan {
  * cleared, and the people-reached guard, not the named-request refusal, judges how many.
  */
 const PLAN_EVERYTHING = { refuseUnmappedEntries: false };
+/** Users looked up and planned together: one MongoDB `$in` and a few LDAP OR filters, however big a group. */
+const USERS_PER_LOOKUP = 1000;
 
 /**
  * The mass-revocation guard on the changed-entries feed. A bulk mistake in the directory reaches the feed
@@ -53,20 +55,24 @@ export class FeedGuard {
     const rooms: KnownRooms = new Map();
     const planned: ApplicablePlan[][] = [];
     for (const identifiers of batches) {
-      if (countIdentifiers(identifiers) === 0) {
-        planned.push([]);
-        continue;
+      // One group can reach every member: users are looked up and planned a chunk at a time, and a user
+      // named twice (by username as a member, by id as a holder of the group's value) is planned once.
+      const byUser = new Map<string, ApplicablePlan>();
+      for (const chunk of identifierChunks(identifiers, USERS_PER_LOOKUP)) {
+        const { subjects } = await users.findSubjects(chunk);
+        const fresh = subjects.filter((subject) => !byUser.has(subject._id));
+        const { plans } = await engine.planSubjects(
+          fresh,
+          configuration,
+          rooms,
+          id,
+          undefined,
+          PLAN_EVERYTHING,
+        );
+        for (const plan of plans)
+          if (needsClaim(plan, rooms) && !byUser.has(plan.subject._id)) byUser.set(plan.subject._id, plan);
       }
-      const { subjects } = await users.findSubjects(identifiers);
-      const { plans } = await engine.planSubjects(
-        subjects,
-        configuration,
-        rooms,
-        id,
-        undefined,
-        PLAN_EVERYTHING,
-      );
-      planned.push(plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms)));
+      planned.push([...byUser.values()]);
     }
     return { id, settingsFingerprint: settingsFingerprint(configuration), batches: planned, rooms };
   }

@@ -49,6 +49,16 @@ export async function identifiersFor(
   return { usernames: [...usernames], ldapIds: [...ldapIds], ids: [...ids] };
 }
 
-export function countIdentifiers(identifiers: FeedIdentifiers): number {
-  return identifiers.usernames.length + identifiers.ldapIds.length + identifiers.ids.length;
+/** The identifiers in chunks of at most `size` in all (none for none). */
+export function* identifierChunks(identifiers: FeedIdentifiers, size: number): Generator<FeedIdentifiers> {
+  const all = [
+    ...identifiers.usernames.map((value) => ['usernames', value] as const),
+    ...identifiers.ldapIds.map((value) => ['ldapIds', value] as const),
+    ...identifiers.ids.map((value) => ['ids', value] as const),
+  ];
+  for (let start = 0; start < all.length; start += size) {
+    const chunk: FeedIdentifiers = { usernames: [], ldapIds: [], ids: [] };
+    for (const [list, value] of all.slice(start, start + size)) chunk[list].push(value);
+    yield chunk;
+  }
 }
