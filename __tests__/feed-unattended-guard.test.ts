@@ -71,6 +71,9 @@ describe('the changed-entries feed’s people-reached guard', () => {
   async function seed() {
     await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
     await within('the feed off', 10_000, async () => (await feed()).state === 'off');
+    // A poll under way when the setting changed ends within one interval (2 s): it may still settle its
+    // entry in the guard's window, which is cleared below.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     await host.models.users.deleteMany({ ldap: true });
     await host.models.subscriptions.deleteMany({});
     await host.models.feedState.deleteMany({});
