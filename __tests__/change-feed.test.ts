@@ -3,6 +3,7 @@ import { Slapd } from '../harness/slapd';
 import { ATTRIBUTE_CHANGED_EVENT, ACTION_PERFORMED_EVENT } from '../lib/sync/audit-events';
 import { Registry } from 'prom-client';
 import request from 'supertest';
+import { timeBefore } from '../lib/feed/feed-position';
 import { feedStatusSchema } from '../lib/feed/feed-status';
 import {
   ADMIN_HEADERS,
@@ -319,6 +320,43 @@ describe('the changed-entries feed', () => {
       await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
     }
   }, 120_000);
+  it('applies a change that reaches the server after newer ones, carrying an older time (read again in the overlap)', async () => {
+    await seedMember('u-late', 'latecomer', 'r-eng', [{ key: 'department', values: ['eng'] }]);
+    await pause();
+    const { position } = (await host.models.feedState.findOne().lean())!;
+    // As replicated late from another provider (server id 002): made a second before the newest change
+    // the feed applied, it reaches this server only now.
+    const late = timeBefore(position!.watermark, 1)!.replace(/#000#/, '#002#');
+    expect(late < position!.watermark).toBe(true);
+    await slapd.addOffline(
+      [
+        `dn: uid=latecomer,ou=people,${BASE}`,
+        'objectClass: inetOrgPerson',
+        'uid: latecomer',
+        'cn: Late Comer',
+        'sn: Comer',
+        'departmentNumber: sales',
+        `entryCSN: ${late}`,
+        `createTimestamp: ${late.slice(0, 14)}Z`,
+        `modifyTimestamp: ${late.slice(0, 14)}Z`,
+        '',
+      ].join('\n'),
+    );
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+    await within(15_000, async () => evicted('u-late'));
+    expect((await host.models.users.findById('u-late').lean())?.abacAttributes).toEqual([
+      { key: 'department', values: ['sales'] },
+    ]);
+    // Applied once: the polls after it read it again in the overlap and skip it.
+    const events = await host.models.serverEvents.countDocuments();
+    await new Promise((resolve) => setTimeout(resolve, 2 * INTERVAL_MS));
+    expect(await host.models.serverEvents.countDocuments()).toBe(events);
+    const after = (await host.models.feedState.findOne().lean())!.position!;
+    expect(after.watermark).toBe(position!.watermark);
+    expect(after.appliedBehind?.flatMap(({ keys }) => keys)).toContainEqual(
+      expect.stringContaining(`@${late}`),
+    );
+  }, 60_000);
   it('queues a directory-wide run and starts again from now when the directory went back in time', async () => {
     await pause();
     const { position } = (await host.models.feedState.findOne().lean())!;

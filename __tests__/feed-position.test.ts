@@ -4,6 +4,7 @@ import {
   isCsn,
   newChanges,
   positionAfter,
+  timeBefore,
   timeKey,
   type ChangedEntry,
 } from '../lib/feed/feed-position';
@@ -121,5 +122,75 @@ describe('positionAfter', () => {
       position = positionAfter(fresh.slice(start, start + 2), position);
     expect(position).toEqual(positionAfter(fresh, undefined));
     expect(newChanges(read, position)).toEqual([]);
+  });
+});
+
+describe('the overlap behind the watermark', () => {
+  const overlap = { seconds: 300, maxKeys: 100 };
+  const csn = (time: string, n = 0) => `${time}.00000${n}Z#000000#002#000000`;
+
+  it('reads again the overlap, and applies once a change that reached the server after newer ones', () => {
+    // As from another provider: its change carries the time it was made, before the watermark.
+    let position = positionAfter([change('a', csn('20261202120000', 1))], undefined, overlap);
+    expect(position!.readFrom).toBe('20261202115500.000001Z#000000#000#000000');
+    position = positionAfter([change('b', csn('20261202120100', 2))], position, overlap);
+    expect(position).toEqual({
+      watermark: csn('20261202120100', 2),
+      appliedAtWatermark: [`b@${csn('20261202120100', 2)}`],
+      readFrom: '20261202115600.000002Z#000000#000#000000',
+      appliedBehind: [{ at: csn('20261202120000', 1), keys: [`a@${csn('20261202120000', 1)}`] }],
+    });
+    const read = [
+      change('a', csn('20261202120000', 1)),
+      change('b', csn('20261202120100', 2)),
+      change('late', csn('20261202115830', 3)),
+    ];
+    expect(newChanges(read, position).map(({ id }) => id)).toEqual(['late']);
+    const after = positionAfter(newChanges(read, position), position, overlap);
+    expect(after!.watermark).toBe(position!.watermark);
+    expect(newChanges(read, after)).toEqual([]);
+  });
+
+  it('forgets what falls out of the overlap, and never reads before where it started', () => {
+    const started = positionAfter([change('a', '20261202120000Z')], undefined);
+    expect(started).toEqual({ watermark: '20261202120000Z', appliedAtWatermark: ['a@20261202120000Z'] });
+    const next = positionAfter([change('b', '20261202120200Z')], started, overlap);
+    // Five minutes before 12:02 is before the start: the start bounds it.
+    expect(next!.readFrom).toBe('20261202120000Z');
+    const later = positionAfter([change('c', '20261202121000Z')], next, overlap);
+    expect(later).toEqual({
+      watermark: '20261202121000Z',
+      appliedAtWatermark: ['c@20261202121000Z'],
+      readFrom: '20261202120500Z',
+      // a (12:00) and b (12:02) are behind the overlap now.
+    });
+    expect(newChanges([change('b', '20261202120200Z')], later)).toEqual([]);
+  });
+
+  it('keeps at most maxKeys behind the watermark, moving readFrom up to the oldest time it kept', () => {
+    const small = { seconds: 300, maxKeys: 2 };
+    let position = positionAfter([change('a', '20261202120000Z')], undefined, small);
+    position = positionAfter(
+      [change('b', '20261202120001Z'), change('c', '20261202120002Z'), change('d', '20261202120003Z')],
+      position,
+      small,
+    );
+    expect(position).toEqual({
+      watermark: '20261202120003Z',
+      appliedAtWatermark: ['d@20261202120003Z'],
+      readFrom: '20261202120001Z',
+      appliedBehind: [
+        { at: '20261202120001Z', keys: ['b@20261202120001Z'] },
+        { at: '20261202120002Z', keys: ['c@20261202120002Z'] },
+      ],
+    });
+  });
+
+  it('goes back in the change time’s own format, whole seconds for generalized times', () => {
+    expect(timeBefore('20261202120000.5Z', 60)).toBe('20261202115900Z');
+    expect(timeBefore('20261202010000+0100', 3600)).toBe('20261201230000Z');
+    expect(timeBefore(csn('20261202000000', 7), 1)).toBe('20261201235959.000007Z#000000#000#000000');
+    expect(timeBefore('garbage', 1)).toBeUndefined();
+    expect(compareTimes(csn('20261202000000', 7), '20261202000000Z')).toBe(1);
   });
 });

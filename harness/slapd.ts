@@ -61,6 +61,7 @@ export class Slapd {
   private constructor(
     private readonly dir: string,
     private readonly binary: string,
+    private readonly slapadd: string,
     readonly version: string,
     readonly certificates: TestCertificates,
     readonly port: number,
@@ -86,7 +87,7 @@ export class Slapd {
       await run(slapadd, ['-q', '-n1', '-F', configDir, '-l', join(dir, 'data.ldif')]);
       const version = await slapdVersion(binary);
       const [port, ldapsPort] = (await freeLoopbackPorts(2)) as [number, number];
-      const server = new Slapd(dir, binary, version, certificates, port, ldapsPort);
+      const server = new Slapd(dir, binary, slapadd, version, certificates, port, ldapsPort);
       await server.resume();
       return server;
     } catch (error) {
@@ -155,6 +156,19 @@ export class Slapd {
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
     await exited;
+  }
+
+  /**
+   * Stops the daemon, adds `ldif` with slapadd, and starts it again. slapadd keeps the entryCSN and change
+   * times the LDIF gives, so an entry can arrive carrying an older change time, as a change replicated
+   * late from another provider does (slapd refuses those attributes over LDAP, even with the relax control).
+   */
+  async addOffline(ldif: string): Promise<void> {
+    await this.stopProcess();
+    const file = join(this.dir, `offline-${Date.now()}.ldif`);
+    await writeFile(file, ldif);
+    await run(this.slapadd, ['-n1', '-F', join(this.dir, 'slapd.d'), '-l', file]);
+    await this.resume();
   }
 
   /**

@@ -45,6 +45,9 @@ export const SETTING_DEFAULTS = {
   // The changed-entries feed: users follow a directory change within seconds (off by default).
   ABAC_Sync_Change_Feed_Enabled: false,
   ABAC_Sync_Change_Feed_Interval_Seconds: 2,
+  // Every poll reads again this far behind the newest change applied: a change that reaches the server late
+  // (replication from another provider, a replica that was behind) carries its older time.
+  ABAC_Sync_Change_Feed_Overlap_Seconds: 300,
   // Where the groups are whose membership reaches users through memberOf (empty: LDAP_BaseDN).
   ABAC_Sync_Change_Feed_Group_Base_DN: '',
   ABAC_Sync_Change_Feed_Group_Filter:

@@ -32,7 +32,10 @@ export interface ChangedGroupEntry extends ChangedEntry {
 export type FeedChange = ChangedUserEntry | ChangedGroupEntry;
 
 export interface FeedRead {
-  /** Every user and group entry changed at or after the position's watermark (the boundary second again). */
+  /**
+   * Every user and group entry changed at or after the position's readFrom (the overlap behind the
+   * watermark, the boundary second again); newChanges picks the ones not applied yet.
+   */
   changes: FeedChange[];
   /**
    * The directory went back in time: an entry applied at the watermark now shows an older change time (a

@@ -21,7 +21,7 @@ import {
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { switchedOff, syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
 import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
-import { isRepeat, newChanges, positionAfter, type FeedPosition } from './feed-position';
+import { isRepeat, newChanges, positionAfter, type FeedPosition, type Overlap } from './feed-position';
 import type { FeedState, FeedStore } from './feed-store';
 import type { FeedGuard } from './feed-guard';
 import { identifiersFor, type FeedIdentifiers } from './feed-identifiers';
@@ -57,15 +57,33 @@ export interface FeedConsumerPorts {
   metrics: SyncMetrics;
 }
 
-/** Whether the feed is switched on, and how often it polls. */
-export function feedSettings(snapshot: SettingsSnapshot): { enabled: boolean; intervalMs: number } {
+/**
+ * Applied changes remembered behind the watermark at most: past them the overlap shrinks (a bulk change),
+ * keeping the feed's state document small.
+ */
+export const MAX_KEYS_BEHIND = 10_000;
+
+/** Whether the feed is switched on, how often it polls, and how far behind its watermark it reads again. */
+export function feedSettings(snapshot: SettingsSnapshot): {
+  enabled: boolean;
+  intervalMs: number;
+  overlap: Overlap;
+} {
   const seconds = numberSetting(snapshot.ABAC_Sync_Change_Feed_Interval_Seconds);
+  const overlap = numberSetting(snapshot.ABAC_Sync_Change_Feed_Overlap_Seconds);
   return {
     enabled: booleanSetting(snapshot.ABAC_Sync_Change_Feed_Enabled) === true,
     intervalMs:
       (seconds !== undefined && seconds >= 1 && seconds <= 3600
         ? seconds
         : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Interval_Seconds) * 1000,
+    overlap: {
+      seconds:
+        overlap !== undefined && overlap >= 0 && overlap <= 86_400
+          ? Math.floor(overlap)
+          : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Overlap_Seconds,
+      maxKeys: MAX_KEYS_BEHIND,
+    },
   };
 }
 
@@ -256,10 +274,11 @@ export class FeedConsumer {
     counts: { applied: number },
   ): Promise<void> {
     const { guard, engine, store, logger } = this.ports;
+    const { overlap } = feedSettings(snapshot);
     const plan = await guard.plan(identifiers, configuration);
     const admission = await guard.admit(plan, guardThresholds(snapshot));
     if (!admission.admitted) {
-      const after = positionAfter(batches.flat(), from)!;
+      const after = positionAfter(batches.flat(), from, overlap)!;
       await this.held(store.block(token, { jobId: admission.jobId, position: after }, this.now()));
       logger.warn(
         { jobId: admission.jobId, changes: batches.flat().length, ...admission.guard },
@@ -286,7 +305,7 @@ export class FeedConsumer {
         const held = plans.filter((planned) => planned.result.error === 'error-write-conflict').length;
         if (held > 0) throw new FeedBatchHeldError(held);
         const changes = batch.filter((change) => !isRepeat(change, from)).length;
-        position = positionAfter(batch, position)!;
+        position = positionAfter(batch, position, overlap)!;
         await this.held(store.advance(token, position, changes, this.now()));
         counts.applied += changes;
       }

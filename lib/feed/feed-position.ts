@@ -16,7 +16,30 @@ export interface FeedPosition {
    * may have whole-second granularity); these are the ones it must not apply twice.
    */
   appliedAtWatermark: string[];
+  /**
+   * Where the next poll starts reading, behind the watermark by the overlap (a change that reaches the
+   * server late, from another provider or a replica that was behind, carries its older time). Absent: the
+   * watermark itself.
+   */
+  readFrom?: string;
+  /** The changes applied behind the watermark, at or after readFrom, by change time, oldest first. */
+  appliedBehind?: AppliedAt[];
 }
+
+/** The keys of the changes applied at one change time. */
+export interface AppliedAt {
+  at: string;
+  keys: string[];
+}
+
+/** How far behind the watermark the feed reads again, and how many applied keys it keeps for that. */
+export interface Overlap {
+  seconds: number;
+  /** Past this many keys, the oldest times are forgotten and readFrom moves up to the oldest kept. */
+  maxKeys: number;
+}
+
+export const NO_OVERLAP: Overlap = { seconds: 0, maxKeys: 0 };
 
 /** An entry the feed read because it changed at or after the watermark. */
 export interface ChangedEntry {
@@ -59,13 +82,32 @@ export function isCsn(value: string): boolean {
 
 /**
  * Compares two change times: generalized times by time (values that are not times sort first), and
- * entryCSNs as text (their fixed format sorts in time order, then by count, server and modifier).
+ * entryCSNs as text (their fixed format sorts in time order, then by count, server and modifier). An
+ * entryCSN and a generalized time compare by the CSN's time.
  */
 export function compareTimes(a: string, b: string): number {
   const csns = isCsn(a) && isCsn(b);
-  const left = csns ? a.toLowerCase() : (timeKey(a) ?? '');
-  const right = csns ? b.toLowerCase() : (timeKey(b) ?? '');
+  const left = csns ? a.toLowerCase() : (timeKey(timeOf(a)) ?? '');
+  const right = csns ? b.toLowerCase() : (timeKey(timeOf(b)) ?? '');
   return left < right ? -1 : left > right ? 1 : 0;
+}
+
+/** A change time's generalized time: an entryCSN's leading time, or the value itself. */
+function timeOf(value: string): string {
+  return isCsn(value) ? value.slice(0, value.indexOf('#')) : value;
+}
+
+/**
+ * `seconds` before a change time, in its own format: an entryCSN's lowest value at that instant, or a
+ * generalized time in whole seconds (rounded down, so nothing in the boundary second is missed).
+ */
+export function timeBefore(value: string, seconds: number): string | undefined {
+  const key = timeKey(timeOf(value));
+  if (key === undefined) return undefined;
+  const [utcSeconds, fraction] = key.split('.') as [string, string];
+  const iso = `${utcSeconds.slice(0, 4)}-${utcSeconds.slice(4, 6)}-${utcSeconds.slice(6, 8)}T${utcSeconds.slice(8, 10)}:${utcSeconds.slice(10, 12)}:${utcSeconds.slice(12, 14)}Z`;
+  const shifted = new Date(Date.parse(iso) - seconds * 1000).toISOString().slice(0, 19).replace(/\D/g, '');
+  return isCsn(value) ? `${shifted}.${fraction.slice(0, 6)}Z#000000#000#000000` : `${shifted}Z`;
 }
 
 /** The newer of two generalized times (either may be missing). */
@@ -88,6 +130,16 @@ export function isRepeat(change: ChangedEntry, position: FeedPosition | undefine
   );
 }
 
+/** The keys of the changes applied behind the watermark (a key holds its change's stamp, so its time). */
+function keysBehind(position: FeedPosition | undefined): Set<string> {
+  return new Set((position?.appliedBehind ?? []).flatMap(({ keys }) => keys));
+}
+
+/** Where a poll starts reading: readFrom, or the watermark for a position kept without one. */
+export function readStart(position: FeedPosition): string {
+  return position.readFrom ?? position.watermark;
+}
+
 /**
  * The entries read that are still to be applied, oldest first: every entry changed after the watermark,
  * and those at the watermark whose change was not applied yet. One entry read twice counts once.
@@ -101,10 +153,12 @@ export function newChanges<T extends ChangedEntry>(
   position: FeedPosition | undefined,
 ): T[] {
   const byKey = new Map<string, T>();
+  const behind = keysBehind(position);
   for (const change of read) {
     if (position) {
-      if (compareTimes(change.changedAt, position.watermark) < 0) continue;
+      if (compareTimes(change.changedAt, readStart(position)) < 0) continue;
       if (isRepeat(change, position) && isCsn(change.stamp)) continue;
+      if (behind.has(changeKey(change))) continue;
     }
     byKey.set(changeKey(change), change);
   }
@@ -115,19 +169,48 @@ export function newChanges<T extends ChangedEntry>(
 
 /**
  * Where the feed stands once `applied` (a prefix of newChanges' answer, oldest first) has been applied: at
- * the newest of their times, remembering every change applied at that time.
+ * the newest of their times, remembering every change applied at that time, and, for the overlap, those
+ * applied behind it since readFrom. readFrom never moves back: nothing before where the feed started, or
+ * before keys it has forgotten, is read again.
  */
 export function positionAfter(
   applied: readonly ChangedEntry[],
   previous: FeedPosition | undefined,
+  overlap: Overlap = NO_OVERLAP,
 ): FeedPosition | undefined {
   let watermark = previous?.watermark;
   for (const change of applied) watermark = newerTime(watermark, change.changedAt);
   if (watermark === undefined) return undefined;
-  const keys = new Set(
-    previous && compareTimes(previous.watermark, watermark) === 0 ? previous.appliedAtWatermark : [],
-  );
-  for (const change of applied)
-    if (compareTimes(change.changedAt, watermark) === 0) keys.add(changeKey(change));
-  return { watermark, appliedAtWatermark: [...keys].sort() };
+  // Keyed by a normal form of the time, so one instant written two ways is one entry.
+  const byTime = new Map<string, { at: string; keys: Set<string> }>();
+  const add = (at: string, key: string) => {
+    const normal = isCsn(at) ? at.toLowerCase() : (timeKey(at) ?? at);
+    const entry = byTime.get(normal) ?? { at, keys: new Set<string>() };
+    byTime.set(normal, entry);
+    entry.keys.add(key);
+  };
+  for (const { at, keys } of previous?.appliedBehind ?? []) for (const key of keys) add(at, key);
+  if (previous) for (const key of previous.appliedAtWatermark) add(previous.watermark, key);
+  for (const change of applied) add(change.changedAt, changeKey(change));
+
+  let readFrom = timeBefore(watermark, overlap.seconds) ?? watermark;
+  if (previous && compareTimes(readStart(previous), readFrom) > 0) readFrom = readStart(previous);
+  if (compareTimes(readFrom, watermark) > 0) readFrom = watermark;
+  const times = [...byTime.values()];
+  const behind = times
+    .filter(({ at }) => compareTimes(at, readFrom) >= 0 && compareTimes(at, watermark) < 0)
+    .sort((a, b) => compareTimes(a.at, b.at))
+    .map(({ at, keys }) => ({ at, keys: [...keys].sort() }));
+  let kept = behind.reduce((sum, { keys }) => sum + keys.length, 0);
+  while (behind.length > 0 && kept > overlap.maxKeys) {
+    kept -= behind.shift()!.keys.length;
+    readFrom = behind[0]?.at ?? watermark;
+  }
+  const atWatermark = times.find(({ at }) => compareTimes(at, watermark) === 0);
+  return {
+    watermark,
+    appliedAtWatermark: [...(atWatermark?.keys ?? [])].sort(),
+    ...(compareTimes(readFrom, watermark) < 0 ? { readFrom } : {}),
+    ...(behind.length > 0 ? { appliedBehind: behind } : {}),
+  };
 }

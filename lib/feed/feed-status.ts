@@ -27,10 +27,14 @@ export const feedStatusSchema = z
     }),
     lastPollAt: z.iso.datetime().optional(),
     lastChangeAppliedAt: z.iso.datetime().optional(),
-    lagSeconds: z.number().optional().meta({
-      description:
-        'Seconds since the last successful poll began: no directory change older than this is still unread.',
-    }),
+    lagSeconds: z
+      .number()
+      .optional()
+      .meta({
+        description:
+          'Seconds since the last successful poll began: no change the directory server had by then is still ' +
+          'unread, unless it reached the server later than ABAC_Sync_Change_Feed_Overlap_Seconds after it was made.',
+      }),
     changesApplied: z.int().nonnegative(),
     consumer: z.string().optional().meta({ description: 'host:pid of the process that polled last.' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),

@@ -1,7 +1,7 @@
 import type { DirectoryEntry, DirectorySession } from '../ldap/directory';
 import { allOf, anyOf, atLeast, equals, type DirectoryFilter } from '../ldap/filter';
 import type { ChangeFeed, FeedChange, FeedRead, FeedSearch } from './change-feed';
-import { compareTimes, isCsn, newerTime, positionAfter, type FeedPosition } from './feed-position';
+import { compareTimes, isCsn, newerTime, positionAfter, readStart, type FeedPosition } from './feed-position';
 
 const CHANGE_ATTRIBUTES = ['modifyTimestamp', 'createTimestamp', 'entryUUID', 'entryCSN'];
 /** Ids per restore check search. */
@@ -21,7 +21,8 @@ interface ReadEntry {
 
 /**
  * The changed-entries feed of a directory that keeps change times: every poll reads the entries changed at
- * or after the watermark, the watermark itself included, in the user search and the watched groups. It
+ * or after the position's readFrom (the overlap behind the watermark; the watermark itself when there is
+ * none), in the user search and the watched groups. It
  * orders changes by entryCSN where every entry carries one, else by modifyTimestamp and createTimestamp.
  * Which one is in use follows from the watermark's format, so a position stays meaningful across restarts.
  */
@@ -41,7 +42,7 @@ export class TimestampChangeFeed implements ChangeFeed {
 
   async read(session: DirectorySession, search: FeedSearch, position: FeedPosition): Promise<FeedRead> {
     const mode = modeOf(position.watermark);
-    const changes = changesOf(await readEntries(session, search, position.watermark), mode);
+    const changes = changesOf(await readEntries(session, search, readStart(position)), mode);
     return { changes, restored: await wentBackInTime(session, search, position, changes, mode) };
   }
 }
