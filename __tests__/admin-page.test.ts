@@ -218,7 +218,12 @@ describe('the admin page in Chromium', () => {
       expect(await page.locator('dl.feed .confirm').textContent()).toMatch(/applying nothing/);
       await page.getByRole('button', { name: 'Yes, discard them' }).click();
       await page.locator('dl.feed:not([data-state="blocked"])').waitFor();
-      expect((await host.models.feedState.findById('change-feed').lean())?.blocked?.discarded).toBe(true);
+      // Discarded; the feed's next poll, which may already have run, moves past the blocked changes.
+      const feed = await host.models.feedState.findById('change-feed').lean();
+      expect(
+        feed?.blocked?.discarded === true ||
+          (feed?.blocked === undefined && feed?.position?.watermark === '20261206120100Z'),
+      ).toBe(true);
       expect((await host.models.syncJobs.findById('feed-blocked').lean())?.discardedBy).toEqual({
         type: 'user',
         _id: ADMIN_ID,

@@ -63,6 +63,8 @@ userSchema.index({ username: 1 }, { unique: true, sparse: true });
 userSchema.index({ 'emails.address': 1 }, { unique: true, sparse: true });
 userSchema.index({ 'services.ldap.id': 1 }, { sparse: true });
 userSchema.index({ 'services.resume.loginTokens.hashedToken': 1 }, { sparse: true });
+// The feed finds the users holding a changed group's DN (multikey: one key per value).
+userSchema.index({ 'abacAttributes.values': 1 }, { sparse: true });
 
 export type UserModel = Model<UserDocument>;
 

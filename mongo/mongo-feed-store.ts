@@ -110,10 +110,11 @@ export class MongoFeedStore implements FeedStore {
   }
 
   async usersHoldingValue(value: string): Promise<string[]> {
-    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // From the index on abacAttributes.values: the value as the directory spells it, and in lower case.
+    // Other spellings are found by the reconciliation of held group DNs, which rewrites them.
     const users = await this.models.users
       .find(
-        { abacAttributes: { $elemMatch: { values: new RegExp(`^${escaped}$`, 'i') } }, active: true },
+        { 'abacAttributes.values': { $in: [...new Set([value, value.toLowerCase()])] }, active: true },
         { _id: 1 },
       )
       .lean<{ _id: string }[]>()

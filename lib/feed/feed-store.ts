@@ -51,7 +51,7 @@ export interface FeedStore {
   letGo(token: string): Promise<void>;
   /**
    * The active users whose stored ABAC values include `value` (a group's DN reached them through memberOf):
-   * the members a group change may have removed, compared ignoring case.
+   * the members a group change may have removed. Found as spelled and in lower case.
    */
   usersHoldingValue(value: string): Promise<string[]>;
 }

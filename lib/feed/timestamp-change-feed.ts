@@ -28,21 +28,26 @@ interface ReadEntry {
  */
 export class TimestampChangeFeed implements ChangeFeed {
   async start(session: DirectorySession, search: FeedSearch): Promise<FeedPosition | undefined> {
-    const entries = await readEntries(session, search, undefined);
-    const mode: Mode =
-      entries.length > 0 && entries.every(({ entry }) => entry.attributes.has('entrycsn')) ? 'csn' : 'time';
-    const changes = changesOf(entries, mode);
-    let newest: string | undefined;
-    for (const change of changes) newest = newerTime(newest, change.changedAt);
-    return positionAfter(
-      changes.filter((change) => newest !== undefined && compareTimes(change.changedAt, newest) === 0),
-      undefined,
-    );
+    // Streamed: a directory of millions is read one entry at a time, keeping only its newest change's.
+    const byCsn = new NewestChanges('csn');
+    const byTime = new NewestChanges('time');
+    let everyEntryHasCsn = true;
+    let entries = 0;
+    await readEntries(session, search, undefined, (read) => {
+      entries += 1;
+      if (!read.entry.attributes.has('entrycsn')) everyEntryHasCsn = false;
+      if (everyEntryHasCsn) byCsn.add(read);
+      byTime.add(read);
+    });
+    const newest = entries > 0 && everyEntryHasCsn ? byCsn : byTime;
+    return positionAfter(newest.changes, undefined);
   }
 
   async read(session: DirectorySession, search: FeedSearch, position: FeedPosition): Promise<FeedRead> {
     const mode = modeOf(position.watermark);
-    const changes = changesOf(await readEntries(session, search, readStart(position)), mode);
+    const read: ReadEntry[] = [];
+    await readEntries(session, search, readStart(position), (entry) => read.push(entry));
+    const changes = changesOf(read, mode);
     return { changes, restored: await wentBackInTime(session, search, position, changes, mode) };
   }
 }
@@ -58,13 +63,14 @@ function changedSince(since: string): DirectoryFilter {
     : anyOf([atLeast('modifyTimestamp', since), atLeast('createTimestamp', since)]);
 }
 
+/** The entries of the user search and the watched groups changed at or after `since` (all without). */
 async function readEntries(
   session: DirectorySession,
   search: FeedSearch,
   since: string | undefined,
-): Promise<ReadEntry[]> {
+  onEntry: (read: ReadEntry) => void,
+): Promise<void> {
   const since_ = since === undefined ? [] : [changedSince(since)];
-  const read: ReadEntry[] = [];
   const { users, groups } = search;
   await session.search(
     {
@@ -75,7 +81,7 @@ async function readEntries(
       pageSize: search.pageSize,
       sizeLimit: 0,
     },
-    (entry) => read.push({ kind: 'user', entry }),
+    (entry) => onEntry({ kind: 'user', entry }),
   );
   if (groups)
     await session.search(
@@ -87,9 +93,30 @@ async function readEntries(
         pageSize: search.pageSize,
         sizeLimit: 0,
       },
-      (entry) => read.push({ kind: 'group', entry }),
+      (entry) => onEntry({ kind: 'group', entry }),
     );
-  return read;
+}
+
+/** The changes at the newest change time seen so far, in one mode. */
+class NewestChanges {
+  private newest: string | undefined;
+  private entries: ReadEntry[] = [];
+
+  constructor(private readonly mode: Mode) {}
+
+  add(read: ReadEntry): void {
+    const changedAt = changedAtOf(read.entry, this.mode);
+    if (changedAt === undefined) return;
+    const order = this.newest === undefined ? 1 : compareTimes(changedAt, this.newest);
+    if (order > 0) {
+      this.newest = changedAt;
+      this.entries = [read];
+    } else if (order === 0) this.entries.push(read);
+  }
+
+  get changes(): FeedChange[] {
+    return changesOf(this.entries, this.mode);
+  }
 }
 
 function changesOf(read: readonly ReadEntry[], mode: Mode): FeedChange[] {
@@ -104,7 +131,7 @@ function changesOf(read: readonly ReadEntry[], mode: Mode): FeedChange[] {
 function changeOf(entry: DirectoryEntry, mode: Mode) {
   const first = (name: string) => entry.attributes.get(name.toLowerCase())?.values[0];
   const csn = first('entryCSN');
-  const changedAt = mode === 'csn' ? csn : newerTime(first('modifyTimestamp'), first('createTimestamp'));
+  const changedAt = changedAtOf(entry, mode);
   if (changedAt === undefined) return undefined;
   return {
     id: first('entryUUID') ?? entry.dn.toLowerCase(),
@@ -112,6 +139,12 @@ function changeOf(entry: DirectoryEntry, mode: Mode) {
     changedAt,
     stamp: csn ?? changedAt,
   };
+}
+
+/** When an entry last changed, in the mode's terms. */
+function changedAtOf(entry: DirectoryEntry, mode: Mode): string | undefined {
+  const first = (name: string) => entry.attributes.get(name)?.values[0];
+  return mode === 'csn' ? first('entrycsn') : newerTime(first('modifytimestamp'), first('createtimestamp'));
 }
 
 /**
