@@ -48,6 +48,9 @@ export const SETTING_DEFAULTS = {
   // Every poll reads again this far behind the newest change applied: a change that reaches the server late
   // (replication from another provider, a replica that was behind) carries its older time.
   ABAC_Sync_Change_Feed_Overlap_Seconds: 300,
+  // Users holding a group DN the directory no longer lists (a group deleted or moved) are synced, a pass
+  // through every user this often (0: never).
+  ABAC_Sync_Change_Feed_Reconcile_Minutes: 60,
   // Where the groups are whose membership reaches users through memberOf (empty: LDAP_BaseDN).
   ABAC_Sync_Change_Feed_Group_Base_DN: '',
   ABAC_Sync_Change_Feed_Group_Filter:

@@ -2,6 +2,8 @@ import type { Models } from '../models';
 import { FEED_STATE_ID, type FeedStateDocument } from '../models/feed-state';
 import type { FeedPosition } from '../lib/feed/feed-position';
 import type { FeedState, FeedStore } from '../lib/feed/feed-store';
+import type { HeldValues, ReconcileProgress } from '../lib/feed/held-groups';
+import type { AbacAttribute } from '../models/user';
 import { DUPLICATE_KEY } from './write-errors';
 
 /** The feed's state in abac_sync_feed (one document). */
@@ -107,6 +109,36 @@ export class MongoFeedStore implements FeedStore {
       { _id: FEED_STATE_ID, consumerToken: token },
       { $unset: { consumerToken: 1, consumerHeartbeatAt: 1 } },
     );
+  }
+
+  async reconciled(token: string, progress: ReconcileProgress, at: Date): Promise<boolean> {
+    const updated = await this.models.feedState.updateOne(
+      { _id: FEED_STATE_ID, consumerToken: token },
+      { $set: { reconcile: progress, consumerHeartbeatAt: at } },
+    );
+    return updated.matchedCount === 1;
+  }
+
+  async holdersOf(keys: readonly string[], after: string | undefined, limit: number): Promise<HeldValues[]> {
+    const users = await this.models.users
+      .find(
+        {
+          ...(after === undefined ? {} : { _id: { $gt: after } }),
+          active: true,
+          'abacAttributes.key': { $in: [...keys] },
+        },
+        { _id: 1, abacAttributes: 1 },
+      )
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<{ _id: string; abacAttributes?: AbacAttribute[] }[]>()
+      .exec();
+    return users.map((user) => ({
+      _id: user._id,
+      values: (user.abacAttributes ?? [])
+        .filter(({ key }) => keys.includes(key))
+        .flatMap(({ values }) => values),
+    }));
   }
 
   async usersHoldingValue(value: string): Promise<string[]> {

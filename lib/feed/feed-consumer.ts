@@ -28,6 +28,14 @@ import { identifiersFor, type FeedIdentifiers } from './feed-identifiers';
 import type { ApplicablePlan } from '../jobs/run-plan';
 import { guardThresholds } from '../jobs/revocation-guard';
 import { feedStatus, type FeedStatus } from './feed-status';
+import {
+  groupKeys,
+  progressAfter,
+  reconcileDue,
+  staleHolders,
+  watchedGroups,
+  type ReconcileProgress,
+} from './held-groups';
 
 /** The audit reason of the feed's changes. */
 export const FEED_REASON = 'ldap-change-feed';
@@ -62,15 +70,22 @@ export interface FeedConsumerPorts {
  * keeping the feed's state document small.
  */
 export const MAX_KEYS_BEHIND = 10_000;
+/** Users checked per poll by the reconciliation of held group DNs: one MongoDB read each. */
+export const RECONCILE_SLICE = 5000;
 
-/** Whether the feed is switched on, how often it polls, and how far behind its watermark it reads again. */
+/**
+ * Whether the feed is switched on, how often it polls, how far behind its watermark it reads again, and
+ * how often it reconciles the group DNs users hold (0: never).
+ */
 export function feedSettings(snapshot: SettingsSnapshot): {
   enabled: boolean;
   intervalMs: number;
   overlap: Overlap;
+  reconcileMs: number;
 } {
   const seconds = numberSetting(snapshot.ABAC_Sync_Change_Feed_Interval_Seconds);
   const overlap = numberSetting(snapshot.ABAC_Sync_Change_Feed_Overlap_Seconds);
+  const reconcile = numberSetting(snapshot.ABAC_Sync_Change_Feed_Reconcile_Minutes);
   return {
     enabled: booleanSetting(snapshot.ABAC_Sync_Change_Feed_Enabled) === true,
     intervalMs:
@@ -84,6 +99,10 @@ export function feedSettings(snapshot: SettingsSnapshot): {
           : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Overlap_Seconds,
       maxKeys: MAX_KEYS_BEHIND,
     },
+    reconcileMs:
+      (reconcile !== undefined && reconcile >= 0 && reconcile <= 10_080
+        ? reconcile
+        : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Reconcile_Minutes) * 60_000,
   };
 }
 
@@ -117,6 +136,9 @@ export function feedSearchOf(configuration: SyncConfiguration, snapshot: Setting
  * nothing it did not read to the end.
  */
 export class FeedConsumer {
+  /** The watched groups listed at the start of the reconciliation pass under way (this process's). */
+  private groupListing: { passStartedAt: number; groups: ReadonlySet<string> } | undefined;
+
   constructor(
     private readonly ports: FeedConsumerPorts,
     private readonly options: FeedOptions = DEFAULT_FEED_OPTIONS,
@@ -221,7 +243,13 @@ export class FeedConsumer {
       const fresh = newChanges(read.changes, state.position);
       // Entries synced again at the watermark (see newChanges) are not new changes.
       counts.seen = fresh.filter((change) => !isRepeat(change, state.position)).length;
-      if (fresh.length === 0) return;
+      const reconciling = await this.reconcileSlice(
+        session,
+        search,
+        configuration,
+        snapshot,
+        state.reconcile,
+      );
       const batches: FeedChange[][] = [];
       const { feedBatchSize } = this.options;
       for (let start = 0; start < fresh.length; start += feedBatchSize)
@@ -229,10 +257,46 @@ export class FeedConsumer {
       const identifiers: FeedIdentifiers[] = [];
       for (const batch of batches)
         identifiers.push(await this.identifiers(session, configuration, search, batch));
-      await this.applyGuarded(token, state.position, batches, identifiers, configuration, snapshot, counts);
+      if (reconciling && reconciling.holders.length > 0) {
+        // A batch of no changes: the watermark stays, the holders are synced under the same guard.
+        batches.push([]);
+        identifiers.push({ usernames: [], ldapIds: [], ids: reconciling.holders });
+      }
+      if (batches.length > 0)
+        await this.applyGuarded(token, state.position, batches, identifiers, configuration, snapshot, counts);
+      if (reconciling) await this.held(store.reconciled(token, reconciling.progress, this.now()));
     } finally {
       await session.close();
     }
+  }
+
+  /**
+   * The next slice of the reconciliation of held group DNs, when one is due: the users of the slice who
+   * hold a DN the directory no longer lists as a watched group, and the pass's progress after the slice.
+   */
+  private async reconcileSlice(
+    session: DirectorySession,
+    search: FeedSearch,
+    configuration: SyncConfiguration,
+    snapshot: SettingsSnapshot,
+    progress: ReconcileProgress | undefined,
+  ): Promise<{ holders: string[]; progress: ReconcileProgress } | undefined> {
+    const keys = groupKeys(configuration.mapping);
+    const pass = reconcileDue(progress, this.now(), feedSettings(snapshot).reconcileMs);
+    if (keys.length === 0 || !search.groups || !pass) return undefined;
+    const passStartedAt = new Date(pass.startedAt).getTime();
+    if (this.groupListing?.passStartedAt !== passStartedAt)
+      this.groupListing = { passStartedAt, groups: (await watchedGroups(session, search)) ?? new Set() };
+    const users = await this.ports.store.holdersOf(keys, pass.after, RECONCILE_SLICE);
+    const holders = staleHolders(users, this.groupListing.groups);
+    const next = progressAfter(pass, users, RECONCILE_SLICE, this.now());
+    if (next.completedAt) this.groupListing = undefined;
+    if (holders.length > 0)
+      this.ports.logger.info(
+        { users: holders.length },
+        'users hold group DNs the directory no longer lists: they are synced',
+      );
+    return { holders, progress: next };
   }
 
   /** A blocked feed moves on once an admin applied the blocked run's plan, or discarded it. */

@@ -36,6 +36,14 @@ export const feedStatusSchema = z
           'unread, unless it reached the server later than ABAC_Sync_Change_Feed_Overlap_Seconds after it was made.',
       }),
     changesApplied: z.int().nonnegative(),
+    lastReconciledAt: z.iso
+      .datetime()
+      .optional()
+      .meta({
+        description:
+          'When the last pass through every user holding group DNs ended (ABAC_Sync_Change_Feed_Reconcile_Minutes): ' +
+          'those holding a DN the directory no longer lists were synced.',
+      }),
     consumer: z.string().optional().meta({ description: 'host:pid of the process that polled last.' }),
     error: z.object({ code: z.string(), message: z.string() }).optional(),
   })
@@ -67,6 +75,7 @@ export function feedStatus(state: FeedState, snapshot: SettingsSnapshot, now: nu
       ? { lagSeconds: Math.max(0, Math.round((now - state.lastSuccessAt.getTime()) / 100) / 10) }
       : {}),
     changesApplied: state.changesApplied,
+    ...(state.reconcile?.completedAt ? { lastReconciledAt: iso(state.reconcile.completedAt) } : {}),
     ...(state.consumer ? { consumer: state.consumer } : {}),
     ...(state.error ? { error: { code: state.error.code, message: state.error.message } } : {}),
   };

@@ -1,4 +1,5 @@
 import type { FeedPosition } from './feed-position';
+import type { HeldValues, ReconcileProgress } from './held-groups';
 
 /** The feed's one state document: where it stands and what it has done, for the status route. */
 export interface FeedState {
@@ -22,6 +23,8 @@ export interface FeedState {
   blocked?: { jobId: string; position: FeedPosition; discarded?: boolean };
   /** The last poll's error, until a poll succeeds. */
   error?: { code: string; message: string };
+  /** How far the reconciliation of held group DNs has gone (see held-groups.ts). */
+  reconcile?: ReconcileProgress;
 }
 
 /** Where the feed keeps its state (MongoDB adapter: mongo/mongo-feed-store.ts). */
@@ -49,6 +52,13 @@ export interface FeedStore {
   hold(consumer: { token: string; name: string }, at: Date, staleBefore: Date): Promise<boolean>;
   /** Gives the feed up (a process stopping): another consumer may take it at once. */
   letGo(token: string): Promise<void>;
+  /** Records how far the reconciliation of held group DNs has gone (fenced as advance). */
+  reconciled(token: string, progress: ReconcileProgress, at: Date): Promise<boolean>;
+  /**
+   * Up to `limit` active users after `after` in `_id` order that hold a value under one of `keys`, with
+   * those values.
+   */
+  holdersOf(keys: readonly string[], after: string | undefined, limit: number): Promise<HeldValues[]>;
   /**
    * The active users whose stored ABAC values include `value` (a group's DN reached them through memberOf):
    * the members a group change may have removed. Found as spelled and in lower case.
