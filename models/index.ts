@@ -14,6 +14,7 @@ import { createStagedChangeModel, type StagedChangeModel } from './staged-change
 import { createFeedStateModel, type FeedStateModel } from './feed-state';
 import { createRateLimitModel, type RateLimitModel } from './rate-limit';
 import { createRevocationEntryModel, type RevocationEntryModel } from './revocation-entry';
+import { createEvictionRecordModel, type EvictionRecordModel } from './eviction-record';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -42,6 +43,7 @@ export interface Models {
   feedState: FeedStateModel;
   rateLimits: RateLimitModel;
   revocationEntries: RevocationEntryModel;
+  evictionRecords: EvictionRecordModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -61,6 +63,7 @@ export function createModels(connection: Connection): Models {
     feedState: createFeedStateModel(connection),
     rateLimits: createRateLimitModel(connection),
     revocationEntries: createRevocationEntryModel(connection),
+    evictionRecords: createEvictionRecordModel(connection),
   };
 }
 

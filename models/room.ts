@@ -9,9 +9,11 @@ export interface RoomDocument {
   usersCount?: number;
   abacAttributes?: AbacAttribute[];
   /**
-   * The subscriptions this module has counted out of usersCount, with when: a repeated eviction step never
-   * decrements twice. Entries older than a day are dropped.
+   * The evictions (abac_sync_evictions ids) whose usersCount decrement is under way: set with the decrement
+   * in one update, pulled once the eviction's record says it was counted. Empty between evictions.
    */
+  __abacCounting?: string[];
+  /** Left by versions that recorded evictions in the room; honoured, and dropped after a day. */
   __abacEvictions?: { s: string; at: Date }[];
   _updatedAt?: Date;
 }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { EvictionRecordModel } from '../models/eviction-record';
+import { EVICTION_RECORD_SECONDS } from '../models/eviction-record';
 import type { MessageDocument, MessageModel } from '../models/message';
 import type { RoomModel } from '../models/room';
 import type { SubscriptionModel } from '../models/subscription';
@@ -8,47 +10,66 @@ import type { RoomMemberRemover, RoomRemoval } from '../lib/sync/room-member-rem
 import { insertOnce } from './insert-once';
 
 export const REMOVED_FROM_ROOM_MESSAGE = 'abac-removed-user-from-room';
-/** How long a room keeps the record of a subscription it counted out (longer than any stalled sync). */
-const EVICTION_RECORD_MS = 24 * 60 * 60 * 1000;
+const EVICTION_RECORD_MS = EVICTION_RECORD_SECONDS * 1000;
+/** Records older than a day are swept at most this often per process (servers without TTL indexes). */
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface MongoRoomMemberRemoverPorts {
   users: UserModel;
   rooms: RoomModel;
   subscriptions: SubscriptionModel;
   messages: MessageModel;
+  evictionRecords: EvictionRecordModel;
   clock: Clock;
+}
+
+/** One subscription ended in one room, as its record and the room's mark name it. */
+interface Eviction {
+  id: string;
+  rid: string;
+  s: string;
 }
 
 /**
  * Removes members in an order that a fault at any point leaves repairable by running the same removals
- * again, each effect happening once:
- * 1. usersCount is decremented once per subscription, guarded by a record of that subscription on the room
- *    (`__abacEvictions`), and the system message is inserted with an id derived from the subscription;
- * 2. the subscriptions are deleted;
- * 3. the rooms are pulled from the users' `__rooms` last, so a user whose eviction was cut short still
+ * again, each effect happening once, without transactions:
+ * 1. each eviction gets a record in abac_sync_evictions (`counted: false`) and its system message, both
+ *    inserted once by id;
+ * 2. for each record not counted, usersCount is decremented in the same update that marks the room with
+ *    the eviction's id (`__abacCounting`), and only when the room is not marked already;
+ * 3. the records are set `counted`, then the marks are pulled from the rooms: a mark outlives its
+ *    decrement until the record says so, so no run decrements twice;
+ * 4. the subscriptions are deleted;
+ * 5. the rooms are pulled from the users' `__rooms` last, so a user whose eviction was cut short still
  *    lists the room and the next sync finds it.
- * The sync writes the revocation audit event in the user's outbox before calling this (see AuditLog).
+ * Runs for one user never overlap (the sync's write claims). The sync writes the revocation audit event in
+ * the user's outbox before calling this (see AuditLog).
  */
 export class MongoRoomMemberRemover implements RoomMemberRemover {
+  private lastSweepAt = Number.NEGATIVE_INFINITY;
+
   constructor(private readonly ports: MongoRoomMemberRemoverPorts) {}
 
   async remove(removals: readonly RoomRemoval[]): Promise<RoomRemoval[]> {
     if (removals.length === 0) return [];
-    const { users, rooms, subscriptions, messages, clock } = this.ports;
+    const { users, subscriptions, messages, clock } = this.ports;
     const now = new Date(clock.now());
     const ending = removals.filter((removal) => removal.subscriptionIds.length > 0);
+    const evictions = ending.flatMap(({ room, subscriptionIds }) =>
+      subscriptionIds.map((s) => ({ id: `${room._id}:${s}`, rid: room._id, s })),
+    );
 
-    // The driver's bulk calls: every value is built here, and Mongoose's per-operation casting is not free.
-    const [, inserted] = await Promise.all([
-      ending.length === 0
-        ? undefined
-        : rooms.collection.bulkWrite(roomUpdates(ending, now), { ordered: false }),
-      insertOnce(
-        messages,
-        ending.flatMap((removal) => removalMessages(removal, now)),
-      ),
-    ]);
-    if (inserted.failed.length > 0) throw inserted.error;
+    if (evictions.length > 0) {
+      const [inserted] = await Promise.all([
+        insertOnce(
+          messages,
+          ending.flatMap((removal) => removalMessages(removal, now)),
+        ),
+        this.record(evictions, now),
+      ]);
+      if (inserted.failed.length > 0) throw inserted.error;
+      await this.countOut(evictions, now);
+    }
 
     const subscriptionIds = ending.flatMap((removal) => removal.subscriptionIds);
     if (subscriptionIds.length > 0) await subscriptions.deleteMany({ _id: { $in: subscriptionIds } }).exec();
@@ -59,32 +80,98 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
       })),
       { ordered: false },
     );
+    await this.sweepIfDue(now);
     return ending;
+  }
+
+  /** Step 1: a record per eviction, inserted once (a run again finds the one it left). */
+  private async record(evictions: readonly Eviction[], now: Date): Promise<void> {
+    await this.ports.evictionRecords.collection.bulkWrite(
+      evictions.map(({ id, rid, s }) => ({
+        updateOne: {
+          filter: { _id: id as never },
+          update: { $setOnInsert: { rid, s, at: now, counted: false } },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Steps 2 and 3: the decrements of the evictions not yet counted, each once. */
+  private async countOut(evictions: readonly Eviction[], now: Date): Promise<void> {
+    const { rooms, evictionRecords } = this.ports;
+    const ids = evictions.map(({ id }) => id);
+    const counted = new Set(
+      (
+        await evictionRecords
+          .find({ _id: { $in: ids }, counted: true }, { _id: 1 })
+          .lean()
+          .exec()
+      ).map(({ _id }) => _id),
+    );
+    const uncounted = evictions.filter(({ id }) => !counted.has(id));
+    if (uncounted.length > 0)
+      await rooms.collection.bulkWrite(
+        uncounted.map(({ id, rid, s }) => ({
+          updateOne: {
+            // Not marked by an earlier run, nor counted by a version that recorded evictions in the room.
+            filter: { _id: rid as never, __abacCounting: { $ne: id }, '__abacEvictions.s': { $ne: s } },
+            update: {
+              $inc: { usersCount: -1 },
+              $push: { __abacCounting: id },
+              $set: { _updatedAt: now },
+            } as never,
+          },
+        })),
+        { ordered: false },
+      );
+    if (uncounted.length > 0)
+      await evictionRecords.updateMany(
+        { _id: { $in: uncounted.map(({ id }) => id) } },
+        { $set: { counted: true } },
+      );
+    const expired = new Date(now.getTime() - EVICTION_RECORD_MS);
+    await rooms.collection.bulkWrite(
+      [...groupBy(evictions, ({ rid }) => rid)].map(([rid, ofRoom]) => ({
+        updateOne: {
+          filter: { _id: rid as never },
+          update: {
+            $pull: {
+              __abacCounting: { $in: ofRoom.map(({ id }) => id) },
+              __abacEvictions: { at: { $lt: expired } },
+            },
+          } as never,
+        },
+      })),
+      { ordered: false },
+    );
+    // Emptied lists go, so a room carries nothing of its evictions between them.
+    const roomIds = [...new Set(evictions.map(({ rid }) => rid))] as never[];
+    await rooms.collection.bulkWrite(
+      (['__abacCounting', '__abacEvictions'] as const).map((field) => ({
+        updateMany: {
+          filter: { _id: { $in: roomIds }, [field]: { $size: 0 } },
+          update: { $unset: { [field]: 1 } },
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  private async sweepIfDue(now: Date): Promise<void> {
+    if (now.getTime() - this.lastSweepAt < SWEEP_INTERVAL_MS) return;
+    this.lastSweepAt = now.getTime();
+    await this.ports.evictionRecords.deleteMany({
+      at: { $lt: new Date(now.getTime() - EVICTION_RECORD_MS) },
+    });
   }
 }
 
-/** One guarded decrement per subscription, and the removal of records older than a day, per room. */
-function roomUpdates(removals: readonly RoomRemoval[], now: Date) {
-  const decrements = removals.flatMap(({ room, subscriptionIds }) =>
-    subscriptionIds.map((s) => ({
-      updateOne: {
-        filter: { _id: room._id as never, '__abacEvictions.s': { $ne: s } },
-        update: {
-          $inc: { usersCount: -1 },
-          $push: { __abacEvictions: { s, at: now } },
-          $set: { _updatedAt: now },
-        } as never,
-      },
-    })),
-  );
-  const expired = new Date(now.getTime() - EVICTION_RECORD_MS);
-  const cleanups = [...new Set(removals.map(({ room }) => room._id))].map((roomId) => ({
-    updateOne: {
-      filter: { _id: roomId as never, '__abacEvictions.at': { $lt: expired } },
-      update: { $pull: { __abacEvictions: { at: { $lt: expired } } } } as never,
-    },
-  }));
-  return [...decrements, ...cleanups];
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return groups;
 }
 
 function removalMessages({ user, room, subscriptionIds }: RoomRemoval, now: Date): MessageDocument[] {
