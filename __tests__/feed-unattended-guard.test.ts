@@ -79,6 +79,7 @@ describe('the changed-entries feed’s people-reached guard', () => {
     await host.models.feedState.deleteMany({});
     await host.models.revocationEntries.deleteMany({});
     await host.models.rooms.deleteMany({});
+    await host.models.evictionRecords.deleteMany({});
     await host.models.rooms.create({
       _id: 'r-all-staff',
       t: 'p',

@@ -46,6 +46,7 @@ describe('applying a reviewed plan of a directory-wide run', () => {
     await Promise.all([
       host.models.users.deleteMany({ ldap: true }),
       host.models.rooms.deleteMany({}),
+      host.models.evictionRecords.deleteMany({}),
       host.models.subscriptions.deleteMany({}),
       host.models.serverEvents.deleteMany({}),
       host.models.syncJobs.deleteMany({}),

@@ -104,7 +104,7 @@ describe('directory-wide runs under faults', () => {
     directory.reset();
     remover.reset();
     await Promise.all(
-      ['users', 'rooms', 'subscriptions', 'messages', 'serverEvents'].map((name) =>
+      ['users', 'rooms', 'subscriptions', 'messages', 'serverEvents', 'evictionRecords'].map((name) =>
         host.models[name as 'users'].deleteMany({ _id: { $ne: 'admin-user-id' } }),
       ),
     );

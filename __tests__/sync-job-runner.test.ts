@@ -43,6 +43,7 @@ describe('directory-wide runs across two host processes', () => {
         [
           'users',
           'rooms',
+          'evictionRecords',
           'subscriptions',
           'messages',
           'serverEvents',
