@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import ldap from 'ldapjs';
+import { lastPage, type SearchRequest, type SearchResponse } from './ldapjs-server';
 
 export const RANGED_BASE_DN = 'dc=ad,dc=example';
 /** Values per range, as Active Directory's MaxValRange (1500 by default; smaller here to need three). */
@@ -39,7 +40,7 @@ export class RangedDirectory {
         res.attributes = Object.keys(sent);
         res.send({ dn, attributes: sent });
       }
-      res.controls = [new PagedResultsControl({ value: { size: 0, cookie: Buffer.alloc(0) } })];
+      res.controls = [lastPage()];
       res.end();
       next();
     });
@@ -53,19 +54,4 @@ export class RangedDirectory {
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
-}
-
-// ldapjs 3 exports its controls; the DefinitelyTyped declarations (written for ldapjs 2) do not list them.
-const { PagedResultsControl } = ldap as unknown as { PagedResultsControl: new (options: object) => unknown };
-
-interface SearchRequest {
-  dn: { toString(): string };
-  scopeName: string;
-  filter: { matches(attributes: Record<string, string[]>, strictAttrCase: boolean): boolean };
-}
-interface SearchResponse {
-  send(entry: { dn: string; attributes: Record<string, string[]> }): void;
-  end(): void;
-  controls: unknown[];
-  attributes: string[];
 }
