@@ -20,6 +20,20 @@ const newJob = (_id: string, seconds = 0) => ({
   dryRun: false,
   createdAt: at(seconds),
 });
+/** What the guard records of a run it blocked. */
+const blockedAt = (when: Date) => ({
+  guard: {
+    revokedUsers: 1,
+    clearedUsers: 0,
+    evictions: 0,
+    usersInRun: 1,
+    thresholdPercent: 0,
+    thresholdUsers: 0,
+  },
+  planned: 1,
+  settingsFingerprint: 'f1',
+  at: when,
+});
 const change = (jobId: string, userId: string): StagedChange => ({
   jobId,
   userId,
@@ -166,19 +180,7 @@ describe.each([
 
   it('records who discarded a blocked run’s changes, and when', async () => {
     const { store } = fixture;
-    await store.insertBlocked(newJob('blocked'), {
-      guard: {
-        revokedUsers: 1,
-        clearedUsers: 0,
-        evictions: 0,
-        usersInRun: 1,
-        thresholdPercent: 0,
-        thresholdUsers: 0,
-      },
-      planned: 1,
-      settingsFingerprint: 'f1',
-      at: at(1),
-    });
+    await store.insertBlocked(newJob('blocked'), blockedAt(at(1)));
     expect(await store.markDiscarded('blocked', ROOT, at(2))).toMatchObject({
       state: 'blocked',
       discardedBy: ROOT,
@@ -253,6 +255,21 @@ describe.each([
     expect(await store.countStaged('real')).toBe(0);
     expect(await store.countStaged('dry')).toBe(2);
     expect(await store.countStaged('running')).toBe(1);
+  });
+
+  it('drops the staging of a run never stored at the second call that finds it missing, not before', async () => {
+    const { store } = fixture;
+    // A feed's blocked plan, staged; storing its run failed.
+    await store.stage([change('never-stored', 'u1'), change('never-stored', 'u2')]);
+    // A feed's blocked plan staged just before its run is stored.
+    await store.stage([change('stored-next', 'u1')]);
+    expect(await store.dropOrphanedStaging()).toEqual([]);
+    await store.insertBlocked(newJob('stored-next', 5), blockedAt(at(5)));
+    expect(await store.countStaged('never-stored')).toBe(2);
+    expect(await store.dropOrphanedStaging()).toEqual(['never-stored']);
+    expect(await store.countStaged('never-stored')).toBe(0);
+    expect(await store.countStaged('stored-next')).toBe(1);
+    expect(await store.dropOrphanedStaging()).toEqual([]);
   });
 
   it('removes finished runs older than the retention, never an active run or a live kept plan', async () => {

@@ -295,7 +295,25 @@ export class MongoSyncJobStore implements SyncJobStore {
       .filter((job) => !ACTIVE_STATES.includes(job.state) && (!keepsPlan(job) || job.planExpiredAt))
       .map((job) => job._id);
     if (orphaned.length > 0) await this.models.stagedChanges.deleteMany({ jobId: { $in: orphaned } });
-    return orphaned;
+    return [...orphaned, ...(await this.dropJoblessStaging(staged, new Set(jobs.map(({ _id }) => _id))))];
+  }
+
+  /** Staging of runs that were missing at the call before is dropped; what is missing now is marked. */
+  private async dropJoblessStaging(
+    staged: readonly string[],
+    existing: ReadonlySet<string>,
+  ): Promise<string[]> {
+    const jobless = staged.filter((jobId) => !existing.has(jobId));
+    if (jobless.length === 0) return [];
+    const marked = { jobId: { $in: jobless }, joblessAtLastSweep: true };
+    const dropped = (await this.models.stagedChanges.distinct('jobId', marked).exec()) as string[];
+    if (dropped.length > 0) await this.models.stagedChanges.deleteMany(marked);
+    await this.models.stagedChanges.updateMany(
+      { jobId: { $in: jobless } },
+      { $set: { joblessAtLastSweep: true } },
+      { strict: false },
+    );
+    return dropped;
   }
 
   async removeFinished(before: Date): Promise<string[]> {

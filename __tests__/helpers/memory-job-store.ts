@@ -25,6 +25,8 @@ import {
 export class MemorySyncJobStore implements SyncJobStore {
   readonly jobs = new Map<string, SyncJob>();
   readonly staged = new Map<string, StagedChange>();
+  /** The runs missing, with staging, at the last dropOrphanedStaging. */
+  private joblessAtLastSweep = new Set<string>();
 
   async createUnlessActive(job: NewSyncJob): Promise<CreateOutcome> {
     const active = await this.active();
@@ -228,7 +230,13 @@ export class MemorySyncJobStore implements SyncJobStore {
         orphaned.add(job._id);
     }
     for (const jobId of orphaned) await this.dropStaged(jobId);
-    return [...orphaned];
+    const jobless = new Set(
+      [...this.staged.values()].map(({ jobId }) => jobId).filter((id) => !this.jobs.has(id)),
+    );
+    const dropped = [...this.joblessAtLastSweep].filter((id) => jobless.has(id));
+    for (const jobId of dropped) await this.dropStaged(jobId);
+    this.joblessAtLastSweep = new Set([...jobless].filter((id) => !dropped.includes(id)));
+    return [...orphaned, ...dropped];
   }
 
   async removeFinished(before: Date) {

@@ -173,9 +173,9 @@ export interface SyncJobStore {
   /** The finish time of the `keep`-th newest kept plan that has not expired; undefined when there are fewer. */
   keptPlanFinishedAt(keep: number): Promise<Date | undefined>;
   /**
-   * Drops the staging of finished runs that keep no plan (left behind when the drop at a run's end failed)
-   * and resolves with their ids. Staging whose job does not exist is left alone: a feed's blocked plan is
-   * staged just before its job is stored.
+   * Drops the staging of finished runs that keep no plan (left behind when the drop at a run's end failed),
+   * and the staging of runs that do not exist and did not at the call before (a feed's blocked plan is
+   * staged just before its run is stored, which may fail); resolves with their ids.
    */
   dropOrphanedStaging(): Promise<string[]>;
   /**

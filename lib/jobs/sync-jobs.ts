@@ -197,7 +197,8 @@ export class SyncJobs {
     const { jobs, clock, logger } = this.ports;
     await this.expirePlans(settings);
     const orphaned = await jobs.dropOrphanedStaging();
-    if (orphaned.length > 0) logger.info({ jobIds: orphaned }, 'staging left by finished runs removed');
+    if (orphaned.length > 0)
+      logger.info({ jobIds: orphaned }, 'staging left behind by finished or never-stored runs removed');
     const days = boundedSetting(settings.ABAC_Sync_Job_Retention_Days, JOB_RETENTION_DAYS);
     const removed = await jobs.removeFinished(new Date(clock.now() - days * 86_400_000));
     if (removed.length > 0)
