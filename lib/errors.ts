@@ -72,6 +72,33 @@ export class InvalidParamsError extends AbacSyncError {
   }
 }
 
+/** The path cannot be read: a percent-encoding that decodes to no text (`%ZZ`, `%E0%A4%A`). */
+export class MalformedPathError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-invalid-path';
+  constructor() {
+    super('The request path is not valid percent-encoded text');
+  }
+}
+
+/** No route of the module answers this path. */
+export class RouteNotFoundError extends AbacSyncError {
+  readonly status = 404;
+  readonly code = 'error-not-found';
+  constructor() {
+    super('No such route');
+  }
+}
+
+/** The path is a route of the module, but not for this method; `allow` lists those it answers. */
+export class MethodNotAllowedError extends AbacSyncError {
+  readonly status = 405;
+  readonly code = 'error-method-not-allowed';
+  constructor(readonly allow: readonly string[]) {
+    super(`This route answers ${allow.join(', ')}`);
+  }
+}
+
 export class PayloadTooLargeError extends AbacSyncError {
   readonly status = 413;
   readonly code = 'error-payload-too-large';

@@ -1,7 +1,14 @@
 import type { ErrorRequestHandler } from 'express';
 import { errorFields } from '../lib/error-fields';
 import { isDatabaseUnavailable } from '../lib/database-errors';
-import { AbacSyncError, DatabaseUnavailableError, InternalError, LdapUnavailableError } from '../lib/errors';
+import {
+  AbacSyncError,
+  DatabaseUnavailableError,
+  InternalError,
+  LdapUnavailableError,
+  MalformedPathError,
+  MethodNotAllowedError,
+} from '../lib/errors';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
@@ -30,6 +37,7 @@ export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequest
       logger.warn({ requestId, err: errorFields(error) }, 'LDAP directory unavailable');
 
     if (known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
+    if (known instanceof MethodNotAllowedError) res.setHeader('Allow', known.allow.join(', '));
     res.status(known.status).json({
       success: false,
       error: known.code,
@@ -43,6 +51,8 @@ export function errorHandler(logger: Logger, metrics: SyncMetrics): ErrorRequest
 
 function toAbacSyncError(error: unknown): AbacSyncError {
   if (error instanceof AbacSyncError) return error;
+  // Express decodes a route's parameters before any handler runs, and throws this when it cannot.
+  if (error instanceof URIError) return new MalformedPathError();
   if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError('The database is unavailable');
   return new InternalError('Internal error');
 }

@@ -18,8 +18,12 @@ export function requestContext(res: Response): RequestContext {
   return res.locals.abacSync as RequestContext;
 }
 
-/** Takes the caller's X-Request-Id when it is well-formed, otherwise makes one; echoes it in the response. */
+/**
+ * Takes the caller's X-Request-Id when it is well-formed, otherwise makes one; echoes it in the response.
+ * Once per request.
+ */
 export function assignRequestId(req: Request, res: Response, next: NextFunction): void {
+  if (res.locals.abacSync) return next();
   const offered = req.get(REQUEST_ID_HEADER);
   const requestId = offered && ACCEPTABLE_REQUEST_ID.test(offered) ? offered : randomUUID();
   const context: RequestContext = { requestId, startedAt: performance.now() };

@@ -14,7 +14,6 @@ import {
 } from '../lib/jobs/run-requests';
 import { plannedChangeView } from '../lib/jobs/staged-change';
 import { detailsOf, holdBackJsonErrors, validBody, type Admit } from './admin-gate';
-import { assignRequestId } from './request-context';
 
 export const SYNC_JOBS_PATH = '/abac/users/sync/jobs';
 export const FEED_PATH = '/abac/users/sync/feed';
@@ -42,7 +41,7 @@ function adminActor(caller: Caller): SyncJobActor {
 export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): void {
   const { jobs } = deps;
   const body = holdBackJsonErrors(deps.bodyLimitBytes);
-  router.post(SYNC_JOBS_PATH, assignRequestId, body, async (req: Request, res: Response) => {
+  router.post(SYNC_JOBS_PATH, body, async (req: Request, res: Response) => {
     const caller = await deps.admit(req);
     const { dryRun = false } = validBody(req, res, startRunBodySchema, deps.bodyLimitBytes, {
       optional: true,
@@ -55,7 +54,7 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     res.status(202).json({ success: true, job: jobView(job) });
   });
 
-  router.get(SYNC_JOBS_PATH, assignRequestId, async (req: Request, res: Response) => {
+  router.get(SYNC_JOBS_PATH, async (req: Request, res: Response) => {
     await deps.admit(req, 'reads');
     const query = listRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
@@ -65,23 +64,23 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
 
   const { feedStatus, discardFeedBlock } = deps;
   if (feedStatus)
-    router.get(FEED_PATH, assignRequestId, async (req: Request, res: Response) => {
+    router.get(FEED_PATH, async (req: Request, res: Response) => {
       await deps.admit(req, 'reads');
       res.status(200).json({ success: true, feed: await feedStatus() });
     });
   if (discardFeedBlock)
-    router.post(`${FEED_PATH}/discard`, assignRequestId, body, async (req: Request, res: Response) => {
+    router.post(`${FEED_PATH}/discard`, body, async (req: Request, res: Response) => {
       const caller = await deps.admit(req, 'never');
       validBody(req, res, discardFeedBodySchema, deps.bodyLimitBytes, { optional: true });
       res.status(200).json({ success: true, feed: await discardFeedBlock(adminActor(caller)) });
     });
 
-  router.get(`${SYNC_JOBS_PATH}/:jobId`, assignRequestId, async (req: Request, res: Response) => {
+  router.get(`${SYNC_JOBS_PATH}/:jobId`, async (req: Request, res: Response) => {
     await deps.admit(req, 'reads');
     res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
   });
 
-  router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, assignRequestId, async (req: Request, res: Response) => {
+  router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, async (req: Request, res: Response) => {
     await deps.admit(req, 'reads');
     const query = listChangesQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
@@ -94,30 +93,20 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     });
   });
 
-  router.post(
-    `${SYNC_JOBS_PATH}/:jobId/apply`,
-    assignRequestId,
-    body,
-    async (req: Request, res: Response) => {
-      const caller = await deps.admit(req);
-      validBody(req, res, applyPlanBodySchema, deps.bodyLimitBytes, { optional: true });
-      const job = await jobs.apply(String(req.params.jobId), {
-        trigger: 'admin',
-        admin: { _id: caller._id, username: caller.username },
-      });
-      res.status(202).json({ success: true, job: jobView(job) });
-    },
-  );
+  router.post(`${SYNC_JOBS_PATH}/:jobId/apply`, body, async (req: Request, res: Response) => {
+    const caller = await deps.admit(req);
+    validBody(req, res, applyPlanBodySchema, deps.bodyLimitBytes, { optional: true });
+    const job = await jobs.apply(String(req.params.jobId), {
+      trigger: 'admin',
+      admin: { _id: caller._id, username: caller.username },
+    });
+    res.status(202).json({ success: true, job: jobView(job) });
+  });
 
-  router.post(
-    `${SYNC_JOBS_PATH}/:jobId/cancel`,
-    assignRequestId,
-    body,
-    async (req: Request, res: Response) => {
-      const caller = await deps.admit(req, 'never');
-      validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
-      const job = await jobs.cancel(String(req.params.jobId), adminActor(caller));
-      res.status(200).json({ success: true, job: jobView(job) });
-    },
-  );
+  router.post(`${SYNC_JOBS_PATH}/:jobId/cancel`, body, async (req: Request, res: Response) => {
+    const caller = await deps.admit(req, 'never');
+    validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
+    const job = await jobs.cancel(String(req.params.jobId), adminActor(caller));
+    res.status(200).json({ success: true, job: jobView(job) });
+  });
 }

@@ -16,6 +16,7 @@ import { adminGate, holdBackJsonErrors, validBody } from './admin-gate';
 import { errorHandler } from './error-handler';
 import { assignRequestId, requestContext } from './request-context';
 import { registerSyncJobRoutes } from './sync-jobs';
+import { answerUnknownRoutes } from './unknown-routes';
 
 export const USERS_SYNC_PATH = '/abac/users/sync';
 
@@ -41,6 +42,8 @@ export interface UsersSyncRouterDeps {
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
 export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
   const router = Router();
+  // First of all, so every answer under the path carries an id: errors raised before any route too.
+  router.use(USERS_SYNC_PATH, assignRequestId);
   const documents = new Map<string, object>();
   // Public, like any API description: it says nothing about users, settings or the directory.
   router.get(`${USERS_SYNC_PATH}/openapi.json`, (req: Request, res: Response) => {
@@ -52,7 +55,6 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
 
   router.post(
     USERS_SYNC_PATH,
-    assignRequestId,
     holdBackJsonErrors(deps.bodyLimitBytes),
     async (req: Request, res: Response) => {
       const context = requestContext(res);
@@ -74,6 +76,7 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     },
   );
   if (deps.jobs) registerSyncJobRoutes(router, { ...deps, jobs: deps.jobs, admit });
+  answerUnknownRoutes(router, USERS_SYNC_PATH);
   router.use(errorHandler(deps.logger, deps.metrics));
   return router;
 }

@@ -79,6 +79,13 @@ const JOB_NOT_FOUND: ErrorResponse = {
   description: 'No run has this id.',
   codes: ['error-sync-job-not-found'],
 };
+/** A run id in the path that decodes to no text (`%ZZ`), refused before anything else. */
+const withMalformedPath = (response: ErrorResponse): ErrorResponse => ({
+  description: `${response.description} Or the path's run id is not valid percent-encoded text.`,
+  codes: [...response.codes, 'error-invalid-path'],
+});
+/** Answered for what no operation takes: another method on a path (405, with Allow) or an unknown path (404). */
+export const OUTSIDE_OPERATIONS = ['error-method-not-allowed', 'error-not-found'] as const;
 
 /** Every error status each operation answers, with the codes it can carry; the body is always ErrorBody. */
 export const ERROR_RESPONSES = {
@@ -116,7 +123,11 @@ export const ERROR_RESPONSES = {
       codes: ['error-invalid-params', 'error-action-not-allowed'],
     },
   },
-  readRun: { ...GATE_ONLY_RESPONSES, 404: JOB_NOT_FOUND },
+  readRun: {
+    ...GATE_ONLY_RESPONSES,
+    400: withMalformedPath(GATE_ONLY_RESPONSES[400]),
+    404: JOB_NOT_FOUND,
+  },
   readFeed: { ...GATE_ONLY_RESPONSES },
   discardFeed: {
     ...GATE_ONLY_RESPONSES,
@@ -129,12 +140,12 @@ export const ERROR_RESPONSES = {
   },
   listChanges: {
     ...GATE_ONLY_RESPONSES,
-    400: {
+    400: withMalformedPath({
       description:
         'Refused before any work: a parameter is invalid (`status`, `stale`, `cursor`, `limit` from 1 to 500, or one ' +
         'not listed), or the license does not cover the feature.',
       codes: ['error-invalid-params', 'error-action-not-allowed'],
-    },
+    }),
     404: JOB_NOT_FOUND,
     409: {
       description:
@@ -145,7 +156,7 @@ export const ERROR_RESPONSES = {
   },
   applyPlan: {
     ...GATE_RESPONSES,
-    400: BODY_REFUSED('the body is not empty'),
+    400: withMalformedPath(BODY_REFUSED('the body is not empty')),
     404: JOB_NOT_FOUND,
     409: {
       description:
@@ -167,7 +178,7 @@ export const ERROR_RESPONSES = {
   },
   cancelRun: {
     ...GATE_ONLY_RESPONSES,
-    400: BODY_REFUSED_BY_GATE('the body is not empty'),
+    400: withMalformedPath(BODY_REFUSED_BY_GATE('the body is not empty')),
     404: JOB_NOT_FOUND,
     413: TOO_LARGE,
   },
@@ -462,7 +473,9 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
       title: 'ABAC LDAP sync',
       version: '1',
       description:
-        'POST /api/v1/abac/users/sync and the directory-wide runs, as served by the abac-ldap-sync module.',
+        'POST /api/v1/abac/users/sync and the directory-wide runs, as served by the abac-ldap-sync module. ' +
+        'Under /abac/users/sync, another method on a path answers 405 error-method-not-allowed (with Allow), ' +
+        'and an unknown path 404 error-not-found, in the same error body.',
     },
     servers: [{ url: serverUrl }],
   });
