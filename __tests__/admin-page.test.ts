@@ -244,18 +244,56 @@ describe('the admin page in Chromium', () => {
     expect(await page.getByLabel('User id', { exact: true }).count()).toBe(0);
   }, 60_000);
 
-  it('shows a wrong token as the module’s 401, with what to do', async () => {
-    const page = await signedIn('not-the-token');
-    await page.getByLabel(/Users, one per line/).fill('alice');
-    await page.getByRole('button', { name: 'Preview' }).click();
-    // The sync's answer, and the runs list's (read with the same token) say the same.
-    const alert = page.getByRole('alert').first();
+  it('checks a sign-in once: a mistyped token is refused on the form and nothing reads with it', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/abac/users/sync')) sent.push(request.url());
+    });
+    await page.goto(pageUrl);
+    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('Login token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/error-unauthorized.*Sign in again/);
     await page.screenshot({ path: join(SCREENSHOTS, 'error-401.png') });
+    // Longer than the feed card's and the runs' reading intervals: nothing else was sent.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/v1/abac/users/sync/me']);
+    expect(await page.getByRole('heading', { name: 'Sync users from the directory' }).count()).toBe(0);
+
+    // The right token from the same tab is not held against the mistyped one.
+    await page.getByLabel('Login token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sync users from the directory' }).waitFor();
+    expect(await page.locator('.signed-in').textContent()).toMatch(/Signed in as root/);
   }, 60_000);
 
-  it('shows a user without the sync’s permissions the module’s 403, with what to do', async () => {
+  it('signs out by itself when the server stops accepting the token, and stops reading', async () => {
+    await host.models.users.create(
+      userWithToken({
+        _id: 'u-leaving',
+        username: 'leaving',
+        token: 'leaving-token',
+        issuedAt: host.clock.now(),
+      }),
+    );
+    const page = await signedIn('leaving-token', 'u-leaving');
+    await page.getByRole('heading', { name: 'Sync users from the directory' }).waitFor();
+    await host.models.users.updateOne({ _id: 'u-leaving' }, { $set: { 'services.resume.loginTokens': [] } });
+    // The feed card reads every 5 s: its next read is refused, and the page goes back to the sign-in form.
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('alert').textContent()).toMatch(/error-unauthorized/);
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/abac/users/sync')) sent.push(request.url());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(sent).toEqual([]);
+  }, 60_000);
+
+  it('shows a user without the sync’s permissions the module’s 403 at sign-in, with what to do', async () => {
     await host.models.users.create(
       userWithToken({
         _id: 'u-member',
@@ -266,8 +304,6 @@ describe('the admin page in Chromium', () => {
       }),
     );
     const page = await signedIn('member-token', 'u-member');
-    await page.getByLabel(/Users, one per line/).fill('alice');
-    await page.getByRole('button', { name: 'Preview' }).click();
     const alert = page.getByRole('alert').first();
     await alert.waitFor();
     expect(await alert.textContent()).toMatch(/error-not-authorized.*lacks the permissions/);

@@ -152,6 +152,30 @@ describe('personal access tokens', () => {
     expect(response.status).toBe(200);
   });
 
+  it('names the signed-in user at /me, behind the whole gate', async () => {
+    const me = await request(host.app).get(`${SYNC_URL}/me`).set(ADMIN_HEADERS);
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ success: true, user: { _id: ADMIN_ID, username: 'root' } });
+    const wrong = await request(host.app)
+      .get(`${SYNC_URL}/me`)
+      .set({ 'X-User-Id': ADMIN_ID, 'X-Auth-Token': 'wrong' });
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toMatchObject(unauthorized);
+    await host.models.users.create(
+      userWithToken({
+        _id: 'plain-user',
+        username: 'plain',
+        token: 'plain-token',
+        issuedAt: host.clock.now(),
+        roles: ['user'],
+      }),
+    );
+    const notAdmin = await request(host.app)
+      .get(`${SYNC_URL}/me`)
+      .set({ 'X-User-Id': 'plain-user', 'X-Auth-Token': 'plain-token' });
+    expect(notAdmin.status).toBe(403);
+  });
+
   it('still refuses a wrong token for that user', async () => {
     const response = await request(host.app)
       .post(SYNC_URL)

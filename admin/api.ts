@@ -23,6 +23,12 @@ export function adviceFor(error: ApiError): string {
   return ADVICE[error.status] ?? '';
 }
 
+/**
+ * Raised on the window whenever a route answers 401: the page signs out at once, so nothing goes on
+ * reading with credentials the server refused (each refusal counts against the failed-login limit).
+ */
+export const CREDENTIALS_REFUSED = 'abac-credentials-refused';
+
 /** Calls a route; rejects with the module's own error code and message (never a stack). */
 export async function call<T>(
   credentials: Credentials,
@@ -45,6 +51,7 @@ export async function call<T>(
   }
   const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
   if (!response.ok) {
+    if (response.status === 401) window.dispatchEvent(new Event(CREDENTIALS_REFUSED));
     const retryAfter = Number(response.headers.get('Retry-After'));
     throw {
       status: response.status,

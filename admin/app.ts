@@ -1,7 +1,8 @@
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
   call,
+  CREDENTIALS_REFUSED,
   forgetCredentials,
   keepCredentials,
   storedCredentials,
@@ -30,14 +31,38 @@ interface Report {
   unmatched: Record<string, string[]>;
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (credentials: Credentials) => void }) {
+interface SignedInUser {
+  _id: string;
+  username: string;
+}
+
+/** Checks the credentials once, keeping them for the tab only when the server accepts them. */
+function SignIn({
+  onSignedIn,
+  refused,
+}: {
+  onSignedIn: (credentials: Credentials, user: SignedInUser) => void;
+  /** Why the page signed out by itself (a 401 while signed in). */
+  refused: ApiError | undefined;
+}) {
   const [userId, setUserId] = useState('');
   const [token, setToken] = useState('');
-  const submit = (event: Event) => {
+  const [error, setError] = useState<ApiError | undefined>(refused);
+  const [checking, setChecking] = useState(false);
+  const submit = async (event: Event) => {
     event.preventDefault();
     const credentials = { userId: userId.trim(), token: token.trim() };
-    keepCredentials(credentials);
-    onSignedIn(credentials);
+    setChecking(true);
+    setError(undefined);
+    try {
+      const { user } = await call<{ user: SignedInUser }>(credentials, '/abac/users/sync/me');
+      keepCredentials(credentials);
+      onSignedIn(credentials, user);
+    } catch (failure) {
+      setError(failure as ApiError);
+    } finally {
+      setChecking(false);
+    }
   };
   return html`<form class="card" onSubmit=${submit} aria-labelledby="sign-in-title">
     <h2 id="sign-in-title">Sign in</h2>
@@ -59,7 +84,8 @@ function SignIn({ onSignedIn }: { onSignedIn: (credentials: Credentials) => void
       onInput=${(e: Event) => setToken((e.target as HTMLInputElement).value)}
       required
     />
-    <button type="submit">Sign in</button>
+    <${ErrorBox} error=${error} />
+    <button type="submit" disabled=${checking}>Sign in</button>
   </form>`;
 }
 
@@ -89,7 +115,7 @@ function ReportView({ report }: { report: Report }) {
   </section>`;
 }
 
-function SyncUsers({ credentials, onSignOut }: { credentials: Credentials; onSignOut: () => void }) {
+function SyncUsers({ credentials }: { credentials: Credentials }) {
   const [text, setText] = useState('');
   const [report, setReport] = useState<Report | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
@@ -109,7 +135,6 @@ function SyncUsers({ credentials, onSignOut }: { credentials: Credentials; onSig
     } catch (failure) {
       setReport(undefined);
       setError(failure as ApiError);
-      if ((failure as ApiError).status === 401) forgetCredentials();
     } finally {
       setBusy(false);
     }
@@ -134,7 +159,6 @@ function SyncUsers({ credentials, onSignOut }: { credentials: Credentials; onSig
         <button type="button" class="primary" disabled=${!split.ok || busy} onClick=${() => send(false)}>
           Apply
         </button>
-        <button type="button" class="link" onClick=${onSignOut}>Sign out</button>
       </div>
     </section>
     <${ErrorBox} error=${error} />
@@ -155,20 +179,51 @@ function credentialsOnLoad(): Credentials | undefined {
 
 function App() {
   const [credentials, setCredentials] = useState<Credentials | undefined>(credentialsOnLoad());
+  const [user, setUser] = useState<SignedInUser | undefined>();
+  const [refused, setRefused] = useState<ApiError | undefined>();
+  const signOut = (why?: ApiError) => {
+    forgetCredentials();
+    setCredentials(undefined);
+    setUser(undefined);
+    setRefused(why);
+  };
+  useEffect(() => {
+    const onRefused = () =>
+      signOut({
+        status: 401,
+        code: 'error-unauthorized',
+        message: 'The server no longer accepts these credentials.',
+      });
+    window.addEventListener(CREDENTIALS_REFUSED, onRefused);
+    return () => window.removeEventListener(CREDENTIALS_REFUSED, onRefused);
+  }, []);
+  // Credentials kept from before (a reload, the demo's link): whom they name, checked once.
+  useEffect(() => {
+    if (credentials && !user)
+      call<{ user: SignedInUser }>(credentials, '/abac/users/sync/me').then(
+        (answer) => setUser(answer.user),
+        () => undefined,
+      );
+  }, [credentials]);
   return html`<main>
     <h1>ABAC attributes from LDAP</h1>
     ${
       credentials
-        ? html`<${SyncUsers}
-              credentials=${credentials}
-              onSignOut=${() => {
-                forgetCredentials();
-                setCredentials(undefined);
-              }}
-            />
+        ? html`<p class="signed-in">
+              Signed in as <b>${user?.username ?? credentials.userId}</b>
+              <button type="button" class="link" onClick=${() => signOut()}>Sign out</button>
+            </p>
+            <${SyncUsers} credentials=${credentials} />
             <${Runs} credentials=${credentials} />
             <${FeedCard} credentials=${credentials} />`
-        : html`<${SignIn} onSignedIn=${setCredentials} />`
+        : html`<${SignIn}
+            refused=${refused}
+            onSignedIn=${(signedIn: Credentials, who: SignedInUser) => {
+              setRefused(undefined);
+              setUser(who);
+              setCredentials(signedIn);
+            }}
+          />`
     }
   </main>`;
 }

@@ -75,6 +75,11 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       });
     },
   );
+  // Whom the credentials name, behind the whole gate: the admin page checks a sign-in with it, once.
+  router.get(`${USERS_SYNC_PATH}/me`, async (req: Request, res: Response) => {
+    const caller = await admit(req, 'reads');
+    res.status(200).json({ success: true, user: { _id: caller._id, username: caller.username } });
+  });
   if (deps.jobs) registerSyncJobRoutes(router, { ...deps, jobs: deps.jobs, admit });
   answerUnknownRoutes(router, USERS_SYNC_PATH);
   router.use(errorHandler(deps.logger, deps.metrics));

@@ -129,6 +129,7 @@ export const ERROR_RESPONSES = {
     404: JOB_NOT_FOUND,
   },
   readFeed: { ...GATE_ONLY_RESPONSES },
+  readSignedInUser: { ...GATE_ONLY_RESPONSES },
   discardFeed: {
     ...GATE_ONLY_RESPONSES,
     400: BODY_REFUSED_BY_GATE('the body is not empty'),
@@ -465,6 +466,30 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         content: { 'application/json': { schema: jobResponse } },
       },
       ...errorResponses(ERROR_RESPONSES.cancelRun),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/abac/users/sync/me',
+    operationId: 'readSignedInUser',
+    summary: 'Whom the credentials name, once they pass the gate',
+    description:
+      'The admin page checks a sign-in with it once, so mistyped credentials never reach its polling. ' +
+      'Counted as a read.',
+    request: { headers: authHeaders },
+    responses: {
+      200: {
+        description: 'The signed-in user.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': {
+            schema: z
+              .object({ success: z.literal(true), user: z.object({ _id: z.string(), username: z.string() }) })
+              .meta({ id: 'SignedInUserResponse' }),
+          },
+        },
+      },
+      ...errorResponses(ERROR_RESPONSES.readSignedInUser),
     },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
