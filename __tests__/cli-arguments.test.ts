@@ -1,4 +1,4 @@
-import { exitCodeOf, parseCommandLine } from '../lib/cli/arguments';
+import { exitCodeOf, parseCommandLine } from '../app/cli/arguments';
 
 const URI = 'mongodb://db.example:27017';
 

@@ -15,7 +15,7 @@ import {
 } from './helpers/host';
 import { FAST_RUNNER, JOBS_URL, readJob, startRun, waitForEnd } from './helpers/jobs';
 
-const CLI = join(__dirname, '..', 'lib', 'cli', 'main.ts');
+const CLI = join(__dirname, '..', 'app', 'cli', 'main.ts');
 
 interface CliResult {
   code: number | null;

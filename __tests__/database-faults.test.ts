@@ -3,7 +3,7 @@ import mongoose, { type Connection } from 'mongoose';
 import request from 'supertest';
 import { EmbeddedMongo } from '../harness/embedded-mongo';
 import { waitFor } from '../harness/wait';
-import { createRouter, type AbacLdapSync } from '../lib/create-router';
+import { createRouter, type AbacLdapSync } from '../app/create-router';
 import { silentLogger } from '../lib/logger';
 import { reportFigure } from './helpers/figures';
 import { createModels, ensureIndexes, type Models } from '../models';

@@ -1,7 +1,7 @@
-import type { Authenticator } from '../lib/http/auth';
+import type { Authenticator } from '../lib/access/authenticator';
 import { DatabaseUnavailableError, TooManyRequestsError, UnauthorizedError } from '../lib/errors';
-import { LoginGate } from '../lib/http/login-gate';
-import { memoryRateLimit } from '../lib/http/rate-limit';
+import { LoginGate } from '../lib/access/login-gate';
+import { memoryRateLimit } from '../lib/access/rate-limit';
 import { ManualClock } from './helpers/host';
 
 const ADMIN = { userId: 'admin', authToken: 'right' };

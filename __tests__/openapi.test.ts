@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import * as errors from '../lib/errors';
-import { OUTSIDE_OPERATIONS } from '../lib/http/openapi';
+import { OUTSIDE_OPERATIONS } from '../routes/openapi';
 import { z } from 'zod';
 import { syncJobSchema } from '../lib/jobs/sync-job';
 import { syncResponseSchema } from '../lib/sync/sync-report';

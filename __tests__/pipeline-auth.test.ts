@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { hashLoginToken } from '../lib/http/auth';
+import { hashLoginToken } from '../lib/access/authenticator';
 import { snapshotDatabase } from './helpers/database';
 import {
   ADMIN_HEADERS,

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { generateLicenseKeys } from '../lib/http/license';
+import { generateLicenseKeys } from '../lib/access/license';
 import {
   ADMIN_HEADERS,
   SYNC_URL,

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { LineProgress } from '../lib/cli/progress-display';
+import { LineProgress } from '../app/cli/progress-display';
 import { queuedJob } from '../lib/jobs/job-store';
 import type { SyncJob } from '../lib/jobs/sync-job';
 

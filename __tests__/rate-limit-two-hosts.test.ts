@@ -1,7 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import { testServers } from '../harness/test-servers';
 import { createModels, ensureIndexes } from '../models';
-import type { RateLimitOptions } from '../lib/create-router';
+import type { RateLimitOptions } from '../app/create-router';
 import {
   ADMIN_HEADERS,
   SYNC_URL,

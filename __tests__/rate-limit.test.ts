@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { memoryRateLimit } from '../lib/http/rate-limit';
+import { memoryRateLimit } from '../lib/access/rate-limit';
 import { MongoRateLimits } from '../mongo/mongo-rate-limit';
 import { snapshotDatabase } from './helpers/database';
 import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost, userWithToken } from './helpers/host';

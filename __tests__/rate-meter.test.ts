@@ -1,4 +1,4 @@
-import { formatDuration, RateMeter } from '../lib/cli/rate-meter';
+import { formatDuration, RateMeter } from '../app/cli/rate-meter';
 
 /** The CLI's users/s and ETA (pure: readings with given times). */
 describe('rate meter', () => {

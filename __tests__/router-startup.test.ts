@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
 import express from 'express';
-import { createRouter, type AbacLdapSyncDeps } from '../lib/create-router';
+import { createRouter, type AbacLdapSyncDeps } from '../app/create-router';
 import type { Logger } from '../lib/logger';
 import { silentLogger } from '../lib/logger';
 import { createModels } from '../models';

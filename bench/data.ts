@@ -1,8 +1,10 @@
 import type { AbacAttribute, Models } from '../models';
 import { generatedDepartment, generatedUid } from '../harness/fixtures';
 import type { Slapd } from '../harness/slapd';
-import { hashLoginToken } from '../lib/http/auth';
-import { ADMIN } from './host-client';
+import { hashLoginToken } from '../lib/access/authenticator';
+
+/** The admin the bench's requests sign in as. */
+export const ADMIN = { id: 'bench-admin', token: 'bench-admin-token' };
 
 /** 100,000 unless BENCH_SIZE says otherwise (at least 3,000: the workloads use users up to #2,299). */
 export const DIRECTORY_SIZE = Math.max(3_000, Number(process.env.BENCH_SIZE ?? 100_000));

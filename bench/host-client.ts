@@ -3,13 +3,12 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AbacLdapSyncDeps } from '../lib/create-router';
-import { generateLicenseKeys, signLicense } from '../lib/http/license';
+import type { AbacLdapSyncDeps } from '../app/create-router';
+import { generateLicenseKeys, signLicense } from '../lib/access/license';
 import type { PhaseDurations } from '../lib/sync/phase-timer';
 import { startTsProcess } from '../harness/ts-process';
+import { ADMIN } from './data';
 import type { Workload } from './workloads';
-
-export const ADMIN = { id: 'bench-admin', token: 'bench-admin-token' };
 
 interface RunLog {
   time: number;

@@ -3,7 +3,7 @@ import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import express from 'express';
 import mongoose from 'mongoose';
-import { createRouter, type AbacLdapSyncDeps } from '../lib/create-router';
+import { createRouter, type AbacLdapSyncDeps } from '../app/create-router';
 import { createDefaultLogger } from '../lib/logger';
 
 async function main() {

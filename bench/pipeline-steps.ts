@@ -7,23 +7,24 @@ import { performance } from 'node:perf_hooks';
 import express from 'express';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { LoginTokenAuthenticator } from '../lib/http/auth';
+import { LoginTokenAuthenticator } from '../mongo/login-token-authenticator';
 import {
   generateLicenseKeys,
   REQUIRED_LICENSE_MODULES,
   SignedLicense,
   signLicense,
-} from '../lib/http/license';
-import { LoginGate } from '../lib/http/login-gate';
+} from '../lib/access/license';
+import { LoginGate } from '../lib/access/login-gate';
 import { createDefaultLogger } from '../lib/logger';
 import { PrometheusSyncMetrics } from '../lib/metrics';
-import { MongoSettingsSource } from '../lib/settings';
+import { MongoSettingsSource } from '../mongo/mongo-settings-source';
 import { syncRequestBodySchema } from '../lib/sync/sync-request';
 import { systemClock } from '../lib/clock';
 import type { Models } from '../models';
 import { MongoRateLimits } from '../mongo/mongo-rate-limit';
 import { MongoPermissionChecker, SYNC_PERMISSIONS } from '../permissions/permission-checker';
-import { ADMIN, post } from './host-client';
+import { ADMIN } from './data';
+import { post } from './host-client';
 import { generatedUid } from '../harness/fixtures';
 
 const ITERATIONS = 300;

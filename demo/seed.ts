@@ -1,4 +1,4 @@
-import { hashLoginToken } from '../lib/http/auth';
+import { hashLoginToken } from '../lib/access/authenticator';
 import type { AbacAttribute, Models } from '../models';
 
 export const DEMO_ADMIN = { id: 'demo-admin', username: 'demo-admin', token: 'demo-admin-token' } as const;

@@ -1,7 +1,7 @@
 // The README's mounting sample. It is type-checked by `npm run lint` and run by __tests__/mount-example.test.ts.
 import express from 'express';
 import mongoose from 'mongoose';
-import { createRouter } from '../lib';
+import { createRouter } from '../app';
 
 export async function createHostApp(mongoUri: string, license: string, licensePublicKeyPem: string) {
   const connection = await mongoose.createConnection(mongoUri).asPromise();

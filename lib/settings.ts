@@ -1,7 +1,3 @@
-import type { SettingModel } from '../models/setting';
-import type { Clock } from './clock';
-import { TtlValue } from './ttl-cache';
-
 /** The settings the module reads, with Rocket.Chat's ids; defaults per the semantics page §5. */
 export const SETTING_DEFAULTS = {
   ABAC_Enabled: false,
@@ -61,44 +57,10 @@ export type SettingId = keyof typeof SETTING_DEFAULTS;
 /** Raw values as stored (unknown until a reader validates the ones it needs). */
 export type SettingsSnapshot = Readonly<Record<SettingId, unknown>>;
 
-const SETTING_IDS = Object.keys(SETTING_DEFAULTS) as SettingId[];
+export const SETTING_IDS = Object.keys(SETTING_DEFAULTS) as SettingId[];
 
 export interface SettingsSource {
   current(): Promise<SettingsSnapshot>;
-}
-
-export interface MongoSettingsSourceOptions {
-  settings: SettingModel;
-  clock: Clock;
-  /** How long a read is reused: a change in the database takes effect within this bound. */
-  cacheTtlMs: number;
-  /** Values the host fixes, taking precedence over the database. */
-  overrides?: Partial<Record<SettingId, unknown>>;
-}
-
-/** Reads every known setting in one query and keeps the snapshot for cacheTtlMs. */
-export class MongoSettingsSource implements SettingsSource {
-  private readonly cache: TtlValue<SettingsSnapshot>;
-
-  constructor(private readonly options: MongoSettingsSourceOptions) {
-    this.cache = new TtlValue(() => this.load(), options.cacheTtlMs, options.clock);
-  }
-
-  current(): Promise<SettingsSnapshot> {
-    return this.cache.get();
-  }
-
-  private async load(): Promise<SettingsSnapshot> {
-    const stored = await this.options.settings
-      .find({ _id: { $in: SETTING_IDS } }, { _id: 1, value: 1 })
-      .lean()
-      .exec();
-    const snapshot: Record<string, unknown> = { ...SETTING_DEFAULTS };
-    for (const setting of stored) {
-      if (setting.value !== undefined && setting.value !== null) snapshot[setting._id] = setting.value;
-    }
-    return Object.freeze({ ...snapshot, ...this.options.overrides }) as SettingsSnapshot;
-  }
 }
 
 /** Rocket.Chat stores most booleans as booleans but some hosts write 'true'/'false'. */

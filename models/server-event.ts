@@ -1,21 +1,8 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { ServerEventActor, ServerEventDocument } from '../lib/sync/server-event';
 import { bindModel, hostDocumentOptions } from './model-factory';
 
-export interface ServerEventActor {
-  type: 'user' | 'system';
-  _id?: string;
-  username?: string;
-  /** For the system: the job whose run made the change. */
-  jobId?: string;
-}
-
-export interface ServerEventDocument {
-  _id: string;
-  t: string;
-  ts: Date;
-  actor: ServerEventActor;
-  data: { key: string; value: unknown }[];
-}
+export type { ServerEventActor, ServerEventDocument };
 
 const serverEventSchema = new Schema<ServerEventDocument>(
   {

@@ -1,11 +1,9 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import { bindModel, hostDocumentOptions } from './model-factory';
+import type { AbacAttribute } from '../lib/sync/abac-attribute';
 import type { ServerEventDocument } from './server-event';
 
-export interface AbacAttribute {
-  key: string;
-  values: string[];
-}
+export type { AbacAttribute };
 
 /** A login token, or a personal access token (`type: 'personalAccessToken'`, `createdAt`, no `when`). */
 export interface LoginToken {

@@ -1,6 +1,6 @@
 import { RateLimiterMongo } from 'rate-limiter-flexible';
 import type { RateLimitModel } from '../models/rate-limit';
-import { RateLimit, type RateLimitWindow } from '../lib/http/rate-limit';
+import { RateLimit, type RateLimitWindow } from '../lib/access/rate-limit';
 
 /** Ended windows are swept at most this often per process (TTL indexes do it where the server has them). */
 export const RATE_LIMIT_SWEEP_INTERVAL_MS = 60_000;

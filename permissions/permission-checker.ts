@@ -10,6 +10,8 @@ export const DEFAULT_PERMISSION_ROLES = ['admin'];
 export interface PermissionChecker {
   /** True when the roles grant every one of the permissions. */
   hasAll(userRoles: readonly string[], permissions: readonly string[]): Promise<boolean>;
+  /** True when the roles grant both permissions the sync needs (SYNC_PERMISSIONS). */
+  grantsSync(userRoles: readonly string[]): Promise<boolean>;
 }
 
 export interface MongoPermissionCheckerPorts {
@@ -43,6 +45,10 @@ export class MongoPermissionChecker implements PermissionChecker {
       const granting = rolesByPermission.get(permission);
       return granting !== undefined && held.some((role) => granting.has(role));
     });
+  }
+
+  grantsSync(userRoles: readonly string[]): Promise<boolean> {
+    return this.hasAll(userRoles, SYNC_PERMISSIONS);
   }
 
   /** Creates the sync permissions with the admin role where they do not exist; never changes existing ones. */

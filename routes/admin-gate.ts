@@ -7,11 +7,11 @@ import {
   PayloadTooLargeError,
   type ErrorDetail,
 } from '../lib/errors';
-import type { Caller } from '../lib/http/caller';
-import type { LoginGate } from '../lib/http/login-gate';
-import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/http/license';
-import { refuseOverLimit, type RateLimit } from '../lib/http/rate-limit';
-import { SYNC_PERMISSIONS, type PermissionChecker } from '../permissions/permission-checker';
+import type { Caller } from '../lib/access/caller';
+import type { LoginGate } from '../lib/access/login-gate';
+import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/access/license';
+import { refuseOverLimit, type RateLimit } from '../lib/access/rate-limit';
+import type { PermissionChecker } from '../permissions/permission-checker';
 import { requestContext } from './request-context';
 
 export interface AdminGateDeps {
@@ -49,7 +49,7 @@ export function adminGate(deps: AdminGateDeps): Admit {
     const [decision, licensed, permitted] = await Promise.all([
       limiter?.take(caller._id),
       deps.license.hasModules(REQUIRED_LICENSE_MODULES),
-      deps.permissions.hasAll(caller.roles, SYNC_PERMISSIONS),
+      deps.permissions.grantsSync(caller.roles),
     ]);
     refuseOverLimit(decision);
     if (!licensed) throw new EnterpriseLicenseRequiredError();

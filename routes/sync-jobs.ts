@@ -1,6 +1,6 @@
 import type { Request, Response, Router } from 'express';
 import { InvalidParamsError } from '../lib/errors';
-import type { Caller } from '../lib/http/caller';
+import type { Caller } from '../lib/access/caller';
 import { jobView, type SyncJobActor } from '../lib/jobs/sync-job';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import type { FeedStatus } from '../lib/feed/feed-status';

@@ -3,7 +3,7 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateLicenseKeys, signLicense } from '../lib/http/license';
+import { generateLicenseKeys, signLicense } from '../lib/access/license';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);

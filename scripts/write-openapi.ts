@@ -1,7 +1,7 @@
 // Part of `npm run build`: writes the route's OpenAPI 3.1 document to dist/openapi.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { usersSyncOpenApiDocument } from '../lib/http/openapi';
+import { usersSyncOpenApiDocument } from '../routes/openapi';
 
 const target = join(__dirname, '..', 'dist', 'openapi.json');
 mkdirSync(join(__dirname, '..', 'dist'), { recursive: true });

@@ -4,7 +4,7 @@ import express from 'express';
 import mongoose from 'mongoose';
 import pino from 'pino';
 import { startTsProcess } from '../../harness/ts-process';
-import { createRouter, type AbacLdapSyncDeps } from '../../lib/create-router';
+import { createRouter, type AbacLdapSyncDeps } from '../../app/create-router';
 import type { Directory } from '../../lib/ldap/directory';
 import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
 import { silentLogger } from '../../lib/logger';

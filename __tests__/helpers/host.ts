@@ -1,9 +1,9 @@
 import express, { type Express } from 'express';
 import type { Connection } from 'mongoose';
 import { createModels, type Models } from '../../models';
-import { createRouter, type AbacLdapSync, type AbacLdapSyncDeps } from '../../lib/create-router';
-import { hashLoginToken } from '../../lib/http/auth';
-import { generateLicenseKeys, signLicense, type LicensePayload } from '../../lib/http/license';
+import { createRouter, type AbacLdapSync, type AbacLdapSyncDeps } from '../../app/create-router';
+import { hashLoginToken } from '../../lib/access/authenticator';
+import { generateLicenseKeys, signLicense, type LicensePayload } from '../../lib/access/license';
 import { silentLogger } from '../../lib/logger';
 import { testServers } from '../../harness/test-servers';
 import { closeTestDatabase, deferredWorkOf, openTestDatabase } from './database';

@@ -11,23 +11,18 @@ import type { SyncMetrics } from '../metrics';
 import { performance } from 'node:perf_hooks';
 import { PROCESS_NAME } from '../process-name';
 import { randomId } from '../random-id';
-import {
-  booleanSetting,
-  numberSetting,
-  SETTING_DEFAULTS,
-  type SettingsSnapshot,
-  type SettingsSource,
-} from '../settings';
+import type { SettingsSnapshot, SettingsSource } from '../settings';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { switchedOff, syncConfiguration, type SyncConfiguration } from '../sync/sync-configuration';
 import type { ChangeFeed, FeedChange, FeedSearch } from './change-feed';
-import { isRepeat, newChanges, positionAfter, type FeedPosition, type Overlap } from './feed-position';
+import { isRepeat, newChanges, positionAfter, type FeedPosition } from './feed-position';
 import type { FeedState, FeedStore } from './feed-store';
 import type { FeedGuard } from './feed-guard';
 import { identifiersFor, type FeedIdentifiers } from './feed-identifiers';
 import type { ApplicablePlan } from '../jobs/run-plan';
 import { guardThresholds } from '../jobs/revocation-guard';
 import { feedStatus, type FeedStatus } from './feed-status';
+import { feedSearchOf, feedSettings } from './feed-settings';
 import {
   groupKeys,
   progressAfter,
@@ -37,6 +32,8 @@ import {
   type ReconcileProgress,
 } from './held-groups';
 
+/** Users checked per poll by the reconciliation of held group DNs: one MongoDB read each. */
+export const RECONCILE_SLICE = 5000;
 /** The audit reason of the feed's changes. */
 export const FEED_REASON = 'ldap-change-feed';
 /** The feed's audit actor: the system, named as the feed. */
@@ -63,69 +60,6 @@ export interface FeedConsumerPorts {
   clock: Clock;
   logger: Logger;
   metrics: SyncMetrics;
-}
-
-/**
- * Applied changes remembered behind the watermark at most: past them the overlap shrinks (a bulk change),
- * keeping the feed's state document small.
- */
-export const MAX_KEYS_BEHIND = 10_000;
-/** Users checked per poll by the reconciliation of held group DNs: one MongoDB read each. */
-export const RECONCILE_SLICE = 5000;
-
-/**
- * Whether the feed is switched on, how often it polls, how far behind its watermark it reads again, and
- * how often it reconciles the group DNs users hold (0: never).
- */
-export function feedSettings(snapshot: SettingsSnapshot): {
-  enabled: boolean;
-  intervalMs: number;
-  overlap: Overlap;
-  reconcileMs: number;
-} {
-  const seconds = numberSetting(snapshot.ABAC_Sync_Change_Feed_Interval_Seconds);
-  const overlap = numberSetting(snapshot.ABAC_Sync_Change_Feed_Overlap_Seconds);
-  const reconcile = numberSetting(snapshot.ABAC_Sync_Change_Feed_Reconcile_Minutes);
-  return {
-    enabled: booleanSetting(snapshot.ABAC_Sync_Change_Feed_Enabled) === true,
-    intervalMs:
-      (seconds !== undefined && seconds >= 1 && seconds <= 3600
-        ? seconds
-        : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Interval_Seconds) * 1000,
-    overlap: {
-      seconds:
-        overlap !== undefined && overlap >= 0 && overlap <= 86_400
-          ? Math.floor(overlap)
-          : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Overlap_Seconds,
-      maxKeys: MAX_KEYS_BEHIND,
-    },
-    reconcileMs:
-      (reconcile !== undefined && reconcile >= 0 && reconcile <= 10_080
-        ? reconcile
-        : SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Reconcile_Minutes) * 60_000,
-  };
-}
-
-/** Where the feed looks, from the sync's configuration and the feed's settings. */
-export function feedSearchOf(configuration: SyncConfiguration, snapshot: SettingsSnapshot): FeedSearch {
-  const { search, mapping } = configuration;
-  const groupBase = String(snapshot.ABAC_Sync_Change_Feed_Group_Base_DN ?? '').trim() || search.baseDN;
-  const groupFilter =
-    String(snapshot.ABAC_Sync_Change_Feed_Group_Filter ?? '').trim() ||
-    SETTING_DEFAULTS.ABAC_Sync_Change_Feed_Group_Filter;
-  return {
-    users: {
-      baseDN: search.baseDN,
-      scope: search.scope,
-      userFilter: search.userFilter,
-      identifierAttributes: [...new Set([...search.searchFields, ...search.uniqueIdentifierFields])],
-    },
-    // Groups matter only when memberOf feeds a mapped value.
-    ...(mapping.ldapAttributes.includes('memberof')
-      ? { groups: { baseDN: groupBase, filter: groupFilter } }
-      : {}),
-    pageSize: search.pageSize,
-  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SettingsSnapshot } from '../settings';
-import { feedSettings } from './feed-consumer';
+import { feedSettings } from './feed-settings';
 import type { FeedState } from './feed-store';
 
 export const feedStatusSchema = z

@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from '../sync/abac-attribute';
 import { identity, type Plan } from '../sync/sync-plan';
 import type { SyncSummary, UserSyncResult } from '../sync/sync-report';
 import type { PlannedRevocations } from './revocation-guard';

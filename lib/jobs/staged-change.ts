@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from '../sync/abac-attribute';
 import { abacAttributeSchema, revokedRoomSchema } from '../sync/sync-report';
 import type { RevokedRoom, UserSyncStatus } from '../sync/sync-report';
 

@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from './abac-attribute';
 import { AttributeMapInvalidError } from '../errors';
 import type { DirectoryAttribute, DirectoryEntry } from '../ldap/directory';
 

@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from './abac-attribute';
 
 /**
  * One shared copy of each distinct attribute set (the same keys and values in the same order): a

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { ServerEventActor, ServerEventDocument } from '../../models/server-event';
-import type { AbacAttribute } from '../../models/user';
+import type { ServerEventActor, ServerEventDocument } from './server-event';
+import type { AbacAttribute } from './abac-attribute';
 import type { Clock } from '../clock';
 import { randomId } from '../random-id';
 

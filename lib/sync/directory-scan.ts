@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from './abac-attribute';
 import type { DirectorySession } from '../ldap/directory';
 import { mapEntry } from './attribute-mapping';
 import { AttributeSets } from './attribute-sets';

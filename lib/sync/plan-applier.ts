@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from './abac-attribute';
 import { sameAttributes } from './attribute-mapping';
 import type { AuditContext, AuditEvents } from './audit-events';
 import type { Clock } from '../clock';

@@ -1,4 +1,4 @@
-import type { AbacAttribute } from '../../models/user';
+import type { AbacAttribute } from './abac-attribute';
 import {
   diffAttributes,
   mapEntry,

@@ -1,5 +1,5 @@
-import type { ServerEventDocument } from '../../models/server-event';
-import type { AbacAttribute } from '../../models/user';
+import type { ServerEventDocument } from './server-event';
+import type { AbacAttribute } from './abac-attribute';
 import type { IdentifierList, Identifiers } from './sync-request';
 
 // The store port: everything the sync engine reads and writes besides the directory and the room member

@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress';
-import type { SyncJob } from '../jobs/sync-job';
+import type { SyncJob } from '../../lib/jobs/sync-job';
 import { formatDuration, RateMeter } from './rate-meter';
 
 /** How a followed run's progress is shown: a live bar on a terminal, plain lines otherwise. */

@@ -2,11 +2,11 @@
 import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
 import { createSyncCore, type SyncCore } from '../create-sync-core';
-import { isDatabaseUnavailable } from '../database-errors';
-import { AbacSyncError, SyncAlreadyRunningError } from '../errors';
-import { jobView, keepsPlan, type SyncJob } from '../jobs/sync-job';
-import { plannedChangeView, type PlannedChange } from '../jobs/staged-change';
-import { REDACTED_PATHS } from '../logger';
+import { isDatabaseUnavailable } from '../../lib/database-errors';
+import { AbacSyncError, SyncAlreadyRunningError } from '../../lib/errors';
+import { jobView, keepsPlan, type SyncJob } from '../../lib/jobs/sync-job';
+import { plannedChangeView, type PlannedChange } from '../../lib/jobs/staged-change';
+import { REDACTED_PATHS } from '../../lib/logger';
 import { EXIT, exitCodeOf, parseCommandLine, USAGE, type CliCommand } from './arguments';
 import { LineProgress, noProgress, TerminalProgress, type ProgressDisplay } from './progress-display';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Authenticator, Credentials } from './auth';
+import type { Authenticator, Credentials } from './authenticator';
 import type { Caller } from './caller';
 import type { Clock } from '../clock';
 import { isDatabaseUnavailable } from '../database-errors';

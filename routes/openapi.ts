@@ -1,8 +1,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { syncResponseSchema } from '../sync/sync-report';
-import { syncRequestBodySchema } from '../sync/sync-request';
-import { syncJobSchema } from '../jobs/sync-job';
+import { syncResponseSchema } from '../lib/sync/sync-report';
+import { syncRequestBodySchema } from '../lib/sync/sync-request';
+import { syncJobSchema } from '../lib/jobs/sync-job';
 import {
   applyPlanBodySchema,
   cancelRunBodySchema,
@@ -10,9 +10,9 @@ import {
   listChangesQuerySchema,
   listRunsQuerySchema,
   startRunBodySchema,
-} from '../jobs/run-requests';
-import { plannedChangeSchema } from '../jobs/staged-change';
-import { feedStatusSchema } from '../feed/feed-status';
+} from '../lib/jobs/run-requests';
+import { plannedChangeSchema } from '../lib/jobs/staged-change';
+import { feedStatusSchema } from '../lib/feed/feed-status';
 
 type ErrorResponse = { description: string; codes: readonly string[]; retryAfter?: boolean };
 

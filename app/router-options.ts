@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SETTING_DEFAULTS } from './settings';
+import { SETTING_DEFAULTS } from '../lib/settings';
 
 /** Thrown by createRouter when the host passes an option it cannot use; nothing has been written yet. */
 export class InvalidRouterOptionsError extends Error {

@@ -3,16 +3,17 @@ import type { Router } from 'express';
 import { ConnectionStates } from 'mongoose';
 import { MongoPermissionChecker } from '../permissions/permission-checker';
 import { createUsersSyncRouter } from '../routes/users-sync';
-import type { AbacLdapSyncService } from './sync/abac-ldap-sync-service';
-import { LoginTokenAuthenticator, type Authenticator } from './http/auth';
-import { LoginGate } from './http/login-gate';
-import { SignedLicense, type LicensePort } from './http/license';
-import { memoryRateLimit } from './http/rate-limit';
+import type { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
+import type { Authenticator } from '../lib/access/authenticator';
+import { LoginTokenAuthenticator } from '../mongo/login-token-authenticator';
+import { LoginGate } from '../lib/access/login-gate';
+import { SignedLicense, type LicensePort } from '../lib/access/license';
+import { memoryRateLimit } from '../lib/access/rate-limit';
 import { MongoRateLimits } from '../mongo/mongo-rate-limit';
 import type { Models } from '../models';
 import { checkRouterOptions } from './router-options';
 import { registerAdminPage } from '../routes/admin-page';
-import type { SyncJobs } from './jobs/sync-jobs';
+import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import { createSyncCore, type SyncCoreDeps } from './create-sync-core';
 
 export interface SignedLicenseConfig {
