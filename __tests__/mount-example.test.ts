@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import type { Connection } from 'mongoose';
 import { createHostApp } from '../examples/mount';
@@ -12,6 +14,15 @@ describe("the README's mounting sample", () => {
     await closeHost?.();
     await connection?.dropDatabase();
     await connection?.close();
+  });
+
+  it('is the code the README shows, but for the package name', () => {
+    const sample = readFileSync(join(__dirname, '..', 'examples', 'mount.ts'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .join('\n')
+      .replace("from '../app'", "from 'abac-ldap-sync'");
+    expect(readFileSync(join(__dirname, '..', 'README.md'), 'utf8')).toContain(sample.trim());
   });
 
   it('mounts the router at /api/v1 and answers the endpoint', async () => {

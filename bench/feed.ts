@@ -1,6 +1,6 @@
 // The changed-entries feed: latency from a directory write to the user's eviction being visible in MongoDB,
 // and the cost of an idle feed on the whole directory (the host's CPU per poll, slapd's search per poll),
-// with the change-time indexes the README names and, for comparison, without them.
+// with the change-time indexes docs/feed.md names and, for comparison, without them.
 import { performance } from 'node:perf_hooks';
 import ldap from 'ldapjs';
 import { generatedUid, generatePeopleLdif, standardDirectory } from '../harness/fixtures';

@@ -32,7 +32,7 @@ export interface SlapdOptions {
   changeTimeIndexes?: boolean;
 }
 
-/** What the README tells operators to add for the changed-entries feed. */
+/** What docs/feed.md tells operators to add for the changed-entries feed. */
 export const CHANGE_TIME_INDEXES = ['entryCSN eq', 'modifyTimestamp eq', 'createTimestamp eq'];
 
 export interface SlapdInfo {

@@ -47,7 +47,7 @@ export interface FeedRead {
 /**
  * A directory's changed entries, read by polling. The OpenLDAP implementation polls modifyTimestamp and
  * createTimestamp; Active Directory's uSNChanged and RFC 4533 syncrepl would be other implementations of
- * the same two calls (see the README).
+ * the same two calls (see docs/feed.md).
  */
 export interface ChangeFeed {
   /** Where a feed without a position starts: the directory's newest change now (nothing is applied). */

@@ -56,7 +56,7 @@ export interface FullSyncRunOptions {
    * How planning reads the directory: `lookups` (the default), OR filters of 250 users per batch, overlapped
    * with the next batch's MongoDB read; `subtree`, one paged read of the whole user subtree joined to every
    * LDAP user by identifier, then the batches (it falls back to lookups when a server size limit cuts the
-   * read short). Measured at 100,000 users, lookups were the faster and the lighter (see the README).
+   * read short). Measured at 100,000 users, lookups were the faster and the lighter (see docs/performance.md).
    */
   directoryRead: 'subtree' | 'lookups';
   /** How often the runner shows it is alive (job.heartbeatAt, and the queue's lock). */
