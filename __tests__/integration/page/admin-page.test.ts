@@ -1,0 +1,361 @@
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  ADMIN_ID,
+  ADMIN_TOKEN,
+  seedAliceInSalesRoom,
+  setSettings,
+  startTestHost,
+  userWithToken,
+  type TestHost,
+} from '../../helpers/host';
+import { FAST_RUNNER } from '../../helpers/jobs';
+import { MongoSyncJobStore } from '../../../mongo/mongo-job-store';
+import { REPO_ROOT } from '../../helpers/paths';
+
+// The admin page in a real browser: Debian's Chromium driven by playwright-core (no browser download),
+// against a host on the real slapd and MongoDB-wire server. Screenshots go to test-output/admin.
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'admin');
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+describe('the admin page in Chromium', () => {
+  let host: TestHost;
+  let server: Server;
+  let browser: Browser;
+  let pageUrl: string;
+
+  beforeAll(async () => {
+    // signInFromLink as the demo host sets it (a real host leaves it off: admin-links.test.ts).
+    host = await startTestHost({
+      jobRunner: FAST_RUNNER,
+      settingsCacheTtlMs: 0,
+      adminPage: { signInFromLink: true },
+    });
+    await seedAliceInSalesRoom(host.models);
+    // bob and carol are in the directory with no attributes stored yet.
+    for (const username of ['bob', 'carol'])
+      await host.models.users.create({ _id: `u-${username}`, username, active: true, ldap: true });
+    server = createServer(host.app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    pageUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/abac/admin`;
+    // A missing browser fails here, loudly: `.ci/run` installs Debian's chromium.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    await mkdir(SCREENSHOTS, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => server?.close(resolve));
+    await host?.close();
+  });
+
+  async function signedIn(token = ADMIN_TOKEN, userId = ADMIN_ID): Promise<Page> {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(pageUrl);
+    await page.getByLabel('User id').fill(userId);
+    await page.getByLabel('Login token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    return page;
+  }
+
+  const aliceInSales = async () => (await host.models.subscriptions.countDocuments({ _id: 's-alice' })) === 1;
+
+  it('is served with a strict Content-Security-Policy and no data of its own', async () => {
+    const response = await fetch(pageUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(response.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(await response.text()).not.toContain(ADMIN_ID);
+  });
+
+  it('previews, then applies a sync for three users: the report rows and the eviction, the database changed only after Apply', async () => {
+    const page = await signedIn();
+    await page.screenshot({ path: join(SCREENSHOTS, 'sync-empty.png') });
+    await page.getByLabel(/Users, one per line/).fill('alice\nbob\nid:u-carol\nnobody@example.org');
+    expect(await page.getByText('4 users named').isVisible()).toBe(true);
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('tr[data-user="carol"]').waitFor();
+    expect(await page.getByRole('heading', { name: /Preview: nothing was written/ }).isVisible()).toBe(true);
+    expect(await page.locator('tr[data-user]').count()).toBe(3);
+    expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(
+      /alice.*updated.*department: eng.*department: sales.*sales/,
+    );
+    expect(await page.locator('tr[data-user="bob"]').textContent()).toMatch(/bob.*updated.*department: eng/);
+    expect(await page.locator('tr[data-user="carol"]').textContent()).toMatch(
+      /carol.*updated.*department: sales/,
+    );
+    expect(await page.locator('.unmatched').textContent()).toContain('nobody@example.org (emails)');
+    await page.screenshot({ path: join(SCREENSHOTS, 'sync-preview.png'), fullPage: true });
+    expect(await aliceInSales()).toBe(true);
+    expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(1);
+
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('heading', { name: 'Applied' }).waitFor();
+    expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(/updated.*sales$/);
+    expect(await aliceInSales()).toBe(false);
+    expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(3);
+    await page.screenshot({ path: join(SCREENSHOTS, 'sync-applied.png'), fullPage: true });
+  }, 60_000);
+
+  it('starts a directory-wide dry run, follows it to 100% and lists it; a real run asks first', async () => {
+    const page = await signedIn();
+    const before = await host.models.syncJobs.countDocuments();
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    await page.getByRole('button', { name: 'No' }).click();
+    expect(await host.models.syncJobs.countDocuments()).toBe(before);
+
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+    await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('progress').getAttribute('value')).toBe('100');
+    expect(await page.locator('.percent').textContent()).toBe('100%');
+    const newest = page.locator('table.runs tbody tr').first();
+    await newest.waitFor();
+    expect(await newest.textContent()).toMatch(/admin \(dry run\)rootcompleted/);
+    expect(await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' })).toBe(1);
+    await page.screenshot({ path: join(SCREENSHOTS, 'runs.png'), fullPage: true });
+  }, 60_000);
+
+  it('reviews a blocked run’s plan and applies it after a confirmation naming what it does', async () => {
+    // One LDAP user (alice) losing a value is too many when the guard allows none.
+    await setSettings(host.models, { ABAC_Sync_Guard_Min_Users: 0 });
+    await host.models.users.updateOne(
+      { _id: 'u-alice' },
+      { $push: { abacAttributes: { key: 'retired', values: ['yes'] } } },
+    );
+    const page = await signedIn();
+    try {
+      await page.getByRole('button', { name: 'Start a run' }).click();
+      await page.getByRole('button', { name: 'Yes, start the run' }).click();
+      const blocked = page.locator('.followed[data-state="blocked"]');
+      await blocked.waitFor({ timeout: 30_000 });
+      // The list holds the earlier dry run too, whose plan is another one.
+      const blockedId = await blocked.getAttribute('data-job');
+      await page.getByRole('button', { name: `Review the plan of run ${blockedId}` }).click();
+      await page.locator('table.plan tr[data-user="alice"]').waitFor();
+      expect(await page.locator('.guard').textContent()).toMatch(/1 of 3 users would lose values/);
+      expect(await page.locator('table.plan tr[data-user="alice"]').textContent()).toMatch(
+        /updated.*retired: yes/,
+      );
+      await page.screenshot({ path: join(SCREENSHOTS, 'plan-review.png'), fullPage: true });
+      expect(await host.models.users.countDocuments({ 'abacAttributes.key': 'retired' })).toBe(1);
+
+      await page.getByRole('button', { name: 'Apply this plan' }).click();
+      expect(await page.locator('.confirm').textContent()).toMatch(
+        /made [^:]+ ago: 1 users lose values \(0 cleared\) and 0 room memberships end/,
+      );
+      await page.getByRole('button', { name: 'Yes, apply it' }).click();
+      await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });
+      expect(await host.models.users.countDocuments({ 'abacAttributes.key': 'retired' })).toBe(0);
+    } finally {
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
+    }
+  }, 90_000);
+
+  it('shows the changed-entries feed: off, then following once switched on', async () => {
+    const page = await signedIn();
+    await page.locator('dl.feed[data-state="off"]').waitFor();
+    await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: true });
+    try {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        await page.reload();
+        const state = await page.locator('dl.feed').getAttribute('data-state', { timeout: 10_000 });
+        if (state === 'following') break;
+        if (Date.now() > deadline) throw new Error(`the feed card says ${state}`);
+        await page.waitForTimeout(500);
+      }
+      expect(await page.locator('dl.feed').textContent()).toMatch(/Statefollowing.*polls every 2 s/);
+      await page.screenshot({ path: join(SCREENSHOTS, 'feed.png'), fullPage: true });
+    } finally {
+      await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+    }
+  }, 60_000);
+
+  it('discards a blocked feed’s changes from the feed card after a confirmation, naming who did', async () => {
+    const jobs = new MongoSyncJobStore(host.models);
+    await jobs.insertBlocked(
+      {
+        _id: 'feed-blocked',
+        trigger: 'feed',
+        actor: { type: 'system', jobId: 'feed-blocked' },
+        dryRun: false,
+        createdAt: new Date(host.clock.now()),
+      },
+      {
+        guard: {
+          revokedUsers: 30,
+          clearedUsers: 0,
+          evictions: 30,
+          usersInRun: 30,
+          thresholdPercent: 10,
+          thresholdUsers: 20,
+        },
+        planned: 30,
+        at: new Date(host.clock.now()),
+        settingsFingerprint: 'f',
+      },
+    );
+    // What a poll leaves when the guard stops its changes.
+    await host.models.feedState.deleteMany({});
+    await host.models.feedState.create({
+      _id: 'change-feed',
+      changesApplied: 0,
+      position: { watermark: '20261206120000Z', appliedAtWatermark: [] },
+      blocked: { jobId: 'feed-blocked', position: { watermark: '20261206120100Z', appliedAtWatermark: [] } },
+    });
+    await setSettings(host.models, {
+      ABAC_Sync_Change_Feed_Enabled: true,
+      ABAC_Sync_Change_Feed_Interval_Seconds: 3600,
+    });
+    try {
+      const page = await signedIn();
+      await page.locator('dl.feed[data-state="blocked"]').waitFor();
+      await page.getByRole('button', { name: 'Discard the blocked changes' }).click();
+      expect(await page.locator('dl.feed .confirm').textContent()).toMatch(/applying nothing/);
+      await page.getByRole('button', { name: 'Yes, discard them' }).click();
+      await page.locator('dl.feed:not([data-state="blocked"])').waitFor();
+      // Discarded; the feed's next poll, which may already have run, moves past the blocked changes.
+      const feed = await host.models.feedState.findById('change-feed').lean();
+      expect(
+        feed?.blocked?.discarded === true ||
+          (feed?.blocked === undefined && feed?.position?.watermark === '20261206120100Z'),
+      ).toBe(true);
+      expect((await host.models.syncJobs.findById('feed-blocked').lean())?.discardedBy).toEqual({
+        type: 'user',
+        _id: ADMIN_ID,
+        username: 'root',
+      });
+    } finally {
+      await setSettings(host.models, { ABAC_Sync_Change_Feed_Enabled: false });
+      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Change_Feed_Interval_Seconds' });
+      await host.models.feedState.deleteMany({});
+    }
+  }, 60_000);
+
+  it('signs in from the demo’s link with one click, and takes the token out of the address bar', async () => {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${pageUrl}#${new URLSearchParams({ user: ADMIN_ID, token: ADMIN_TOKEN }).toString()}`);
+    await page.getByRole('heading', { name: 'Sync users from the directory' }).waitFor();
+    expect(page.url()).toBe(pageUrl);
+    expect(await page.getByLabel('User id', { exact: true }).count()).toBe(0);
+  }, 60_000);
+
+  it('checks a sign-in once: a mistyped token is refused on the form and nothing reads with it', async () => {
+    const page = await (await browser.newContext()).newPage();
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/abac/users/sync')) sent.push(request.url());
+    });
+    await page.goto(pageUrl);
+    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('Login token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/error-unauthorized.*Sign in again/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'error-401.png') });
+    // Longer than the feed card's and the runs' reading intervals: nothing else was sent.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(sent.map((url) => new URL(url).pathname)).toEqual(['/api/v1/abac/users/sync/me']);
+    expect(await page.getByRole('heading', { name: 'Sync users from the directory' }).count()).toBe(0);
+
+    // The right token from the same tab is not held against the mistyped one.
+    await page.getByLabel('Login token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Sync users from the directory' }).waitFor();
+    expect(await page.locator('.signed-in').textContent()).toMatch(/Signed in as root/);
+  }, 60_000);
+
+  it('signs out by itself when the server stops accepting the token, and stops reading', async () => {
+    await host.models.users.create(
+      userWithToken({
+        _id: 'u-leaving',
+        username: 'leaving',
+        token: 'leaving-token',
+        issuedAt: host.clock.now(),
+      }),
+    );
+    const page = await signedIn('leaving-token', 'u-leaving');
+    await page.getByRole('heading', { name: 'Sync users from the directory' }).waitFor();
+    await host.models.users.updateOne({ _id: 'u-leaving' }, { $set: { 'services.resume.loginTokens': [] } });
+    // The feed card reads every 5 s: its next read is refused, and the page goes back to the sign-in form.
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('alert').textContent()).toMatch(/error-unauthorized/);
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/abac/users/sync')) sent.push(request.url());
+    });
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(sent).toEqual([]);
+  }, 60_000);
+
+  it('shows a user without the sync’s permissions the module’s 403 at sign-in, with what to do', async () => {
+    await host.models.users.create(
+      userWithToken({
+        _id: 'u-member',
+        username: 'member',
+        token: 'member-token',
+        issuedAt: host.clock.now(),
+        roles: ['user'],
+      }),
+    );
+    const page = await signedIn('member-token', 'u-member');
+    const alert = page.getByRole('alert').first();
+    await alert.waitFor();
+    expect(await alert.textContent()).toMatch(/error-not-authorized.*lacks the permissions/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'error-403.png') });
+  }, 60_000);
+
+  it('refuses more than the route allows in the page, sending nothing', async () => {
+    const page = await signedIn();
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST') sent.push(request.url());
+    });
+    await page
+      .getByLabel(/Users, one per line/)
+      .fill(Array.from({ length: 101 }, (_, i) => `user${i}`).join('\n'));
+    expect(await page.getByText('101 usernames: at most 100 per request').isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Preview' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Apply' }).isDisabled()).toBe(true);
+    expect(sent).toEqual([]);
+  }, 60_000);
+
+  it('has no serious or critical accessibility violations (axe-core) on the sign-in, sync, runs, feed and plan views', async () => {
+    // axe is injected as a script, which the page's own policy rightly forbids: this context bypasses it.
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    const violations = async () => {
+      await page.addScriptTag({ content: AXE });
+      const results = (await page.evaluate(() =>
+        (globalThis as unknown as { axe: { run: () => Promise<unknown> } }).axe.run(),
+      )) as { violations: { id: string; impact: string }[] };
+      return results.violations.filter((violation) => ['serious', 'critical'].includes(violation.impact));
+    };
+    await page.goto(pageUrl);
+    expect(await violations()).toEqual([]);
+    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('Login token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel(/Users, one per line/).fill('alice');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('tr[data-user="alice"]').waitFor();
+    // The sync's report, the runs and the feed's card are on this view.
+    await page.locator('dl.feed').waitFor();
+    expect(await violations()).toEqual([]);
+    // A kept plan under review.
+    await page.getByRole('button', { name: 'Start a dry run' }).click();
+    const followed = page.locator('.followed[data-state="completed"]');
+    await followed.waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('button', { name: `Review the plan of run ${await followed.getAttribute('data-job')}` })
+      .click();
+    await page.locator('table.plan').waitFor();
+    expect(await violations()).toEqual([]);
+  }, 90_000);
+});

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '../helpers/paths';
+
+const run = promisify(execFile);
+
+// `npm run bench` is how performance is claimed, so it must keep working: one round of every workload on a
+// 3,000-entry directory, the result written to a temporary file (never over bench/results/latest.json).
+describe('npm run bench, in miniature', () => {
+  let dir: string;
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs A, B and C on every workload and on full runs, the cost of the limits, the feed figures, and writes the report', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'abac-bench-'));
+    const output = join(dir, 'latest.json');
+    await run(
+      process.execPath,
+      ['--require', 'ts-node/register/transpile-only', join(REPO_ROOT, 'bench', 'main.ts')],
+      {
+        env: {
+          ...process.env,
+          BENCH_SIZE: '3000',
+          BENCH_WARMUP: '0',
+          BENCH_ROUNDS: '1',
+          BENCH_OUTPUT: output,
+          BENCH_FULL_ROUNDS: '1',
+          BENCH_FEED_CHANGES: '5',
+          BENCH_FEED_IDLE_SECONDS: '5',
+        },
+      },
+    );
+    const report = JSON.parse(await readFile(output, 'utf8')) as {
+      directory: { entries: number };
+      limits: { medianMs: { off: number; mongo: number; memory: number } };
+      workloads: Record<string, { ratioBoverA: number; ratioAoverC: number; phasesMedianMs: object }>;
+      fullRuns: {
+        users: number;
+        bUsersPerSecond: number;
+        scenarios: Record<string, { usersPerSecond: number; ratioOverC: number; ratioOverB: number }>;
+      };
+      feed: {
+        latencyMs: { changes: number; p50: number; p95: number };
+        idle: { polls: number; hostCpuMsPerPoll: number; searchMs: { median: number } };
+      };
+    };
+    expect(report.directory.entries).toBe(3000);
+    expect(Object.keys(report.workloads)).toEqual(['W1', 'W2', 'W3', 'W4', 'W5']);
+    expect(report.limits.medianMs.mongo).toBeGreaterThan(0);
+    expect(report.limits.medianMs.memory).toBeGreaterThan(0);
+    for (const workload of Object.values(report.workloads)) {
+      expect(workload.ratioBoverA).toBeGreaterThan(0);
+      expect(workload.ratioAoverC).toBeGreaterThan(0);
+      expect(Object.keys(workload.phasesMedianMs)).toContain('httpAndPipeline');
+    }
+    expect(report.fullRuns.users).toBe(3020);
+    expect(Object.keys(report.fullRuns.scenarios)).toEqual(['F1', 'F2']);
+    expect(report.fullRuns.bUsersPerSecond).toBeGreaterThan(0);
+    for (const run of Object.values(report.fullRuns.scenarios)) {
+      expect(run.usersPerSecond).toBeGreaterThan(0);
+      expect(run.ratioOverC).toBeGreaterThan(0);
+    }
+    expect(report.feed.latencyMs.changes).toBe(5);
+    expect(report.feed.latencyMs.p95).toBeGreaterThanOrEqual(report.feed.latencyMs.p50);
+    expect(report.feed.idle.polls).toBeGreaterThan(0);
+    expect(report.feed.idle.searchMs.median).toBeGreaterThan(0);
+  }, 240_000);
+});

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import mongoose, { type Connection } from 'mongoose';
+import { testServers } from '../../harness/test-servers';
+import { silentLogger } from '../../lib/logger';
+import { createModels } from '../../models';
+import { startDemo, type DemoHost } from '../../demo/demo-host';
+
+interface SyncBody {
+  summary: Record<string, number>;
+  users: object[];
+}
+
+// `npm start` runs startDemo; this runs the same host on the test MongoDB and calls it as the printed curl does.
+describe('the demo host', () => {
+  const dbName = `t_demo_${randomBytes(4).toString('hex')}`;
+  let demo: DemoHost | undefined;
+  let inspector: Connection;
+
+  const callExample = (body: object = demo!.exampleBody) =>
+    fetch(demo!.syncUrl, {
+      method: 'POST',
+      headers: { ...demo!.headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    demo = await startDemo({ mongoUri: testServers().mongo.uri, dbName, port: 0, logger: silentLogger });
+    inspector = await mongoose.createConnection(testServers().mongo.uri, { dbName }).asPromise();
+  });
+  afterAll(async () => {
+    await demo?.stop();
+    await inspector?.dropDatabase();
+    await inspector?.close();
+  });
+
+  it('previews with dryRun, then syncs and evicts bob from the engineering room', async () => {
+    const models = createModels(inspector);
+    const preview = await callExample({ ...demo!.exampleBody, dryRun: true });
+    expect(preview.status).toBe(200);
+    expect(((await preview.json()) as SyncBody).summary).toMatchObject({ updated: 3, roomsRevoked: 1 });
+    expect(await models.subscriptions.countDocuments({ rid: 'demo-engineering' })).toBe(2);
+
+    const response = await callExample();
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as SyncBody;
+    expect(body.summary).toEqual({
+      requested: 3,
+      matched: 3,
+      updated: 3,
+      cleared: 0,
+      unchanged: 0,
+      notFoundInLdap: 0,
+      failed: 0,
+      roomsRevoked: 1,
+    });
+    expect(body.users[1]).toMatchObject({
+      username: 'bob',
+      removed: [{ key: 'department', values: ['engineering'] }],
+      roomsRevoked: [{ _id: 'demo-engineering', name: 'engineering' }],
+    });
+    expect(await models.subscriptions.exists({ rid: 'demo-engineering', 'u._id': 'demo-bob' })).toBeNull();
+    expect((await models.rooms.findById('demo-engineering').lean())?.usersCount).toBe(1);
+    expect((await models.users.findById('demo-carol').lean())?.abacAttributes).toEqual([
+      { key: 'department', values: ['engineering', 'security'] },
+      { key: 'employeeType', values: ['contractor'] },
+    ]);
+
+    const again = await callExample();
+    expect(((await again.json()) as SyncBody).summary).toMatchObject({
+      unchanged: 3,
+      updated: 0,
+      roomsRevoked: 0,
+    });
+  });
+
+  it('runs a directory-wide sync as the printed curl starts it, and reports it on the jobs route', async () => {
+    const started = await fetch(`${demo!.syncUrl}/jobs`, { method: 'POST', headers: demo!.headers });
+    expect(started.status).toBe(202);
+    const { job } = (await started.json()) as { job: { _id: string; state: string } };
+    let current = job;
+    for (let polls = 0; ['queued', 'running'].includes(current.state); polls += 1) {
+      if (polls > 200) throw new Error(`the run is still ${current.state}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const read = await fetch(`${demo!.syncUrl}/jobs/${job._id}`, { headers: demo!.headers });
+      current = ((await read.json()) as { job: typeof job }).job;
+    }
+    // Everything was synced by the example above: the run finds the demo's users unchanged.
+    expect(current).toMatchObject({ state: 'completed', summary: { updated: 0, cleared: 0, failed: 0 } });
+    const list = await fetch(`${demo!.syncUrl}/jobs`, { headers: demo!.headers });
+    expect(((await list.json()) as { jobs: Array<{ _id: string }> }).jobs[0]?._id).toBe(job._id);
+  });
+
+  it('answers a wrong token with 401 like any host would', async () => {
+    const response = await fetch(demo!.syncUrl, {
+      method: 'POST',
+      headers: { ...demo!.headers, 'X-Auth-Token': 'wrong', 'Content-Type': 'application/json' },
+      body: JSON.stringify(demo!.exampleBody),
+    });
+    expect(response.status).toBe(401);
+  });
+
+  it('serves Prometheus metrics at /metrics, the syncs above included', async () => {
+    const response = await fetch(demo!.metricsUrl);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^abac_ldap_sync_requests_total\{outcome="completed"\} [1-9]/m);
+    expect(text).toMatch(/^abac_ldap_sync_evictions_total [1-9]/m);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+
+  it('stops the host it started', async () => {
+    const url = demo!.syncUrl;
+    await demo!.stop();
+    demo = undefined;
+    await expect(fetch(url, { method: 'POST' })).rejects.toThrow();
+  });
+});
