@@ -139,6 +139,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     bodyLimitBytes: deps.bodyLimitBytes ?? 64 * 1024,
     callerLimiter: limits.perCaller,
     readLimiter: limits.readsPerCaller,
+    health: () => core.health.report(),
   });
   if (deps.adminPage !== false)
     registerAdminPage(router, typeof deps.adminPage === 'object' ? deps.adminPage : {});

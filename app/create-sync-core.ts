@@ -1,7 +1,8 @@
-import type { Connection } from 'mongoose';
+import { ConnectionStates, type Connection } from 'mongoose';
 import type { Registry } from 'prom-client';
 import { createModels, ensureIndexes, type Models } from '../models';
 import { DeferredWork } from '../lib/deferred-work';
+import { HealthCheck } from '../lib/health';
 import { MongoSyncJobStore } from '../mongo/mongo-job-store';
 import { MongoRoomMemberRemover } from '../mongo/room-member-remover';
 import { MongoSyncStore } from '../mongo/mongo-sync-store';
@@ -64,6 +65,8 @@ export interface SyncCore {
   jobs: SyncJobs;
   /** The changed-entries feed's status, as GET /feed shows it. */
   feedStatus(): Promise<FeedStatus>;
+  /** What a load balancer may know: MongoDB, the directory, the runner and the feed, up or down. */
+  health: HealthCheck;
   /** Discards the changes the guard stopped; throws FeedNotBlockedError when there are none. */
   discardFeedBlock(by: SyncJobActor): Promise<FeedStatus>;
   /** Resolves when the work that follows answers already sent (the audit outboxes' clearing) is done. */
@@ -170,6 +173,19 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   });
   if (runnerOptions) await runner.start(jobs);
 
+  const feedStatus = async () => feed.status(await uncachedSettings.current());
+  const health = new HealthCheck({
+    pingDatabase: async () => {
+      const db = deps.connection.db;
+      if (!db || deps.connection.readyState !== ConnectionStates.connected) throw new Error('not connected');
+      await db.command({ ping: 1 });
+    },
+    settings: uncachedSettings,
+    directory: pool ?? baseDirectory,
+    runnerActive: runnerOptions !== undefined,
+    feedStatus,
+    clock,
+  });
   return {
     models,
     settings,
@@ -178,7 +194,8 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     metrics,
     service,
     jobs,
-    feedStatus: async () => feed.status(await uncachedSettings.current()),
+    feedStatus,
+    health,
     discardFeedBlock: async (by) => feed.discard(await uncachedSettings.current(), by),
     idle: () => deferredWork.settled(),
     close: async () => {

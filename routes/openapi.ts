@@ -13,6 +13,7 @@ import {
 } from '../lib/jobs/run-requests';
 import { plannedChangeSchema } from '../lib/jobs/staged-change';
 import { feedStatusSchema } from '../lib/feed/feed-status';
+import { healthSchema } from '../lib/health';
 
 type ErrorResponse = { description: string; codes: readonly string[]; retryAfter?: boolean };
 
@@ -490,6 +491,35 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         },
       },
       ...errorResponses(ERROR_RESPONSES.readSignedInUser),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/abac/users/sync/health',
+    operationId: 'readHealth',
+    summary: 'Whether this process can serve: for load balancers, without credentials',
+    description:
+      "MongoDB, the directory, this process's runner and the feed, each up, down or off; nothing else. " +
+      '200 while MongoDB answers, 503 when it does not. Checked at most every 5 s.',
+    responses: {
+      200: {
+        description: 'MongoDB answers.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': {
+            schema: z
+              .object({ success: z.literal(true), health: healthSchema })
+              .meta({ id: 'HealthResponse' }),
+          },
+        },
+      },
+      503: {
+        description: 'MongoDB does not answer: take this process out of rotation.',
+        headers: requestIdHeader,
+        content: {
+          'application/json': { schema: z.object({ success: z.literal(false), health: healthSchema }) },
+        },
+      },
     },
   });
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({

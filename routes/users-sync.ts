@@ -8,6 +8,7 @@ import type { SyncMetrics } from '../lib/metrics';
 import type { UsersSyncService } from '../lib/sync/sync-report';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import type { FeedStatus } from '../lib/feed/feed-status';
+import type { Health } from '../lib/health';
 import type { SyncJobActor } from '../lib/jobs/sync-job';
 import { usersSyncOpenApiDocument } from './openapi';
 import { syncRequestBodySchema } from '../lib/sync/sync-request';
@@ -37,6 +38,8 @@ export interface UsersSyncRouterDeps {
   callerLimiter?: RateLimit;
   /** Reads per caller, counted apart from syncs; undefined: no limit. */
   readLimiter?: RateLimit;
+  /** GET /health, for load balancers (no credentials); without it the route is not served. */
+  health?: () => Promise<Health>;
 }
 
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
@@ -52,6 +55,16 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     res.json(documents.get(serverUrl));
   });
   const admit = adminGate(deps);
+  const { health } = deps;
+  // For load balancers: no credentials, and nothing private in the answer (see lib/health.ts).
+  if (health)
+    router.get(`${USERS_SYNC_PATH}/health`, async (_req: Request, res: Response) => {
+      const report = await health();
+      res.setHeader('Cache-Control', 'no-store');
+      res
+        .status(report.status === 'up' ? 200 : 503)
+        .json({ success: report.status === 'up', health: report });
+    });
 
   router.post(
     USERS_SYNC_PATH,
