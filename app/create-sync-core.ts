@@ -25,6 +25,7 @@ import { createDefaultLogger, type Logger } from '../lib/logger';
 import { noMetrics, PrometheusSyncMetrics, type SyncMetrics } from '../lib/metrics';
 import type { SettingId } from '../lib/settings';
 import { MongoSettingsSource } from '../mongo/mongo-settings-source';
+import { registerOwnSettings } from '../mongo/settings-registration';
 import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
 import { AuditEvents } from '../lib/sync/audit-events';
 import type { RoomMemberRemover } from '../lib/sync/room-member-remover';
@@ -92,6 +93,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     overrides: deps.settings,
   });
   await ensureIndexes(models, logger);
+  await registerOwnSettings(models.settings, new Date(clock.now()));
 
   const baseDirectory = deps.directory ?? new LdapjsDirectory(logger);
   const pool =

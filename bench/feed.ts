@@ -56,10 +56,15 @@ export async function measureFeed(models: Models, slapd: Slapd, host: FeedHost, 
       u: { _id: userId(index), username: generatedUid(index) },
     })) as never[],
   );
-  await models.settings.collection.insertMany([
-    { _id: 'ABAC_Sync_Change_Feed_Enabled', value: true },
-    { _id: 'ABAC_Sync_Change_Feed_Interval_Seconds', value: INTERVAL_SECONDS },
-  ] as never[]);
+  // Set over the documents the module registered at start.
+  await models.settings.collection.bulkWrite(
+    Object.entries({
+      ABAC_Sync_Change_Feed_Enabled: true,
+      ABAC_Sync_Change_Feed_Interval_Seconds: INTERVAL_SECONDS,
+    }).map(([_id, value]) => ({
+      updateOne: { filter: { _id: _id as never }, update: { $set: { value } }, upsert: true },
+    })),
+  );
   log(
     `Feed: waiting for the first poll to find where ${DIRECTORY_SIZE.toLocaleString('en')} entries stand...`,
   );

@@ -21,6 +21,7 @@ import {
 } from '../../helpers/host';
 import { JOBS_URL, startRun, waitForEnd, waitForScheduleToSettle, type JobBody } from '../../helpers/jobs';
 import { changeAsAdmin } from '../../helpers/ldap-admin';
+import { SETTING_DEFAULTS } from '../../../lib/settings';
 
 // Applying a reviewed plan on the real slapd and the MongoDB-wire server: a blocked plan applied by an
 // admin, users changed since the plan left alone (stale), refusals, and paging a large plan while it is
@@ -286,7 +287,10 @@ describe('applying a reviewed plan of a directory-wide run', () => {
       expect(old.status).toBe(409);
       expect(old.body.message).toMatch(/older than ABAC_Sync_Plan_Max_Age_Minutes \(60\)/);
     } finally {
-      await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Plan_Max_Age_Minutes' });
+      // Back to the default, as the module registered it at start.
+      await setSettings(host.models, {
+        ABAC_Sync_Plan_Max_Age_Minutes: SETTING_DEFAULTS.ABAC_Sync_Plan_Max_Age_Minutes,
+      });
     }
     expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
     // Within the age, under the same settings, it applies.
