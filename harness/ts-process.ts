@@ -16,12 +16,12 @@ export interface TsProcessOptions {
 }
 
 /**
- * Runs a TypeScript entry point in a Node process of its own (ts-node, transpile only) and resolves once it
+ * Runs a TypeScript entry point in a Node process of its own (tsx: transpiled, not type-checked) and resolves once it
  * prints its ready line; rejects with the end of its stderr if it exits first. Stdin stays open as a pipe, so
  * a process that stops when stdin ends (`child.stdin.end()`) can be asked to stop.
  */
 export async function startTsProcess(entry: string, options: TsProcessOptions): Promise<TsProcess> {
-  const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', entry], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     env: options.env,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

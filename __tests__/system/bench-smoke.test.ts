@@ -18,22 +18,18 @@ describe('npm run bench, in miniature', () => {
   it('runs A, B and C on every workload and on full runs, the cost of the limits, the feed figures, and writes the report', async () => {
     dir = await mkdtemp(join(tmpdir(), 'abac-bench-'));
     const output = join(dir, 'latest.json');
-    await run(
-      process.execPath,
-      ['--require', 'ts-node/register/transpile-only', join(REPO_ROOT, 'bench', 'main.ts')],
-      {
-        env: {
-          ...process.env,
-          BENCH_SIZE: '3000',
-          BENCH_WARMUP: '0',
-          BENCH_ROUNDS: '1',
-          BENCH_OUTPUT: output,
-          BENCH_FULL_ROUNDS: '1',
-          BENCH_FEED_CHANGES: '5',
-          BENCH_FEED_IDLE_SECONDS: '5',
-        },
+    await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'main.ts')], {
+      env: {
+        ...process.env,
+        BENCH_SIZE: '3000',
+        BENCH_WARMUP: '0',
+        BENCH_ROUNDS: '1',
+        BENCH_OUTPUT: output,
+        BENCH_FULL_ROUNDS: '1',
+        BENCH_FEED_CHANGES: '5',
+        BENCH_FEED_IDLE_SECONDS: '5',
       },
-    );
+    });
     const report = JSON.parse(await readFile(output, 'utf8')) as {
       directory: { entries: number };
       limits: { medianMs: { off: number; mongo: number; memory: number } };

@@ -29,7 +29,7 @@ function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string) => void } = {},
 ) {
-  const child = spawn(process.execPath, ['--require', 'ts-node/register/transpile-only', CLI, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     env: options.env ?? { ...process.env, MONGODB_URI: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
