@@ -8,6 +8,7 @@ import {
   type CreateOutcome,
   type JobAdvance,
   type NewSyncJob,
+  type StagedFilter,
   type StagedPage,
   type SyncJobStore,
 } from '../lib/jobs/job-store';
@@ -60,14 +61,19 @@ export class MongoSyncJobStore implements SyncJobStore {
     return this.one({ activeSlot: ACTIVE_SLOT });
   }
 
-  async newest(limit: number): Promise<SyncJob[]> {
+  async newest(limit: number, offset = 0): Promise<SyncJob[]> {
     const jobs = await this.models.syncJobs
       .find({})
       .sort({ createdAt: -1, _id: -1 })
+      .skip(offset)
       .limit(limit)
       .lean<SyncJobDocument[]>()
       .exec();
     return jobs.map(withoutSlot);
+  }
+
+  countJobs(): Promise<number> {
+    return this.models.syncJobs.countDocuments({}).exec();
   }
 
   async takeOver(jobId: string, runner: { token: string; name: string }, at: Date) {
@@ -181,8 +187,8 @@ export class MongoSyncJobStore implements SyncJobStore {
     );
   }
 
-  countStaged(jobId: string): Promise<number> {
-    return this.models.stagedChanges.countDocuments({ jobId }).exec();
+  countStaged(jobId: string, filter: StagedFilter = {}): Promise<number> {
+    return this.models.stagedChanges.countDocuments(stagedMatching(jobId, filter)).exec();
   }
 
   async *stagedChanges(jobId: string, afterUserId: string | undefined, batchSize: number) {
@@ -334,14 +340,13 @@ export class MongoSyncJobStore implements SyncJobStore {
     return this.models.stagedChanges
       .find(
         {
-          jobId,
-          ...(page.status ? { status: page.status } : {}),
-          ...(page.staleOnly ? { stale: true } : {}),
+          ...stagedMatching(jobId, page),
           ...(page.afterUserId !== undefined ? { userId: { $gt: page.afterUserId } } : {}),
         },
         { _id: 0 },
       )
       .sort({ userId: 1 })
+      .skip(page.offset ?? 0)
       .limit(page.limit)
       .lean<StagedChange[]>()
       .exec();
@@ -374,4 +379,13 @@ function stagedId(jobId: string, userId: string): string {
 
 function withoutSlot({ activeSlot: _slot, ...job }: SyncJobDocument): SyncJob {
   return job;
+}
+
+/** A job's staged changes that `filter` selects. */
+function stagedMatching(jobId: string, filter: StagedFilter) {
+  return {
+    jobId,
+    ...(filter.status ? { status: filter.status } : {}),
+    ...(filter.staleOnly ? { stale: true } : {}),
+  };
 }

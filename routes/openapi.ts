@@ -250,6 +250,13 @@ const authHeaders = z.object({
   }),
 });
 
+/** Rocket.Chat's list convention, beside the items. */
+const listPage = {
+  count: z.int().nonnegative().meta({ description: 'How many items this answer holds.' }),
+  offset: z.int().nonnegative().meta({ description: 'How many were skipped before them.' }),
+  total: z.int().nonnegative().meta({ description: 'How many there are in all (that the filters select).' }),
+};
+
 const jobIdParams = z.object({ jobId: z.string().meta({ description: 'The run id.' }) });
 const jobResponse = z
   .object({ success: z.literal(true), job: syncJobSchema })
@@ -319,7 +326,7 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
         content: {
           'application/json': {
             schema: z
-              .object({ success: z.literal(true), jobs: z.array(syncJobSchema) })
+              .object({ success: z.literal(true), jobs: z.array(syncJobSchema), ...listPage })
               .meta({ id: 'SyncJobListResponse' }),
           },
         },
@@ -400,7 +407,8 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
     description:
       'Every user the plan changes, in user id order: the values added and removed and the rooms the user ' +
       'would leave. Pages are stable: pass nextCursor to read the next one; there is no next page when ' +
-      'nextCursor is absent.',
+      "nextCursor is absent. Or page by count and offset, as Rocket.Chat's lists do; total counts the " +
+      'changes the filters select.',
     request: { headers: authHeaders, params: jobIdParams, query: listChangesQuerySchema },
     responses: {
       200: {
@@ -413,6 +421,7 @@ export function usersSyncOpenApiDocument(serverUrl = '/api/v1') {
                 success: z.literal(true),
                 changes: z.array(plannedChangeSchema),
                 nextCursor: z.string().optional(),
+                ...listPage,
               })
               .meta({ id: 'PlannedChangesResponse' }),
           },

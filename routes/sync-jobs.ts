@@ -8,6 +8,8 @@ import {
   applyPlanBodySchema,
   cancelRunBodySchema,
   discardFeedBodySchema,
+  DEFAULT_CHANGES_PAGE,
+  DEFAULT_JOB_LIST_LIMIT,
   listChangesQuerySchema,
   listRunsQuerySchema,
   startRunBodySchema,
@@ -58,8 +60,16 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     await deps.admit(req, 'reads');
     const query = listRunsQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
-    const list = await jobs.list(query.data.limit);
-    res.status(200).json({ success: true, jobs: list.map(jobView) });
+    const count = query.data.count ?? query.data.limit ?? DEFAULT_JOB_LIST_LIMIT;
+    const offset = query.data.offset ?? 0;
+    const list = await jobs.list(count, offset);
+    res.status(200).json({
+      success: true,
+      jobs: list.jobs.map(jobView),
+      count: list.jobs.length,
+      offset,
+      total: list.total,
+    });
   });
 
   const { feedStatus, discardFeedBlock } = deps;
@@ -84,12 +94,22 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     await deps.admit(req, 'reads');
     const query = listChangesQuerySchema.safeParse(req.query);
     if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
-    const { stale, ...rest } = query.data;
-    const page = await jobs.changes(String(req.params.jobId), { ...rest, stale: stale === 'true' });
+    const { stale, count, limit, offset = 0, ...rest } = query.data;
+    if (rest.cursor !== undefined && offset > 0)
+      throw new InvalidParamsError([{ path: 'offset', message: 'give a cursor or an offset, not both' }]);
+    const page = await jobs.changes(String(req.params.jobId), {
+      ...rest,
+      stale: stale === 'true',
+      offset,
+      limit: count ?? limit ?? DEFAULT_CHANGES_PAGE,
+    });
     res.status(200).json({
       success: true,
       changes: page.changes.map(plannedChangeView),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+      count: page.changes.length,
+      offset,
+      total: page.total,
     });
   });
 

@@ -305,6 +305,26 @@ describe.each([
     expect(await store.claimPlan('missing', 'a5', undefined)).toBe(false);
   });
 
+  it('pages runs and a plan by offset, and counts them, as the list routes report totals', async () => {
+    const { store } = fixture;
+    for (const [index, id] of ['j1', 'j2', 'j3'].entries()) {
+      await store.createUnlessActive(newJob(id, index));
+      await store.takeOver(id, { token: `t-${id}`, name: 'host:1' }, at(index));
+      await store.finish(id, `t-${id}`, { state: 'completed', at: at(index) });
+    }
+    expect((await store.newest(2, 1)).map((job) => job._id)).toEqual(['j2', 'j1']);
+    expect(await store.countJobs()).toBe(3);
+    await store.stage(['u1', 'u2', 'u3', 'u4'].map((userId) => change('j1', userId)));
+    await store.stage([{ ...change('j1', 'u5'), status: 'cleared' }]);
+    expect((await store.stagedPage('j1', { offset: 2, limit: 2 })).map((staged) => staged.userId)).toEqual([
+      'u3',
+      'u4',
+    ]);
+    expect(await store.countStaged('j1')).toBe(5);
+    expect(await store.countStaged('j1', { status: 'cleared' })).toBe(1);
+    expect(await store.countStaged('j1', { staleOnly: true })).toBe(0);
+  });
+
   it('marks stale users of a plan, pages them alone, and keeps a plan being applied past its retention', async () => {
     const { store } = fixture;
     await keptPlan(store, 'dry', 1);

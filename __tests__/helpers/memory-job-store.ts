@@ -5,6 +5,7 @@ import {
   type CreateOutcome,
   type JobAdvance,
   type NewSyncJob,
+  type StagedFilter,
   type StagedPage,
   type SyncJobStore,
 } from '../../lib/jobs/job-store';
@@ -52,11 +53,15 @@ export class MemorySyncJobStore implements SyncJobStore {
     return job && copy(job);
   }
 
-  async newest(limit: number) {
+  async newest(limit: number, offset = 0) {
     return [...this.jobs.values()]
       .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : -1))
-      .slice(0, limit)
+      .slice(offset, offset + limit)
       .map(copy);
+  }
+
+  async countJobs() {
+    return this.jobs.size;
   }
 
   async takeOver(jobId: string, runner: { token: string; name: string }, at: Date) {
@@ -148,8 +153,8 @@ export class MemorySyncJobStore implements SyncJobStore {
       this.staged.set(`${change.jobId}/${change.userId}`, structuredClone(change));
   }
 
-  async countStaged(jobId: string) {
-    return [...this.staged.values()].filter((change) => change.jobId === jobId).length;
+  async countStaged(jobId: string, filter: StagedFilter = {}) {
+    return [...this.staged.values()].filter((change) => matches(change, jobId, filter)).length;
   }
 
   async *stagedChanges(jobId: string, afterUserId: string | undefined, batchSize: number) {
@@ -260,13 +265,11 @@ export class MemorySyncJobStore implements SyncJobStore {
     return [...this.staged.values()]
       .filter(
         (change) =>
-          change.jobId === jobId &&
-          (page.status === undefined || change.status === page.status) &&
-          (!page.staleOnly || change.stale === true) &&
+          matches(change, jobId, page) &&
           (page.afterUserId === undefined || change.userId > page.afterUserId),
       )
       .sort((a, b) => (a.userId < b.userId ? -1 : 1))
-      .slice(0, page.limit)
+      .slice(page.offset ?? 0, (page.offset ?? 0) + page.limit)
       .map((change) => structuredClone(change));
   }
 
@@ -290,4 +293,12 @@ export class MemorySyncJobStore implements SyncJobStore {
 
 function copy(job: SyncJob): SyncJob {
   return structuredClone(job);
+}
+
+function matches(change: StagedChange, jobId: string, filter: StagedFilter): boolean {
+  return (
+    change.jobId === jobId &&
+    (filter.status === undefined || change.status === filter.status) &&
+    (!filter.staleOnly || change.stale === true)
+  );
 }

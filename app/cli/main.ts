@@ -73,7 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 async function listJobs(core: SyncCore, command: Extract<CliCommand, { kind: 'jobs' }>, io: CliIo) {
-  const jobs = await core.jobs.list(command.limit);
+  const { jobs } = await core.jobs.list(command.limit);
   if (command.json) {
     io.stdout.write(`${JSON.stringify(jobs.map(jobView))}\n`);
     return EXIT.completed;

@@ -64,10 +64,16 @@ export interface BlockedOutcome {
 export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
 
 /** Which page of a plan: optionally one status, or only the users an apply found stale. */
-export interface StagedPage {
+/** Which of a plan's staged changes: of one status, or only those an apply left alone. */
+export interface StagedFilter {
   status?: StagedChange['status'];
   staleOnly?: boolean;
+}
+
+export interface StagedPage extends StagedFilter {
   afterUserId?: string;
+  /** How many matching changes to skip first (the list routes' `offset`). */
+  offset?: number;
   limit: number;
 }
 
@@ -92,7 +98,10 @@ export interface SyncJobStore {
   insertBlocked(job: NewSyncJob, outcome: BlockedOutcome): Promise<SyncJob>;
   /** The queued or running job, if any. */
   active(): Promise<SyncJob | undefined>;
-  newest(limit: number): Promise<SyncJob[]>;
+  /** Up to `limit` jobs, newest first, after skipping the `offset` newest. */
+  newest(limit: number, offset?: number): Promise<SyncJob[]>;
+  /** How many jobs there are. */
+  countJobs(): Promise<number>;
   /**
    * Makes `runner.token` the runner of a queued or running job (`runner.name` says which process, for
    * people); undefined when it is finished or gone. A job still planning loses what was staged past its
@@ -140,7 +149,8 @@ export interface SyncJobStore {
    * written, when that runner has lost the job.
    */
   stageBatch(jobId: string, runnerToken: string, changes: readonly StagedChange[]): Promise<boolean>;
-  countStaged(jobId: string): Promise<number>;
+  /** How many changes a job staged, optionally only those matching `filter`. */
+  countStaged(jobId: string, filter?: StagedFilter): Promise<number>;
   /** The job's staged changes in user id order after `afterUserId`, in batches. */
   stagedChanges(
     jobId: string,

@@ -15,14 +15,33 @@ export const applyPlanBodySchema = z.strictObject({}).meta({ id: 'ApplyPlanBody'
 
 export const discardFeedBodySchema = z.strictObject({}).meta({ id: 'DiscardFeedBody' });
 
+/** Rocket.Chat's list convention: `count` items after skipping `offset`; the answer adds `total`. */
+const offset = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(1_000_000)
+  .optional()
+  .meta({ description: 'How many to skip first (default 0).' });
+
 export const listRunsQuerySchema = z.strictObject({
+  count: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_JOB_LIST_LIMIT)
+    .optional()
+    .meta({
+      description: `How many runs, newest first (1 to ${MAX_JOB_LIST_LIMIT}; default ${DEFAULT_JOB_LIST_LIMIT}).`,
+    }),
+  offset,
   limit: z.coerce
     .number()
     .int()
     .min(1)
     .max(MAX_JOB_LIST_LIMIT)
-    .default(DEFAULT_JOB_LIST_LIMIT)
-    .meta({ description: `How many runs, newest first (1 to ${MAX_JOB_LIST_LIMIT}).` }),
+    .optional()
+    .meta({ description: 'The same as count (its earlier name).' }),
 });
 
 export const DEFAULT_CHANGES_PAGE = 100;
@@ -41,11 +60,19 @@ export const listChangesQuerySchema = z.strictObject({
     .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be a cursor this route returned')
     .optional()
     .meta({ description: 'nextCursor of the previous page.' }),
+  count: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_CHANGES_PAGE)
+    .optional()
+    .meta({ description: `Changes per page (1 to ${MAX_CHANGES_PAGE}; default ${DEFAULT_CHANGES_PAGE}).` }),
+  offset: offset.meta({ description: 'How many matching changes to skip first (instead of a cursor).' }),
   limit: z.coerce
     .number()
     .int()
     .min(1)
     .max(MAX_CHANGES_PAGE)
-    .default(DEFAULT_CHANGES_PAGE)
-    .meta({ description: `Changes per page (1 to ${MAX_CHANGES_PAGE}).` }),
+    .optional()
+    .meta({ description: 'The same as count (its earlier name).' }),
 });

@@ -139,33 +139,52 @@ export class SyncJobs {
     return job;
   }
 
-  list(limit: number): Promise<SyncJob[]> {
-    return this.ports.jobs.newest(limit);
+  /** Up to `count` runs, newest first, after the `offset` newest; with how many there are in all. */
+  async list(count: number, offset = 0): Promise<{ jobs: SyncJob[]; total: number }> {
+    const [jobs, total] = await Promise.all([
+      this.ports.jobs.newest(count, offset),
+      this.ports.jobs.countJobs(),
+    ]);
+    return { jobs, total };
   }
 
   /**
-   * One page of the plan a completed dry run or a blocked run kept, in user id order; `nextCursor` reads
-   * the page after it (stable: a cursor is the last user id shown).
+   * One page of the plan a completed dry run or a blocked run kept, in user id order, after a cursor or an
+   * offset; `nextCursor` reads the page after it (stable: a cursor is the last user id shown), and `total`
+   * counts the changes the filter selects.
    */
   async changes(
     jobId: string,
-    page: { status?: StagedChange['status']; stale?: boolean; cursor?: string; limit: number },
-  ): Promise<{ changes: StagedChange[]; nextCursor?: string }> {
+    page: {
+      status?: StagedChange['status'];
+      stale?: boolean;
+      cursor?: string;
+      offset?: number;
+      limit: number;
+    },
+  ): Promise<{ changes: StagedChange[]; nextCursor?: string; total: number }> {
     const job = await this.get(jobId);
     if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
     if (job.planExpiredAt || (await this.expired(job))) throw new SyncPlanExpiredError();
     const afterUserId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const found = await this.ports.jobs.stagedPage(jobId, {
+    const filter = {
       ...(page.status ? { status: page.status } : {}),
       ...(page.stale ? { staleOnly: true } : {}),
-      ...(afterUserId !== undefined ? { afterUserId } : {}),
-      limit: page.limit + 1,
-    });
+    };
+    const [found, total] = await Promise.all([
+      this.ports.jobs.stagedPage(jobId, {
+        ...filter,
+        ...(afterUserId !== undefined ? { afterUserId } : {}),
+        ...(page.offset ? { offset: page.offset } : {}),
+        limit: page.limit + 1,
+      }),
+      this.ports.jobs.countStaged(jobId, filter),
+    ]);
     const changes = found.slice(0, page.limit);
     const last = changes.at(-1);
     return found.length > page.limit && last
-      ? { changes, nextCursor: Buffer.from(last.userId, 'utf8').toString('base64url') }
-      : { changes };
+      ? { changes, nextCursor: Buffer.from(last.userId, 'utf8').toString('base64url'), total }
+      : { changes, total };
   }
 
   /**

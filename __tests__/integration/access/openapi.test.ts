@@ -130,7 +130,13 @@ describe('the OpenAPI document', () => {
     const list = await request(host.app).get(`${SYNC_URL}/jobs`).set(ADMIN_HEADERS);
     expect(
       z
-        .object({ success: z.literal(true), jobs: z.array(syncJobSchema.strict()) })
+        .object({
+          success: z.literal(true),
+          jobs: z.array(syncJobSchema.strict()),
+          count: z.int(),
+          offset: z.int(),
+          total: z.int(),
+        })
         .strict()
         .safeParse(list.body).error,
     ).toBeUndefined();

@@ -225,7 +225,27 @@ describe('directory-wide runs and the mass-revocation guard', () => {
     });
     const updated = await page('status=updated&limit=500');
     expect(updated.body.changes).toHaveLength(33);
-    expect((await page('status=cleared')).body).toEqual({ success: true, changes: [] });
+    expect((await page('status=cleared')).body).toEqual({
+      success: true,
+      changes: [],
+      count: 0,
+      offset: 0,
+      total: 0,
+    });
+    // Rocket.Chat's list convention beside the cursor: count and offset in, count, offset and total out.
+    const third = await page('count=10&offset=20');
+    expect(third.body).toMatchObject({ count: 10, offset: 20, total: 33 });
+    expect(third.body.changes.map((change: { _id: string }) => change._id)).toEqual(seen.slice(20, 30));
+    const runs = await request(host.app).get(`${JOBS_URL}?count=1&offset=0`).set(ADMIN_HEADERS);
+    expect(runs.body).toMatchObject({
+      count: 1,
+      offset: 0,
+      total: await host.models.syncJobs.countDocuments(),
+    });
+    expect((await page('cursor=dXNlcg&offset=5')).body).toMatchObject({
+      error: 'error-invalid-params',
+      details: [{ path: 'offset', message: 'give a cursor or an offset, not both' }],
+    });
   });
 
   it('refuses bad paging parameters, unknown runs and runs that keep no plan', async () => {
