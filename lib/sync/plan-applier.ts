@@ -107,7 +107,10 @@ export class PlanApplier {
       // Awaited before the writes; this only keeps a failure from going unhandled if preparing fails first.
       held.catch(() => undefined);
       const { retry } = await timer.time('writes', () =>
-        this.applyAsRead(candidates, unclaimedUsers(candidates), rooms, steps, timer, held),
+        this.applyAsRead(candidates, unclaimedUsers(candidates), rooms, steps, timer, {
+          kind: 'unclaimed',
+          heldElsewhere: held,
+        }),
       );
       const tried = new Set(candidates);
       const again = new Set(retry);
@@ -151,104 +154,115 @@ export class PlanApplier {
         user,
       ]),
     );
-    return this.applyAsRead(plans, current, rooms, steps, timer, undefined);
+    return this.applyAsRead(plans, current, rooms, steps, timer, { kind: 'claimed' });
   }
 
   /**
-   * Applies plans against the users as read: under their claims (re-read), or without claims (as first
-   * read, `heldElsewhere` then saying which users another sync holds), when every write is conditioned on
-   * that whole state; a user held elsewhere or with nothing to write is then handed back for the claims.
+   * Applies plans against the users as read, in steps that each may run again: mark stale plans, find the
+   * memberships to end, decide each user's write, write, evict, audit. `mode` says how the users were read:
+   * under their claims (re-read), or without claims (as first read), when every write is conditioned on
+   * that whole state and a user another sync holds, or with nothing to write, is handed back for the claims.
    */
   private async applyAsRead(
     plans: Plan[],
     current: ReadonlyMap<string, ClaimedUser>,
     rooms: KnownRooms,
-    { context, clearOutboxesIn }: AuditSteps,
+    steps: AuditSteps,
     timer: PhaseTimer,
-    heldElsewhere: Promise<ReadonlySet<string>> | undefined,
+    mode: ReadMode,
   ): Promise<{ retry: string[] }> {
-    const { store, memberRemover, clock } = this.ports;
-    // A user changed since a staged plan was made keeps their value and rooms: the plan is skipped.
-    for (const plan of plans) {
-      const user = current.get(plan.subject._id);
-      if (user && isStale(plan, user.attributes ?? [])) {
-        plan.stale = true;
-        plan.result = { ...identity(plan.subject), status: 'unchanged' };
-      }
-    }
+    markStale(plans, current);
+    markMissing(plans, current);
     const present = plans.filter((plan) => current.has(plan.subject._id) && !plan.stale);
+    const removalsByUser = await this.removalsOf(present, current, rooms);
+    const decided = present.map((plan) => ({
+      plan,
+      ...this.decideClaimed(
+        plan,
+        current.get(plan.subject._id)!,
+        removalsByUser.get(plan.subject._id) ?? [],
+        steps.context,
+      ),
+    }));
+    const handedBack = await handedBackOf(decided, mode);
+    const { lost } = await this.ports.store.writeIfUnchanged(
+      decided.flatMap(({ plan, write }) =>
+        !write || handedBack.has(write.userId)
+          ? []
+          : [
+              mode.kind === 'unclaimed'
+                ? { ...write, unclaimed: { rooms: plan.subject.asStored?.rooms } }
+                : write,
+            ],
+      ),
+      new Date(this.ports.clock.now()),
+    );
+    const retry = new Set([...lost, ...handedBack]);
+    const done = decided.filter(({ plan }) => !retry.has(plan.subject._id));
+    await this.evict(
+      done.map(({ plan }) => plan),
+      removalsByUser,
+      timer,
+    );
+    await this.audit(new Map(done.map(({ plan, outbox }) => [plan.subject._id, outbox])), steps, timer);
+    return { retry: [...retry] };
+  }
+
+  /** The subscriptions to end, per user: the ABAC rooms each user is listed in and no longer satisfies. */
+  private async removalsOf(
+    present: readonly Plan[],
+    current: ReadonlyMap<string, ClaimedUser>,
+    rooms: KnownRooms,
+  ): Promise<Map<string, RoomRemoval[]>> {
+    const { store } = this.ports;
     // Rooms joined since the sync first read the users are looked up now.
     await lookUpRooms(
-      this.ports.store,
+      store,
       present.flatMap((plan) => current.get(plan.subject._id)?.rooms ?? []),
       rooms,
     );
     const leaving = present.flatMap((plan) => {
       const user = current.get(plan.subject._id)!;
       return roomsToLeave(user.rooms, plan.next ?? [], rooms, user.outbox).map((room) => ({
-        plan,
-        removal: { user: identity(plan.subject), room: { _id: room._id, name: room.name } },
+        user: identity(plan.subject),
+        room: { _id: room._id, name: room.name },
       }));
     });
     const subscriptions = await store.findMemberships(
-      leaving.map(({ removal }) => ({ userId: removal.user._id, roomId: removal.room._id })),
+      leaving.map(({ user, room }) => ({ userId: user._id, roomId: room._id })),
     );
-
-    const writes: ConditionalWrite[] = [];
-    const handedBack = new Set<string>();
     const removalsByUser = new Map<string, RoomRemoval[]>();
-    for (const { removal } of leaving) {
+    for (const removal of leaving) {
       const subscriptionIds = subscriptions.get(membershipKey(removal.room._id, removal.user._id)) ?? [];
       addToGroup(removalsByUser, removal.user._id, { ...removal, subscriptionIds });
     }
-    const outboxes: Outboxes = new Map();
-    for (const plan of present) {
-      const user = current.get(plan.subject._id)!;
-      const decided = this.decideClaimed(plan, user, removalsByUser.get(plan.subject._id) ?? [], context);
-      outboxes.set(plan.subject._id, decided.outbox);
-      if (!heldElsewhere) {
-        if (decided.write) writes.push(decided.write);
-      } else if (decided.write) {
-        writes.push({ ...decided.write, unclaimed: { rooms: plan.subject.asStored?.rooms } });
-      } else {
-        // Nothing to write, so nothing to condition the room removals on: the claims decide them.
-        handedBack.add(plan.subject._id);
-      }
-    }
-    for (const plan of plans) {
-      if (!current.has(plan.subject._id))
-        plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
-    }
-    if (heldElsewhere) {
-      const held = await heldElsewhere;
-      for (const plan of present) if (held.has(plan.subject._id)) handedBack.add(plan.subject._id);
-    }
-    const { lost } = await store.writeIfUnchanged(
-      writes.filter((write) => !handedBack.has(write.userId)),
-      new Date(clock.now()),
-    );
-    const retry = new Set([...lost, ...handedBack]);
+    return removalsByUser;
+  }
 
-    const done = present.filter((plan) => !retry.has(plan.subject._id));
+  /** Ends the memberships of the users written, and reports on each plan the rooms it left. */
+  private async evict(
+    done: readonly Plan[],
+    removalsByUser: ReadonlyMap<string, RoomRemoval[]>,
+    timer: PhaseTimer,
+  ): Promise<void> {
     const removed = await timer.time('eviction', () =>
-      memberRemover.remove(done.flatMap((plan) => removalsByUser.get(plan.subject._id) ?? [])),
+      this.ports.memberRemover.remove(done.flatMap((plan) => removalsByUser.get(plan.subject._id) ?? [])),
     );
     const revokedByUser = new Map<string, { _id: string; name: string }[]>();
     for (const { user, room } of removed) addToGroup(revokedByUser, user._id, room);
     for (const plan of done)
       plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
+  }
 
-    const outboxesDone = new Map(
-      done.map((plan) => [plan.subject._id, outboxes.get(plan.subject._id) ?? {}]),
-    );
-    const copied = await timer.time('audit', () => store.copyAudit(outboxesDone, context.requestId));
-    if (copied.size > 0) {
-      const clear = () => store.clearOutboxes(copied);
-      if (clearOutboxesIn)
-        await clearOutboxesIn.defer('clearing audit outboxes', { requestId: context.requestId }, clear);
-      else await timer.time('audit', clear);
-    }
-    return { retry: [...retry] };
+  /** Copies the users' audit events out of their outboxes, then clears them (now, or deferred). */
+  private async audit(outboxes: Outboxes, { context, clearOutboxesIn }: AuditSteps, timer: PhaseTimer) {
+    const { store } = this.ports;
+    const copied = await timer.time('audit', () => store.copyAudit(outboxes, context.requestId));
+    if (copied.size === 0) return;
+    const clear = () => store.clearOutboxes(copied);
+    if (clearOutboxesIn)
+      await clearOutboxesIn.defer('clearing audit outboxes', { requestId: context.requestId }, clear);
+    else await timer.time('audit', clear);
   }
 
   /**
@@ -312,5 +326,43 @@ function unclaimedUsers(plans: readonly Plan[]): Map<string, ClaimedUser> {
         outbox: undefined,
       },
     ]),
+  );
+}
+
+/** How the users were read: re-read under their claims, or as first read (then which others hold). */
+type ReadMode = { kind: 'claimed' } | { kind: 'unclaimed'; heldElsewhere: Promise<ReadonlySet<string>> };
+
+/** A user changed since a staged plan was made keeps their value and rooms: the plan is skipped. */
+function markStale(plans: readonly Plan[], current: ReadonlyMap<string, ClaimedUser>): void {
+  for (const plan of plans) {
+    const user = current.get(plan.subject._id);
+    if (user && isStale(plan, user.attributes ?? [])) {
+      plan.stale = true;
+      plan.result = { ...identity(plan.subject), status: 'unchanged' };
+    }
+  }
+}
+
+/** A user the read did not return (another sync held them, or they went) is a write conflict. */
+function markMissing(plans: readonly Plan[], current: ReadonlyMap<string, ClaimedUser>): void {
+  for (const plan of plans)
+    if (!current.has(plan.subject._id))
+      plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };
+}
+
+/**
+ * The users handed back for the claims: none under claims; without claims, those with nothing to write
+ * (nothing to condition the room removals on) and those another sync holds.
+ */
+async function handedBackOf(
+  decided: readonly { plan: Plan; write: ConditionalWrite | undefined }[],
+  mode: ReadMode,
+): Promise<Set<string>> {
+  if (mode.kind === 'claimed') return new Set();
+  const held = await mode.heldElsewhere;
+  return new Set(
+    decided
+      .filter(({ plan, write }) => !write || held.has(plan.subject._id))
+      .map(({ plan }) => plan.subject._id),
   );
 }
