@@ -6,8 +6,6 @@ import { switchedOff } from '../sync/sync-configuration';
 import { reportedError } from '../reported-error';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
-import { PROCESS_NAME } from '../process-name';
-import { randomId } from '../random-id';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
 import { SubjectIndex } from '../sync/entry-lookup';
@@ -17,6 +15,7 @@ import { needsClaim, type KnownRooms } from '../sync/sync-plan';
 import type { SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
 import type { JobAdvance, SyncJobStore } from './job-store';
+import { HeldRun, Lease, RunLostError, RunStoppedError } from './held-run';
 import {
   appliedResult,
   countResults,
@@ -86,10 +85,6 @@ class RunBlockedError extends Error {
   }
 }
 
-/** The runner lost the job to another process (its writes are refused): it stops without touching it. */
-class RunLostError extends Error {}
-/** This process is shutting down: the run is left for another process to resume. */
-class RunStoppedError extends Error {}
 /** An admin asked the run to stop: it ends at this batch boundary. */
 class RunCancelledError extends Error {}
 /** ABAC_Enabled or LDAP_Enable was switched off (the emergency stop): the run ends at this batch boundary. */
@@ -97,6 +92,14 @@ class RunSwitchedOffError extends Error {
   constructor(readonly reason: AbacSyncError) {
     super(reason.message);
   }
+}
+
+/** How a run ends: its state, and for a blocked run or a dry run what its kept plan needs. */
+interface Ending {
+  state: RunOutcome;
+  error?: SyncJob['error'];
+  guard?: GuardFigures;
+  settingsFingerprint?: string;
 }
 
 /**
@@ -115,50 +118,45 @@ export class FullSyncRun {
   /** Resolves with the job as this process left it; undefined when it was finished or held elsewhere. */
   async drive(jobId: string, keepAlive?: KeepAlive, stop?: AbortSignal): Promise<SyncJob | undefined> {
     const { jobs, clock, logger } = this.ports;
-    const token = randomId();
-    const taken = await jobs.takeOver(jobId, { token, name: PROCESS_NAME }, new Date(clock.now()));
+    const taken = await HeldRun.take(jobs, clock, jobId);
     if (!taken) return undefined;
-    const lease = new Lease(
-      () => this.beat(jobId, token, keepAlive),
-      this.options.heartbeatMs,
+    const { run } = taken;
+    const lease = new Lease({
+      beat: async () => (await Promise.all([run.heartbeat(), keepAlive?.()]))[0],
+      everyMs: this.options.heartbeatMs,
       logger,
       jobId,
-      stop,
-    );
+      ...(stop ? { stop } : {}),
+    });
     const started = performance.now();
     const timer = new PhaseTimer();
     logger.info(
       {
         jobId,
-        trigger: taken.trigger,
-        dryRun: taken.dryRun,
-        phase: taken.phase,
-        resumed: !!taken.checkpoint,
+        trigger: taken.job.trigger,
+        dryRun: taken.job.dryRun,
+        phase: taken.job.phase,
+        resumed: !!taken.job.checkpoint,
       },
       'directory-wide sync run started',
     );
-    let job = taken;
+    let job = taken.job;
+    const end = (outcome: Ending) => this.end(job, run, outcome, started, timer);
     try {
       // A dry run keeps its plan: the guard's figures and the settings it was made under go with it.
       let kept: { guard: GuardFigures; settingsFingerprint: string } | undefined;
       if (job.reviewedJobId) {
-        if (job.phase !== 'applying') job = await this.enterReviewedPlan(job, job.reviewedJobId, token);
-      } else if (job.phase !== 'applying') ({ job, kept } = await this.planAll(job, token, lease, timer));
-      if (!job.dryRun) job = await this.applyAll(job, token, lease, timer);
-      return await this.end(
-        job,
-        token,
-        { state: 'completed', ...(job.dryRun && kept ? kept : {}) },
-        started,
-        timer,
-      );
+        if (job.phase !== 'applying') job = await this.enterReviewedPlan(job, job.reviewedJobId, run);
+      } else if (job.phase !== 'applying') ({ job, kept } = await this.planAll(job, run, lease, timer));
+      if (!job.dryRun) job = await this.applyAll(job, run, lease, timer);
+      return await end({ state: 'completed', ...(job.dryRun && kept ? kept : {}) });
     } catch (error) {
       if (error instanceof RunLostError) {
         logger.warn({ jobId }, 'directory-wide sync run taken over by another process; this one stopped');
         return undefined;
       }
       if (error instanceof RunStoppedError) {
-        await jobs.release(jobId, token);
+        await run.release();
         logger.info({ jobId }, 'directory-wide sync run left for another process: this one is stopping');
         return undefined;
       }
@@ -168,19 +166,20 @@ export class FullSyncRun {
           'directory-wide sync run blocked: its plan takes values from too many users; nothing was applied',
         );
         const { guard, settingsFingerprint } = error;
-        return await this.end(job, token, { state: 'blocked', guard, settingsFingerprint }, started, timer);
+        return await end({ state: 'blocked', guard, settingsFingerprint });
       }
-      if (error instanceof RunCancelledError)
-        return await this.end(job, token, { state: 'cancelled' }, started, timer);
+      if (error instanceof RunCancelledError) return await end({ state: 'cancelled' });
       if (error instanceof RunSwitchedOffError) {
         logger.warn({ jobId, code: error.reason.code }, 'directory-wide sync run stopped: switched off');
         const { code, message } = error.reason;
-        const stopped = { code, message: `Stopped at a batch boundary: ${message}` };
-        return await this.end(job, token, { state: 'cancelled', error: stopped }, started, timer);
+        return await end({
+          state: 'cancelled',
+          error: { code, message: `Stopped at a batch boundary: ${message}` },
+        });
       }
       const reported = reportedError(error, 'The run');
       logger.error({ jobId, code: reported.code, err: errorFields(error) }, 'directory-wide sync run failed');
-      return await this.end(job, token, { state: 'failed', error: reported }, started, timer);
+      return await end({ state: 'failed', error: reported });
     } finally {
       lease.end();
     }
@@ -188,15 +187,12 @@ export class FullSyncRun {
 
   private async planAll(
     job: SyncJob,
-    token: string,
+    run: HeldRun,
     lease: Lease,
     timer: PhaseTimer,
   ): Promise<{ job: SyncJob; kept?: { guard: GuardFigures; settingsFingerprint: string } }> {
     const { engine, store, jobs, logger } = this.ports;
-    if (job.checkpoint === undefined)
-      job = await this.owned(
-        jobs.enterPhase(job._id, token, 'planning', await store.countLdapSubjects(), this.now()),
-      );
+    if (job.checkpoint === undefined) job = await run.enterPhase('planning', await store.countLdapSubjects());
     logger.info({ jobId: job._id, users: job.progress.total }, 'directory-wide sync run: planning');
     const configuration = await engine.configuration(timer);
     const rooms: KnownRooms = new Map();
@@ -236,22 +232,13 @@ export class FullSyncRun {
       lease.check();
       await timer.time('mongoReads', () => engine.preview(plans, rooms));
       const staged = plans.filter((plan): plan is ApplicablePlan => needsClaim(plan, rooms));
-      await this.fenced(
-        timer.time('writes', () =>
-          jobs.stageBatch(
-            job._id,
-            token,
-            staged.map((plan) => stagedChangeOf(job._id, plan)),
-          ),
-        ),
-      );
+      await timer.time('writes', () => run.stage(staged.map((plan) => stagedChangeOf(job._id, plan))));
       // A real run counts the staged users when it applies them; a dry run reports the plan.
       const stagedIds = new Set(staged.map((plan) => plan.subject._id));
       const revocations = revocationsOf(staged);
       const counted = job.dryRun ? plans : plans.filter((plan) => !stagedIds.has(plan.subject._id));
       job = await this.advance(
-        job,
-        token,
+        run,
         subjects.at(-1)!._id,
         subjects.length,
         countResults(
@@ -277,10 +264,7 @@ export class FullSyncRun {
     // Entered under the run's id: a runner resuming the run here enters the same plan again, not twice.
     const admission = await budget.admit({ id: `run:${job._id}`, ...plan }, thresholds);
     if (!admission.admitted) throw new RunBlockedError(admission.guard, fingerprint);
-    const applying = await this.owned(
-      jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(job._id), this.now()),
-    );
-    return { job: applying };
+    return { job: await run.enterPhase('applying', await jobs.countStaged(job._id)) };
   }
 
   /** The users the staged plan takes values from, read back from the staging (a resumed run has no other). */
@@ -321,26 +305,24 @@ export class FullSyncRun {
   }
 
   /** A run applying a reviewed plan skips planning: it applies the plan the reviewed job kept. */
-  private async enterReviewedPlan(job: SyncJob, reviewedJobId: string, token: string): Promise<SyncJob> {
+  private async enterReviewedPlan(job: SyncJob, reviewedJobId: string, run: HeldRun): Promise<SyncJob> {
     const { jobs, engine, settings, logger } = this.ports;
     const reviewed = await jobs.get(reviewedJobId);
     if (!reviewed || reviewed.planExpiredAt) throw new SyncPlanExpiredError();
     // Checked again here: the settings may have changed between the apply and this run's start.
     checkPlanFresh(reviewed, await engine.configuration(), await settings.current(), this.ports.clock.now());
     logger.info({ jobId: job._id, reviewedJobId }, 'directory-wide sync run: applying a reviewed plan');
-    return this.owned(
-      jobs.enterPhase(job._id, token, 'applying', await jobs.countStaged(reviewedJobId), this.now()),
-    );
+    return run.enterPhase('applying', await jobs.countStaged(reviewedJobId));
   }
 
-  private async applyAll(job: SyncJob, token: string, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
+  private async applyAll(job: SyncJob, run: HeldRun, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
     const { engine, jobs, logger } = this.ports;
     logger.info({ jobId: job._id, changes: job.progress.total }, 'directory-wide sync run: applying');
     const rooms: KnownRooms = new Map();
     const { reviewedJobId } = job;
     // Claims held for the job, not for this process: a runner taking over from one that died finds the
     // users of the batch that was cut short claimed by the job, and goes on at once.
-    const run = {
+    const request = {
       actor: actorOf(job),
       requestId: job._id,
       claimHolder: `run:${job._id}`,
@@ -350,16 +332,15 @@ export class FullSyncRun {
     for await (const changes of jobs.stagedChanges(source, job.checkpoint, this.options.applyBatchSize)) {
       lease.check();
       const plans = changes.map(planOfStaged);
-      await engine.applyPlans(plans, rooms, run, timer);
+      await engine.applyPlans(plans, rooms, request, timer);
       const stale = plans.filter((plan) => plan.stale).map((plan) => plan.subject._id);
-      if (stale.length > 0)
-        await this.fenced(jobs.markStale(source, stale, { jobId: job._id, runnerToken: token }));
+      if (stale.length > 0) await run.markStale(source, stale);
       const results = plans.flatMap((plan, index) =>
         plan.stale ? [] : [appliedResult(changes[index]!, plan.result)],
       );
       // A reviewed plan's users are counted as they are applied: this run planned none of them.
       const counts = countResults(results, reviewedJobId ? changes.length : 0);
-      job = await this.advance(job, token, changes.at(-1)!.userId, changes.length, {
+      job = await this.advance(run, changes.at(-1)!.userId, changes.length, {
         ...counts,
         ...(stale.length > 0 ? { stale: stale.length } : {}),
       });
@@ -370,22 +351,18 @@ export class FullSyncRun {
   }
 
   private async advance(
-    job: SyncJob,
-    token: string,
+    run: HeldRun,
     checkpoint: string,
     done: number,
     summary: JobAdvance['summary'],
     revocations?: PlannedRevocations,
   ): Promise<SyncJob> {
-    const next = await this.owned(
-      this.ports.jobs.advance(job._id, token, {
-        checkpoint,
-        processed: done,
-        summary,
-        ...(revocations ? { revocations } : {}),
-        at: this.now(),
-      }),
-    );
+    const next = await run.advance({
+      checkpoint,
+      processed: done,
+      summary,
+      ...(revocations ? { revocations } : {}),
+    });
     this.ports.metrics.runProgressed({
       phase: next.phase ?? 'planning',
       done,
@@ -400,18 +377,13 @@ export class FullSyncRun {
 
   private async end(
     job: SyncJob,
-    token: string,
-    outcome: {
-      state: RunOutcome;
-      error?: SyncJob['error'];
-      guard?: GuardFigures;
-      settingsFingerprint?: string;
-    },
+    run: HeldRun,
+    outcome: Ending,
     started: number,
     timer: PhaseTimer,
   ): Promise<SyncJob | undefined> {
     const { jobs, logger, metrics } = this.ports;
-    const ended = await jobs.finish(job._id, token, { ...outcome, at: this.now() });
+    const ended = await run.finish(outcome);
     if (!ended) return undefined;
     // A dry run's plan, and a blocked run's, is kept for review; a real run's staging has served its purpose.
     if (!job.dryRun && outcome.state !== 'blocked')
@@ -445,61 +417,6 @@ export class FullSyncRun {
         durationsMs: timer.rounded(),
       });
     return ended;
-  }
-
-  private async beat(jobId: string, token: string, keepAlive: KeepAlive | undefined): Promise<boolean> {
-    const [job] = await Promise.all([this.ports.jobs.heartbeat(jobId, token, this.now()), keepAlive?.()]);
-    return job !== undefined;
-  }
-
-  /** A staging write refused: another runner holds the job. */
-  private async fenced(write: Promise<boolean>): Promise<void> {
-    if (!(await write)) throw new RunLostError();
-  }
-
-  private async owned(update: Promise<SyncJob | undefined>): Promise<SyncJob> {
-    const job = await update;
-    if (!job) throw new RunLostError();
-    return job;
-  }
-
-  private now(): Date {
-    return new Date(this.ports.clock.now());
-  }
-}
-
-/** Beats every `intervalMs` while a run lasts; once a beat says the job is someone else's, check() throws. */
-class Lease {
-  private lost = false;
-  private readonly interval: NodeJS.Timeout;
-
-  constructor(
-    beat: () => Promise<boolean>,
-    intervalMs: number,
-    logger: Logger,
-    jobId: string,
-    private readonly stop?: AbortSignal,
-  ) {
-    this.interval = setInterval(() => {
-      beat().then(
-        (held) => {
-          if (!held) this.lost = true;
-        },
-        // A missed beat is not a lost job: the next one may land, and the batch writes say for sure.
-        (error: unknown) =>
-          logger.warn({ jobId, err: errorFields(error) }, 'directory-wide sync run heartbeat failed'),
-      );
-    }, intervalMs);
-    this.interval.unref();
-  }
-
-  check(): void {
-    if (this.lost) throw new RunLostError();
-    if (this.stop?.aborted) throw new RunStoppedError();
-  }
-
-  end(): void {
-    clearInterval(this.interval);
   }
 }
 
