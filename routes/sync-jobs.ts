@@ -1,24 +1,17 @@
-import type { Request, Response, Router } from 'express';
+import type { Router } from 'express';
 import { InvalidParamsError } from '../lib/errors';
 import type { Caller } from '../lib/access/caller';
-import { jobView, type SyncJobActor } from '../lib/jobs/sync-job';
+import { jobView, type SyncJob, type SyncJobActor } from '../lib/jobs/sync-job';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import type { FeedStatus } from '../lib/feed/feed-status';
-import {
-  applyPlanBodySchema,
-  cancelRunBodySchema,
-  discardFeedBodySchema,
-  DEFAULT_CHANGES_PAGE,
-  DEFAULT_JOB_LIST_LIMIT,
-  listChangesQuerySchema,
-  listRunsQuerySchema,
-  startRunBodySchema,
-} from '../lib/jobs/run-requests';
+import { DEFAULT_CHANGES_PAGE, DEFAULT_JOB_LIST_LIMIT } from '../lib/jobs/run-requests';
 import { plannedChangeView } from '../lib/jobs/staged-change';
-import { detailsOf, holdBackJsonErrors, validBody, type Admit } from './admin-gate';
+import type { Admit } from './admin-gate';
+import { ROUTES } from './route-specs';
+import { serve } from './serve';
 
-export const SYNC_JOBS_PATH = '/abac/users/sync/jobs';
-export const FEED_PATH = '/abac/users/sync/feed';
+export { FEED_PATH, SYNC_JOBS_PATH } from './route-specs';
+
 export interface SyncJobRoutesDeps {
   jobs: SyncJobs;
   /** The changed-entries feed's status and discard; without them the /feed routes are not served. */
@@ -42,91 +35,75 @@ function adminActor(caller: Caller): SyncJobActor {
  */
 export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): void {
   const { jobs } = deps;
-  const body = holdBackJsonErrors(deps.bodyLimitBytes);
-  router.post(SYNC_JOBS_PATH, body, async (req: Request, res: Response) => {
-    const caller = await deps.admit(req);
-    const { dryRun = false } = validBody(req, res, startRunBodySchema, deps.bodyLimitBytes, {
-      optional: true,
-    });
-    const job = await jobs.start({
-      trigger: 'admin',
-      admin: { _id: caller._id, username: caller.username },
-      dryRun,
-    });
-    res.status(202).json({ success: true, job: jobView(job) });
-  });
+  const served = { admit: deps.admit, bodyLimitBytes: deps.bodyLimitBytes };
+  const jobAnswer = (job: SyncJob) => ({ success: true, job: jobView(job) });
 
-  router.get(SYNC_JOBS_PATH, async (req: Request, res: Response) => {
-    await deps.admit(req, 'reads');
-    const query = listRunsQuerySchema.safeParse(req.query);
-    if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
-    const count = query.data.count ?? query.data.limit ?? DEFAULT_JOB_LIST_LIMIT;
-    const offset = query.data.offset ?? 0;
+  serve(router, ROUTES.startRun, served, async ({ caller, body }) =>
+    jobAnswer(
+      await jobs.start({
+        trigger: 'admin',
+        admin: { _id: caller._id, username: caller.username },
+        dryRun: body.dryRun ?? false,
+      }),
+    ),
+  );
+
+  serve(router, ROUTES.listRuns, served, async ({ query }) => {
+    const count = query.count ?? query.limit ?? DEFAULT_JOB_LIST_LIMIT;
+    const offset = query.offset ?? 0;
     const list = await jobs.list(count, offset);
-    res.status(200).json({
+    return {
       success: true,
       jobs: list.jobs.map(jobView),
       count: list.jobs.length,
       offset,
       total: list.total,
-    });
+    };
   });
 
   const { feedStatus, discardFeedBlock } = deps;
   if (feedStatus)
-    router.get(FEED_PATH, async (req: Request, res: Response) => {
-      await deps.admit(req, 'reads');
-      res.status(200).json({ success: true, feed: await feedStatus() });
-    });
+    serve(router, ROUTES.readFeed, served, async () => ({ success: true, feed: await feedStatus() }));
   if (discardFeedBlock)
-    router.post(`${FEED_PATH}/discard`, body, async (req: Request, res: Response) => {
-      const caller = await deps.admit(req, 'never');
-      validBody(req, res, discardFeedBodySchema, deps.bodyLimitBytes, { optional: true });
-      res.status(200).json({ success: true, feed: await discardFeedBlock(adminActor(caller)) });
-    });
+    serve(router, ROUTES.discardFeed, served, async ({ caller }) => ({
+      success: true,
+      feed: await discardFeedBlock(adminActor(caller)),
+    }));
 
-  router.get(`${SYNC_JOBS_PATH}/:jobId`, async (req: Request, res: Response) => {
-    await deps.admit(req, 'reads');
-    res.status(200).json({ success: true, job: jobView(await jobs.get(String(req.params.jobId))) });
-  });
+  serve(router, ROUTES.readRun, served, async ({ params }) =>
+    jobAnswer(await jobs.get(String(params.jobId))),
+  );
 
-  router.get(`${SYNC_JOBS_PATH}/:jobId/changes`, async (req: Request, res: Response) => {
-    await deps.admit(req, 'reads');
-    const query = listChangesQuerySchema.safeParse(req.query);
-    if (!query.success) throw new InvalidParamsError(detailsOf(query.error.issues));
-    const { stale, count, limit, offset = 0, ...rest } = query.data;
+  serve(router, ROUTES.listChanges, served, async ({ query, params }) => {
+    const { stale, count, limit, offset = 0, ...rest } = query;
     if (rest.cursor !== undefined && offset > 0)
       throw new InvalidParamsError([{ path: 'offset', message: 'give a cursor or an offset, not both' }]);
-    const page = await jobs.changes(String(req.params.jobId), {
+    const page = await jobs.changes(String(params.jobId), {
       ...rest,
       stale: stale === 'true',
       offset,
       limit: count ?? limit ?? DEFAULT_CHANGES_PAGE,
     });
-    res.status(200).json({
+    return {
       success: true,
       changes: page.changes.map(plannedChangeView),
       ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
       count: page.changes.length,
       offset,
       total: page.total,
-    });
+    };
   });
 
-  router.post(`${SYNC_JOBS_PATH}/:jobId/apply`, body, async (req: Request, res: Response) => {
-    const caller = await deps.admit(req);
-    validBody(req, res, applyPlanBodySchema, deps.bodyLimitBytes, { optional: true });
-    const job = await jobs.apply(String(req.params.jobId), {
-      trigger: 'admin',
-      admin: { _id: caller._id, username: caller.username },
-    });
-    res.status(202).json({ success: true, job: jobView(job) });
-  });
+  serve(router, ROUTES.applyPlan, served, async ({ caller, params }) =>
+    jobAnswer(
+      await jobs.apply(String(params.jobId), {
+        trigger: 'admin',
+        admin: { _id: caller._id, username: caller.username },
+      }),
+    ),
+  );
 
-  router.post(`${SYNC_JOBS_PATH}/:jobId/cancel`, body, async (req: Request, res: Response) => {
-    const caller = await deps.admit(req, 'never');
-    validBody(req, res, cancelRunBodySchema, deps.bodyLimitBytes, { optional: true });
-    const job = await jobs.cancel(String(req.params.jobId), adminActor(caller));
-    res.status(200).json({ success: true, job: jobView(job) });
-  });
+  serve(router, ROUTES.cancelRun, served, async ({ caller, params }) =>
+    jobAnswer(await jobs.cancel(String(params.jobId), adminActor(caller))),
+  );
 }

@@ -11,15 +11,16 @@ import type { FeedStatus } from '../lib/feed/feed-status';
 import type { Health } from '../lib/health';
 import type { SyncJobActor } from '../lib/jobs/sync-job';
 import { usersSyncOpenApiDocument } from './openapi';
-import { syncRequestBodySchema } from '../lib/sync/sync-request';
 import type { PermissionChecker } from '../permissions/permission-checker';
-import { adminGate, holdBackJsonErrors, validBody } from './admin-gate';
+import { adminGate } from './admin-gate';
 import { errorHandler } from './error-handler';
 import { assignRequestId, requestContext } from './request-context';
 import { registerSyncJobRoutes } from './sync-jobs';
+import { ROUTES, USERS_SYNC_PATH } from './route-specs';
+import { serve, WithStatus } from './serve';
 import { answerUnknownRoutes } from './unknown-routes';
 
-export const USERS_SYNC_PATH = '/abac/users/sync';
+export { USERS_SYNC_PATH } from './route-specs';
 
 export interface UsersSyncRouterDeps {
   loginGate: LoginGate;
@@ -55,44 +56,35 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     res.json(documents.get(serverUrl));
   });
   const admit = adminGate(deps);
+  const served = { admit, bodyLimitBytes: deps.bodyLimitBytes };
   const { health } = deps;
-  // For load balancers: no credentials, and nothing private in the answer (see lib/health.ts).
   if (health)
-    router.get(`${USERS_SYNC_PATH}/health`, async (_req: Request, res: Response) => {
+    serve(router, ROUTES.health, served, async ({ res }) => {
       const report = await health();
       res.setHeader('Cache-Control', 'no-store');
-      res
-        .status(report.status === 'up' ? 200 : 503)
-        .json({ success: report.status === 'up', health: report });
+      const body = { success: report.status === 'up', health: report };
+      return report.status === 'up' ? body : new WithStatus(503, body);
     });
-
-  router.post(
-    USERS_SYNC_PATH,
-    holdBackJsonErrors(deps.bodyLimitBytes),
-    async (req: Request, res: Response) => {
-      const context = requestContext(res);
-      const caller = await admit(req);
-      const body = validBody(req, res, syncRequestBodySchema, deps.bodyLimitBytes);
-      const { dryRun = false, ...identifiers } = body;
-      const report = await deps.service.sync({
-        identifiers,
-        dryRun,
-        actor: { type: 'user', _id: caller._id, username: caller.username },
-        requestId: context.requestId,
-        clearOutboxesLater: true,
-      });
-      res.status(200).json({ success: true, ...report });
-      deps.metrics.requestAnswered({
-        outcome: dryRun ? 'dry_run' : 'completed',
-        seconds: (performance.now() - context.startedAt) / 1000,
-      });
-    },
-  );
-  // Whom the credentials name, behind the whole gate: the admin page checks a sign-in with it, once.
-  router.get(`${USERS_SYNC_PATH}/me`, async (req: Request, res: Response) => {
-    const caller = await admit(req, 'reads');
-    res.status(200).json({ success: true, user: { _id: caller._id, username: caller.username } });
+  serve(router, ROUTES.sync, served, async ({ res, caller, body }) => {
+    const context = requestContext(res);
+    const { dryRun = false, ...identifiers } = body;
+    const report = await deps.service.sync({
+      identifiers,
+      dryRun,
+      actor: { type: 'user', _id: caller._id, username: caller.username },
+      requestId: context.requestId,
+      clearOutboxesLater: true,
+    });
+    deps.metrics.requestAnswered({
+      outcome: dryRun ? 'dry_run' : 'completed',
+      seconds: (performance.now() - context.startedAt) / 1000,
+    });
+    return { success: true, ...report };
   });
+  serve(router, ROUTES.me, served, async ({ caller }) => ({
+    success: true,
+    user: { _id: caller._id, username: caller.username },
+  }));
   if (deps.jobs) registerSyncJobRoutes(router, { ...deps, jobs: deps.jobs, admit });
   answerUnknownRoutes(router, USERS_SYNC_PATH);
   router.use(errorHandler(deps.logger, deps.metrics));

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,12 @@ describe('the packed package in a host project of its own', () => {
       }),
     );
     await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: project });
+    // What a user of the package reads ships with it; the tests do not.
+    const installed = join(project, 'node_modules', 'abac-ldap-sync');
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md', 'docs/contract.md', 'docs/configuration.md'])
+      expect(existsSync(join(installed, file))).toBe(true);
+    expect(existsSync(join(installed, '__tests__'))).toBe(false);
+    expect(existsSync(join(installed, 'dist', '__tests__'))).toBe(false);
     await copyFile(join(REPO_ROOT, '__tests__', 'consumer', 'host.ts'), join(project, 'host.ts'));
     await run(
       process.execPath,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import * as errors from '../../../lib/errors';
 import { OUTSIDE_OPERATIONS } from '../../../routes/openapi';
+import { ROUTES, USERS_SYNC_PATH as SYNC_PATH } from '../../../routes/route-specs';
 import { z } from 'zod';
 import { syncJobSchema } from '../../../lib/jobs/sync-job';
 import { syncResponseSchema } from '../../../lib/sync/sync-report';
@@ -53,6 +54,23 @@ describe('the OpenAPI document', () => {
       paths: Record<string, { post: Operation; get: Operation }>;
     };
   };
+
+  it('documents exactly the routes the router serves: each is declared once, in routes/route-specs.ts', () => {
+    const served = (
+      host.sync.router.stack as { route?: { path: string; methods: Record<string, boolean> } }[]
+    )
+      .flatMap(({ route }) =>
+        route && route.path.startsWith(SYNC_PATH) && !route.methods._all
+          ? Object.keys(route.methods).map((method) => `${method} ${route.path}`)
+          : [],
+      )
+      .filter((route) => route !== `get ${SYNC_PATH}/openapi.json`)
+      .sort();
+    const declared = Object.values(ROUTES)
+      .map((route) => `${route.method} ${route.path}`)
+      .sort();
+    expect(served).toEqual(declared);
+  });
 
   it('is served without authentication and validates as OpenAPI 3.1', async () => {
     const document = await fetchDocument();
