@@ -8,6 +8,7 @@ import { REPO_ROOT } from '../helpers/paths';
 const ROOT = REPO_ROOT;
 const pages = [
   'README.md',
+  'CHANGELOG.md',
   ...readdirSync(join(ROOT, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .map((name) => `docs/${name}`),
