@@ -184,6 +184,7 @@ export class PlanApplier {
         steps.context,
       ),
     }));
+    for (const { plan, result } of decided) plan.result = result;
     const handedBack = await handedBackOf(decided, mode);
     const { lost } = await this.ports.store.writeIfUnchanged(
       decided.flatMap(({ plan, write }) =>
@@ -266,18 +267,19 @@ export class PlanApplier {
   }
 
   /**
-   * One claimed user: the result from the value read under the claim, the audit events this sync adds to
-   * the user's outbox (a change, and one revocation per subscription to end, unless already there), and the
-   * conditional write that stores them, when there is anything to store.
+   * One claimed user, decided without writing anything or changing the plan: the result from the value
+   * read under the claim, the audit events this sync adds to the user's outbox (a change, and one
+   * revocation per subscription to end, unless already there), and the conditional write that stores
+   * them, when there is anything to store.
    */
   private decideClaimed(plan: Plan, user: ClaimedUser, removals: RoomRemoval[], context: AuditContext) {
     const { audit } = this.ports;
     const next = plan.next ?? [];
     const changed = !sameAttributes(user.attributes ?? [], next);
-    plan.result = resultOfChange(plan.subject, user.attributes ?? [], next);
+    const result = resultOfChange(plan.subject, user.attributes ?? [], next);
     const newEvents: AuditOutbox = {};
     if (changed) {
-      const diff = { added: plan.result.added ?? [], removed: plan.result.removed ?? [] };
+      const diff = { added: result.added ?? [], removed: result.removed ?? [] };
       const event = audit.attributesChanged(plan.subject, diff, context);
       newEvents[event._id] = event;
     }
@@ -296,7 +298,7 @@ export class PlanApplier {
             outbox: newEvents,
           }
         : undefined;
-    return { outbox: { ...user.outbox, ...newEvents }, write };
+    return { result, outbox: { ...user.outbox, ...newEvents }, write };
   }
 }
 
