@@ -17,6 +17,7 @@ import type { StagedChange } from '../lib/jobs/staged-change';
 import {
   ACTIVE_STATES,
   keepsPlan,
+  type JobSummary,
   type SyncJob,
   type SyncJobActor,
   type SyncJobPhase,
@@ -134,9 +135,11 @@ export class MongoSyncJobStore implements SyncJobStore {
       error?: SyncJob['error'];
       guard?: GuardFigures;
       settingsFingerprint?: string;
+      summary?: Partial<JobSummary>;
       at: Date;
     },
   ) {
+    const added = Object.entries(outcome.summary ?? {}).filter(([, count]) => count);
     return this.update(
       { _id: jobId, runnerToken, state: 'running' },
       {
@@ -149,6 +152,9 @@ export class MongoSyncJobStore implements SyncJobStore {
           ...(outcome.settingsFingerprint ? { settingsFingerprint: outcome.settingsFingerprint } : {}),
         },
         $unset: { activeSlot: 1, checkpoint: 1 },
+        ...(added.length > 0
+          ? { $inc: Object.fromEntries(added.map(([name, count]) => [`summary.${name}`, count])) }
+          : {}),
       },
     );
   }

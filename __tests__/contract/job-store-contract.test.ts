@@ -305,6 +305,19 @@ describe.each([
     expect(await store.claimPlan('missing', 'a5', undefined)).toBe(false);
   });
 
+  it('adds the counts a run ends with to its summary (a blocked run: what its plan would do)', async () => {
+    const { store } = fixture;
+    await store.createUnlessActive(newJob('j1', 1));
+    await store.takeOver('j1', { token: 't', name: 'host:1' }, at(1));
+    await store.advance('j1', 't', { checkpoint: 'u2', processed: 2, summary: { unchanged: 2 }, at: at(2) });
+    const ended = await store.finish('j1', 't', {
+      state: 'blocked',
+      summary: { updated: 3, cleared: 1, roomsRevoked: 2 },
+      at: at(3),
+    });
+    expect(ended?.summary).toMatchObject({ unchanged: 2, updated: 3, cleared: 1, roomsRevoked: 2 });
+  });
+
   it('pages runs and a plan by offset, and counts them, as the list routes report totals', async () => {
     const { store } = fixture;
     for (const [index, id] of ['j1', 'j2', 'j3'].entries()) {

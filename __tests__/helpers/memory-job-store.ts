@@ -13,6 +13,7 @@ import type { StagedChange } from '../../lib/jobs/staged-change';
 import {
   ACTIVE_STATES,
   keepsPlan,
+  type JobSummary,
   type SyncJob,
   type SyncJobActor,
   type SyncJobPhase,
@@ -120,11 +121,15 @@ export class MemorySyncJobStore implements SyncJobStore {
       error?: SyncJob['error'];
       guard?: SyncJob['guard'];
       settingsFingerprint?: string;
+      summary?: Partial<JobSummary>;
       at: Date;
     },
   ) {
     return this.update(jobId, runnerToken, (job) => {
       Object.assign(job, { state: outcome.state, finishedAt: outcome.at, heartbeatAt: outcome.at });
+      const summary = job.summary as Record<string, number>;
+      for (const [name, count] of Object.entries(outcome.summary ?? {}))
+        if (count) summary[name] = (summary[name] ?? 0) + count;
       if (outcome.error) job.error = outcome.error;
       if (outcome.guard) job.guard = outcome.guard;
       if (outcome.settingsFingerprint) job.settingsFingerprint = outcome.settingsFingerprint;

@@ -28,7 +28,8 @@ import { guardThresholds, type GuardFigures, type PlannedRevocations } from './r
 import type { RevocationBudget } from './revocation-budget';
 import { checkPlanFresh, settingsFingerprint } from './plan-freshness';
 import type { SettingsSource } from '../settings';
-import type { SyncJob } from './sync-job';
+import type { JobSummary, SyncJob } from './sync-job';
+import type { UserSyncResult } from '../sync/sync-report';
 
 export interface FullSyncRunPorts {
   engine: AbacLdapSyncService;
@@ -80,6 +81,8 @@ class RunBlockedError extends Error {
   constructor(
     readonly guard: GuardFigures,
     readonly settingsFingerprint: string,
+    /** What the blocked plan would do: its staged users' counts, which planning did not count. */
+    readonly planned: Partial<JobSummary>,
   ) {
     super('the plan revokes too much');
   }
@@ -100,6 +103,8 @@ interface Ending {
   error?: SyncJob['error'];
   guard?: GuardFigures;
   settingsFingerprint?: string;
+  /** Counts added to the run's summary as it ends (a blocked run's: what its plan would do). */
+  summary?: Partial<JobSummary>;
 }
 
 /**
@@ -165,8 +170,8 @@ export class FullSyncRun {
           { jobId, trigger: job.trigger, ...error.guard },
           'directory-wide sync run blocked: its plan takes values from too many users; nothing was applied',
         );
-        const { guard, settingsFingerprint } = error;
-        return await end({ state: 'blocked', guard, settingsFingerprint });
+        const { guard, settingsFingerprint, planned } = error;
+        return await end({ state: 'blocked', guard, settingsFingerprint, summary: planned });
       }
       if (error instanceof RunCancelledError) return await end({ state: 'cancelled' });
       if (error instanceof RunSwitchedOffError) {
@@ -250,8 +255,9 @@ export class FullSyncRun {
     }
     const { budget, settings } = this.ports;
     const thresholds = guardThresholds(await settings.current());
+    const staged = await this.readStaged(job._id);
     const plan = {
-      revokedUserIds: await this.revokedUserIds(job._id),
+      revokedUserIds: staged.revokedUserIds,
       planned: job.planned,
       usersInRun: job.progress.total,
     };
@@ -263,16 +269,30 @@ export class FullSyncRun {
       };
     // Entered under the run's id: a runner resuming the run here enters the same plan again, not twice.
     const admission = await budget.admit({ id: `run:${job._id}`, ...plan }, thresholds);
-    if (!admission.admitted) throw new RunBlockedError(admission.guard, fingerprint);
+    if (!admission.admitted) throw new RunBlockedError(admission.guard, fingerprint, staged.counts);
     return { job: await run.enterPhase('applying', await jobs.countStaged(job._id)) };
   }
 
-  /** The users the staged plan takes values from, read back from the staging (a resumed run has no other). */
-  private async revokedUserIds(jobId: string): Promise<string[]> {
-    const userIds: string[] = [];
+  /**
+   * The users the staged plan takes values from, and what it would do, read back from the staging (a
+   * resumed run has no other record of its earlier batches).
+   */
+  private async readStaged(
+    jobId: string,
+  ): Promise<{ revokedUserIds: string[]; counts: Partial<JobSummary> }> {
+    const revokedUserIds: string[] = [];
+    const results: UserSyncResult[] = [];
     for await (const changes of this.ports.jobs.stagedChanges(jobId, undefined, this.options.applyBatchSize))
-      for (const change of changes) if (change.removed?.length) userIds.push(change.userId);
-    return userIds;
+      for (const change of changes) {
+        if (change.removed?.length) revokedUserIds.push(change.userId);
+        results.push({
+          _id: change.userId,
+          username: change.username,
+          status: change.status,
+          roomsRevoked: change.roomsRevoked,
+        });
+      }
+    return { revokedUserIds, counts: countResults(results, 0) };
   }
 
   /**

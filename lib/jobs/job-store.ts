@@ -132,6 +132,8 @@ export interface SyncJobStore {
       guard?: GuardFigures;
       /** A run that keeps its plan (dry or blocked): the settings it was made under. */
       settingsFingerprint?: string;
+      /** Counts added to the job's summary (a blocked run's: what its plan would do). */
+      summary?: Partial<JobSummary>;
       at: Date;
     },
   ): Promise<SyncJob | undefined>;

@@ -107,6 +107,8 @@ describe('directory-wide runs and the mass-revocation guard', () => {
       windowMinutes: 60,
     });
     expect(await snapshotDatabase(host.connection, { except: RUN_COLLECTIONS })).toBe(before);
+    // Its summary says what it would do, as a dry run's does: not a clean run that did nothing.
+    expect(job.summary).toMatchObject({ requested: PEOPLE, matched: PEOPLE, updated: 33, cleared: 0 });
     // The plan stays for review.
     expect(await host.models.stagedChanges.countDocuments({ jobId: job._id })).toBe(33);
     const warning = lines.find((line) => line.level === 'warn' && line.message.includes('run blocked'));
