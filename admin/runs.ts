@@ -20,6 +20,26 @@ interface Job extends PlannedJob {
   error?: { code: string; message: string };
 }
 
+const BLOCKED_ADVICE =
+  'Nothing of it was applied. Review its plan: apply it from the review if it is right, or leave it and it expires.';
+const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
+
+/** Why the guard stopped a run, in its own figures. */
+export function blockedText(job: Pick<Job, 'guard'>): string {
+  const guard = job.guard;
+  if (!guard) return 'Blocked by the mass-revocation guard.';
+  const recent = guard.recentRevokedUsers
+    ? ` Counted with ${guard.recentRevokedUsers} more who lost values in the last ${guard.windowMinutes ?? 60} minutes.`
+    : '';
+  return (
+    `Blocked by the mass-revocation guard: its plan takes values from ${guard.revokedUsers} of ` +
+    `${guard.usersInRun} users (${guard.clearedUsers} of them cleared) and ends ` +
+    `${plural(guard.evictions, 'room membership', 'room memberships')}, over both limits: ` +
+    `${guard.thresholdPercent}% of the users and ${plural(guard.thresholdUsers, 'person', 'people')}.` +
+    recent
+  );
+}
+
 /** A followed run is read at most once a second, as the job route asks. */
 const FOLLOW_EVERY_MS = 1000;
 
@@ -140,10 +160,20 @@ export function Runs({ credentials }: { credentials: Credentials }) {
         ? html`<div class="followed" data-job=${followed._id} data-state=${followed.state}>
             <p>
               Run <code>${followed._id}</code>${followed.dryRun ? ' (dry run)' : ''}:${' '}
-              <strong>${followed.state}</strong>
+              <strong class=${`state-${followed.state}`}>${followed.state}</strong>
               ${followed.error ? html` — ${followed.error.code}: ${followed.error.message}` : null}
             </p>
-            <${Progress} job=${followed} previous=${previous.current} />
+            ${
+              followed.state === 'blocked'
+                ? html`<div class="blocked-notice" role="status">
+                    <p>${blockedText(followed)}</p>
+                    <p>${BLOCKED_ADVICE}</p>
+                    <button type="button" class="primary" onClick=${() => setReviewing(followed)}>
+                      Review the blocked plan
+                    </button>
+                  </div>`
+                : html`<${Progress} job=${followed} previous=${previous.current} />`
+            }
           </div>`
         : null
     }
@@ -187,7 +217,12 @@ export function Runs({ credentials }: { credentials: Credentials }) {
               <td>${new Date(job.createdAt).toLocaleString()}</td>
               <td>${job.trigger}${job.dryRun ? ' (dry run)' : ''}</td>
               <td>${job.actor.username ?? 'system'}</td>
-              <td>${job.state}</td>
+              <td
+                class=${`state-${job.state}`}
+                title=${job.state === 'blocked' ? blockedText(job) : undefined}
+              >
+                ${job.state === 'blocked' ? 'blocked: nothing applied' : job.state}
+              </td>
               <td>${seconds(job)}</td>
               <td>${job.summary.matched ?? 0}</td>
               <td>${job.summary.updated ?? 0}</td>

@@ -133,8 +133,21 @@ describe('the admin page in Chromium', () => {
       await page.getByRole('button', { name: 'Yes, start the run' }).click();
       const blocked = page.locator('.followed[data-state="blocked"]');
       await blocked.waitFor({ timeout: 30_000 });
+      // Said in words and colour, with why and what to do; no full progress bar reading like a clean run.
+      expect(await blocked.locator('.blocked-notice').textContent()).toMatch(
+        /Blocked by the mass-revocation guard: its plan takes values from 1 of 3 users \(0 of them cleared\) and ends 0 room memberships, .*Nothing of it was applied/,
+      );
+      expect(await blocked.locator('progress').count()).toBe(0);
       // The list holds the earlier dry run too, whose plan is another one.
       const blockedId = await blocked.getAttribute('data-job');
+      const row = page.locator(`table.runs tr[data-job="${blockedId}"]`);
+      await row.waitFor();
+      expect(await row.locator('td.state-blocked').textContent()).toMatch(/blocked: nothing applied/);
+      // Its Updated column counts what the plan would do: alice at least, as many as it staged as updated.
+      const planned = await host.models.stagedChanges.countDocuments({ jobId: blockedId, status: 'updated' });
+      expect(planned).toBeGreaterThanOrEqual(1);
+      expect(await row.locator('td').nth(6).textContent()).toBe(String(planned));
+      await page.screenshot({ path: join(SCREENSHOTS, 'run-blocked.png'), fullPage: true });
       await page.getByRole('button', { name: `Review the plan of run ${blockedId}` }).click();
       await page.locator('table.plan tr[data-user="alice"]').waitFor();
       expect(await page.locator('.guard').textContent()).toMatch(/1 of 3 users would lose values/);
