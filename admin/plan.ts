@@ -9,6 +9,8 @@ export interface PlannedJob {
   dryRun: boolean;
   summary: Record<string, number>;
   finishedAt?: string;
+  /** The run that applied (or is applying) this plan. */
+  appliedBy?: string;
   guard?: {
     revokedUsers: number;
     clearedUsers: number;
@@ -126,15 +128,17 @@ export function PlanReview({
         <option value="unchanged">rooms only</option>
       </select>
       ${
-        confirming
-          ? html`<span class="confirm"
-              >Apply this plan, made ${planAge(job.finishedAt, Date.now())} ago: ${question}?
-              <button type="button" class="primary" onClick=${apply}>Yes, apply it</button>
-              <button type="button" onClick=${() => setConfirming(false)}>No</button></span
-            >`
-          : html`<button type="button" class="primary" onClick=${() => setConfirming(true)}>
-              Apply this plan
-            </button>`
+        job.appliedBy
+          ? html`<span class="applied">${`Applied in run ${job.appliedBy}: nothing more to apply.`}</span>`
+          : confirming
+            ? html`<span class="confirm"
+                >Apply this plan, made ${planAge(job.finishedAt, Date.now())} ago: ${question}?
+                <button type="button" class="primary" onClick=${apply}>Yes, apply it</button>
+                <button type="button" onClick=${() => setConfirming(false)}>No</button></span
+              >`
+            : html`<button type="button" class="primary" onClick=${() => setConfirming(true)}>
+                Apply this plan
+              </button>`
       }
       <button type="button" class="link" onClick=${onClose}>Close</button>
     </div>

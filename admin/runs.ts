@@ -218,10 +218,16 @@ export function Runs({ credentials }: { credentials: Credentials }) {
               <td>${job.trigger}${job.dryRun ? ' (dry run)' : ''}</td>
               <td>${job.actor.username ?? 'system'}</td>
               <td
-                class=${`state-${job.state}`}
+                class=${job.appliedBy ? 'state-applied' : `state-${job.state}`}
                 title=${job.state === 'blocked' ? blockedText(job) : undefined}
               >
-                ${job.state === 'blocked' ? 'blocked: nothing applied' : job.state}
+                ${
+                  job.appliedBy
+                    ? `${job.state === 'blocked' ? 'blocked' : job.state}, applied in run ${job.appliedBy}`
+                    : job.state === 'blocked'
+                      ? 'blocked: nothing applied'
+                      : job.state
+                }
               </td>
               <td>${seconds(job)}</td>
               <td>${job.summary.matched ?? 0}</td>

@@ -164,6 +164,15 @@ describe('the admin page in Chromium', () => {
       await page.getByRole('button', { name: 'Yes, apply it' }).click();
       await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });
       expect(await host.models.users.countDocuments({ 'abacAttributes.key': 'retired' })).toBe(0);
+      // The reviewed run now reads as applied, and its plan offers nothing more to apply.
+      const applying = await page.locator('.followed').getAttribute('data-job');
+      await row.locator(`text=applied in run ${applying}`).waitFor();
+      await page.getByRole('button', { name: `Review the plan of run ${blockedId}` }).click();
+      expect(await page.locator('.applied').textContent()).toBe(
+        `Applied in run ${applying}: nothing more to apply.`,
+      );
+      expect(await page.getByRole('button', { name: 'Apply this plan' }).count()).toBe(0);
+      await page.screenshot({ path: join(SCREENSHOTS, 'plan-applied.png'), fullPage: true });
     } finally {
       await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
     }
