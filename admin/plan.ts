@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { call, type ApiError, type Credentials } from './api';
 import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
 import { planAge } from './plan-age';
+import { guardText } from './guard-text';
 
 export interface PlannedJob {
   _id: string;
@@ -97,21 +98,7 @@ export function PlanReview({
     <h2 id="plan-title">
       Plan of run <code>${job._id}</code> (${job.state === 'blocked' ? 'blocked' : 'dry run'})
     </h2>
-    ${
-      job.guard
-        ? html`<p class="guard">
-            ${job.guard.revokedUsers} of ${job.guard.usersInRun} users would lose values
-            (${job.guard.clearedUsers} cleared), ${job.guard.evictions} room memberships would end.
-            ${
-              job.guard.recentRevokedUsers
-                ? `Unattended syncs took values from ${job.guard.recentRevokedUsers} users in the
-                   ${job.guard.windowMinutes} minutes before it, counted together with them.`
-                : ''
-            }
-            The guard allows ${job.guard.thresholdPercent}% and ${job.guard.thresholdUsers} users.
-          </p>`
-        : null
-    }
+    ${job.guard ? html`<p class="guard">${guardText(job.guard)}</p>` : null}
     <div class="actions">
       <label for="plan-status" class="inline">Show</label>
       <select

@@ -150,7 +150,9 @@ describe('the admin page in Chromium', () => {
       await page.screenshot({ path: join(SCREENSHOTS, 'run-blocked.png'), fullPage: true });
       await page.getByRole('button', { name: `Review the plan of run ${blockedId}` }).click();
       await page.locator('table.plan tr[data-user="alice"]').waitFor();
-      expect(await page.locator('.guard').textContent()).toMatch(/1 of 3 users would lose values/);
+      expect(await page.locator('.guard').textContent()).toMatch(
+        /^1 of 3 users would lose values \(0 cleared\), 0 room memberships would end\. The guard allows/,
+      );
       expect(await page.locator('table.plan tr[data-user="alice"]').textContent()).toMatch(
         /updated.*retired: yes/,
       );
