@@ -4,6 +4,7 @@ import { nextPollDelay } from './poll-delay';
 import { progressView, type RunReading } from './run-progress';
 import { ErrorBox, html } from './ui';
 import { keepsPlan, PlanReview, type PlannedJob } from './plan';
+import { guardText } from './guard-text';
 
 interface Job extends PlannedJob {
   _id: string;
@@ -22,22 +23,10 @@ interface Job extends PlannedJob {
 
 const BLOCKED_ADVICE =
   'Nothing of it was applied. Review its plan: apply it from the review if it is right, or leave it and it expires.';
-const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`;
-
-/** Why the guard stopped a run, in its own figures. */
-export function blockedText(job: Pick<Job, 'guard'>): string {
-  const guard = job.guard;
-  if (!guard) return 'Blocked by the mass-revocation guard.';
-  const recent = guard.recentRevokedUsers
-    ? ` Counted with ${guard.recentRevokedUsers} more who lost values in the last ${guard.windowMinutes ?? 60} minutes.`
-    : '';
-  return (
-    `Blocked by the mass-revocation guard: its plan takes values from ${guard.revokedUsers} of ` +
-    `${guard.usersInRun} users (${guard.clearedUsers} of them cleared) and ends ` +
-    `${plural(guard.evictions, 'room membership', 'room memberships')}, over both limits: ` +
-    `${guard.thresholdPercent}% of the users and ${plural(guard.thresholdUsers, 'person', 'people')}.` +
-    recent
-  );
+/** Why the guard stopped a run: its figures, as the plan review states them. */
+function blockedText(job: Pick<Job, 'guard'>): string {
+  const prefix = 'Blocked by the mass-revocation guard';
+  return job.guard ? `${prefix}: ${guardText(job.guard)}` : `${prefix}.`;
 }
 
 /** A followed run is read at most once a second, as the job route asks. */

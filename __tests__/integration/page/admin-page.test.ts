@@ -135,7 +135,7 @@ describe('the admin page in Chromium', () => {
       await blocked.waitFor({ timeout: 30_000 });
       // Said in words and colour, with why and what to do; no full progress bar reading like a clean run.
       expect(await blocked.locator('.blocked-notice').textContent()).toMatch(
-        /Blocked by the mass-revocation guard: its plan takes values from 1 of 3 users \(0 of them cleared\) and ends 0 room memberships, .*Nothing of it was applied/,
+        /Blocked by the mass-revocation guard: 1 of 3 users would lose values \(0 cleared\), 0 room memberships would end\. .*Nothing of it was applied/,
       );
       expect(await blocked.locator('progress').count()).toBe(0);
       // The list holds the earlier dry run too, whose plan is another one.
