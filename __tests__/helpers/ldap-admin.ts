@@ -67,8 +67,11 @@ export function unbind(client: Client): Promise<void> {
   });
 }
 
-export async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
-  const { ldap: server } = testServers();
+/** Runs `work` bound as the admin of `server` (default: the shared test server; a private Slapd's info()). */
+export async function withAdmin<T>(
+  work: (client: Client) => Promise<T>,
+  server: { url: string; adminDN: string; adminPassword: string } = testServers().ldap,
+): Promise<T> {
   const client = rawClient(server.url);
   try {
     await bind(client, server.adminDN, server.adminPassword);

@@ -10,7 +10,7 @@ import { silentLogger } from '../../../lib/logger';
 import { SETTING_DEFAULTS } from '../../../lib/settings';
 import { syncConfiguration } from '../../../lib/sync/sync-configuration';
 import { ldapSettings } from '../../helpers/host';
-import { bind, modify, rawClient, unbind } from '../../helpers/ldap-admin';
+import { modify, withAdmin } from '../../helpers/ldap-admin';
 
 // The timestamp-polling feed on the real slapd: what a poll returns after ldapmodify, the boundary second,
 // group changes, and a directory that went back in time. The feed's consumer is tested in change-feed.test.ts.
@@ -25,16 +25,8 @@ describe('the timestamp change feed on slapd', () => {
   const feed = new TimestampChangeFeed();
   let search: FeedSearch;
 
-  async function asAdmin(work: (client: ldap.Client) => Promise<void>) {
-    const info = slapd.info();
-    const client = rawClient(info.url);
-    try {
-      await bind(client, info.adminDN, info.adminPassword);
-      await work(client);
-    } finally {
-      await unbind(client);
-    }
-  }
+  const asAdmin = <T>(work: (client: ldap.Client) => Promise<T>) => withAdmin(work, slapd.info());
+
   const replace = (uid: string, type: string, values: string[]) =>
     asAdmin((client) =>
       modify(client, dnOf(uid), [

@@ -10,7 +10,8 @@ import {
   type TestHost,
 } from '../../helpers/host';
 import { FAST_RUNNER, JOBS_URL } from '../../helpers/jobs';
-import { bind, rawClient, unbind } from '../../helpers/ldap-admin';
+import type ldap from 'ldapjs';
+import { withAdmin } from '../../helpers/ldap-admin';
 import { within } from '../../helpers/within';
 
 // The reconciliation of group DNs held in users' attributes, on the real slapd and MongoDB-wire server. A
@@ -63,16 +64,8 @@ describe('the reconciliation of held group DNs', () => {
       ({ key }) => key === 'groups',
     )?.values;
   const members = (roomId: string) => host.models.subscriptions.countDocuments({ rid: roomId });
-  async function asAdmin(work: (client: ReturnType<typeof rawClient>) => Promise<void>) {
-    const info = slapd.info();
-    const client = rawClient(info.url);
-    try {
-      await bind(client, info.adminDN, info.adminPassword);
-      await work(client);
-    } finally {
-      await unbind(client);
-    }
-  }
+  const asAdmin = <T>(work: (client: ldap.Client) => Promise<T>) => withAdmin(work, slapd.info());
+
   const deleteEntry = (dn: string) =>
     asAdmin(
       (client) =>
