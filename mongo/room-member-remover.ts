@@ -7,6 +7,7 @@ import type { SubscriptionModel } from '../models/subscription';
 import type { UserModel } from '../models/user';
 import type { Clock } from '../lib/clock';
 import type { RoomMemberRemover, RoomRemoval } from '../lib/sync/room-member-remover';
+import { addToGroup } from '../lib/group';
 import { insertOnce } from './insert-once';
 
 export const REMOVED_FROM_ROOM_MESSAGE = 'abac-removed-user-from-room';
@@ -133,7 +134,7 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
       );
     const expired = new Date(now.getTime() - EVICTION_RECORD_MS);
     await rooms.collection.bulkWrite(
-      [...groupBy(evictions, ({ rid }) => rid)].map(([rid, ofRoom]) => ({
+      [...evictionsByRoom(evictions)].map(([rid, ofRoom]) => ({
         updateOne: {
           filter: { _id: rid as never },
           update: {
@@ -168,12 +169,6 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
   }
 }
 
-function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
-  return groups;
-}
-
 function removalMessages({ user, room, subscriptionIds }: RoomRemoval, now: Date): MessageDocument[] {
   return subscriptionIds.map((subscriptionId) => ({
     _id: removalMessageId(subscriptionId),
@@ -189,4 +184,10 @@ function removalMessages({ user, room, subscriptionIds }: RoomRemoval, now: Date
 /** The message announcing the end of one subscription: the same id however often the step runs. */
 export function removalMessageId(subscriptionId: string): string {
   return `abacRemoved${createHash('sha256').update(subscriptionId).digest('hex').slice(0, 24)}`;
+}
+
+function evictionsByRoom(evictions: readonly Eviction[]): Map<string, Eviction[]> {
+  const byRoom = new Map<string, Eviction[]>();
+  for (const eviction of evictions) addToGroup(byRoom, eviction.rid, eviction);
+  return byRoom;
 }
