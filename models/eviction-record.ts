@@ -13,6 +13,9 @@ export interface EvictionRecordDocument {
   at: Date;
   /** Set once the room's usersCount was decremented for it. */
   counted: boolean;
+  /** The sync whose turn it is to count it out, and since when. */
+  countingBy?: string;
+  countingAt?: Date;
 }
 
 /** How long a record is kept: longer than any sync stalled between the steps of an eviction. */
@@ -25,6 +28,8 @@ const evictionRecordSchema = new Schema<EvictionRecordDocument>(
     s: { type: String, required: true },
     at: { type: Date, required: true },
     counted: { type: Boolean, required: true },
+    countingBy: String,
+    countingAt: Date,
   },
   hostDocumentOptions,
 );

@@ -8,10 +8,13 @@ import type { UserModel } from '../models/user';
 import type { Clock } from '../lib/clock';
 import type { RoomMemberRemover, RoomRemoval } from '../lib/sync/room-member-remover';
 import { addToGroup } from '../lib/group';
+import { randomId } from '../lib/random-id';
 import { insertOnce } from './insert-once';
 
 export const REMOVED_FROM_ROOM_MESSAGE = 'abac-removed-user-from-room';
 const EVICTION_RECORD_MS = EVICTION_RECORD_SECONDS * 1000;
+/** How long a sync keeps its turn to count an eviction out before another may take the turn over. */
+const COUNTING_TURN_MS = 60_000;
 /** Records older than a day are swept at most this often per process (servers without TTL indexes). */
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -102,36 +105,57 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
   /** Steps 2 and 3: the decrements of the evictions not yet counted, each once. */
   private async countOut(evictions: readonly Eviction[], now: Date): Promise<void> {
     const { rooms, evictionRecords } = this.ports;
-    const ids = evictions.map(({ id }) => id);
-    const counted = new Set(
+    // Who counts each eviction out is decided on its record, one writer at a time: two syncs completing
+    // the same eviction at once (a repair racing the first attempt) never both decrement. A counter that
+    // died keeps its turn for COUNTING_TURN_MS, then another takes it over (the room's mark then says
+    // whether the decrement was made).
+    const token = randomId();
+    await evictionRecords.collection.bulkWrite(
+      evictions.map(({ id }) => ({
+        updateOne: {
+          filter: {
+            _id: id as never,
+            counted: false,
+            $or: [
+              { countingBy: { $exists: false } },
+              { countingAt: { $lt: new Date(now.getTime() - COUNTING_TURN_MS) } },
+            ],
+          },
+          update: { $set: { countingBy: token, countingAt: now } },
+        },
+      })),
+      { ordered: false },
+    );
+    const mine = new Set(
       (
         await evictionRecords
-          .find({ _id: { $in: ids }, counted: true }, { _id: 1 })
+          .find({ _id: { $in: evictions.map(({ id }) => id) }, countingBy: token }, { _id: 1 })
           .lean()
           .exec()
       ).map(({ _id }) => _id),
     );
-    const uncounted = evictions.filter(({ id }) => !counted.has(id));
-    if (uncounted.length > 0)
-      await rooms.collection.bulkWrite(
-        uncounted.map(({ id, rid, s }) => ({
-          updateOne: {
-            // Not marked by an earlier run, nor counted by a version that recorded evictions in the room.
-            filter: { _id: rid as never, __abacCounting: { $ne: id }, '__abacEvictions.s': { $ne: s } },
-            update: {
-              $inc: { usersCount: -1 },
-              $push: { __abacCounting: id },
-              $set: { _updatedAt: now },
-            } as never,
-          },
-        })),
-        { ordered: false },
-      );
-    if (uncounted.length > 0)
-      await evictionRecords.updateMany(
-        { _id: { $in: uncounted.map(({ id }) => id) } },
-        { $set: { counted: true } },
-      );
+    const uncounted = evictions.filter(({ id }) => mine.has(id));
+    try {
+      await this.decrement(uncounted, token, now);
+    } catch (error) {
+      // A turn that failed is given back at once (the marks say which decrements were made).
+      await evictionRecords
+        .updateMany(
+          { _id: { $in: [...mine] }, countingBy: token, counted: false },
+          { $unset: { countingBy: 1, countingAt: 1 } },
+        )
+        .catch(() => undefined);
+      throw error;
+    }
+    // Only marks whose records say counted are pulled: a mark is what a later turn reads.
+    const countedIds = new Set(
+      (
+        await evictionRecords
+          .find({ _id: { $in: evictions.map(({ id }) => id) }, counted: true }, { _id: 1 })
+          .lean()
+          .exec()
+      ).map(({ _id }) => _id),
+    );
     const expired = new Date(now.getTime() - EVICTION_RECORD_MS);
     await rooms.collection.bulkWrite(
       [...evictionsByRoom(evictions)].map(([rid, ofRoom]) => ({
@@ -139,7 +163,7 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
           filter: { _id: rid as never },
           update: {
             $pull: {
-              __abacCounting: { $in: ofRoom.map(({ id }) => id) },
+              __abacCounting: { $in: ofRoom.map(({ id }) => id).filter((id) => countedIds.has(id)) },
               __abacEvictions: { at: { $lt: expired } },
             },
           } as never,
@@ -157,6 +181,33 @@ export class MongoRoomMemberRemover implements RoomMemberRemover {
         },
       })),
       { ordered: false },
+    );
+  }
+
+  /**
+   * The decrements of the evictions whose turn this sync holds, each with its mark on the room in the same
+   * update (never when the room is marked already), then the records set counted.
+   */
+  private async decrement(evictions: readonly Eviction[], token: string, now: Date): Promise<void> {
+    if (evictions.length === 0) return;
+    const { rooms, evictionRecords } = this.ports;
+    await rooms.collection.bulkWrite(
+      evictions.map(({ id, rid, s }) => ({
+        updateOne: {
+          // Not marked by an earlier turn, nor counted by a version that recorded evictions in the room.
+          filter: { _id: rid as never, __abacCounting: { $ne: id }, '__abacEvictions.s': { $ne: s } },
+          update: {
+            $inc: { usersCount: -1 },
+            $push: { __abacCounting: id },
+            $set: { _updatedAt: now },
+          } as never,
+        },
+      })),
+      { ordered: false },
+    );
+    await evictionRecords.updateMany(
+      { _id: { $in: evictions.map(({ id }) => id) }, countingBy: token },
+      { $set: { counted: true } },
     );
   }
 

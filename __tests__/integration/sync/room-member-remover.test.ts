@@ -123,6 +123,12 @@ describe('the MongoDB room member remover', () => {
     expect(await models.evictionRecords.countDocuments({ counted: true })).toBe(4);
   });
 
+  it('counts a subscription out once when two syncs complete the same eviction at once', async () => {
+    await Promise.all([0, 1, 2, 3].map(() => remover.remove([removal(0), removal(1)])));
+    expect((await room()).usersCount).toBe(8);
+    expect((await room()).__abacCounting ?? []).toEqual([]);
+  });
+
   it('keeps a room document the same size however many it evicts, and sweeps records older than a day', async () => {
     for (let index = 0; index < 10; index += 1) await remover.remove([removal(index)]);
     expect((await room()).usersCount).toBe(0);
