@@ -16,6 +16,8 @@ const stagedChangeSchema = new Schema<StagedChangeDocument>(
   hostDocumentOptions,
 );
 stagedChangeSchema.index({ jobId: 1, userId: 1 });
+// The review's order: a page is a range of this index.
+stagedChangeSchema.index({ jobId: 1, username: 1, userId: 1 });
 
 export type StagedChangeModel = Model<StagedChangeDocument>;
 

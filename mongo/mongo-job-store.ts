@@ -11,6 +11,7 @@ import {
   type StagedFilter,
   type StagedPage,
   type SyncJobStore,
+  usernamePrefixPattern,
 } from '../lib/jobs/job-store';
 import type { GuardFigures } from '../lib/jobs/revocation-guard';
 import type { StagedChange } from '../lib/jobs/staged-change';
@@ -347,11 +348,18 @@ export class MongoSyncJobStore implements SyncJobStore {
       .find(
         {
           ...stagedMatching(jobId, page),
-          ...(page.afterUserId !== undefined ? { userId: { $gt: page.afterUserId } } : {}),
+          ...(page.after
+            ? {
+                $or: [
+                  { username: { $gt: page.after.username } },
+                  { username: page.after.username, userId: { $gt: page.after.userId } },
+                ],
+              }
+            : {}),
         },
         { _id: 0 },
       )
-      .sort({ userId: 1 })
+      .sort({ username: 1, userId: 1 })
       .skip(page.offset ?? 0)
       .limit(page.limit)
       .lean<StagedChange[]>()
@@ -393,5 +401,9 @@ function stagedMatching(jobId: string, filter: StagedFilter) {
     jobId,
     ...(filter.status ? { status: filter.status } : {}),
     ...(filter.staleOnly ? { stale: true } : {}),
+    ...(filter.losesRooms ? { 'roomsRevoked.0': { $exists: true } } : {}),
+    ...(filter.usernamePrefix !== undefined
+      ? { username: usernamePrefixPattern(filter.usernamePrefix) }
+      : {}),
   };
 }

@@ -161,10 +161,11 @@ export const ROUTES = {
     operationId: 'listPlannedChanges',
     summary: "A dry run's or a blocked run's plan, page by page",
     description:
-      'Every user the plan changes, in user id order: the values added and removed and the rooms the user ' +
-      'would leave. Pages are stable: pass nextCursor to read the next one; there is no next page when ' +
-      "nextCursor is absent. Or page by count and offset, as Rocket.Chat's lists do; total counts the " +
-      'changes the filters select.',
+      'Every user the plan changes, in username order (binary: upper case first; ties by user id): the ' +
+      'values added and removed and the rooms the user would leave. Filter by status, by who loses a ' +
+      'room, or by the start of a username. Pages are stable: pass nextCursor to read the next one; there ' +
+      "is no next page when nextCursor is absent. Or page by count and offset, as Rocket.Chat's lists do; " +
+      'total counts the changes the filters select.',
     access: 'reads',
     params: jobIdParams,
     query: listChangesQuerySchema,

@@ -75,12 +75,13 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   );
 
   serve(router, ROUTES.listChanges, served, async ({ query, params }) => {
-    const { stale, count, limit, offset = 0, ...rest } = query;
+    const { stale, losesRooms, count, limit, offset = 0, ...rest } = query;
     if (rest.cursor !== undefined && offset > 0)
       throw new InvalidParamsError([{ path: 'offset', message: 'give a cursor or an offset, not both' }]);
     const page = await jobs.changes(String(params.jobId), {
       ...rest,
       stale: stale === 'true',
+      losesRooms: losesRooms === 'true',
       offset,
       limit: count ?? limit ?? DEFAULT_CHANGES_PAGE,
     });

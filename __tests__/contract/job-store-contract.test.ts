@@ -338,6 +338,53 @@ describe.each([
     expect(await store.countStaged('j1', { staleOnly: true })).toBe(0);
   });
 
+  it('pages a plan in username order, by who loses a room whatever their status, and by username prefix ignoring case', async () => {
+    const { store } = fixture;
+    const staged = (userId: string, username: string, status: StagedChange['status'], rooms: number) => ({
+      ...change('j1', userId),
+      username,
+      status,
+      roomsRevoked: Array.from({ length: rooms }, (_, index) => ({ _id: `r${index}`, name: `room${index}` })),
+    });
+    await store.stage([
+      staged('u1', 'zoe', 'updated', 0),
+      staged('u2', 'Anna', 'cleared', 1),
+      staged('u3', 'bob', 'unchanged', 2),
+      staged('u4', 'anne', 'updated', 1),
+      staged('u0', 'anne', 'updated', 0),
+      staged('u5', 'an.(x)*', 'updated', 0),
+    ]);
+    const names = async (page: Parameters<typeof store.stagedPage>[1]) =>
+      (await store.stagedPage('j1', page)).map((change) => `${change.username}/${change.userId}`);
+    // Binary order, as MongoDB compares strings without a collation: upper case first, ties by user id.
+    expect(await names({ limit: 10 })).toEqual([
+      'Anna/u2',
+      'an.(x)*/u5',
+      'anne/u0',
+      'anne/u4',
+      'bob/u3',
+      'zoe/u1',
+    ]);
+    expect(await names({ after: { username: 'anne', userId: 'u0' }, limit: 2 })).toEqual([
+      'anne/u4',
+      'bob/u3',
+    ]);
+    expect(await names({ losesRooms: true, limit: 10 })).toEqual(['Anna/u2', 'anne/u4', 'bob/u3']);
+    expect(await store.countStaged('j1', { losesRooms: true })).toBe(3);
+    expect(await names({ usernamePrefix: 'AN', limit: 10 })).toEqual([
+      'Anna/u2',
+      'an.(x)*/u5',
+      'anne/u0',
+      'anne/u4',
+    ]);
+    // The prefix is text, never a pattern.
+    expect(await names({ usernamePrefix: 'an.(', limit: 10 })).toEqual(['an.(x)*/u5']);
+    expect(await store.countStaged('j1', { usernamePrefix: '.*' })).toBe(0);
+    expect(await names({ usernamePrefix: 'an', losesRooms: true, status: 'updated', limit: 10 })).toEqual([
+      'anne/u4',
+    ]);
+  });
+
   it('marks stale users of a plan, pages them alone, and keeps a plan being applied past its retention', async () => {
     const { store } = fixture;
     await keptPlan(store, 'dry', 1);

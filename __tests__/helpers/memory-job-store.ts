@@ -6,8 +6,10 @@ import {
   type JobAdvance,
   type NewSyncJob,
   type StagedFilter,
+  type StagedPosition,
   type StagedPage,
   type SyncJobStore,
+  usernamePrefixPattern,
 } from '../../lib/jobs/job-store';
 import type { StagedChange } from '../../lib/jobs/staged-change';
 import {
@@ -270,10 +272,9 @@ export class MemorySyncJobStore implements SyncJobStore {
     return [...this.staged.values()]
       .filter(
         (change) =>
-          matches(change, jobId, page) &&
-          (page.afterUserId === undefined || change.userId > page.afterUserId),
+          matches(change, jobId, page) && (page.after === undefined || compareStaged(change, page.after) > 0),
       )
-      .sort((a, b) => (a.userId < b.userId ? -1 : 1))
+      .sort(compareStaged)
       .slice(page.offset ?? 0, (page.offset ?? 0) + page.limit)
       .map((change) => structuredClone(change));
   }
@@ -304,6 +305,15 @@ function matches(change: StagedChange, jobId: string, filter: StagedFilter): boo
   return (
     change.jobId === jobId &&
     (filter.status === undefined || change.status === filter.status) &&
-    (!filter.staleOnly || change.stale === true)
+    (!filter.staleOnly || change.stale === true) &&
+    (!filter.losesRooms || change.roomsRevoked.length > 0) &&
+    (filter.usernamePrefix === undefined ||
+      usernamePrefixPattern(filter.usernamePrefix).test(change.username))
   );
+}
+
+/** The plan's order: username, then user id. */
+function compareStaged(a: StagedPosition, b: StagedPosition): number {
+  if (a.username !== b.username) return a.username < b.username ? -1 : 1;
+  return a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0;
 }

@@ -117,6 +117,9 @@ describe('the CLI', () => {
         .split('\n')
         .map((line) => JSON.parse(line)._id),
     ).toEqual(['u-alice', 'u-bob']);
+    const leaving = await runCli(['changes', jobId, ...database, '--loses-rooms', '--username', 'AL']);
+    expect(leaving.stdout).toMatch(/^u-alice {2}alice .*leaves sales\n$/);
+    expect(leaving.stderr).toContain('1 planned change.');
     const none = await runCli(['changes', 'nope', ...database]);
     expect(none.code).toBe(3);
     expect(none.stderr).toContain('error-sync-job-not-found');

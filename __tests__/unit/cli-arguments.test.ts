@@ -25,13 +25,24 @@ describe('CLI command line', () => {
     expect(parseCommandLine(['jobs', '--mongo-uri', URI], {})).toMatchObject({ command: { limit: 20 } });
   });
 
-  it('reads changes with its run id and an optional status', () => {
+  it('reads changes with its run id and optional filters', () => {
     expect(
       parseCommandLine(['changes', 'j1', '--mongo-uri', URI, '--status', 'cleared', '--json'], {}),
     ).toEqual({
       ok: true,
-      command: { kind: 'changes', mongoUri: URI, jobId: 'j1', status: 'cleared', stale: false, json: true },
+      command: {
+        kind: 'changes',
+        mongoUri: URI,
+        jobId: 'j1',
+        status: 'cleared',
+        stale: false,
+        losesRooms: false,
+        json: true,
+      },
     });
+    expect(
+      parseCommandLine(['changes', 'j1', '--mongo-uri', URI, '--loses-rooms', '--username', 'Ann'], {}),
+    ).toMatchObject({ command: { losesRooms: true, username: 'Ann' } });
     expect(parseCommandLine(['changes', 'j1', '--mongo-uri', URI, '--stale'], {})).toMatchObject({
       command: { stale: true },
     });
@@ -73,6 +84,9 @@ describe('CLI command line', () => {
     [['apply', 'j1', '--mongo-uri', URI, '--dry-run'], 'apply takes no --dry-run'],
     [['apply', 'j1', '--mongo-uri', URI, '--stale'], 'apply takes no --stale'],
     [['sync-all', '--mongo-uri', URI, '--stale'], 'sync-all takes no --stale'],
+    [['jobs', '--mongo-uri', URI, '--loses-rooms'], 'jobs takes no --loses-rooms'],
+    [['apply', 'j1', '--mongo-uri', URI, '--username', 'a'], 'apply takes no --username'],
+    [['changes', 'j1', '--mongo-uri', URI, '--username', ''], '--username needs the start of a username'],
   ])('refuses %j: %s', (argv, message) => {
     const parsed = parseCommandLine(argv, {});
     expect(parsed.ok).toBe(false);

@@ -5,7 +5,8 @@ export const USAGE = `abac-ldap-sync: directory-wide ABAC attribute syncs from t
 Usage:
   abac-ldap-sync sync-all --mongo-uri <uri> [--db <name>] [--dry-run] [--json] [--no-wait]
   abac-ldap-sync jobs     --mongo-uri <uri> [--db <name>] [--limit <n>] [--json]
-  abac-ldap-sync changes <jobId> --mongo-uri <uri> [--db <name>] [--status <s>] [--stale] [--json]
+  abac-ldap-sync changes <jobId> --mongo-uri <uri> [--db <name>] [--status <s>] [--stale]
+                                 [--loses-rooms] [--username <start>] [--json]
   abac-ldap-sync apply <jobId>   --mongo-uri <uri> [--db <name>] [--json] [--no-wait]
   abac-ldap-sync --help
 
@@ -27,6 +28,8 @@ Options:
   --limit <n>        How many runs to list (1 to 100, default 20).
   --status <s>       changes: only updated, cleared or unchanged (users who only leave rooms).
   --stale            changes: only the users an apply of the plan left alone because they changed since.
+  --loses-rooms      changes: only users who would leave a room, whatever their status.
+  --username <start> changes: only usernames starting with this text, ignoring case.
   --json             Machine-readable output on stdout: the run (sync-all) or the list (jobs). No progress.
   -h, --help         This text.
 
@@ -75,6 +78,8 @@ export type CliCommand =
       jobId: string;
       status?: 'updated' | 'cleared' | 'unchanged';
       stale: boolean;
+      losesRooms: boolean;
+      username?: string;
       json: boolean;
     }
   | { kind: 'apply'; mongoUri: string; db?: string; jobId: string; json: boolean; wait: boolean };
@@ -100,6 +105,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         limit: { type: 'string' },
         status: { type: 'string' },
         stale: { type: 'boolean' },
+        'loses-rooms': { type: 'boolean' },
+        username: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -116,10 +123,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   const jobId = takesJobId ? extra.shift() : undefined;
   if (takesJobId && !jobId) return { ok: false, error: `${name} needs the run id: ${name} <jobId>` };
   if (extra.length > 0) return { ok: false, error: `unexpected argument: ${extra[0]}` };
-  if (values.status !== undefined && name !== 'changes')
-    return { ok: false, error: `${name} takes no --status` };
-  if (values.stale !== undefined && name !== 'changes')
-    return { ok: false, error: `${name} takes no --stale` };
+  for (const option of ['status', 'stale', 'loses-rooms', 'username'])
+    if (values[option] !== undefined && name !== 'changes')
+      return { ok: false, error: `${name} takes no --${option}` };
 
   const mongoUri = (values['mongo-uri'] as string | undefined) ?? env.MONGODB_URI;
   if (!mongoUri) return { ok: false, error: '--mongo-uri is required (or set MONGODB_URI)' };
@@ -131,6 +137,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const status = values.status as string | undefined;
     if (status !== undefined && !['updated', 'cleared', 'unchanged'].includes(status))
       return { ok: false, error: '--status must be updated, cleared or unchanged' };
+    const username = values.username as string | undefined;
+    if (username !== undefined && username.length === 0)
+      return { ok: false, error: '--username needs the start of a username' };
     return {
       ok: true,
       command: {
@@ -140,6 +149,8 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         jobId: jobId!,
         ...(status ? { status: status as 'updated' | 'cleared' | 'unchanged' } : {}),
         stale: values.stale === true,
+        losesRooms: values['loses-rooms'] === true,
+        ...(username !== undefined ? { username } : {}),
         json,
       },
     };

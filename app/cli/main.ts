@@ -92,6 +92,8 @@ async function listChanges(core: SyncCore, command: Extract<CliCommand, { kind: 
       const page = await core.jobs.changes(command.jobId, {
         ...(command.status ? { status: command.status } : {}),
         stale: command.stale,
+        losesRooms: command.losesRooms,
+        ...(command.username !== undefined ? { username: command.username } : {}),
         ...(cursor ? { cursor } : {}),
         limit: 500,
       });

@@ -63,15 +63,30 @@ export interface BlockedOutcome {
 
 export type CreateOutcome = { created: true; job: SyncJob } | { created: false; active: SyncJob };
 
-/** Which page of a plan: optionally one status, or only the users an apply found stale. */
-/** Which of a plan's staged changes: of one status, or only those an apply left alone. */
+/**
+ * Which of a plan's staged changes: of one status, only those an apply left alone, only users who leave a
+ * room (whatever their status), only usernames starting with a text (ignoring case; text, never a pattern).
+ */
 export interface StagedFilter {
   status?: StagedChange['status'];
   staleOnly?: boolean;
+  losesRooms?: boolean;
+  usernamePrefix?: string;
+}
+
+/** The usernames a `usernamePrefix` selects: those starting with it, ignoring case, read as text. */
+export function usernamePrefixPattern(prefix: string): RegExp {
+  return new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i');
+}
+
+/** Where a page of a plan ends: its last change's username and user id (the plan's order). */
+export interface StagedPosition {
+  username: string;
+  userId: string;
 }
 
 export interface StagedPage extends StagedFilter {
-  afterUserId?: string;
+  after?: StagedPosition;
   /** How many matching changes to skip first (the list routes' `offset`). */
   offset?: number;
   limit: number;
@@ -195,6 +210,9 @@ export interface SyncJobStore {
    * expired (and so never one an apply is using); resolves with their ids.
    */
   removeFinished(before: Date): Promise<string[]>;
-  /** One page of a job's staged changes in user id order, after `afterUserId`, optionally of one status. */
+  /**
+   * One page of a job's staged changes that `page` selects, in username order (binary, as MongoDB compares
+   * without a collation; ties by user id), after `page.after`.
+   */
   stagedPage(jobId: string, page: StagedPage): Promise<StagedChange[]>;
 }

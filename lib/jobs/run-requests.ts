@@ -46,18 +46,29 @@ export const listRunsQuerySchema = z.strictObject({
 
 export const DEFAULT_CHANGES_PAGE = 100;
 export const MAX_CHANGES_PAGE = 500;
+const MAX_USERNAME_SEARCH = 100;
 
 export const listChangesQuerySchema = z.strictObject({
   status: z
     .enum(['updated', 'cleared', 'unchanged'])
     .optional()
     .meta({ description: 'Only changes of this status (unchanged: users who only leave rooms).' }),
+  losesRooms: z.literal('true').optional().meta({
+    description: 'Only users who would leave at least one room, whatever their status.',
+  }),
+  username: z
+    .string()
+    .min(1)
+    .max(MAX_USERNAME_SEARCH)
+    .regex(/^[^\p{Cc}]*$/u, 'must not hold control characters')
+    .optional()
+    .meta({ description: 'Only users whose username starts with this text, ignoring case.' }),
   stale: z.literal('true').optional().meta({
     description: 'Only the users an apply of this plan skipped because their value had changed since.',
   }),
   cursor: z
     .string()
-    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be a cursor this route returned')
+    .regex(/^[A-Za-z0-9_-]{1,1400}$/, 'must be a cursor this route returned')
     .optional()
     .meta({ description: 'nextCursor of the previous page.' }),
   count: z.coerce

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../clock';
 import {
   InvalidParamsError,
@@ -11,7 +12,7 @@ import {
 import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
-import type { SyncJobStore } from './job-store';
+import type { StagedFilter, StagedPosition, SyncJobStore } from './job-store';
 import { checkPlanFresh } from './plan-freshness';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import {
@@ -149,15 +150,17 @@ export class SyncJobs {
   }
 
   /**
-   * One page of the plan a completed dry run or a blocked run kept, in user id order, after a cursor or an
-   * offset; `nextCursor` reads the page after it (stable: a cursor is the last user id shown), and `total`
-   * counts the changes the filter selects.
+   * One page of the plan a completed dry run or a blocked run kept, in username order, after a cursor or an
+   * offset; `nextCursor` reads the page after it (stable: a cursor is the last change shown), and `total`
+   * counts the changes the filters select.
    */
   async changes(
     jobId: string,
     page: {
       status?: StagedChange['status'];
       stale?: boolean;
+      losesRooms?: boolean;
+      username?: string;
       cursor?: string;
       offset?: number;
       limit: number;
@@ -166,15 +169,17 @@ export class SyncJobs {
     const job = await this.get(jobId);
     if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
     if (job.planExpiredAt || (await this.expired(job))) throw new SyncPlanExpiredError();
-    const afterUserId = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
-    const filter = {
+    const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
+    const filter: StagedFilter = {
       ...(page.status ? { status: page.status } : {}),
       ...(page.stale ? { staleOnly: true } : {}),
+      ...(page.losesRooms ? { losesRooms: true } : {}),
+      ...(page.username !== undefined ? { usernamePrefix: page.username } : {}),
     };
     const [found, total] = await Promise.all([
       this.ports.jobs.stagedPage(jobId, {
         ...filter,
-        ...(afterUserId !== undefined ? { afterUserId } : {}),
+        ...(after ? { after } : {}),
         ...(page.offset ? { offset: page.offset } : {}),
         limit: page.limit + 1,
       }),
@@ -183,7 +188,7 @@ export class SyncJobs {
     const changes = found.slice(0, page.limit);
     const last = changes.at(-1);
     return found.length > page.limit && last
-      ? { changes, nextCursor: Buffer.from(last.userId, 'utf8').toString('base64url'), total }
+      ? { changes, nextCursor: encodeCursor(last), total }
       : { changes, total };
   }
 
@@ -251,11 +256,28 @@ export class SyncJobs {
   }
 }
 
-function decodeCursor(cursor: string): string {
-  const userId = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (userId.length === 0 || Buffer.from(userId, 'utf8').toString('base64url') !== cursor)
+/** A cursor: the position of a page's last change, as base64url JSON. */
+function encodeCursor({ username, userId }: StagedPosition): string {
+  return Buffer.from(JSON.stringify([username, userId]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): StagedPosition {
+  const position = cursorSchema.safeParse(parseJson(Buffer.from(cursor, 'base64url').toString('utf8')));
+  if (!position.success || encodeCursor(position.data) !== cursor)
     throw new InvalidParamsError([{ path: 'cursor', message: 'must be a cursor this route returned' }]);
-  return userId;
+  return position.data;
+}
+
+const cursorSchema = z
+  .tuple([z.string(), z.string().min(1)])
+  .transform(([username, userId]) => ({ username, userId }));
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 const KEPT_PLANS = { fallback: SETTING_DEFAULTS.ABAC_Sync_Plans_Kept_Max, max: 1000 };

@@ -234,6 +234,17 @@ describe('directory-wide runs and the mass-revocation guard', () => {
       offset: 0,
       total: 0,
     });
+    // Searched by the start of a username, ignoring case; nobody here leaves a room.
+    const searched = await page('username=USER00001&count=4');
+    expect(searched.body).toMatchObject({ count: 4, total: 10 });
+    expect(searched.body.changes.map((change: { username: string }) => change.username)).toEqual(
+      [10, 11, 12, 13].map(generatedUid),
+    );
+    const rest = await page(`username=USER00001&count=10&cursor=${searched.body.nextCursor}`);
+    expect(rest.body.changes.map((change: { username: string }) => change.username)).toEqual(
+      [14, 15, 16, 17, 18, 19].map(generatedUid),
+    );
+    expect((await page('losesRooms=true')).body).toMatchObject({ changes: [], total: 0 });
     // Rocket.Chat's list convention beside the cursor: count and offset in, count, offset and total out.
     const third = await page('count=10&offset=20');
     expect(third.body).toMatchObject({ count: 10, offset: 20, total: 33 });
@@ -258,6 +269,13 @@ describe('directory-wide runs and the mass-revocation guard', () => {
       'status=failed',
       'cursor=%2F%2F',
       'cursor=Zm9v%3D',
+      // A cursor of the earlier format (a bare user id), and JSON that is not a position.
+      'cursor=dXNlcg',
+      `cursor=${Buffer.from('["a"]').toString('base64url')}`,
+      'losesRooms=yes',
+      'username=',
+      'username=a%00b',
+      `username=${'a'.repeat(101)}`,
       'sort=1',
     ]) {
       const response = await request(host.app)
