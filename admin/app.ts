@@ -14,6 +14,7 @@ import { FeedCard } from './feed';
 import { credentialsFromLink } from './links';
 import { Runs } from './runs';
 import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
+import { statusLabel, summaryFigures } from './words';
 
 interface UserResult {
   _id: string;
@@ -96,15 +97,17 @@ function ReportView({ report }: { report: Report }) {
   return html`<section class="card" aria-labelledby="report-title">
     <h2 id="report-title">${report.dryRun ? 'Preview: nothing was written' : 'Applied'}</h2>
     <p class="summary">
-      ${Object.entries(report.summary).map(([name, count]) => html`<span><b>${count}</b> ${name}</span> `)}
+      ${summaryFigures(report.summary).map(
+        (figure) => html`<span data-figure=${figure.key}><b>${figure.count}</b> ${figure.label}</span> `,
+      )}
     </p>
     <${UserChangesTable}
       caption="One row per user"
       captionClass="visually-hidden"
-      roomsHeading=${report.dryRun ? 'Rooms they would leave' : 'Rooms left'}
+      roomsHeading=${report.dryRun ? 'Rooms they would leave' : 'Removed from rooms'}
       rows=${report.users.map((user) => ({
         username: user.username,
-        status: `${user.status}${user.error ? ` (${user.error})` : ''}`,
+        status: `${statusLabel(user.status)}${user.error ? ` (${user.error})` : ''}`,
         statusClass: `status status-${user.status}`,
         added: user.added,
         removed: user.removed,

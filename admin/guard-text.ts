@@ -1,4 +1,5 @@
 // Pure: the sentence the plan review shows for the guard's figures. No DOM here.
+import { counted } from './words';
 
 /** The guard's figures of a kept plan, as the job route reports them. */
 export interface GuardFigures {
@@ -18,12 +19,13 @@ export interface GuardFigures {
  */
 export function guardText(guard: GuardFigures): string {
   const recent = guard.recentRevokedUsers
-    ? ` Unattended syncs took values from ${guard.recentRevokedUsers} users in the ${guard.windowMinutes} ` +
-      'minutes before it, counted together with them.'
+    ? ` Unattended syncs took values from ${counted(guard.recentRevokedUsers, 'user')} in the ` +
+      `${counted(guard.windowMinutes ?? 0, 'minute')} before it, counted together with them.`
     : '';
   return (
-    `${guard.revokedUsers} of ${guard.usersInRun} users would lose values (${guard.clearedUsers} cleared), ` +
-    `${guard.evictions} room memberships would end.${recent} The guard allows ${guard.thresholdPercent}% ` +
-    `and ${guard.thresholdUsers} users.`
+    `${guard.revokedUsers.toLocaleString('en')} of ${counted(guard.usersInRun, 'user')} would lose values ` +
+    `(${guard.clearedUsers.toLocaleString('en')} cleared), ` +
+    `${counted(guard.evictions, 'room membership')} would end.${recent} ` +
+    `The guard allows ${guard.thresholdPercent}% and ${counted(guard.thresholdUsers, 'user')}.`
   );
 }

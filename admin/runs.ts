@@ -193,9 +193,9 @@ export function Runs({ credentials }: { credentials: Credentials }) {
           <th scope="col">State</th>
           <th scope="col">Duration</th>
           <th scope="col">Users</th>
-          <th scope="col">Updated</th>
-          <th scope="col">Cleared</th>
-          <th scope="col">Rooms left</th>
+          <th scope="col">Values changed</th>
+          <th scope="col">All values removed</th>
+          <th scope="col">Room memberships ended</th>
           <th scope="col"><span class="visually-hidden">Plan</span></th>
         </tr>
       </thead>

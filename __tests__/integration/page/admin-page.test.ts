@@ -83,11 +83,17 @@ describe('the admin page in Chromium', () => {
     expect(await page.getByRole('heading', { name: /Preview: nothing was written/ }).isVisible()).toBe(true);
     expect(await page.locator('tr[data-user]').count()).toBe(3);
     expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(
-      /alice.*updated.*department: eng.*department: sales.*sales/,
+      /alice.*values changed.*department: eng.*department: sales.*sales/,
     );
-    expect(await page.locator('tr[data-user="bob"]').textContent()).toMatch(/bob.*updated.*department: eng/);
+    expect(await page.locator('tr[data-user="bob"]').textContent()).toMatch(
+      /bob.*values changed.*department: eng/,
+    );
     expect(await page.locator('tr[data-user="carol"]').textContent()).toMatch(
-      /carol.*updated.*department: sales/,
+      /carol.*values changed.*department: sales/,
+    );
+    // The summary in words, one in the singular; no raw keys.
+    expect(await page.locator('.summary').textContent()).toMatch(
+      /4 named 3 matched 3 values changed 0 all values removed 0 unchanged 0 not in the directory 0 failed 1 room membership ended/,
     );
     expect(await page.locator('.unmatched').textContent()).toContain('nobody@example.org (emails)');
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-preview.png'), fullPage: true });
@@ -96,7 +102,8 @@ describe('the admin page in Chromium', () => {
 
     await page.getByRole('button', { name: 'Apply' }).click();
     await page.getByRole('heading', { name: 'Applied' }).waitFor();
-    expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(/updated.*sales$/);
+    expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(/values changed.*sales$/);
+    expect(await page.getByRole('columnheader', { name: 'Removed from rooms' }).count()).toBe(1);
     expect(await aliceInSales()).toBe(false);
     expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(3);
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-applied.png'), fullPage: true });
@@ -154,14 +161,14 @@ describe('the admin page in Chromium', () => {
         /^1 of 3 users would lose values \(0 cleared\), 0 room memberships would end\. The guard allows/,
       );
       expect(await page.locator('table.plan tr[data-user="alice"]').textContent()).toMatch(
-        /updated.*retired: yes/,
+        /values changed.*retired: yes/,
       );
       await page.screenshot({ path: join(SCREENSHOTS, 'plan-review.png'), fullPage: true });
       expect(await host.models.users.countDocuments({ 'abacAttributes.key': 'retired' })).toBe(1);
 
       await page.getByRole('button', { name: 'Apply this plan' }).click();
       expect(await page.locator('.confirm').textContent()).toMatch(
-        /made [^:]+ ago: 1 users lose values \(0 cleared\) and 0 room memberships end/,
+        /made [^:]+ ago: 1 user loses values \(0 cleared\) and 0 room memberships end\?/,
       );
       await page.getByRole('button', { name: 'Yes, apply it' }).click();
       await page.locator('.followed[data-state="completed"]').waitFor({ timeout: 30_000 });
@@ -179,6 +186,96 @@ describe('the admin page in Chromium', () => {
       await host.models.settings.deleteOne({ _id: 'ABAC_Sync_Guard_Min_Users' });
     }
   }, 90_000);
+
+  it('pages a large plan with where each page sits, filters who loses a room whatever their status, and searches usernames', async () => {
+    // A blocked feed batch of 120 users, staged as a run stages them; user ids run against username order.
+    const jobs = new MongoSyncJobStore(host.models);
+    const jobId = 'large-plan';
+    const member = (index: number) => `member${String(index).padStart(3, '0')}`;
+    await jobs.stage(
+      Array.from({ length: 120 }, (_, index) => {
+        const status = index % 3 === 0 ? 'cleared' : index % 5 === 0 ? 'unchanged' : 'updated';
+        const leaves = status !== 'updated' || index % 7 === 0;
+        return {
+          jobId,
+          userId: `u-${String(999 - index)}`,
+          username: member(index),
+          status,
+          before: [{ key: 'department', values: ['old'] }],
+          next: status === 'cleared' ? [] : [{ key: 'department', values: ['new'] }],
+          ...(status === 'unchanged' ? {} : { removed: [{ key: 'department', values: ['old'] }] }),
+          roomsRevoked: leaves ? [{ _id: 'r-old', name: 'old-team' }] : [],
+        } as const;
+      }),
+    );
+    const losing = Array.from({ length: 120 }, (_, index) => index).filter(
+      (index) => index % 3 === 0 || index % 5 === 0 || index % 7 === 0,
+    );
+    await jobs.insertBlocked(
+      {
+        _id: jobId,
+        trigger: 'feed',
+        actor: { type: 'system', jobId },
+        dryRun: false,
+        createdAt: new Date(host.clock.now()),
+      },
+      {
+        guard: {
+          revokedUsers: 112,
+          clearedUsers: 40,
+          evictions: losing.length,
+          usersInRun: 120,
+          thresholdPercent: 10,
+          thresholdUsers: 20,
+        },
+        planned: 120,
+        at: new Date(host.clock.now()),
+        settingsFingerprint: 'f',
+      },
+    );
+    const page = await signedIn();
+    await page.getByRole('button', { name: `Review the plan of run ${jobId}` }).click();
+    const position = page.locator('.page-position');
+    const usernames = () =>
+      page
+        .locator('table.plan tbody tr')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-user')));
+    await position.getByText('1–50 of 120 · page 1 of 3').waitFor();
+    expect(await usernames()).toEqual(Array.from({ length: 50 }, (_, index) => member(index)));
+    expect(await page.getByRole('columnheader', { name: 'Rooms they would leave' }).count()).toBe(1);
+    expect(await page.locator('table.plan tr[data-user="member000"]').textContent()).toMatch(
+      /member000all values removeddepartment: oldold-team/,
+    );
+    // It takes values and rooms away: its apply is a danger button.
+    expect(await page.getByRole('button', { name: 'Apply this plan' }).getAttribute('class')).toBe('danger');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await position.getByText('51–100 of 120 · page 2 of 3').waitFor();
+    expect((await usernames())[0]).toBe(member(50));
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await position.getByText('1–50 of 120 · page 1 of 3').waitFor();
+
+    // Who loses a room, whatever their status: cleared, updated and unchanged users alike.
+    await page.getByLabel('Show').selectOption({ label: 'loses a room' });
+    await position.getByText(`1–50 of ${losing.length} · page 1 of 2`).waitFor();
+    expect(await usernames()).toEqual(losing.slice(0, 50).map(member));
+    expect(await page.locator('table.plan tr[data-user="member007"]').textContent()).toContain(
+      'values changed',
+    );
+    expect(await page.locator('table.plan tr[data-user="member005"]').textContent()).toContain(
+      'values unchanged',
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'plan-loses-a-room.png'), fullPage: true });
+
+    // Searched by the start of a username, ignoring case, within the filter.
+    await page.getByLabel('Username starts with').fill('MEMBER10');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const expected = losing.filter((index) => index >= 100 && index < 110).map(member);
+    await position.getByText(`1–${expected.length} of ${expected.length} · page 1 of 1`).waitFor();
+    expect(await usernames()).toEqual(expected);
+    await page.getByLabel('Username starts with').fill('nobody');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await position.getByText('Nothing matches').waitFor();
+  }, 60_000);
 
   it('shows the changed-entries feed: off, then following once switched on', async () => {
     const page = await signedIn();
