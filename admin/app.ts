@@ -9,28 +9,11 @@ import {
   type ApiError,
   type Credentials,
 } from './api';
-import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
 import { FeedCard } from './feed';
 import { credentialsFromLink } from './links';
 import { Runs } from './runs';
-import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
-import { statusLabel, summaryFigures } from './words';
-
-interface UserResult {
-  _id: string;
-  username: string;
-  status: string;
-  added?: Attribute[];
-  removed?: Attribute[];
-  roomsRevoked?: { _id: string; name: string }[];
-  error?: string;
-}
-interface Report {
-  dryRun: boolean;
-  summary: Record<string, number>;
-  users: UserResult[];
-  unmatched: Record<string, string[]>;
-}
+import { SyncUsers } from './sync-users';
+import { ErrorBox, html } from './ui';
 
 interface SignedInUser {
   _id: string;
@@ -88,84 +71,6 @@ function SignIn({
     <${ErrorBox} error=${error} />
     <button type="submit" disabled=${checking}>Sign in</button>
   </form>`;
-}
-
-function ReportView({ report }: { report: Report }) {
-  const unmatched = Object.entries(report.unmatched).flatMap(([list, items]) =>
-    items.map((item) => `${item} (${list})`),
-  );
-  return html`<section class="card" aria-labelledby="report-title">
-    <h2 id="report-title">${report.dryRun ? 'Preview: nothing was written' : 'Applied'}</h2>
-    <p class="summary">
-      ${summaryFigures(report.summary).map(
-        (figure) => html`<span data-figure=${figure.key}><b>${figure.count}</b> ${figure.label}</span> `,
-      )}
-    </p>
-    <${UserChangesTable}
-      caption="One row per user"
-      captionClass="visually-hidden"
-      roomsHeading=${report.dryRun ? 'Rooms they would leave' : 'Removed from rooms'}
-      rows=${report.users.map((user) => ({
-        username: user.username,
-        status: `${statusLabel(user.status)}${user.error ? ` (${user.error})` : ''}`,
-        statusClass: `status status-${user.status}`,
-        added: user.added,
-        removed: user.removed,
-        rooms: user.roomsRevoked ?? [],
-      }))}
-    />
-    ${unmatched.length > 0 ? html`<p class="unmatched">No user matched: ${unmatched.join(', ')}</p>` : null}
-  </section>`;
-}
-
-function SyncUsers({ credentials }: { credentials: Credentials }) {
-  const [text, setText] = useState('');
-  const [report, setReport] = useState<Report | undefined>();
-  const [error, setError] = useState<ApiError | undefined>();
-  const [busy, setBusy] = useState(false);
-  const split = splitIdentifiers(text);
-  const send = async (dryRun: boolean) => {
-    if (!split.ok) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      setReport(
-        await call<Report>(credentials, '/abac/users/sync', {
-          method: 'POST',
-          body: requestBody(split.lists, dryRun),
-        }),
-      );
-    } catch (failure) {
-      setReport(undefined);
-      setError(failure as ApiError);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return html`<section class="card" aria-labelledby="sync-title">
-      <h2 id="sync-title">Sync users from the directory</h2>
-      <label for="identifiers"
-        >Users, one per line: a username, an email, <code>id:</code> a user id or <code>ldap:</code> an LDAP
-        id (at most ${MAX_PER_LIST} of each)</label
-      >
-      <textarea
-        id="identifiers"
-        rows="6"
-        value=${text}
-        onInput=${(e: Event) => setText((e.target as HTMLTextAreaElement).value)}
-      ></textarea>
-      <p class="hint" aria-live="polite">
-        ${split.ok ? `${split.count} user${split.count === 1 ? '' : 's'} named` : text.trim() === '' ? '' : split.problems.join('; ')}
-      </p>
-      <div class="actions">
-        <button type="button" disabled=${!split.ok || busy} onClick=${() => send(true)}>Preview</button>
-        <button type="button" class="primary" disabled=${!split.ok || busy} onClick=${() => send(false)}>
-          Apply
-        </button>
-      </div>
-    </section>
-    <${ErrorBox} error=${error} />
-    ${report ? html`<${ReportView} report=${report} />` : null}`;
 }
 
 /** A demo link's credentials, kept for the tab and taken out of the address bar at once. */

@@ -48,6 +48,14 @@ function Progress({ job, previous }: { job: Job; previous: RunReading | undefine
   </div>`;
 }
 
+/** The list with the followed run's latest reading in its row, or first when the list does not hold it yet. */
+function withFollowed(jobs: Job[], followed: Job | undefined): Job[] {
+  if (!followed) return jobs;
+  return jobs.some((job) => job._id === followed._id)
+    ? jobs.map((job) => (job._id === followed._id ? followed : job))
+    : [followed, ...jobs];
+}
+
 export function Runs({ credentials }: { credentials: Credentials }) {
   const [jobs, setJobs] = useState<Job[]>([]);
   const [followed, setFollowed] = useState<Job | undefined>();
@@ -62,13 +70,20 @@ export function Runs({ credentials }: { credentials: Credentials }) {
 
   const refresh = async () => {
     try {
-      setJobs((await call<{ jobs: Job[] }>(credentials, '/abac/users/sync/jobs?limit=10')).jobs);
+      const listed = (await call<{ jobs: Job[] }>(credentials, '/abac/users/sync/jobs?count=10')).jobs;
+      setJobs(listed);
+      return listed;
     } catch (failure) {
       setError(failure as ApiError);
+      return [];
     }
   };
+  // A run already queued or running when the page opens (the schedule's, another admin's) is followed.
   useEffect(() => {
-    void refresh();
+    void refresh().then((listed) => {
+      const active = listed.find((job) => ['queued', 'running'].includes(job.state));
+      if (active) setFollowed((current) => current ?? active);
+    });
   }, []);
   useEffect(() => {
     if (!followed || !['queued', 'running'].includes(followed.state) || followDelayMs === undefined) return;
@@ -100,6 +115,7 @@ export function Runs({ credentials }: { credentials: Credentials }) {
         (await call<{ job: Job }>(credentials, '/abac/users/sync/jobs', { method: 'POST', body: { dryRun } }))
           .job,
       );
+      void refresh();
     } catch (failure) {
       const apiError = failure as ApiError & { job?: Job };
       setError(apiError);
@@ -177,68 +193,71 @@ export function Runs({ credentials }: { credentials: Credentials }) {
               setReviewing(undefined);
               previous.current = undefined;
               setFollowed(run);
+              void refresh();
             }}
           />`
         : null
     }
-    <table class="runs">
-      <caption>
-        Recent runs
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Created</th>
-          <th scope="col">Trigger</th>
-          <th scope="col">By</th>
-          <th scope="col">State</th>
-          <th scope="col">Duration</th>
-          <th scope="col">Users</th>
-          <th scope="col">Values changed</th>
-          <th scope="col">All values removed</th>
-          <th scope="col">Room memberships ended</th>
-          <th scope="col"><span class="visually-hidden">Plan</span></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${jobs.map(
-          (job) =>
-            html`<tr data-job=${job._id}>
-              <td>${new Date(job.createdAt).toLocaleString()}</td>
-              <td>${job.trigger}${job.dryRun ? ' (dry run)' : ''}</td>
-              <td>${job.actor.username ?? 'system'}</td>
-              <td
-                class=${job.appliedBy ? 'state-applied' : `state-${job.state}`}
-                title=${job.state === 'blocked' ? blockedText(job) : undefined}
-              >
-                ${
-                  job.appliedBy
-                    ? `${job.state === 'blocked' ? 'blocked' : job.state}, applied in run ${job.appliedBy}`
-                    : job.state === 'blocked'
-                      ? 'blocked: nothing applied'
-                      : job.state
-                }
-              </td>
-              <td>${seconds(job)}</td>
-              <td>${job.summary.matched ?? 0}</td>
-              <td>${job.summary.updated ?? 0}</td>
-              <td>${job.summary.cleared ?? 0}</td>
-              <td>${job.summary.roomsRevoked ?? 0}</td>
-              <td>
-                ${
-                  keepsPlan(job)
-                    ? html`<button
-                        type="button"
-                        onClick=${() => setReviewing(job)}
-                        aria-label=${`Review the plan of run ${job._id}`}
-                      >
-                        Review
-                      </button>`
-                    : null
-                }
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    <div class="table-scroll" tabindex="0" role="region" aria-label="Recent runs">
+      <table class="runs">
+        <caption>
+          Recent runs
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Trigger</th>
+            <th scope="col">By</th>
+            <th scope="col">State</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Users</th>
+            <th scope="col">Values changed</th>
+            <th scope="col">All values removed</th>
+            <th scope="col">Room memberships ended</th>
+            <th scope="col"><span class="visually-hidden">Plan</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${withFollowed(jobs, followed).map(
+            (job) =>
+              html`<tr data-job=${job._id}>
+                <td>${new Date(job.createdAt).toLocaleString()}</td>
+                <td>${job.trigger}${job.dryRun ? ' (dry run)' : ''}</td>
+                <td>${job.actor.username ?? 'system'}</td>
+                <td
+                  class=${job.appliedBy ? 'state-applied' : `state-${job.state}`}
+                  title=${job.state === 'blocked' ? blockedText(job) : undefined}
+                >
+                  ${
+                    job.appliedBy
+                      ? `${job.state === 'blocked' ? 'blocked' : job.state}, applied in run ${job.appliedBy}`
+                      : job.state === 'blocked'
+                        ? 'blocked: nothing applied'
+                        : job.state
+                  }
+                </td>
+                <td>${seconds(job)}</td>
+                <td>${job.summary.matched ?? 0}</td>
+                <td>${job.summary.updated ?? 0}</td>
+                <td>${job.summary.cleared ?? 0}</td>
+                <td>${job.summary.roomsRevoked ?? 0}</td>
+                <td>
+                  ${
+                    keepsPlan(job)
+                      ? html`<button
+                          type="button"
+                          onClick=${() => setReviewing(job)}
+                          aria-label=${`Review the plan of run ${job._id}`}
+                        >
+                          Review
+                        </button>`
+                      : null
+                  }
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
   </section>`;
 }

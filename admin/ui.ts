@@ -46,30 +46,32 @@ export function UserChangesTable({
   tableClass?: string;
   rows: UserChangeRow[];
 }) {
-  return html`<table class=${tableClass}>
-    <caption class=${captionClass}>
-      ${caption}
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">User</th>
-        <th scope="col">Status</th>
-        <th scope="col">Values added</th>
-        <th scope="col">Values removed</th>
-        <th scope="col">${roomsHeading}</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (row) =>
-          html`<tr data-user=${row.username}>
-            <td>${row.username}</td>
-            <td class=${row.statusClass}>${row.status}</td>
-            <td>${values(row.added)}</td>
-            <td>${values(row.removed)}</td>
-            <td>${row.rooms.map((room) => room.name).join(', ')}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${caption}>
+    <table class=${tableClass}>
+      <caption class=${captionClass}>
+        ${caption}
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">User</th>
+          <th scope="col">Status</th>
+          <th scope="col">Values added</th>
+          <th scope="col">Values removed</th>
+          <th scope="col">${roomsHeading}</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${rows.map(
+          (row) =>
+            html`<tr data-user=${row.username}>
+              <td>${row.username}</td>
+              <td class=${row.statusClass}>${row.status}</td>
+              <td>${values(row.added)}</td>
+              <td>${values(row.removed)}</td>
+              <td>${row.rooms.map((room) => room.name).join(', ')}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }

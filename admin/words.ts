@@ -70,3 +70,36 @@ export const PLAN_FILTERS = [
 export function planFilterQuery(value: string): Record<string, string> {
   return { ...(PLAN_FILTERS.find((filter) => filter.value === value)?.query ?? {}) };
 }
+
+/** How the page names each identifier list, singular: "nobody@example.org (email)". */
+const LIST_LABELS: Record<string, string> = {
+  usernames: 'username',
+  emails: 'email',
+  ids: 'user id',
+  ldapIds: 'LDAP id',
+};
+
+export function listLabel(list: string): string {
+  return LIST_LABELS[list] ?? list;
+}
+
+/** What a preview says applying it would do, as the confirmation asks it, and whether it takes anything away. */
+export function applyQuestion(preview: {
+  summary: Record<string, number>;
+  users: { status: string; removed?: unknown[] }[];
+}): { text: string; takesAway: boolean } {
+  const changing = (preview.summary.updated ?? 0) + (preview.summary.cleared ?? 0);
+  const losing = preview.users.filter(
+    (user) => user.status === 'cleared' || (user.removed?.length ?? 0) > 0,
+  ).length;
+  const rooms = preview.summary.roomsRevoked ?? 0;
+  const one = (count: number, singular: string, plural: string) => (count === 1 ? singular : plural);
+  return {
+    text:
+      `Apply the previewed sync of ${counted(preview.users.length, 'user')}: ` +
+      `${counted(changing, 'user')} ${one(changing, 'changes', 'change')}, ` +
+      `${counted(losing, 'user')} ${one(losing, 'loses', 'lose')} values and ` +
+      `${counted(rooms, 'room membership')} ${one(rooms, 'ends', 'end')}?`,
+    takesAway: losing > 0 || rooms > 0,
+  };
+}

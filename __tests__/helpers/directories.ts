@@ -1,4 +1,6 @@
-import type { DirectorySession } from '../../lib/ldap/directory';
+import type { Directory, DirectorySession } from '../../lib/ldap/directory';
+import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
+import { silentLogger } from '../../lib/logger';
 
 /** The real session with its search replaced (for tests that observe or interrupt searches). */
 export function withSearch(session: DirectorySession, search: DirectorySession['search']): DirectorySession {
@@ -13,4 +15,17 @@ export function withSearch(session: DirectorySession, search: DirectorySession['
     search,
     close: () => session.close(),
   };
+}
+
+/** The real directory; searches wait while `gate` is set (a test holds a run in its planning phase). */
+export class GatedDirectory implements Directory {
+  gate: Promise<void> | undefined;
+  private readonly real = new LdapjsDirectory(silentLogger);
+  async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
+    const session = await this.real.open(settings);
+    return withSearch(session, async (search, onEntry) => {
+      await this.gate;
+      await session.search(search, onEntry);
+    });
+  }
 }

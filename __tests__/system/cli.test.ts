@@ -2,10 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import request from 'supertest';
 import { testServers } from '../../harness/test-servers';
-import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
-import type { Directory, DirectorySession } from '../../lib/ldap/directory';
-import { silentLogger } from '../../lib/logger';
-import { withSearch } from '../helpers/directories';
+import { GatedDirectory } from '../helpers/directories';
 import {
   ADMIN_HEADERS,
   seedAliceInSalesRoom,
@@ -43,19 +40,6 @@ function runCli(
     options.onStderr?.(stderr);
   });
   return new Promise<CliResult>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
-
-/** The real directory; searches wait while `gate` is set (a test holds a run in its planning phase). */
-class GatedDirectory implements Directory {
-  gate: Promise<void> | undefined;
-  private readonly real = new LdapjsDirectory(silentLogger);
-  async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
-    const session = await this.real.open(settings);
-    return withSearch(session, async (search, onEntry) => {
-      await this.gate;
-      await session.search(search, onEntry);
-    });
-  }
 }
 
 /** `abac-ldap-sync`, the package's command line, against the real slapd and MongoDB-wire server. */

@@ -1,4 +1,12 @@
-import { counted, pageText, planFilterQuery, statusLabel, summaryFigures } from '../../admin/words';
+import {
+  applyQuestion,
+  counted,
+  listLabel,
+  pageText,
+  planFilterQuery,
+  statusLabel,
+  summaryFigures,
+} from '../../admin/words';
 
 describe('the admin page’s words', () => {
   it('puts a noun in the plural unless the count is one, with thousands grouped', () => {
@@ -40,5 +48,38 @@ describe('the admin page’s words', () => {
     expect(planFilterQuery('cleared')).toEqual({ status: 'cleared' });
     expect(planFilterQuery('')).toEqual({});
     expect(planFilterQuery('bogus')).toEqual({});
+  });
+});
+
+describe('the named users’ apply confirmation', () => {
+  it('says what the preview would do, in the singular for one, and whether it takes anything away', () => {
+    expect(
+      applyQuestion({
+        summary: { updated: 2, cleared: 1, roomsRevoked: 1 },
+        users: [
+          { status: 'updated', removed: [{}] },
+          { status: 'updated' },
+          { status: 'cleared' },
+          { status: 'unchanged' },
+        ],
+      }),
+    ).toEqual({
+      text: 'Apply the previewed sync of 4 users: 3 users change, 2 users lose values and 1 room membership ends?',
+      takesAway: true,
+    });
+    expect(applyQuestion({ summary: { updated: 1 }, users: [{ status: 'updated', removed: [] }] })).toEqual({
+      text: 'Apply the previewed sync of 1 user: 1 user changes, 0 users lose values and 0 room memberships end?',
+      takesAway: false,
+    });
+  });
+
+  it('names identifier lists in the singular, for the users nobody matched', () => {
+    expect(['usernames', 'emails', 'ids', 'ldapIds', 'other'].map(listLabel)).toEqual([
+      'username',
+      'email',
+      'user id',
+      'LDAP id',
+      'other',
+    ]);
   });
 });

@@ -7,6 +7,7 @@ import {
   needsClaim,
   planUser,
   refuseMappingThatMatchesNothing,
+  report,
   roomsToLeave,
   type KnownRooms,
   resolveMatch,
@@ -179,5 +180,29 @@ describe('isStale', () => {
     const plan = { ...reviewed, reviewedBefore: dept('a'), next: [] };
     expect(isStale(plan, [])).toBe(false);
     expect(isStale(plan, dept('z'))).toBe(true);
+  });
+});
+
+describe('report', () => {
+  const request = {
+    identifiers: { usernames: ['zoe', 'Anna', 'bob'] },
+    dryRun: true,
+    actor: { type: 'user' as const, _id: 'admin', username: 'admin' },
+    requestId: 'r1',
+  };
+  const result = (_id: string, username: string) => ({ _id, username, status: 'unchanged' as const });
+
+  it('lists the users in username order (code unit order, ties by id), whatever order they were read in, so a preview and its apply read alike', () => {
+    const users = report(
+      request,
+      [result('u3', 'zoe'), result('u2', 'bob'), result('u9', 'Anna'), result('u1', 'bob')],
+      { usernames: [], ids: [], emails: [], ldapIds: [] },
+    ).users;
+    expect(users.map((user) => `${user.username}/${user._id}`)).toEqual([
+      'Anna/u9',
+      'bob/u1',
+      'bob/u2',
+      'zoe/u3',
+    ]);
   });
 });

@@ -176,9 +176,15 @@ export function report(
   return {
     dryRun: request.dryRun,
     summary,
-    users: [...results],
+    users: [...results].sort(byUsername),
     unmatched,
   };
+}
+
+/** A report's order: username, then id (code unit order: upper case first), the same in a preview and its apply. */
+function byUsername(a: UserSyncResult, b: UserSyncResult): number {
+  if (a.username !== b.username) return a.username < b.username ? -1 : 1;
+  return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
 }
 
 /** roomsRevoked is reported for every user who lost a value, and for anyone who left a room. */

@@ -73,7 +73,9 @@ export const syncReportSchema = z
   .object({
     dryRun: z.boolean(),
     summary: syncSummarySchema,
-    users: z.array(userSyncResultSchema),
+    users: z.array(userSyncResultSchema).meta({
+      description: 'One per matched user, in username order (ties by id): a preview and its apply alike.',
+    }),
     unmatched: z
       .object({ usernames: unmatchedList, ids: unmatchedList, emails: unmatchedList, ldapIds: unmatchedList })
       .meta({ description: 'Identifiers of each list that matched no active user.' }),

@@ -13,7 +13,8 @@ import {
   userWithToken,
   type TestHost,
 } from '../../helpers/host';
-import { FAST_RUNNER } from '../../helpers/jobs';
+import { GatedDirectory } from '../../helpers/directories';
+import { FAST_RUNNER, readJob, startRun } from '../../helpers/jobs';
 import { MongoSyncJobStore } from '../../../mongo/mongo-job-store';
 import { REPO_ROOT } from '../../helpers/paths';
 
@@ -29,11 +30,14 @@ describe('the admin page in Chromium', () => {
   let server: Server;
   let browser: Browser;
   let pageUrl: string;
+  // The real slapd; a test holds a run in its planning phase with `gate`.
+  const directory = new GatedDirectory();
 
   beforeAll(async () => {
     // signInFromLink as the demo host sets it (a real host leaves it off: admin-links.test.ts).
     host = await startTestHost({
       jobRunner: FAST_RUNNER,
+      directory,
       settingsCacheTtlMs: 0,
       adminPage: { signInFromLink: true },
     });
@@ -63,6 +67,11 @@ describe('the admin page in Chromium', () => {
     return page;
   }
 
+  const rowUsers = (page: Page) =>
+    page
+      .locator('tbody tr[data-user]')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-user')));
+
   const aliceInSales = async () => (await host.models.subscriptions.countDocuments({ _id: 's-alice' })) === 1;
 
   it('is served with a strict Content-Security-Policy and no data of its own', async () => {
@@ -73,15 +82,23 @@ describe('the admin page in Chromium', () => {
     expect(await response.text()).not.toContain(ADMIN_ID);
   });
 
-  it('previews, then applies a sync for three users: the report rows and the eviction, the database changed only after Apply', async () => {
+  it('previews, then applies exactly the previewed sync after a confirmation: rows in the same order, words not keys, the database changed only after Apply', async () => {
     const page = await signedIn();
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-empty.png') });
-    await page.getByLabel(/Users, one per line/).fill('alice\nbob\nid:u-carol\nnobody@example.org');
+    const named = 'alice\nbob\nid:u-carol\nnobody@example.org';
+    const list = page.getByLabel(/Users, one per line/);
+    const apply = page.getByRole('button', { name: 'Apply the preview' });
+    await list.fill(named);
     expect(await page.getByText('4 users named').isVisible()).toBe(true);
-    await page.getByRole('button', { name: 'Preview' }).click();
+    expect(await apply.isDisabled()).toBe(true);
+    const posted: unknown[] = [];
+    page.on('request', (sent) => {
+      if (sent.method() === 'POST') posted.push(sent.postDataJSON());
+    });
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.locator('tr[data-user="carol"]').waitFor();
     expect(await page.getByRole('heading', { name: /Preview: nothing was written/ }).isVisible()).toBe(true);
-    expect(await page.locator('tr[data-user]').count()).toBe(3);
+    expect(await rowUsers(page)).toEqual(['alice', 'bob', 'carol']);
     expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(
       /alice.*values changed.*department: eng.*department: sales.*sales/,
     );
@@ -91,27 +108,72 @@ describe('the admin page in Chromium', () => {
     expect(await page.locator('tr[data-user="carol"]').textContent()).toMatch(
       /carol.*values changed.*department: sales/,
     );
-    // The summary in words, one in the singular; no raw keys.
+    // The summary and the unmatched list in words, one in the singular; no raw keys.
     expect(await page.locator('.summary').textContent()).toMatch(
       /4 named 3 matched 3 values changed 0 all values removed 0 unchanged 0 not in the directory 0 failed 1 room membership ended/,
     );
-    expect(await page.locator('.unmatched').textContent()).toContain('nobody@example.org (emails)');
+    expect(await page.locator('.unmatched').textContent()).toContain('nobody@example.org (email)');
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-preview.png'), fullPage: true });
+
+    // Edited after the preview: Apply waits for a new one, so it never applies a list nobody previewed.
+    await list.fill(`${named}\ndave`);
+    expect(await page.locator('.hint').textContent()).toMatch(/changed since the preview/);
+    expect(await apply.isDisabled()).toBe(true);
+    await list.fill(named);
+    // Alice would lose a value and leave sales: a red button, and a question that says so.
+    expect(await apply.getAttribute('class')).toBe('danger');
+    await apply.click();
+    expect(await page.locator('.confirm').textContent()).toMatch(
+      /Apply the previewed sync of 3 users: 3 users change, 1 user loses values and 1 room membership ends\?/,
+    );
     expect(await aliceInSales()).toBe(true);
     expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(1);
 
-    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByRole('button', { name: 'Yes, apply it' }).click();
     await page.getByRole('heading', { name: 'Applied' }).waitFor();
+    expect(await rowUsers(page)).toEqual(['alice', 'bob', 'carol']);
     expect(await page.locator('tr[data-user="alice"]').textContent()).toMatch(/values changed.*sales$/);
     expect(await page.getByRole('columnheader', { name: 'Removed from rooms' }).count()).toBe(1);
     expect(await aliceInSales()).toBe(false);
     expect(await host.models.users.countDocuments({ abacAttributes: { $exists: true } })).toBe(3);
+    // The apply sent the previewed body, as a real sync.
+    expect(posted).toHaveLength(2);
+    expect(posted[1]).toEqual({ ...(posted[0] as object), dryRun: false });
     await page.screenshot({ path: join(SCREENSHOTS, 'sync-applied.png'), fullPage: true });
+  }, 60_000);
+
+  it('lists a run while it runs, and follows a run already running when the page opens', async () => {
+    let release!: () => void;
+    directory.gate = new Promise((resolve) => {
+      release = resolve;
+    });
+    let jobId: string;
+    let page: Page;
+    try {
+      jobId = (await startRun(host.app, { dryRun: true }))._id;
+      const deadline = Date.now() + 10_000;
+      while ((await readJob(host.app, jobId)).state !== 'running') {
+        if (Date.now() > deadline) throw new Error('the host did not take the run');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      page = await signedIn();
+      await page.locator(`.followed[data-job="${jobId}"][data-state="running"]`).waitFor();
+      const row = page.locator(`table.runs tr[data-job="${jobId}"]`);
+      expect(await row.textContent()).toMatch(/admin \(dry run\)rootrunning/);
+      expect(await page.getByRole('button', { name: 'Cancel the run' }).isEnabled()).toBe(true);
+    } finally {
+      release();
+      directory.gate = undefined;
+    }
+    await page
+      .locator(`table.runs tr[data-job="${jobId}"] td:text-is("completed")`)
+      .waitFor({ timeout: 30_000 });
   }, 60_000);
 
   it('starts a directory-wide dry run, follows it to 100% and lists it; a real run asks first', async () => {
     const page = await signedIn();
     const before = await host.models.syncJobs.countDocuments();
+    const completedDryRuns = await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' });
     await page.getByRole('button', { name: 'Start a run' }).click();
     await page.getByRole('button', { name: 'No' }).click();
     expect(await host.models.syncJobs.countDocuments()).toBe(before);
@@ -123,7 +185,9 @@ describe('the admin page in Chromium', () => {
     const newest = page.locator('table.runs tbody tr').first();
     await newest.waitFor();
     expect(await newest.textContent()).toMatch(/admin \(dry run\)rootcompleted/);
-    expect(await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' })).toBe(1);
+    expect(await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' })).toBe(
+      completedDryRuns + 1,
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'runs.png'), fullPage: true });
   }, 60_000);
 
@@ -442,9 +506,37 @@ describe('the admin page in Chromium', () => {
       .getByLabel(/Users, one per line/)
       .fill(Array.from({ length: 101 }, (_, i) => `user${i}`).join('\n'));
     expect(await page.getByText('101 usernames: at most 100 per request').isVisible()).toBe(true);
-    expect(await page.getByRole('button', { name: 'Preview' }).isDisabled()).toBe(true);
-    expect(await page.getByRole('button', { name: 'Apply' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Preview', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Apply the preview' }).isDisabled()).toBe(true);
     expect(sent).toEqual([]);
+  }, 60_000);
+
+  it('fits a phone’s width: wide tables scroll inside their card, never the page', async () => {
+    const page = await (await browser.newContext({ viewport: { width: 375, height: 812 } })).newPage();
+    await page.goto(pageUrl);
+    await page.getByLabel('User id').fill(ADMIN_ID);
+    await page.getByLabel('Login token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    // How far the page scrolls sideways (run in the page, where `document` is the page's).
+    const sideways = () =>
+      page.evaluate(() => {
+        const root = (
+          globalThis as unknown as {
+            document: { documentElement: { scrollWidth: number; clientWidth: number } };
+          }
+        ).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+    await page.locator('table.runs').waitFor();
+    expect(await sideways()).toBe(0);
+    await page.getByLabel(/Users, one per line/).fill('alice\nbob');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.locator('tr[data-user="bob"]').waitFor();
+    expect(await sideways()).toBe(0);
+    await page.getByRole('button', { name: 'Review the plan of run large-plan' }).click();
+    await page.locator('table.plan tbody tr').first().waitFor();
+    expect(await sideways()).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'phone.png'), fullPage: true });
   }, 60_000);
 
   it('has no serious or critical accessibility violations (axe-core) on the sign-in, sync, runs, feed and plan views', async () => {
@@ -464,7 +556,7 @@ describe('the admin page in Chromium', () => {
     await page.getByLabel('Login token').fill(ADMIN_TOKEN);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByLabel(/Users, one per line/).fill('alice');
-    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await page.locator('tr[data-user="alice"]').waitFor();
     // The sync's report, the runs and the feed's card are on this view.
     await page.locator('dl.feed').waitFor();
