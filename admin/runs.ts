@@ -133,7 +133,10 @@ export function Runs({ credentials }: { credentials: Credentials }) {
         ).job,
       );
     } catch (failure) {
-      setError(failure as ApiError);
+      // It ended before the cancel reached it: show how it ended rather than an error.
+      if ((failure as ApiError).code === 'error-sync-job-ended')
+        setFollowed((await call<{ job: Job }>(credentials, `/abac/users/sync/jobs/${followed._id}`)).job);
+      else setError(failure as ApiError);
     }
   };
 

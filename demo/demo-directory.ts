@@ -18,8 +18,9 @@ interface StoredEntry {
 /**
  * A read-only LDAP server on loopback, built on ldapjs's server API, for `npm start` only. It binds one
  * account, answers searches under one base DN (base / one / sub scope, the filter as ldapjs evaluates it),
- * and sends a final paged-results control so paging clients finish. It is no substitute for a directory:
- * the tests use OpenLDAP.
+ * and sends a final paged-results control so paging clients finish. Its entries carry createTimestamp and
+ * modifyTimestamp (the start), so the changed-entries feed can follow it; being read-only, it never
+ * changes. It is no substitute for a directory: the tests use OpenLDAP.
  */
 export class DemoDirectory {
   private constructor(
@@ -28,13 +29,19 @@ export class DemoDirectory {
   ) {}
 
   static async start(options: DemoDirectoryOptions, port = 0): Promise<DemoDirectory> {
+    // Every entry was created "now": the change times the changed-entries feed starts from.
+    const created = generalizedTime(new Date());
     const entries: StoredEntry[] = options.entries.map((entry) => ({
       dn: entry.dn,
       normalisedDN: normaliseDN(entry.dn),
       // ldapjs's server compares lower-cased entry attribute names with the requested names as sent.
-      attributes: Object.fromEntries(
-        Object.entries(entry.attributes).map(([name, values]) => [name.toLowerCase(), values]),
-      ),
+      attributes: {
+        createtimestamp: [created],
+        modifytimestamp: [created],
+        ...Object.fromEntries(
+          Object.entries(entry.attributes).map(([name, values]) => [name.toLowerCase(), values]),
+        ),
+      },
     }));
     const server = ldap.createServer();
     const bindDN = normaliseDN(options.bindDN);
@@ -70,6 +77,11 @@ export class DemoDirectory {
   close(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/** LDAP's GeneralizedTime to the second, as OpenLDAP writes modifyTimestamp: 20261207093000Z. */
+function generalizedTime(date: Date): string {
+  return `${date.toISOString().slice(0, 19).replace(/[-T:]/g, '')}Z`;
 }
 
 function normaliseDN(dn: string): string {

@@ -10,6 +10,7 @@ import { createRouter, type AbacLdapSyncDeps } from '../app/create-router';
 import { generateLicenseKeys, signLicense } from '../lib/access/license';
 import type { Logger } from '../lib/logger';
 import { createModels, type Models } from '../models';
+import { withDatabase, type BannerFacts } from './banner';
 import { DemoDirectory } from './demo-directory';
 import { parseLdif, type LdifEntry } from './ldif';
 import {
@@ -34,15 +35,7 @@ export interface DemoOptions {
   rateLimit?: AbacLdapSyncDeps['rateLimit'];
 }
 
-export interface DemoHost {
-  syncUrl: string;
-  /** The admin page, with the demo admin's one-click sign-in in its fragment. */
-  adminUrl: string;
-  metricsUrl: string;
-  headers: Record<string, string>;
-  exampleBody: object;
-  mongo: string;
-  ldap: string;
+export interface DemoHost extends BannerFacts {
   stop(): Promise<void>;
 }
 
@@ -58,11 +51,15 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
   try {
     let mongoUri = options.mongoUri;
     let mongoDescription = `MongoDB at MONGODB_URI (database ${options.dbName})`;
+    let cli = { cliDatabase: `--db ${options.dbName}`, cliPrefix: 'MONGODB_URI=<your MongoDB URI> ' };
     if (!mongoUri) {
       const embedded = await EmbeddedMongo.start();
       stops.push(() => embedded.stop());
       mongoUri = embedded.uri;
-      mongoDescription = `embedded MongoDB-wire server, ${embedded.uri} (in memory, gone at exit)`;
+      // Printed with its database, so the CLI given it alone reaches the demo's data.
+      const printed = withDatabase(embedded.uri, options.dbName);
+      mongoDescription = `embedded MongoDB-wire server, ${printed} (in memory, gone at exit)`;
+      cli = { cliDatabase: `--mongo-uri ${printed}`, cliPrefix: '' };
     }
     const connection = await mongoose.createConnection(mongoUri, { dbName: options.dbName }).asPromise();
     stops.push(() => connection.close());
@@ -74,7 +71,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
       models,
       population.map((person) => person.username),
     );
-    const ldap = await configureDirectory(models, stops, population);
+    const directory = await configureDirectory(models, stops, population);
 
     const keys = generateLicenseKeys();
     const license = signLicense(
@@ -115,7 +112,9 @@ export async function startDemo(options: DemoOptions): Promise<DemoHost> {
       headers: { 'X-User-Id': DEMO_ADMIN.id, 'X-Auth-Token': DEMO_ADMIN.token },
       exampleBody: { usernames: [...DEMO_USERNAMES] },
       mongo: mongoDescription,
-      ldap,
+      ...cli,
+      ldap: directory.description,
+      ...(directory.embedded ? { directoryUsers: DEMO_USERNAMES.length + population.length } : {}),
       stop,
     };
   } catch (error) {
@@ -132,13 +131,16 @@ async function configureDirectory(
   models: Models,
   stops: Array<() => Promise<unknown>>,
   population: LdifEntry[],
-): Promise<string> {
+): Promise<{ description: string; embedded: boolean }> {
   const host = await models.settings.findById('LDAP_Host').lean();
   const mark = (host as { managedBy?: string } | null)?.managedBy;
   if (typeof host?.value === 'string' && host.value.trim() !== '' && mark !== MANAGED_MARK) {
     await upsertSettings(models, { ABAC_Enabled: true, LDAP_Enable: true }, false);
     await upsertSettings(models, { LDAP_ABAC_AttributeMap: JSON.stringify(SAMPLE_MAP) }, true);
-    return `the LDAP server in the database's settings (${host.value}); the example names demo users it may not have`;
+    return {
+      description: `the LDAP server in the database's settings (${host.value}); the example names demo users it may not have`,
+      embedded: false,
+    };
   }
   const directory = await DemoDirectory.start({
     entries: [...parseLdif(readFileSync(join(__dirname, 'directory.ldif'), 'utf8')), ...population],
@@ -166,7 +168,10 @@ async function configureDirectory(
     },
     false,
   );
-  return `embedded demo directory, ldap://127.0.0.1:${directory.port} (${DEMO_BASE_DN}: ${DEMO_USERNAMES.join(', ')})`;
+  return {
+    description: `embedded demo directory, ldap://127.0.0.1:${directory.port} (${DEMO_BASE_DN}: ${DEMO_USERNAMES.join(', ')})`,
+    embedded: true,
+  };
 }
 
 async function upsertSettings(models: Models, values: Record<string, unknown>, onlyIfMissing: boolean) {

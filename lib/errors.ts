@@ -213,6 +213,17 @@ export class SyncJobNotFoundError extends AbacSyncError {
   }
 }
 
+/** The run has ended: there is nothing to cancel. The body carries it as it ended. */
+export class SyncJobEndedError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-job-ended';
+  override readonly extra: { job: unknown };
+  constructor(job: unknown) {
+    super('The run has ended already: nothing to cancel');
+    this.extra = { job };
+  }
+}
+
 /** The run keeps no plan to review: only a completed dry run and a blocked run do. */
 export class SyncPlanNotReviewableError extends AbacSyncError {
   readonly status = 409;

@@ -160,7 +160,11 @@ export class MongoSyncJobStore implements SyncJobStore {
     );
   }
 
-  async requestCancel(jobId: string, at: Date, by: SyncJobActor): Promise<SyncJob | undefined> {
+  async requestCancel(
+    jobId: string,
+    at: Date,
+    by: SyncJobActor,
+  ): Promise<{ job: SyncJob; ended: boolean } | undefined> {
     const queued = await this.update(
       { _id: jobId, state: 'queued' },
       {
@@ -168,12 +172,15 @@ export class MongoSyncJobStore implements SyncJobStore {
         $unset: { activeSlot: 1 },
       },
     );
-    if (queued) return queued;
-    await this.models.syncJobs.updateOne(
+    if (queued) return { job: queued, ended: false };
+    const running = await this.update(
       { _id: jobId, state: 'running' },
       { $set: { cancelRequested: true, cancelledBy: by } },
     );
-    return this.get(jobId);
+    if (running) return { job: running, ended: false };
+    // Neither queued nor running when asked: ended already (or it ended between the two updates).
+    const job = await this.get(jobId);
+    return job ? { job, ended: true } : undefined;
   }
 
   markDiscarded(jobId: string, by: SyncJobActor, at: Date): Promise<SyncJob | undefined> {

@@ -168,6 +168,10 @@ export const ERROR_RESPONSES = {
     ...GATE_ONLY_RESPONSES,
     400: withMalformedPath(BODY_REFUSED_BY_GATE('the body is not empty')),
     404: JOB_NOT_FOUND,
+    409: {
+      description: 'The run has ended already; the body carries it as `job`. Nothing was changed.',
+      codes: ['error-sync-job-ended'],
+    },
     413: TOO_LARGE,
   },
 } as const satisfies Record<string, Record<number, ErrorResponse>>;

@@ -212,7 +212,7 @@ export const ROUTES = {
     summary: 'Cancel a run',
     description:
       'A queued run ends cancelled at once; a running one stops at its next batch boundary (what it applied ' +
-      'stays applied and audited). Cancelling an ended run changes nothing.',
+      'stays applied and audited). An ended run answers 409 error-sync-job-ended and is left as it is.',
     access: 'never',
     params: jobIdParams,
     body: { schema: cancelRunBodySchema, required: false },

@@ -163,17 +163,21 @@ describe.each([
     const { store } = fixture;
     await store.createUnlessActive(newJob('j1'));
     expect(await store.requestCancel('j1', at(1), ROOT)).toMatchObject({
-      state: 'cancelled',
-      cancelRequested: true,
-      cancelledBy: ROOT,
+      job: { state: 'cancelled', cancelRequested: true, cancelledBy: ROOT },
+      ended: false,
+    });
+    // Asked again, it has ended: left as it is.
+    const ended = await store.requestCancel('j1', at(2), { type: 'user', _id: 'u2', username: 'other' });
+    expect(ended).toMatchObject({
+      job: { state: 'cancelled', cancelledBy: ROOT, finishedAt: at(1) },
+      ended: true,
     });
     expect(await store.active()).toBeUndefined();
     await store.createUnlessActive(newJob('j2', 2));
     await store.takeOver('j2', { token: 't', name: 'host:1' }, at(3));
     expect(await store.requestCancel('j2', at(4), ROOT)).toMatchObject({
-      state: 'running',
-      cancelRequested: true,
-      cancelledBy: ROOT,
+      job: { state: 'running', cancelRequested: true, cancelledBy: ROOT },
+      ended: false,
     });
     expect(await store.requestCancel('nope', at(4), ROOT)).toBeUndefined();
   });

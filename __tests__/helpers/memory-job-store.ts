@@ -145,7 +145,8 @@ export class MemorySyncJobStore implements SyncJobStore {
     if (job.state === 'queued')
       Object.assign(job, { state: 'cancelled', cancelRequested: true, cancelledBy: by, finishedAt: at });
     else if (job.state === 'running') Object.assign(job, { cancelRequested: true, cancelledBy: by });
-    return copy(job);
+    else return { job: copy(job), ended: true };
+    return { job: copy(job), ended: false };
   }
 
   async markDiscarded(jobId: string, by: SyncJobActor, at: Date) {

@@ -46,16 +46,19 @@ export class SecondsDirectory {
     return directory;
   }
 
-  /** Adds or rewrites a person, stamped `time` (a generalized time to the second). */
-  put(uid: string, attributes: Record<string, string[]>, time: string): void {
+  /**
+   * Adds or rewrites a person, stamped `time` (a generalized time to the second); with no time, the entry
+   * shows none, as where the bind account may not read them.
+   */
+  put(uid: string, attributes: Record<string, string[]>, time?: string): void {
     const dn = `uid=${uid},ou=people,${SECONDS_BASE_DN}`;
-    const created = this.entries.get(dn)?.createtimestamp ?? [time];
+    const created = this.entries.get(dn)?.createtimestamp ?? (time ? [time] : undefined);
     this.entries.set(dn, {
       objectclass: ['inetOrgPerson'],
       uid: [uid],
       ...Object.fromEntries(Object.entries(attributes).map(([name, values]) => [name.toLowerCase(), values])),
-      createtimestamp: created,
-      modifytimestamp: [time],
+      ...(created ? { createtimestamp: created } : {}),
+      ...(time ? { modifytimestamp: [time] } : {}),
     });
   }
 

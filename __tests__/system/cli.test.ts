@@ -85,8 +85,11 @@ describe('the CLI', () => {
     expect((await host.models.users.findById('u-bob').lean())?.abacAttributes).toBeUndefined();
 
     // The plan it kept, printed by `changes`: one line per user, or JSON lines.
-    expect(result.stderr).toMatch(/Review its plan with: abac-ldap-sync changes \w+/);
     const jobId = /Run (\w+) queued/.exec(result.stderr)![1]!;
+    // The suggested commands reach the same database, as the command was given it.
+    expect(result.stderr).toContain(
+      `Review its plan with: abac-ldap-sync changes ${jobId} ${database.join(' ')}\n`,
+    );
     const lines = await runCli(['changes', jobId, ...database]);
     expect(lines.code).toBe(0);
     expect(lines.stdout).toMatch(

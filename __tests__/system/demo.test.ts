@@ -3,6 +3,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { testServers } from '../../harness/test-servers';
 import { silentLogger } from '../../lib/logger';
 import { createModels } from '../../models';
+import { runCli } from '../../app/cli/main';
 import { startDemo, type DemoHost } from '../../demo/demo-host';
 
 interface SyncBody {
@@ -84,11 +85,54 @@ describe('the demo host', () => {
       const read = await fetch(`${demo!.syncUrl}/jobs/${job._id}`, { headers: demo!.headers });
       current = ((await read.json()) as { job: typeof job }).job;
     }
-    // Everything was synced by the example above: the run finds the demo's users unchanged.
-    expect(current).toMatchObject({ state: 'completed', summary: { updated: 0, cleared: 0, failed: 0 } });
+    // Everything was synced by the example above: the run finds the demo's users unchanged. The demo admin
+    // is a local account, not a directory user the run would report as not found.
+    expect(current).toMatchObject({
+      state: 'completed',
+      summary: { matched: 3, updated: 0, cleared: 0, failed: 0, notFoundInLdap: 0 },
+    });
     const list = await fetch(`${demo!.syncUrl}/jobs`, { headers: demo!.headers });
     expect(((await list.json()) as { jobs: Array<{ _id: string }> }).jobs[0]?._id).toBe(job._id);
+
+    // The banner's command line reaches the same database: it lists this run.
+    expect(demo!.cliDatabase).toBe(`--db ${dbName}`);
+    let printed = '';
+    const code = await runCli(['jobs', '--json', ...demo!.cliDatabase.split(' ')], {
+      stdout: { write: (text: string) => (printed += text) } as unknown as NodeJS.WriteStream,
+      stderr: process.stderr,
+      env: { MONGODB_URI: testServers().mongo.uri },
+      onInterrupt: () => undefined,
+    });
+    expect(code).toBe(0);
+    expect((JSON.parse(printed) as Array<{ _id: string }>)[0]?._id).toBe(job._id);
   });
+
+  it('follows the changed-entries feed once it is switched on: its directory carries change times', async () => {
+    const models = createModels(inspector);
+    await models.settings.bulkWrite(
+      Object.entries({ ABAC_Sync_Change_Feed_Enabled: true, ABAC_Sync_Change_Feed_Interval_Seconds: 1 }).map(
+        ([_id, value]) => ({
+          updateOne: { filter: { _id }, update: { $set: { value, _updatedAt: new Date() } }, upsert: true },
+        }),
+      ),
+    );
+    try {
+      const deadline = Date.now() + 20_000;
+      let feed: { state: string; watermark?: string } = { state: 'unread' };
+      while (feed.state !== 'following') {
+        if (Date.now() > deadline) throw new Error(`the demo's feed is ${JSON.stringify(feed)}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const read = await fetch(`${demo!.syncUrl}/feed`, { headers: demo!.headers });
+        feed = ((await read.json()) as { feed: typeof feed }).feed;
+      }
+      expect(feed.watermark).toMatch(/^\d{14}Z$/);
+    } finally {
+      await models.settings.updateOne(
+        { _id: 'ABAC_Sync_Change_Feed_Enabled' },
+        { $set: { value: false, _updatedAt: new Date() } },
+      );
+    }
+  }, 30_000);
 
   it('answers a wrong token with 401 like any host would', async () => {
     const response = await fetch(demo!.syncUrl, {

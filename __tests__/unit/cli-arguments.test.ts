@@ -1,4 +1,4 @@
-import { exitCodeOf, parseCommandLine } from '../../app/cli/arguments';
+import { exitCodeOf, followUpOptions, parseCommandLine } from '../../app/cli/arguments';
 
 const URI = 'mongodb://db.example:27017';
 
@@ -91,6 +91,20 @@ describe('CLI command line', () => {
     const parsed = parseCommandLine(argv, {});
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.error).toContain(message);
+  });
+
+  it('names the same database in the commands it suggests next, never printing a password', () => {
+    expect(
+      followUpOptions(['sync-all', '--mongo-uri', 'mongodb://127.0.0.1:4000/abac_demo', '--dry-run']),
+    ).toBe(' --mongo-uri mongodb://127.0.0.1:4000/abac_demo');
+    expect(
+      followUpOptions(['sync-all', '--mongo-uri', 'mongodb://h/db?replicaSet=rs0&w=1', '--db', 'rc']),
+    ).toBe(" --mongo-uri 'mongodb://h/db?replicaSet=rs0&w=1' --db rc");
+    expect(followUpOptions(['apply', 'j1', '--mongo-uri=mongodb://sync:s3cret@db.example/rc'])).toBe(
+      ' --mongo-uri <your MongoDB URI>',
+    );
+    // From MONGODB_URI, which the next command reads as well.
+    expect(followUpOptions(['sync-all', '--dry-run'])).toBe('');
   });
 
   it('exits 0 for a completed run, 1 failed, 2 cancelled, 4 blocked', () => {

@@ -11,6 +11,12 @@ describe('feedStatus', () => {
   it('says off, starting, following, failing and blocked', () => {
     expect(feedStatus({ changesApplied: 0, position }, SETTING_DEFAULTS, 0).state).toBe('off');
     expect(feedStatus({ changesApplied: 0 }, on, 0).state).toBe('starting');
+    // Not started because a poll failed (the directory shows no change time): failing, with why.
+    const unstarted = { code: 'error-feed-no-change-times', message: 'nowhere to start' };
+    expect(feedStatus({ changesApplied: 0, error: unstarted }, on, 0)).toMatchObject({
+      state: 'failing',
+      error: unstarted,
+    });
     expect(feedStatus({ changesApplied: 0, position }, on, 0).state).toBe('following');
     const error = { code: 'error-ldap-unavailable', message: 'down' };
     expect(feedStatus({ changesApplied: 0, position, error }, on, 0)).toMatchObject({

@@ -191,3 +191,32 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     },
   };
 }
+
+/**
+ * The options a suggested follow-up command needs to reach the same database: `--mongo-uri` as it was given
+ * (one holding a password is never printed: a placeholder asks for it again) and `--db`. Nothing for a URI
+ * from MONGODB_URI, which the next command reads too.
+ */
+export function followUpOptions(argv: readonly string[]): string {
+  const { values } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: false,
+    options: { 'mongo-uri': { type: 'string' }, db: { type: 'string' } },
+  });
+  const options: string[] = [];
+  const uri = values['mongo-uri'];
+  if (typeof uri === 'string')
+    options.push('--mongo-uri', holdsPassword(uri) ? '<your MongoDB URI>' : shellWord(uri));
+  if (typeof values.db === 'string') options.push('--db', shellWord(values.db));
+  return options.length > 0 ? ` ${options.join(' ')}` : '';
+}
+
+function holdsPassword(uri: string): boolean {
+  return /^[a-z+]+:\/\/[^/@]*:[^/@]*@/i.test(uri);
+}
+
+/** A word the shell reads back as it is: quoted unless it holds only safe characters. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

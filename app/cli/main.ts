@@ -7,7 +7,7 @@ import { AbacSyncError, SyncAlreadyRunningError } from '../../lib/errors';
 import { jobView, keepsPlan, type SyncJob } from '../../lib/jobs/sync-job';
 import { plannedChangeView, type PlannedChange } from '../../lib/jobs/staged-change';
 import { REDACTED_PATHS } from '../../lib/logger';
-import { EXIT, exitCodeOf, parseCommandLine, USAGE, type CliCommand } from './arguments';
+import { EXIT, exitCodeOf, followUpOptions, parseCommandLine, USAGE, type CliCommand } from './arguments';
 import { LineProgress, noProgress, TerminalProgress, type ProgressDisplay } from './progress-display';
 
 /** How often a followed run is read again (its progress moves once per batch). */
@@ -19,6 +19,11 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Called with a handler for Ctrl-C (SIGINT). */
   onInterrupt(handler: () => void): void;
+}
+
+/** A command's output, with the options its suggested next commands repeat to reach the same database. */
+interface CommandIo extends CliIo {
+  followUp: string;
 }
 
 /** Runs one command; resolves with the process exit code. */
@@ -56,10 +61,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       metricsRegistry: false,
       jobRunner: (command.kind === 'sync-all' || command.kind === 'apply') && command.wait ? {} : false,
     });
-    if (command.kind === 'jobs') return await listJobs(core, command, io);
-    if (command.kind === 'changes') return await listChanges(core, command, io);
-    if (command.kind === 'apply') return await applyPlan(core, command, io);
-    return await syncAll(core, command, io);
+    const commandIo = { ...io, followUp: followUpOptions(argv) };
+    if (command.kind === 'jobs') return await listJobs(core, command, commandIo);
+    if (command.kind === 'changes') return await listChanges(core, command, commandIo);
+    if (command.kind === 'apply') return await applyPlan(core, command, commandIo);
+    return await syncAll(core, command, commandIo);
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
       io.stderr.write(`abac-ldap-sync: MongoDB is unavailable: ${(error as Error).message}\n`);
@@ -84,7 +90,7 @@ async function listJobs(core: SyncCore, command: Extract<CliCommand, { kind: 'jo
 }
 
 /** Every page of a kept plan: JSON lines with --json, else one line per user. */
-async function listChanges(core: SyncCore, command: Extract<CliCommand, { kind: 'changes' }>, io: CliIo) {
+async function listChanges(core: SyncCore, command: Extract<CliCommand, { kind: 'changes' }>, io: CommandIo) {
   let cursor: string | undefined;
   let count = 0;
   try {
@@ -125,7 +131,7 @@ function describeChange(change: PlannedChange): string {
   );
 }
 
-async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'sync-all' }>, io: CliIo) {
+async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'sync-all' }>, io: CommandIo) {
   let job: SyncJob;
   try {
     job = await core.jobs.start({ trigger: 'cli', dryRun: command.dryRun });
@@ -143,7 +149,7 @@ async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'syn
 }
 
 /** Queues the apply of a kept plan, then follows that run as sync-all does. */
-async function applyPlan(core: SyncCore, command: Extract<CliCommand, { kind: 'apply' }>, io: CliIo) {
+async function applyPlan(core: SyncCore, command: Extract<CliCommand, { kind: 'apply' }>, io: CommandIo) {
   let job: SyncJob;
   try {
     job = await core.jobs.apply(command.jobId, { trigger: 'cli' });
@@ -157,7 +163,12 @@ async function applyPlan(core: SyncCore, command: Extract<CliCommand, { kind: 'a
 }
 
 /** Shows a run's progress until it ends (or only says it is queued, with --no-wait); its end is the exit code. */
-async function follow(core: SyncCore, job: SyncJob, command: { json: boolean; wait: boolean }, io: CliIo) {
+async function follow(
+  core: SyncCore,
+  job: SyncJob,
+  command: { json: boolean; wait: boolean },
+  io: CommandIo,
+) {
   if (!command.wait) {
     if (command.json) io.stdout.write(`${JSON.stringify(jobView(job))}\n`);
     return EXIT.completed;
@@ -192,7 +203,7 @@ async function follow(core: SyncCore, job: SyncJob, command: { json: boolean; wa
     if (waited === 'left') {
       display.end();
       io.stderr.write(
-        `Left run ${job._id} (${job.state}); a host process resumes it. Follow it with: jobs\n`,
+        `Left run ${job._id} (${job.state}); a host process resumes it. Follow it with: abac-ldap-sync jobs${io.followUp}\n`,
       );
       return EXIT.left;
     }
@@ -203,13 +214,13 @@ async function follow(core: SyncCore, job: SyncJob, command: { json: boolean; wa
     io.stdout.write(`${describeJob(job)}\n`);
     if (keepsPlan(job))
       io.stderr.write(
-        `Review its plan with: abac-ldap-sync changes ${job._id}\n` +
-          `Apply it as reviewed with: abac-ldap-sync apply ${job._id}\n`,
+        `Review its plan with: abac-ldap-sync changes ${job._id}${io.followUp}\n` +
+          `Apply it as reviewed with: abac-ldap-sync apply ${job._id}${io.followUp}\n`,
       );
     if (job.summary.stale)
       io.stderr.write(
         `${job.summary.stale} users changed since the plan were left as they are: ` +
-          `abac-ldap-sync changes ${job.reviewedJobId} --stale\n`,
+          `abac-ldap-sync changes ${job.reviewedJobId} --stale${io.followUp}\n`,
       );
   }
   return exitCodeOf(job.state);

@@ -138,7 +138,7 @@ export class FeedConsumer {
         throw error;
       }
       const reported =
-        error instanceof FeedBatchHeldError
+        error instanceof FeedBatchHeldError || error instanceof FeedNoChangeTimesError
           ? { code: error.code, message: error.message }
           : reportedError(error, 'The feed poll');
       logger.warn({ code: reported.code, err: errorFields(error) }, 'change feed poll failed; retried');
@@ -165,6 +165,7 @@ export class FeedConsumer {
     try {
       if (!state.position) {
         const start = await feed.start(session, search);
+        if (!start) throw new FeedNoChangeTimesError();
         await this.held(store.restart(token, start, this.now()));
         logger.info({ watermark: start?.watermark }, 'change feed started at the directory’s newest change');
         return;
@@ -345,6 +346,21 @@ export class FeedConsumer {
 export class FeedHoldLostError extends Error {
   constructor() {
     super('another consumer holds the change feed');
+  }
+}
+
+/**
+ * No entry under the user search shows a change time: the feed has nowhere to start, and says why instead
+ * of starting again at every poll. It starts at the first poll that finds one.
+ */
+class FeedNoChangeTimesError extends Error {
+  readonly code = 'error-feed-no-change-times';
+  constructor() {
+    super(
+      'No entry under the user search shows a change time (entryCSN, modifyTimestamp or createTimestamp), ' +
+        'so the feed has nowhere to start: check the user search settings, and that the bind account may ' +
+        'read these attributes',
+    );
   }
 }
 

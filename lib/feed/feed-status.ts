@@ -9,7 +9,8 @@ export const feedStatusSchema = z
     state: z.enum(['off', 'starting', 'following', 'failing', 'blocked']).meta({
       description:
         'off: switched off; starting: no position yet (the first poll finds where the directory stands); ' +
-        'following: the last poll succeeded; failing: the last poll failed (see error), and is retried; ' +
+        'following: the last poll succeeded; failing: the last poll failed (see error; ' +
+        'error-feed-no-change-times: nothing to start from), and is retried; ' +
         'blocked: the guard stopped changes that take values from too many users (see blockedJobId).',
     }),
     blockedJobId: z
@@ -62,7 +63,9 @@ export function feedStatus(state: FeedState, snapshot: SettingsSnapshot, now: nu
       : state.blocked && !state.blocked.discarded
         ? 'blocked'
         : !state.position
-          ? 'starting'
+          ? state.error
+            ? 'failing'
+            : 'starting'
           : state.error
             ? 'failing'
             : 'following',

@@ -154,9 +154,14 @@ export interface SyncJobStore {
   ): Promise<SyncJob | undefined>;
   /**
    * A queued job ends cancelled at once; a running one is asked to stop at its next batch. Either way `by`
-   * is recorded as who asked; a finished job is left as it is.
+   * is recorded as who asked, and `ended` is false; a finished job is left as it is, with `ended` true.
+   * Undefined: no such job.
    */
-  requestCancel(jobId: string, at: Date, by: SyncJobActor): Promise<SyncJob | undefined>;
+  requestCancel(
+    jobId: string,
+    at: Date,
+    by: SyncJobActor,
+  ): Promise<{ job: SyncJob; ended: boolean } | undefined>;
   /** Records who discarded a blocked run's changes (the feed moves past them), and when. */
   markDiscarded(jobId: string, by: SyncJobActor, at: Date): Promise<SyncJob | undefined>;
   /** Stores staged changes; staging a user again replaces their change (a feed's blocked plan, before its job). */

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import {
   InvalidParamsError,
   SyncAlreadyRunningError,
+  SyncJobEndedError,
   SyncJobNotFoundError,
   SyncPlanAlreadyAppliedError,
   SyncPlanExpiredError,
@@ -238,8 +239,10 @@ export class SyncJobs {
 
   /** Asks a run to stop (a queued one ends at once), recording `by` as who asked. */
   async cancel(jobId: string, by: SyncJobActor): Promise<SyncJob> {
-    const job = await this.ports.jobs.requestCancel(jobId, new Date(this.ports.clock.now()), by);
-    if (!job) throw new SyncJobNotFoundError();
+    const outcome = await this.ports.jobs.requestCancel(jobId, new Date(this.ports.clock.now()), by);
+    if (!outcome) throw new SyncJobNotFoundError();
+    const { job, ended } = outcome;
+    if (ended) throw new SyncJobEndedError(jobView(job));
     this.ports.logger.info(
       { jobId, state: job.state, by: actorName(by) },
       'directory-wide sync run cancel requested',

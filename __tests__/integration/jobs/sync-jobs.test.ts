@@ -218,6 +218,16 @@ describe('one run at a time', () => {
       cancelRequested: true,
       cancelledBy: { type: 'user', _id: ADMIN_ID, username: 'root' },
     });
+    // A run that has ended is not cancelled again: 409 with the run as it ended, nothing changed.
+    const before = await host.models.syncJobs.findById(first._id).lean();
+    const again = await request(host.app).post(`${JOBS_URL}/${first._id}/cancel`).set(ADMIN_HEADERS);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({
+      success: false,
+      error: 'error-sync-job-ended',
+      job: { _id: first._id, state: 'cancelled' },
+    });
+    expect(await host.models.syncJobs.findById(first._id).lean()).toEqual(before);
 
     const third = await startRun(host.app);
     expect(third._id).not.toBe(first._id);
