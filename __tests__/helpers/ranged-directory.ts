@@ -15,13 +15,17 @@ export class RangedDirectory {
   private constructor(
     private readonly server: ldap.Server,
     readonly port: number,
+    /** The time limit of each search received, in seconds: what the client asked the server to keep to. */
+    readonly timeLimits: number[],
   ) {}
 
   static async start(uid: string, groups: string[]): Promise<RangedDirectory> {
     const dn = `uid=${uid},ou=people,${RANGED_BASE_DN}`;
     const attributes: Record<string, string[]> = { objectclass: ['person'], uid: [uid], memberof: groups };
     const server = ldap.createServer();
+    const timeLimits: number[] = [];
     server.search(RANGED_BASE_DN, (req: SearchRequest, res: SearchResponse, next: () => void) => {
+      timeLimits.push((req as unknown as { timeLimit: number }).timeLimit);
       const inScope = req.scopeName === 'base' ? req.dn.toString().toLowerCase() === dn.toLowerCase() : true;
       if (inScope && req.filter.matches(attributes, false)) {
         const sent: Record<string, string[]> = {};
@@ -48,7 +52,8 @@ export class RangedDirectory {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
     });
-    return new RangedDirectory(server, (server as unknown as { address(): AddressInfo }).address().port);
+    const { port } = (server as unknown as { address(): AddressInfo }).address();
+    return new RangedDirectory(server, port, timeLimits);
   }
 
   close(): Promise<void> {

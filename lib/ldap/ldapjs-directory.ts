@@ -244,6 +244,8 @@ class LdapjsSession implements DirectorySession {
           filter,
           attributes: search.attributes,
           sizeLimit: search.sizeLimit,
+          // The server gives up when the client would (ldapjs would ask for 10 s whatever LDAP_Timeout says).
+          timeLimit: Math.max(1, Math.ceil(this.timeoutMs / 1000)),
           // A server answers a page size at or above the size limit in one page without the paged
           // control (RFC 2696), which ldapjs's pager reports as an error: ask for no paging then.
           paged:
