@@ -23,13 +23,14 @@ import { WORKLOADS } from './workloads';
 import { startHost, type BenchHost } from './host-client';
 import { meanCpu, type CpuByProcess } from './process-cpu';
 import { measureFeed, openSession } from './feed';
+import { measureLdapClients } from './ldap-clients';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
 
 const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 3);
-/** Which parts run (BENCH_PARTS, comma-separated; default all): requests, limits, w5, full, feed. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'requests,limits,w5,full,feed').split(','));
+/** Which parts run (BENCH_PARTS, comma-separated; default all): clients, requests, limits, w5, full, feed. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'clients,requests,limits,w5,full,feed').split(','));
 
 async function main() {
   const began = performance.now();
@@ -43,6 +44,8 @@ async function main() {
     const { slapd, models, settings } = data;
     const setupSeconds = (performance.now() - began) / 1000;
 
+    // The LDAP clients first, with no host running: this process and slapd alone.
+    const ldapClients = PARTS.has('clients') ? await measureLdapClients(slapd, log) : undefined;
     host = await startHost(mongoUri, dbName);
     const info = slapd.info();
     const session = await openSession(slapd);
@@ -82,11 +85,13 @@ async function main() {
     }
     const report = {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
+      ldapClients,
       limits,
       fullRuns,
       feed,
     };
     printTable(report);
+    if (ldapClients) printLdapClients(ldapClients);
     if (limits) printLimits(limits);
     if (fullRuns) printFullRuns(fullRuns);
     if (feed) printFeed(feed);
@@ -389,6 +394,23 @@ function printFeed(feed: Awaited<ReturnType<typeof measureFeed>>) {
         `slapd CPU ${idle.slapdCpuMsPerPoll} ms/poll (${idle.slapdCpuShareOfOneCore}% of a core)`,
       `idle read: ${idle.searchMs.median} ms (p95 ${idle.searchMs.p95}, slapd CPU ${idle.searchMs.slapdCpuMs} ms) with the change-time indexes; ` +
         `${idle.searchMsWithoutIndexes.median} ms (p95 ${idle.searchMsWithoutIndexes.p95}, slapd CPU ${idle.searchMsWithoutIndexes.slapdCpuMs} ms) without`,
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+function printLdapClients(clients: Awaited<ReturnType<typeof measureLdapClients>>) {
+  const line = (name: 'ldapjs' | 'ldapts') =>
+    `  ${name}: ${clients[name].wallMs.median} ms, this process's CPU ${clients[name].benchCpuMs.median} ms ` +
+    `(${clients[name].clientCpuMicrosecondsPerEntry} µs per entry), slapd's ${clients[name].slapdCpuMs.median} ms`;
+  const ratio = (value: { median: number; iqr: number[] }) =>
+    `${value.median} (IQR ${value.iqr[0]}–${value.iqr[1]})`;
+  process.stdout.write(
+    [
+      `LDAP clients, the subtree of ${clients.entries.toLocaleString('en')} entries read ${clients.rounds} times each (medians):`,
+      line('ldapjs'),
+      line('ldapts'),
+      `  ldapts / ldapjs, paired per round: wall ${ratio(clients.pairedRatios.wall)}, client CPU ${ratio(clients.pairedRatios.clientCpu)}`,
       '',
     ].join('\n') + '\n',
   );

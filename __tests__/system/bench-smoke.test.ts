@@ -26,12 +26,18 @@ describe('npm run bench, in miniature', () => {
         BENCH_ROUNDS: '1',
         BENCH_OUTPUT: output,
         BENCH_FULL_ROUNDS: '1',
+        BENCH_CLIENT_ROUNDS: '1',
         BENCH_FEED_CHANGES: '5',
         BENCH_FEED_IDLE_SECONDS: '5',
       },
     });
     const report = JSON.parse(await readFile(output, 'utf8')) as {
       directory: { entries: number };
+      ldapClients: {
+        entries: number;
+        pairedRatios: { wall: { median: number } };
+        ldapts: { clientCpuMicrosecondsPerEntry: number };
+      };
       limits: { medianMs: { off: number; mongo: number; memory: number } };
       workloads: Record<string, { ratioBoverA: number; ratioAoverC: number; phasesMedianMs: object }>;
       fullRuns: {
@@ -46,6 +52,10 @@ describe('npm run bench, in miniature', () => {
     };
     expect(report.directory.entries).toBe(3000);
     expect(Object.keys(report.workloads)).toEqual(['W1', 'W2', 'W3', 'W4', 'W5']);
+    // Both LDAP clients read the same subtree: every person, and the ratio between them.
+    expect(report.ldapClients.entries).toBeGreaterThanOrEqual(3000);
+    expect(report.ldapClients.pairedRatios.wall.median).toBeGreaterThan(0);
+    expect(report.ldapClients.ldapts.clientCpuMicrosecondsPerEntry).toBeGreaterThan(0);
     expect(report.limits.medianMs.mongo).toBeGreaterThan(0);
     expect(report.limits.medianMs.memory).toBeGreaterThan(0);
     for (const workload of Object.values(report.workloads)) {
