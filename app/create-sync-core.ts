@@ -19,7 +19,7 @@ import { MongoFeedStore } from '../mongo/mongo-feed-store';
 import { MongoRevocationLedger } from '../mongo/mongo-revocation-ledger';
 import { RevocationBudget } from '../lib/jobs/revocation-budget';
 import type { Directory } from '../lib/ldap/directory';
-import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from '../lib/ldap/pooled-directory';
 import { createDefaultLogger, type Logger } from '../lib/logger';
 import { noMetrics, PrometheusSyncMetrics, type SyncMetrics } from '../lib/metrics';
@@ -95,7 +95,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   await ensureIndexes(models, logger);
   await registerOwnSettings(models.settings, new Date(clock.now()));
 
-  const baseDirectory = deps.directory ?? new LdapjsDirectory(logger);
+  const baseDirectory = deps.directory ?? new LdaptsDirectory(logger);
   const pool =
     deps.ldapPool === false
       ? undefined

@@ -7,7 +7,7 @@ import { generatedUid, generatePeopleLdif, standardDirectory } from '../harness/
 import { Slapd } from '../harness/slapd';
 import type { FeedSearch } from '../lib/feed/change-feed';
 import { TimestampChangeFeed } from '../lib/feed/timestamp-change-feed';
-import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
 import type { DirectorySession } from '../lib/ldap/directory';
 import { silentLogger } from '../lib/logger';
 import type { Models } from '../models';
@@ -152,7 +152,7 @@ function feedSearch(slapd: Slapd): FeedSearch {
 /** A session bound as the directory's service account, as the product's settings bind. */
 export function openSession(slapd: Slapd): Promise<DirectorySession> {
   const info = slapd.info();
-  return new LdapjsDirectory(silentLogger).open({
+  return new LdaptsDirectory(silentLogger).open({
     hosts: ['127.0.0.1'],
     port: info.port,
     encryption: 'plain',

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Slapd } from '../harness/slapd';
 import type { Directory, DirectorySession } from '../lib/ldap/directory';
-import { LdapjsDirectory } from '../lib/ldap/ldapjs-directory';
+import { LdapjsDirectory } from './ldapjs-directory';
 import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
 import { silentLogger } from '../lib/logger';
 import { MAP } from './data';

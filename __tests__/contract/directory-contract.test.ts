@@ -10,7 +10,7 @@ import type {
   LdapConnectionSettings,
 } from '../../lib/ldap/directory';
 import { equals } from '../../lib/ldap/filter';
-import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
+import { LdapjsDirectory } from '../../bench/ldapjs-directory';
 import { LdaptsDirectory } from '../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../lib/logger';
 import { withAdmin } from '../helpers/ldap-admin';

@@ -1,5 +1,5 @@
 import type { Directory, DirectorySession } from '../../lib/ldap/directory';
-import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../lib/logger';
 
 /** The real session with its search replaced (for tests that observe or interrupt searches). */
@@ -20,7 +20,7 @@ export function withSearch(session: DirectorySession, search: DirectorySession['
 /** The real directory; searches wait while `gate` is set (a test holds a run in its planning phase). */
 export class GatedDirectory implements Directory {
   gate: Promise<void> | undefined;
-  private readonly real = new LdapjsDirectory(silentLogger);
+  private readonly real = new LdaptsDirectory(silentLogger);
   async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
     const session = await this.real.open(settings);
     return withSearch(session, async (search, onEntry) => {

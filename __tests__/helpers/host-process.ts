@@ -6,7 +6,7 @@ import pino from 'pino';
 import { startTsProcess } from '../../harness/ts-process';
 import { createRouter, type AbacLdapSyncDeps } from '../../app/create-router';
 import type { Directory } from '../../lib/ldap/directory';
-import { LdapjsDirectory } from '../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../lib/logger';
 import type { RoomMemberRemover } from '../../lib/sync/room-member-remover';
 import { createModels } from '../../models';
@@ -95,7 +95,7 @@ async function serve() {
     ...(config.settingsCacheTtlMs !== undefined ? { settingsCacheTtlMs: config.settingsCacheTtlMs } : {}),
     ...(delayMs > 0
       ? {
-          directory: slowDirectory(new LdapjsDirectory(logger), delayMs),
+          directory: slowDirectory(new LdaptsDirectory(logger), delayMs),
           memberRemover: slowRemover(
             new MongoRoomMemberRemover({ ...models, clock: { now: Date.now } }),
             delayMs,

@@ -61,7 +61,7 @@ export interface DirectorySession {
   close(): Promise<void>;
 }
 
-/** The directory port: the service opens a session per sync and never sees ldapjs. */
+/** The directory port: the service opens a session per sync and never sees the LDAP client. */
 export interface Directory {
   /** Connects, upgrades to TLS when configured and binds; rejects with LdapUnavailableError. */
   open(settings: LdapConnectionSettings): Promise<DirectorySession>;

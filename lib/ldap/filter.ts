@@ -1,6 +1,6 @@
 /**
  * Search filters as data. Values from users and requests only ever travel as equality values, never as
- * filter syntax; the adapter turns this tree into ldapjs filter objects.
+ * filter syntax; the adapter turns this tree into its client's filter objects.
  */
 export type DirectoryFilter =
   | { kind: 'and'; filters: DirectoryFilter[] }

@@ -1,4 +1,4 @@
-import { parseFilter } from 'ldapjs';
+import { FilterParser } from 'ldapts';
 import { parseAttributeMap, type AttributeMapping } from './attribute-mapping';
 import { AbacNotEnabledError, LdapNotEnabledError, LdapSettingsInvalidError } from '../errors';
 import type { LdapConnectionSettings, SearchScope } from '../ldap/directory';
@@ -92,7 +92,7 @@ function connectionSettings(snapshot: SettingsSnapshot): LdapConnectionSettings 
 function searchSettings(snapshot: SettingsSnapshot): UserSearchSettings {
   const userFilter = text(snapshot, 'LDAP_User_Search_Filter') || SETTING_DEFAULTS.LDAP_User_Search_Filter;
   try {
-    parseFilter(userFilter);
+    FilterParser.parseString(userFilter);
   } catch {
     throw new LdapSettingsInvalidError('LDAP_User_Search_Filter is not a valid LDAP filter');
   }

@@ -5,7 +5,7 @@ import type { FeedSearch } from '../../../lib/feed/change-feed';
 import { isCsn, newChanges, positionAfter, type FeedPosition } from '../../../lib/feed/feed-position';
 import { TimestampChangeFeed } from '../../../lib/feed/timestamp-change-feed';
 import type { DirectorySession } from '../../../lib/ldap/directory';
-import { LdapjsDirectory } from '../../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../../lib/logger';
 import { SETTING_DEFAULTS } from '../../../lib/settings';
 import { syncConfiguration } from '../../../lib/sync/sync-configuration';
@@ -52,7 +52,7 @@ describe('the timestamp change feed on slapd', () => {
       LDAP_Host: '127.0.0.1',
       LDAP_Port: slapd.port,
     } as never);
-    session = await new LdapjsDirectory(silentLogger).open(configuration.connection);
+    session = await new LdaptsDirectory(silentLogger).open(configuration.connection);
     search = {
       users: {
         baseDN: `ou=people,${BASE}`,

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { generatePeopleLdif, standardDirectory } from '../../../harness/fixtures';
 import { Slapd } from '../../../harness/slapd';
 import type { Directory, DirectorySession } from '../../../lib/ldap/directory';
-import { LdapjsDirectory } from '../../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../../lib/logger';
 import type { RoomMemberRemover, RoomRemoval } from '../../../lib/sync/room-member-remover';
 import { MongoRoomMemberRemover } from '../../../mongo/room-member-remover';
@@ -20,7 +20,7 @@ const REVOKED = 'abac.action.performed';
 /** The real adapter; a test may hook the moment after the n-th search of the next session it opens. */
 class HookedDirectory implements Directory {
   afterSearch: ((searchNumber: number) => Promise<void>) | undefined;
-  private readonly real = new LdapjsDirectory(silentLogger);
+  private readonly real = new LdaptsDirectory(silentLogger);
   private searches = 0;
 
   async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {

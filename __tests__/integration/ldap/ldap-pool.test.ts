@@ -2,7 +2,7 @@ import request from 'supertest';
 import { generatePeopleLdif, generatedUid, standardDirectory } from '../../../harness/fixtures';
 import { Slapd } from '../../../harness/slapd';
 import type { Directory, DirectorySession, LdapConnectionSettings } from '../../../lib/ldap/directory';
-import { LdapjsDirectory } from '../../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../../../lib/ldap/ldapts-directory';
 import type { LdapPoolOptions } from '../../../lib/ldap/pooled-directory';
 import { silentLogger } from '../../../lib/logger';
 import { snapshotDatabase } from '../../helpers/database';
@@ -22,7 +22,7 @@ const LDAP_TIMEOUT_MS = 1500;
 /** The real adapter; remembers every connection it opened (each is a TCP connection and a bind on slapd). */
 class RecordingDirectory implements Directory {
   readonly opened: DirectorySession[] = [];
-  private readonly real = new LdapjsDirectory(silentLogger);
+  private readonly real = new LdaptsDirectory(silentLogger);
   private allOpen: () => void = () => undefined;
   private readonly barrier: Promise<void>;
 

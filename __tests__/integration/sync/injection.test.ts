@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { Directory, DirectorySession, LdapConnectionSettings } from '../../../lib/ldap/directory';
-import { LdapjsDirectory, toLdapjsFilter } from '../../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory, toLdaptsFilter } from '../../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../../lib/logger';
 import { snapshotDatabase } from '../../helpers/database';
 import { withSearch } from '../../helpers/directories';
@@ -9,13 +9,13 @@ import { ADMIN_HEADERS, SYNC_URL, startTestHost, type TestHost } from '../../hel
 /** The real adapter; records every search as the filter text slapd received and the DNs it answered. */
 class RecordingDirectory implements Directory {
   readonly searches: Array<{ filter: string; dns: string[] }> = [];
-  private readonly real = new LdapjsDirectory(silentLogger);
+  private readonly real = new LdaptsDirectory(silentLogger);
 
   async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
     const session = await this.real.open(settings);
     const searches = this.searches;
     return withSearch(session, async (search, onEntry) => {
-      const record = { filter: toLdapjsFilter(search.filter).toString(), dns: [] as string[] };
+      const record = { filter: toLdaptsFilter(search.filter).toString(), dns: [] as string[] };
       searches.push(record);
       await session.search(search, (entry) => {
         record.dns.push(entry.dn);

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { generatePeopleLdif, generatedUid, standardDirectory } from '../../../harness/fixtures';
 import { Slapd } from '../../../harness/slapd';
 import type { Directory, DirectorySession } from '../../../lib/ldap/directory';
-import { LdapjsDirectory } from '../../../lib/ldap/ldapjs-directory';
+import { LdaptsDirectory } from '../../../lib/ldap/ldapts-directory';
 import { silentLogger } from '../../../lib/logger';
 import { snapshotDatabase } from '../../helpers/database';
 import { seedLegacyRoom } from '../../helpers/legacy-room';
@@ -26,7 +26,7 @@ const LDAP_TIMEOUT_MS = 1500;
  */
 class InterruptibleDirectory implements Directory {
   afterFirstSearch: (() => Promise<void>) | undefined;
-  private readonly real = new LdapjsDirectory(silentLogger);
+  private readonly real = new LdaptsDirectory(silentLogger);
 
   async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
     const session = await this.real.open(settings);

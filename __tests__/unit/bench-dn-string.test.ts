@@ -1,5 +1,5 @@
 import ldap from 'ldapjs';
-import { dnString } from '../../lib/ldap/dn-string';
+import { dnString } from '../../bench/dn-string';
 
 /** A DN as ldapjs hands it over with a search entry: parsed into RDN objects. */
 const parsed = (text: string) => ldap.parseDN(text);

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import ldap, { type Client, type SearchEntry } from 'ldapjs';
-import { LdapConnectionLostError, LdapSizeLimitExceededError, LdapUnavailableError } from '../errors';
-import type { Logger } from '../logger';
+import { LdapConnectionLostError, LdapSizeLimitExceededError, LdapUnavailableError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
 import type {
   Directory,
   DirectoryEntry,
@@ -9,14 +9,17 @@ import type {
   DirectorySession,
   DirectoryStats,
   LdapConnectionSettings,
-} from './directory';
-import type { DirectoryFilter } from './filter';
+} from '../lib/ldap/directory';
+import type { DirectoryFilter } from '../lib/ldap/filter';
 import { dnString } from './dn-string';
-import { nextRangeRequest, parseRange, type AttributeRange } from './ranged-attributes';
+import { nextRangeRequest, parseRange, type AttributeRange } from '../lib/ldap/ranged-attributes';
 
 type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
 
-/** The directory port on ldapjs 3, with connect and per-operation timeouts of its own. */
+/**
+ * The directory port on ldapjs 3, as the product read the directory until it moved to ldapts (ldapjs is
+ * decommissioned): kept as the benchmark's baseline client, and held to the same contract by its tests.
+ */
 export class LdapjsDirectory implements Directory {
   constructor(private readonly logger: Logger) {}
 
