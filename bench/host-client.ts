@@ -84,7 +84,23 @@ export async function startHost(
         throw new Error(`A failed: ${response.status} ${response.body}`);
       const phases = await nextLoggedPhases();
       await post(port, '/bench/idle', {}, '');
-      return { ms, phases, hostMs: Number(response.hostMs) };
+      return { ms, phases, hostMs: Number(response.hostMs), answerBytes: Buffer.byteLength(response.body) };
+    },
+    /**
+     * A baseline in the host: E0 (an empty route, the same body) or E1 (E0 plus the login-token read,
+     * answered with `answerBytes`); resolves with the client's time.
+     */
+    async baseline(name: 'e0' | 'e1', workload: Workload, answerBytes: number) {
+      const started = performance.now();
+      const response = await post(
+        port,
+        `/bench/${name}`,
+        { ...headers, 'X-Bench-Answer-Bytes': String(answerBytes) },
+        JSON.stringify(workload.identifiers),
+      );
+      const ms = performance.now() - started;
+      if (response.status !== 200) throw new Error(`${name} failed: ${response.status}`);
+      return ms;
     },
     /** Starts a directory-wide run and resolves once it has ended, with its times from the host's log. */
     async fullRun() {

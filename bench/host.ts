@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import express from 'express';
 import mongoose from 'mongoose';
 import { createRouter, type AbacLdapSyncDeps } from '../app/create-router';
+import { hashLoginToken } from '../lib/access/authenticator';
 import { createDefaultLogger } from '../lib/logger';
 
 async function main() {
@@ -38,6 +39,29 @@ async function main() {
     next();
   });
   app.use('/api/v1', router);
+  // Baselines in the same process. E0: an empty route taking the same body. E1: E0 plus the login-token
+  // read A makes first, answered with a body of A's size (X-Bench-Answer-Bytes).
+  app.post('/bench/e0', express.json({ limit: '1mb' }), (_req, res) => {
+    res.json({ success: true });
+  });
+  app.post('/bench/e1', express.json({ limit: '1mb' }), async (req, res) => {
+    const user = await connection
+      .collection<{ _id: string; services?: { resume?: { loginTokens?: { hashedToken: string }[] } } }>(
+        'users',
+      )
+      .findOne(
+        { _id: req.header('x-user-id') ?? '' },
+        { projection: { active: 1, username: 1, roles: 1, 'services.resume.loginTokens': 1 } },
+      );
+    const hashed = hashLoginToken(req.header('x-auth-token') ?? '');
+    const tokens = user?.services?.resume?.loginTokens;
+    if (!tokens?.some((token) => token.hashedToken === hashed)) {
+      res.status(401).json({ success: false });
+      return;
+    }
+    const padding = Math.max(0, Number(req.header('x-bench-answer-bytes') ?? 0) - 30);
+    res.json({ success: true, padding: 'x'.repeat(padding) });
+  });
   app.get('/bench/max-rss', (_req, res) => {
     res.json({
       maxRssKiB: process.resourceUsage().maxRSS,

@@ -28,7 +28,7 @@ import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCEN
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
 
-const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 3);
+const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 5);
 /** Which parts run (BENCH_PARTS, comma-separated; default all): clients, requests, limits, w5, full, feed. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'clients,requests,limits,w5,full,feed').split(','));
 
@@ -116,6 +116,14 @@ const stats = (values: number[]) => ({
   p95: quantile(values, 0.95),
 });
 const round1 = (value: number) => Math.round(value * 10) / 10;
+/** Median and interquartile range, rounded (ratios to 0.01, times to 0.1). */
+const spread = (values: number[], digits = 2) => {
+  const round = (value: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+  return {
+    median: round(quantile(values, 0.5)),
+    iqr: [round(quantile(values, 0.25)), round(quantile(values, 0.75))],
+  };
+};
 
 function summarise(
   results: Record<string, Samples>,
@@ -176,6 +184,22 @@ function summarise(
           ratioAoverC: Math.round((A.median / (name === 'W4' ? Cread.median : C.median)) * 100) / 100,
           comparedWith: name === 'W4' ? "C's read part" : 'C',
           phasesMedianMs: { ...phaseMedians, ...pipeline },
+          // Paired per round: each round's B over its A, its A over its C (median and IQR).
+          pairedRatios: {
+            BoverA: spread(samples.B.map((ms, i) => ms / samples.A[i]!)),
+            AoverC: spread(
+              samples.A.map((ms, i) => ms / (name === 'W4' ? samples.Cread[i]! : samples.C[i]!)),
+            ),
+          },
+          baselines: {
+            E0: stats(samples.E0),
+            E1: stats(samples.E1),
+            // A's time outside the sync's phases against E1's, paired per round: the request's overhead.
+            overheadOverE1Ms: spread(
+              samples.A.map((ms, i) => ms - inService[i]! - samples.E1[i]!),
+              1,
+            ),
+          },
           cpuMsMeanPerCall: {
             A: meanCpu(samples.cpu.A),
             B: meanCpu(samples.cpu.B),
@@ -217,6 +241,13 @@ function printTable(report: ReturnType<typeof summarise>) {
       );
     }
     lines.push(`${''.padEnd(9)} B/A = ${w.ratioBoverA}×   A/C = ${w.ratioAoverC}× (vs ${w.comparedWith})`);
+    const paired = (value: { median: number; iqr: number[] }) =>
+      `${value.median} (IQR ${value.iqr[0]}–${value.iqr[1]})`;
+    lines.push(
+      `${''.padEnd(9)} paired per round: B/A ${paired(w.pairedRatios.BoverA)}, A/C ${paired(w.pairedRatios.AoverC)}`,
+      `${''.padEnd(9)} baselines: E0 ${w.baselines.E0.median.toFixed(1)} ms, E1 ${w.baselines.E1.median.toFixed(1)} ms; ` +
+        `A outside its sync phases minus E1, paired: ${paired(w.baselines.overheadOverE1Ms)} ms`,
+    );
     lines.push(
       `${''.padEnd(9)} A's median by phase (ms): ${Object.entries(w.phasesMedianMs)
         .map(([p, v]) => `${p} ${v}`)
@@ -330,6 +361,8 @@ async function measureFullRuns(
           ),
           cpuMsMeanPerRun: { run: meanCpu(sample.runCpu), C: meanCpu(sample.cCpu) },
           ratioOverC: Math.round((ms / cMs) * 100) / 100,
+          /** The run over C, paired per round (median and IQR). */
+          pairedRatioOverC: spread(sample.ms.map((runMs, i) => runMs / sample.cMs[i]!)),
           ratioOverB: Math.round((usersPerSecond / bRate) * 10) / 10,
         },
       ];

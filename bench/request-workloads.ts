@@ -26,6 +26,9 @@ export interface Samples {
   phases: PhaseDurations[];
   /** Per A sample: how long the host held the request (arrival to the answer's serialisation). */
   hostMs: number[];
+  /** Baselines in the host, measured in the same rounds: E0 (an empty route) and E1 (E0 + the login read). */
+  E0: number[];
+  E1: number[];
   /** Per sample of each variant: the CPU each process spent on it (A's includes its deferred work). */
   cpu: Record<'A' | 'B' | 'C', CpuByProcess[]>;
 }
@@ -69,8 +72,11 @@ export async function measureWorkloads(
       Cread: [],
       phases: [],
       hostMs: [],
+      E0: [],
+      E1: [],
       cpu: { A: [], B: [], C: [] },
     };
+    let answerBytes = 0;
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round += 1) {
       const keep = round >= WARMUP_ROUNDS;
       // The order rotates so no variant always runs on a just-warmed server.
@@ -79,7 +85,8 @@ export async function measureWorkloads(
         await workload.reset(context.models);
         const cpuSpent = cpuMeter.start();
         if (variant === 'A') {
-          const { ms, phases, hostMs } = await host.sync(workload);
+          const { ms, phases, hostMs, answerBytes: bytes } = await host.sync(workload);
+          answerBytes = bytes;
           if (keep) {
             samples.A.push(ms);
             samples.phases.push(phases);
@@ -98,6 +105,13 @@ export async function measureWorkloads(
           }
         }
         if (keep) samples.cpu[variant].push(cpuSpent());
+      }
+      // The baselines after the variants, on the same warm connection, with A's last answer's size.
+      const e0 = await host.baseline('e0', workload, answerBytes);
+      const e1 = await host.baseline('e1', workload, answerBytes);
+      if (keep) {
+        samples.E0.push(e0);
+        samples.E1.push(e1);
       }
     }
     results[workload.name] = samples;

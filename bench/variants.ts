@@ -63,54 +63,74 @@ function revocationDocuments(user: Found, room: RoomDocument, now: Date) {
   };
 }
 
-/** B: for each user in sequence, one search, one findOneAndUpdate, one audit insert; evictions per room. */
+/**
+ * B, as Rocket.Chat's per-user loop does it: for each user in sequence one search and one findOneAndUpdate
+ * on the raw driver, an audit event only when the values changed, and the evictions room by room.
+ */
 export async function perUserAlgorithm(context: BenchContext, identifiers: Identifiers): Promise<void> {
-  const { models, session, mapping, baseDN } = context;
   const seen = new Set<string>();
   for (const list of ['usernames', 'ids', 'emails', 'ldapIds'] as const) {
     for (const value of identifiers[list] ?? []) {
-      const user = await models.users.findOne(userFilter(list, value), PROJECTION).lean<Found>().exec();
+      const user = await context.models.users.collection.findOne<Found>(userFilter(list, value), {
+        projection: PROJECTION,
+      });
       if (!user || seen.has(user._id)) continue;
       seen.add(user._id);
-      const entries: DirectoryEntry[] = [];
-      await session.search(
-        {
-          baseDN,
-          scope: 'sub',
-          filter: allOf([{ kind: 'configured', text: PERSON }, entryFilter(user)]),
-          attributes: [...mapping.ldapAttributes],
-          pageSize: 250,
-          sizeLimit: 0,
-        },
-        (entry) => entries.push(entry),
-      );
-      const [entry] = entries;
-      if (!entry) continue;
-      const next = mapEntry(entry, mapping);
-      const now = new Date();
-      const { added, removed } = diffAttributes(user.abacAttributes ?? [], next);
-      await models.users
-        .findOneAndUpdate({ _id: user._id }, { $set: { abacAttributes: next, _updatedAt: now } })
-        .lean()
-        .exec();
-      await models.serverEvents.collection.insertOne(auditDocument(user, added, removed, now) as never);
-      if (removed.length === 0) continue;
-      const rooms = await models.rooms
-        .find({ _id: { $in: user.__rooms ?? [] } })
-        .lean<RoomDocument[]>()
-        .exec();
-      for (const room of rooms) {
-        if (!room.abacAttributes?.length || satisfies(next, room.abacAttributes)) continue;
-        const { message, audit } = revocationDocuments(user, room, now);
-        await models.subscriptions.collection.deleteOne({ rid: room._id, 'u._id': user._id });
-        await models.users.collection.updateOne({ _id: user._id as never }, {
-          $pull: { __rooms: room._id },
-        } as never);
-        await models.rooms.collection.updateOne({ _id: room._id as never }, { $inc: { usersCount: -1 } });
-        await models.messages.collection.insertOne(message as never);
-        await models.serverEvents.collection.insertOne(audit as never);
-      }
+      await syncOneUser(context, user);
     }
+  }
+}
+
+/** B over every LDAP user: one cursor over `find({ldap: true})`, each user synced as perUserAlgorithm does. */
+export async function perUserLoop(context: BenchContext, limit: number): Promise<number> {
+  let users = 0;
+  const cursor = context.models.users.collection.find<Found>({ ldap: true }, { projection: PROJECTION });
+  for await (const user of cursor.limit(limit)) {
+    await syncOneUser(context, user);
+    users += 1;
+  }
+  return users;
+}
+
+async function syncOneUser(context: BenchContext, user: Found): Promise<void> {
+  const { models, session, mapping, baseDN } = context;
+  const entries: DirectoryEntry[] = [];
+  await session.search(
+    {
+      baseDN,
+      scope: 'sub',
+      filter: allOf([{ kind: 'configured', text: PERSON }, entryFilter(user)]),
+      attributes: [...mapping.ldapAttributes],
+      pageSize: 250,
+      sizeLimit: 0,
+    },
+    (entry) => entries.push(entry),
+  );
+  const [entry] = entries;
+  if (!entry) return;
+  const next = mapEntry(entry, mapping);
+  const now = new Date();
+  const { added, removed } = diffAttributes(user.abacAttributes ?? [], next);
+  await models.users.collection.findOneAndUpdate({ _id: user._id as never }, {
+    $set: { abacAttributes: next, _updatedAt: now },
+  } as never);
+  if (added.length === 0 && removed.length === 0) return;
+  await models.serverEvents.collection.insertOne(auditDocument(user, added, removed, now) as never);
+  if (removed.length === 0) return;
+  const rooms = await models.rooms
+    .find({ _id: { $in: user.__rooms ?? [] } })
+    .lean<RoomDocument[]>()
+    .exec();
+  for (const room of rooms) {
+    if (!room.abacAttributes?.length || satisfies(next, room.abacAttributes)) continue;
+    const { message, audit } = revocationDocuments(user, room, now);
+    await models.subscriptions.collection.deleteOne({ rid: room._id, 'u._id': user._id });
+    await models.users.collection.updateOne({ _id: user._id as never }, {
+      $pull: { __rooms: room._id },
+    } as never);
+    await models.rooms.collection.updateOne({ _id: room._id as never }, { $inc: { usersCount: -1 } });
+    await models.messages.collection.insertOne(message as never);
+    await models.serverEvents.collection.insertOne(audit as never);
   }
 }
 

@@ -39,7 +39,16 @@ describe('npm run bench, in miniature', () => {
         ldapts: { clientCpuMicrosecondsPerEntry: number };
       };
       limits: { medianMs: { off: number; mongo: number; memory: number } };
-      workloads: Record<string, { ratioBoverA: number; ratioAoverC: number; phasesMedianMs: object }>;
+      workloads: Record<
+        string,
+        {
+          ratioBoverA: number;
+          ratioAoverC: number;
+          phasesMedianMs: object;
+          pairedRatios: { BoverA: { median: number; iqr: number[] } };
+          baselines: { E0: { median: number }; E1: { median: number } };
+        }
+      >;
       fullRuns: {
         users: number;
         bUsersPerSecond: number;
@@ -62,6 +71,10 @@ describe('npm run bench, in miniature', () => {
       expect(workload.ratioBoverA).toBeGreaterThan(0);
       expect(workload.ratioAoverC).toBeGreaterThan(0);
       expect(Object.keys(workload.phasesMedianMs)).toContain('httpAndPipeline');
+      // Paired per round, with the spread; the baselines in the same host, E1 doing more than E0.
+      expect(workload.pairedRatios.BoverA.iqr).toHaveLength(2);
+      expect(workload.baselines.E0.median).toBeGreaterThan(0);
+      expect(workload.baselines.E1.median).toBeGreaterThan(0);
     }
     expect(report.fullRuns.users).toBe(3020);
     expect(Object.keys(report.fullRuns.scenarios)).toEqual(['F1', 'F2']);
