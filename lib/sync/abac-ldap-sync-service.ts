@@ -1,10 +1,16 @@
 import type { AuditEvents } from './audit-events';
 import type { Clock } from '../clock';
 import type { DeferredWork } from '../deferred-work';
-import { lookUpEntries, type EntryMatch, type SubjectIndex } from './entry-lookup';
+import {
+  lookUpEntries,
+  readAheadByUsername,
+  type EntryMatch,
+  type SubjectIndex,
+  type UsernameReadAhead,
+} from './entry-lookup';
 import { scanDirectory } from './directory-scan';
 import { addToGroup } from '../group';
-import type { Directory, DirectoryStats } from '../ldap/directory';
+import type { Directory, DirectorySession, DirectoryStats } from '../ldap/directory';
 import type { Logger } from '../logger';
 import type { SyncMetrics } from '../metrics';
 import { PhaseTimer } from './phase-timer';
@@ -53,6 +59,12 @@ export interface AbacLdapSyncServicePorts {
  * then hands the plans to the PlanApplier, which writes them (conditionally), evicts and audits. A request,
  * a feed batch and a directory-wide run all go through this one engine.
  */
+/** A session opened for a request, with the entries read on it by username (undefined: none could be). */
+interface ReadAhead {
+  session: DirectorySession;
+  entries: UsernameReadAhead | undefined;
+}
+
 export class AbacLdapSyncService implements UsersSyncService {
   private readonly applier: PlanApplier;
 
@@ -65,11 +77,18 @@ export class AbacLdapSyncService implements UsersSyncService {
     const timer = new PhaseTimer();
     // The whole sync is `compute`, less every phase timed inside it.
     const { result, ldap } = await timer.time('compute', async () => {
-      const { subjects, unmatched } = await timer.time('mongoReads', () =>
-        store.findSubjects(request.identifiers),
-      );
-      const synced = await this.syncSubjects(subjects, request, timer);
-      return { result: report(request, synced.results, unmatched), ldap: synced.ldap };
+      const configuration = await this.configuration(timer);
+      // The directory is read by username while MongoDB finds the users: most are found by username.
+      const readAhead = this.readAhead(configuration, request.identifiers.usernames ?? []);
+      let found: Awaited<ReturnType<SyncStore['findSubjects']>>;
+      try {
+        found = await timer.time('mongoReads', () => store.findSubjects(request.identifiers));
+      } catch (error) {
+        await readAhead?.then(({ session }) => session.close()).catch(() => undefined);
+        throw error;
+      }
+      const synced = await this.syncSubjects(found.subjects, request, timer, { configuration, readAhead });
+      return { result: report(request, synced.results, found.unmatched), ldap: synced.ldap };
     });
     const durationsMs = timer.rounded();
     logger.info(
@@ -102,10 +121,19 @@ export class AbacLdapSyncService implements UsersSyncService {
     subjects: readonly SyncSubject[],
     run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId' | 'reason' | 'clearOutboxesLater'>,
     timer = new PhaseTimer(),
+    prepared?: { configuration: SyncConfiguration; readAhead: Promise<ReadAhead> | undefined },
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {
-    const configuration = await this.configuration(timer);
+    const configuration = prepared?.configuration ?? (await this.configuration(timer));
     const rooms: KnownRooms = new Map();
-    const { plans, ldap } = await this.planSubjects(subjects, configuration, rooms, run.requestId, timer);
+    const { plans, ldap } = await this.planSubjects(
+      subjects,
+      configuration,
+      rooms,
+      run.requestId,
+      timer,
+      undefined,
+      prepared?.readAhead,
+    );
     if (run.dryRun) await timer.time('mongoReads', () => this.preview(plans, rooms));
     else
       await this.applyPlans(
@@ -133,22 +161,26 @@ export class AbacLdapSyncService implements UsersSyncService {
     requestId: string,
     timer = new PhaseTimer(),
     guard: PlanGuard = { refuseUnmappedEntries: true },
+    readAhead?: Promise<ReadAhead>,
   ): Promise<{ plans: Plan[]; ldap: DirectoryStats }> {
     const { directory, logger } = this.ports;
     let matches = new Map<string, EntryMatch>();
     const ldap: DirectoryStats = { searchRoundTrips: 0, entries: 0, references: 0 };
     const ldapSubjects = subjects.filter((subject) => subject.fromLdap);
     if (ldapSubjects.length > 0) {
+      // Timed from here: what the read ahead did beside MongoDB's read is not the request's wait.
       await timer.time('ldap', async () => {
-        const session = await directory.open(configuration.connection);
+        const { session, entries } = readAhead
+          ? await readAhead
+          : { session: await directory.open(configuration.connection), entries: undefined };
         try {
-          matches = await lookUpEntries(session, configuration, ldapSubjects);
+          matches = await lookUpEntries(session, configuration, ldapSubjects, entries);
         } finally {
           Object.assign(ldap, session.stats);
           await session.close();
         }
       });
-    }
+    } else if (readAhead) await readAhead.then(({ session }) => session.close()).catch(() => undefined);
     if (ldap.references > 0) {
       logger.warn(
         { requestId, ldapReferrals: ldap.references },
@@ -161,6 +193,26 @@ export class AbacLdapSyncService implements UsersSyncService {
       resolved.set(subjectId, resolveMatch(match, configuration.mapping));
     const plans = await this.planMatched(subjects, resolved, configuration, rooms, timer, guard);
     return { plans, ldap };
+  }
+
+  /**
+   * Opens a session and reads the entries of `usernames` on it, for the lookups of the users MongoDB finds
+   * meanwhile; undefined when no username was named. Never rejects unobserved: its failure is the
+   * lookups' (a directory fault answers 503 as it would have).
+   */
+  private readAhead(configuration: SyncConfiguration, usernames: readonly string[]) {
+    if (usernames.length === 0) return undefined;
+    const read = (async (): Promise<ReadAhead> => {
+      const session = await this.ports.directory.open(configuration.connection);
+      try {
+        return { session, entries: await readAheadByUsername(session, configuration, usernames) };
+      } catch (error) {
+        await session.close();
+        throw error;
+      }
+    })();
+    read.catch(() => undefined);
+    return read;
   }
 
   /**

@@ -28,12 +28,34 @@ export async function lookUpEntries(
   session: DirectorySession,
   configuration: SyncConfiguration,
   subjects: readonly SyncSubject[],
+  readAhead?: UsernameReadAhead,
 ): Promise<Map<string, EntryMatch>> {
   const entriesBySubject = new Map<string, Map<string, DirectoryEntry>>();
   const overLimit = new Set<string>();
   const { search } = configuration;
+  // Subjects found by username whose username was read ahead: their entries are among those read.
+  const ahead = readAhead
+    ? subjects.filter(
+        (subject) =>
+          identifierAttributes(subject, search).length === 0 &&
+          subject.username !== undefined &&
+          readAhead.usernames.has(subject.username),
+      )
+    : [];
+  if (ahead.length > 0) {
+    const index = new SubjectIndex(search).add(ahead);
+    for (const entry of readAhead!.entries)
+      for (const subjectId of index.owners(entry)) {
+        const entries = entriesBySubject.get(subjectId) ?? new Map<string, DirectoryEntry>();
+        entries.set(entry.dn.toLowerCase(), entry);
+        entriesBySubject.set(subjectId, entries);
+      }
+  }
+  const readAlready = new Set(ahead.map((subject) => subject._id));
   const chunkSize = search.sizeLimit > 0 ? Math.min(USERS_PER_SEARCH, search.sizeLimit) : USERS_PER_SEARCH;
-  const searchable = subjects.filter((subject) => subject.ldap || subject.username);
+  const searchable = subjects.filter(
+    (subject) => !readAlready.has(subject._id) && (subject.ldap || subject.username),
+  );
   const chunks: SyncSubject[][] = [];
   for (let start = 0; start < searchable.length; start += chunkSize)
     chunks.push(searchable.slice(start, start + chunkSize));
@@ -50,6 +72,48 @@ export async function lookUpEntries(
     }
   }
   return matchSubjects(subjects, entriesBySubject, overLimit);
+}
+
+/** Entries read by username before the users were known (a request's LDAP read beside its MongoDB read). */
+export interface UsernameReadAhead {
+  /** The usernames searched, as searched: a subject's own must be one of them exactly. */
+  usernames: ReadonlySet<string>;
+  entries: readonly DirectoryEntry[];
+}
+
+/**
+ * Reads the entries that the search field(s) give for `usernames`, in one search, as the lookups would for
+ * users found by username; undefined when it cannot be one search (more usernames than the size limit) or
+ * a size limit cut it short: the lookups then read those users as usual.
+ */
+export async function readAheadByUsername(
+  session: DirectorySession,
+  { search, mapping }: SyncConfiguration,
+  usernames: readonly string[],
+): Promise<UsernameReadAhead | undefined> {
+  const chunkSize = search.sizeLimit > 0 ? Math.min(USERS_PER_SEARCH, search.sizeLimit) : USERS_PER_SEARCH;
+  if (usernames.length === 0 || usernames.length > chunkSize) return undefined;
+  const entries: DirectoryEntry[] = [];
+  try {
+    await session.search(
+      {
+        baseDN: search.baseDN,
+        scope: search.scope,
+        filter: allOf([
+          { kind: 'configured', text: search.userFilter },
+          anyOf(usernames.flatMap((username) => search.searchFields.map((field) => equals(field, username)))),
+        ]),
+        attributes: [...new Set([...mapping.ldapAttributes, ...search.searchFields])],
+        pageSize: search.pageSize,
+        sizeLimit: search.sizeLimit,
+      },
+      (entry) => entries.push(entry),
+    );
+  } catch (error) {
+    if (error instanceof LdapSizeLimitExceededError) return undefined;
+    throw error;
+  }
+  return { usernames: new Set(usernames), entries };
 }
 
 /** One search for a chunk of subjects: their entries by subject id, complete or not at all. */

@@ -122,8 +122,13 @@ describe('injection', () => {
     expect(response.body.summary).toMatchObject({ matched: 1 });
     expect(response.body.users.map((result: { _id: string }) => result._id)).toEqual(['u-alice']);
     expect(response.body.unmatched).toMatchObject({ usernames: probes, emails: ['.*@example.org'] });
+    // The usernames are read ahead, beside MongoDB's read, each one as a literal value; alice, found by her
+    // email, is looked up on her own.
     expect(directory.searches.map((search) => search.filter)).toEqual([
+      '(&(objectClass=inetOrgPerson)(|(uid=.\\2a)(uid=a.c)(uid=A.C)(uid=ALIC.)(uid=^alice$|abc)(uid=a+c)' +
+        '(uid=\\28?i\\29abc)(uid=[a-z]+)(uid=a\\5cwc)))',
       '(&(objectClass=inetOrgPerson)(|(uid=alice)))',
     ]);
+    expect(directory.searches[0]!.dns).toEqual([]);
   });
 });
