@@ -18,12 +18,19 @@ export class DeferredWork {
   ) {}
 
   /**
-   * Starts `work` and resolves once it is tracked: at once, or when a slot frees up while `limit` pieces
-   * are still running. `what` and `fields` describe it in the log line of a failure.
+   * Starts `work` once `after` settles (at once without it) and resolves once it is tracked: at once, or
+   * when a slot frees up while `limit` pieces are still running. `what` and `fields` describe it in the log
+   * line of a failure.
    */
-  async defer(what: string, fields: object, work: () => Promise<unknown>): Promise<void> {
+  async defer(
+    what: string,
+    fields: object,
+    work: () => Promise<unknown>,
+    after?: Promise<unknown>,
+  ): Promise<void> {
     while (this.pending.size >= this.limit) await Promise.race(this.pending);
-    const tracked: Promise<void> = Promise.resolve()
+    const tracked: Promise<void> = Promise.resolve(after)
+      .catch(() => undefined)
       .then(work)
       .then(
         () => undefined,

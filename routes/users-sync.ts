@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Router, type Request, type Response } from 'express';
 import type { LoginGate } from '../lib/access/login-gate';
 import type { RateLimit } from '../lib/access/rate-limit';
@@ -74,6 +75,8 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       actor: { type: 'user', _id: caller._id, username: caller.username },
       requestId: context.requestId,
       clearOutboxesLater: true,
+      // The outboxes are cleared once the answer is out, not while it is being sent.
+      answered: once(res, 'close').catch(() => undefined),
     });
     deps.metrics.requestAnswered({
       outcome: dryRun ? 'dry_run' : 'completed',

@@ -249,6 +249,25 @@ describe('the sync engine (in memory)', () => {
     expect(store.auditTrail.size).toBe(3);
   });
 
+  it('starts the deferred clearing only once the answer is sent', async () => {
+    const deferredWork = new DeferredWork(silentLogger);
+    const { store, service } = engine({ alice: ['eng'] }, deferredWork);
+    let sent!: () => void;
+    const answered = new Promise<void>((resolve) => (sent = resolve));
+    let clearingStarted = false;
+    store.beforeClear = async () => {
+      clearingStarted = true;
+    };
+    await service.sync(request({ clearOutboxesLater: true, answered }));
+    for (let tick = 0; tick < 5; tick += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(clearingStarted).toBe(false);
+    expect(deferredWork.size).toBe(1);
+    sent();
+    await deferredWork.settled();
+    expect(clearingStarted).toBe(true);
+    expect(store.users.get('u-alice')?.outbox).toEqual({});
+  });
+
   it('empties the outboxes before answering when not asked to defer it', async () => {
     const deferredWork = new DeferredWork(silentLogger);
     const { store, service } = engine({ alice: ['eng'] }, deferredWork);

@@ -119,7 +119,7 @@ export class AbacLdapSyncService implements UsersSyncService {
    */
   async syncSubjects(
     subjects: readonly SyncSubject[],
-    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId' | 'reason' | 'clearOutboxesLater'>,
+    run: Pick<SyncRequest, 'dryRun' | 'actor' | 'requestId' | 'reason' | 'clearOutboxesLater' | 'answered'>,
     timer = new PhaseTimer(),
     prepared?: { configuration: SyncConfiguration; readAhead: Promise<ReadAhead> | undefined },
   ): Promise<{ results: UserSyncResult[]; ldap: DirectoryStats }> {

@@ -39,6 +39,8 @@ interface AuditSteps {
   context: AuditContext;
   /** Undefined: the outboxes are cleared before the apply resolves. */
   clearOutboxesIn: DeferredWork | undefined;
+  /** When the deferred clearing may start (the caller's answer sent); undefined: at once. */
+  clearOutboxesAfter?: Promise<unknown>;
 }
 
 /** Adds the rooms not known yet to `known` in one query (null for a room that is not ABAC-managed). */
@@ -82,6 +84,8 @@ export class PlanApplier {
        * such a user takes its claim and finds the events copied already.
        */
       clearOutboxesLater?: boolean;
+      /** When the deferred clearing may start (see SyncRequest's `answered`). */
+      answered?: Promise<unknown>;
     },
     timer = new PhaseTimer(),
   ): Promise<void> {
@@ -95,6 +99,7 @@ export class PlanApplier {
     const steps: AuditSteps = {
       context,
       clearOutboxesIn: run.clearOutboxesLater ? this.ports.deferredWork : undefined,
+      ...(run.answered ? { clearOutboxesAfter: run.answered } : {}),
     };
     let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;
     const candidates =
@@ -256,13 +261,22 @@ export class PlanApplier {
   }
 
   /** Copies the users' audit events out of their outboxes, then clears them (now, or deferred). */
-  private async audit(outboxes: Outboxes, { context, clearOutboxesIn }: AuditSteps, timer: PhaseTimer) {
+  private async audit(
+    outboxes: Outboxes,
+    { context, clearOutboxesIn, clearOutboxesAfter }: AuditSteps,
+    timer: PhaseTimer,
+  ) {
     const { store } = this.ports;
     const copied = await timer.time('audit', () => store.copyAudit(outboxes, context.requestId));
     if (copied.size === 0) return;
     const clear = () => store.clearOutboxes(copied);
     if (clearOutboxesIn)
-      await clearOutboxesIn.defer('clearing audit outboxes', { requestId: context.requestId }, clear);
+      await clearOutboxesIn.defer(
+        'clearing audit outboxes',
+        { requestId: context.requestId },
+        clear,
+        clearOutboxesAfter,
+      );
     else await timer.time('audit', clear);
   }
 

@@ -107,6 +107,11 @@ export interface SyncRequest {
    * tracked (see PlanApplier). For a caller waiting to answer someone.
    */
   clearOutboxesLater?: boolean;
+  /**
+   * Resolves once the caller's answer is sent: the deferred removal starts then, so it never competes with
+   * sending the answer. Absent: it starts at once.
+   */
+  answered?: Promise<unknown>;
 }
 
 /** What the route hands a validated request to; implemented by AbacLdapSyncService. */
