@@ -149,12 +149,12 @@ function feedSearch(slapd: Slapd): FeedSearch {
   };
 }
 
-/** A session bound as the directory's service account, as the product's settings bind. */
-export function openSession(slapd: Slapd): Promise<DirectorySession> {
+/** A session bound as the directory's service account, as the product's settings bind (via `port`: a proxy). */
+export function openSession(slapd: Slapd, port = slapd.info().port): Promise<DirectorySession> {
   const info = slapd.info();
   return new LdaptsDirectory(silentLogger).open({
     hosts: ['127.0.0.1'],
-    port: info.port,
+    port,
     encryption: 'plain',
     caCertPem: undefined,
     rejectUnauthorized: true,

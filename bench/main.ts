@@ -24,13 +24,14 @@ import { startHost, type BenchHost } from './host-client';
 import { meanCpu, type CpuByProcess } from './process-cpu';
 import { measureFeed, openSession } from './feed';
 import { measureLdapClients } from './ldap-clients';
+import { DelayedProxy } from './delayed-proxy';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
 
 const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 5);
-/** Which parts run (BENCH_PARTS, comma-separated; default all): clients, requests, limits, w5, full, feed. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'clients,requests,limits,w5,full,feed').split(','));
+/** Which parts run (BENCH_PARTS, comma-separated; default all): clients, requests, limits, w5, remote, full, feed. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'clients,requests,limits,w5,remote,full,feed').split(','));
 
 async function main() {
   const began = performance.now();
@@ -64,6 +65,9 @@ async function main() {
     host.stop();
     const limits = PARTS.has('limits') ? await measureLimitCost(mongoUri, dbName, models, log) : undefined;
     if (PARTS.has('w5')) Object.assign(results, await measureSmallDirectory(mongoUri, mongo?.pid, log));
+    const remote = PARTS.has('remote')
+      ? await measureRemoteDirectory(mongoUri, dbName, data, context, servers)
+      : undefined;
     let fullRuns: Awaited<ReturnType<typeof measureFullRuns>> | undefined;
     if (PARTS.has('full')) {
       // Directory-wide runs in a host of their own, so its peak memory is theirs alone.
@@ -86,12 +90,14 @@ async function main() {
     const report = {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
       ldapClients,
+      remote,
       limits,
       fullRuns,
       feed,
     };
     printTable(report);
     if (ldapClients) printLdapClients(ldapClients);
+    if (remote) printRemote(remote);
     if (limits) printLimits(limits);
     if (fullRuns) printFullRuns(fullRuns);
     if (feed) printFeed(feed);
@@ -429,6 +435,56 @@ function printFeed(feed: Awaited<ReturnType<typeof measureFeed>>) {
         `${idle.searchMsWithoutIndexes.median} ms (p95 ${idle.searchMsWithoutIndexes.p95}, slapd CPU ${idle.searchMsWithoutIndexes.slapdCpuMs} ms) without`,
       '',
     ].join('\n') + '\n',
+  );
+}
+
+/**
+ * W1 with the directory about 1 ms away (a delaying proxy in front of slapd), for A and B alike: the
+ * per-user loop pays the distance per user, the batched read per chunk of users.
+ */
+async function measureRemoteDirectory(
+  mongoUri: string,
+  dbName: string,
+  data: BenchData,
+  context: BenchContext,
+  servers: ServerPids,
+) {
+  const proxy = await DelayedProxy.start(data.slapd.info().port, 1);
+  const ldapPort = { _id: 'LDAP_Port' };
+  await data.models.settings.collection.updateOne(ldapPort as never, { $set: { value: proxy.port } });
+  const session = await openSession(data.slapd, proxy.port);
+  const host = await startHost(mongoUri, dbName);
+  try {
+    const w1 = WORKLOADS.find((candidate) => candidate.name === 'W1')!;
+    const remoteW1 = { ...w1, description: `${w1.description}, the directory ~1 ms away` };
+    const samples = (await measureWorkloads(host, { ...context, session }, [remoteW1], log, servers)).W1!;
+    const A = stats(samples.A);
+    const B = stats(samples.B);
+    return {
+      addedRoundTripMs: 1,
+      W1: {
+        msA: A,
+        msB: B,
+        ratioBoverA: Math.round((B.median / A.median) * 100) / 100,
+        pairedRatioBoverA: spread(samples.B.map((ms, i) => ms / samples.A[i]!)),
+      },
+    };
+  } finally {
+    host.stop();
+    await session.close();
+    await data.models.settings.collection.updateOne(ldapPort as never, {
+      $set: { value: data.slapd.info().port },
+    });
+    await proxy.close();
+  }
+}
+
+function printRemote(remote: NonNullable<Awaited<ReturnType<typeof measureRemoteDirectory>>>) {
+  const { W1 } = remote;
+  process.stdout.write(
+    `W1 with the directory ~${remote.addedRoundTripMs} ms away: A ${W1.msA.median.toFixed(1)} ms, ` +
+      `B ${W1.msB.median.toFixed(1)} ms, B/A paired ${W1.pairedRatioBoverA.median} ` +
+      `(IQR ${W1.pairedRatioBoverA.iqr[0]}–${W1.pairedRatioBoverA.iqr[1]})\n\n`,
   );
 }
 
