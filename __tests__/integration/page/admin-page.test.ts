@@ -175,7 +175,7 @@ describe('the admin page in Chromium', () => {
     const before = await host.models.syncJobs.countDocuments();
     const completedDryRuns = await host.models.syncJobs.countDocuments({ dryRun: true, state: 'completed' });
     await page.getByRole('button', { name: 'Start a run' }).click();
-    await page.getByRole('button', { name: 'No' }).click();
+    await page.getByRole('button', { name: 'No', exact: true }).click();
     expect(await host.models.syncJobs.countDocuments()).toBe(before);
 
     await page.getByRole('button', { name: 'Start a dry run' }).click();
@@ -332,12 +332,12 @@ describe('the admin page in Chromium', () => {
 
     // Searched by the start of a username, ignoring case, within the filter.
     await page.getByLabel('Username starts with').fill('MEMBER10');
-    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     const expected = losing.filter((index) => index >= 100 && index < 110).map(member);
     await position.getByText(`1–${expected.length} of ${expected.length} · page 1 of 1`).waitFor();
     expect(await usernames()).toEqual(expected);
     await page.getByLabel('Username starts with').fill('nobody');
-    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
     await position.getByText('Nothing matches').waitFor();
   }, 60_000);
 
