@@ -25,6 +25,7 @@ import { meanCpu, type CpuByProcess } from './process-cpu';
 import { measureFeed, openSession } from './feed';
 import { measureLdapClients } from './ldap-clients';
 import { DelayedProxy } from './delayed-proxy';
+import { measureScale, scaleSizes } from './scale';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
@@ -87,10 +88,15 @@ async function main() {
       host = await startHost(mongoUri, dbName);
       feed = await measureFeed(models, slapd, host, log);
     }
+    host?.stop();
+    // On demand only (BENCH_SCALE): directories of each size, one after the other, nothing else running.
+    const sizes = scaleSizes();
+    const scale = sizes.length > 0 ? await measureScale(mongoUri, mongo?.pid, sizes, log) : undefined;
     const report = {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
       ldapClients,
       remote,
+      scale,
       limits,
       fullRuns,
       feed,
@@ -98,6 +104,7 @@ async function main() {
     printTable(report);
     if (ldapClients) printLdapClients(ldapClients);
     if (remote) printRemote(remote);
+    if (scale) printScale(scale);
     if (limits) printLimits(limits);
     if (fullRuns) printFullRuns(fullRuns);
     if (feed) printFeed(feed);
@@ -477,6 +484,22 @@ async function measureRemoteDirectory(
     });
     await proxy.close();
   }
+}
+
+function printScale(scale: Awaited<ReturnType<typeof measureScale>>) {
+  const lines = scale.points.map(
+    (point) =>
+      `  ${point.users.toLocaleString('en').padStart(10)} users: ${point.usersPerSecond.toLocaleString('en')} users/s, ` +
+      `host RSS +${point.hostRssOverIdleMiB} MiB over idle, CPU (ms) ${JSON.stringify(point.cpuMs)}`,
+  );
+  process.stdout.write(
+    [
+      `Scale, F1 (the faster of ${scale.rounds} rounds per size):`,
+      ...lines,
+      `  users/s spread across sizes: ${scale.usersPerSecondSpreadPercent}%`,
+      '',
+    ].join('\n') + '\n',
+  );
 }
 
 function printRemote(remote: NonNullable<Awaited<ReturnType<typeof measureRemoteDirectory>>>) {
