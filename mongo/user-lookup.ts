@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../lib/escape-regexp';
 import type { UserDocument, UserModel } from '../models/user';
 import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from '../lib/sync/sync-request';
 import type { SubjectLookup, SyncSubject } from '../lib/sync/sync-store';
@@ -115,8 +116,7 @@ function withCase(
 /** One regex matching exactly one of the values, ignoring case (none when there are no values). */
 function anyIgnoringCase(values: string[]): RegExp[] {
   if (values.length === 0) return [];
-  const escaped = values.map((value) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return [new RegExp(`^(?:${escaped.join('|')})$`, 'i')];
+  return [new RegExp(`^(?:${values.map(escapeRegExp).join('|')})$`, 'i')];
 }
 
 export function toSubject(document: UserDocument): SyncSubject {

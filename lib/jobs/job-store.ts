@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../escape-regexp';
 import type { GuardFigures, PlannedRevocations } from './revocation-guard';
 import type { StagedChange } from './staged-change';
 import { emptySummary } from '../sync/sync-report';
@@ -76,7 +77,7 @@ export interface StagedFilter {
 
 /** The usernames a `usernamePrefix` selects: those starting with it, ignoring case, read as text. */
 export function usernamePrefixPattern(prefix: string): RegExp {
-  return new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i');
+  return new RegExp(`^${escapeRegExp(prefix)}`, 'i');
 }
 
 /** Where a page of a plan ends: its last change's username and user id (the plan's order). */
