@@ -8,7 +8,7 @@ import { Slapd } from '../harness/slapd';
 import type { FeedSearch } from '../lib/feed/change-feed';
 import { TimestampChangeFeed } from '../lib/feed/timestamp-change-feed';
 import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
-import type { DirectorySession } from '../lib/ldap/directory';
+import type { Directory, DirectorySession } from '../lib/ldap/directory';
 import { silentLogger } from '../lib/logger';
 import type { Models } from '../models';
 import { DIRECTORY_SIZE, directoryAttributes, userId } from './data';
@@ -150,9 +150,13 @@ function feedSearch(slapd: Slapd): FeedSearch {
 }
 
 /** A session bound as the directory's service account, as the product's settings bind (via `port`: a proxy). */
-export function openSession(slapd: Slapd, port = slapd.info().port): Promise<DirectorySession> {
+export function openSession(
+  slapd: Slapd,
+  port = slapd.info().port,
+  directory: Directory = new LdaptsDirectory(silentLogger),
+): Promise<DirectorySession> {
   const info = slapd.info();
-  return new LdaptsDirectory(silentLogger).open({
+  return directory.open({
     hosts: ['127.0.0.1'],
     port,
     encryption: 'plain',

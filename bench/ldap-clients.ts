@@ -3,12 +3,14 @@
 // (where the client decodes) and of slapd (which encodes). Ratios are ldapts over ldapjs, paired per round.
 import { performance } from 'node:perf_hooks';
 import type { Slapd } from '../harness/slapd';
-import type { Directory, DirectorySession } from '../lib/ldap/directory';
+import type { Directory } from '../lib/ldap/directory';
+import { openSession } from './feed';
 import { LdapjsDirectory } from './ldapjs-directory';
 import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
 import { silentLogger } from '../lib/logger';
 import { MAP } from './data';
 import { CpuMeter } from './process-cpu';
+import { median, round1, spread } from './statistics';
 import { PERSON } from './variants';
 
 const CLIENTS = {
@@ -40,12 +42,17 @@ export async function measureLdapClients(slapd: Slapd, log: (message: string) =>
     );
   }
   const entries = readings.ldapjs[0]!.entries;
-  const perClient = (name: ClientName) => ({
-    wallMs: spread(readings[name].map((reading) => reading.wallMs)),
-    benchCpuMs: spread(readings[name].map((reading) => reading.benchCpuMs)),
-    slapdCpuMs: spread(readings[name].map((reading) => reading.slapdCpuMs)),
-    clientCpuMicrosecondsPerEntry: round1((median(readings[name].map((r) => r.benchCpuMs)) * 1000) / entries),
-  });
+  const perClient = (name: ClientName) => {
+    const times = (pick: (reading: Reading) => number) => spread(readings[name].map(pick), 1);
+    return {
+      wallMs: times((reading) => reading.wallMs),
+      benchCpuMs: times((reading) => reading.benchCpuMs),
+      slapdCpuMs: times((reading) => reading.slapdCpuMs),
+      clientCpuMicrosecondsPerEntry: round1(
+        (median(readings[name].map((r) => r.benchCpuMs)) * 1000) / entries,
+      ),
+    };
+  };
   const paired = (pick: (reading: Reading) => number) =>
     spread(
       readings.ldapts.map((reading, index) => pick(reading) / pick(readings.ldapjs[index]!)),
@@ -61,7 +68,7 @@ export async function measureLdapClients(slapd: Slapd, log: (message: string) =>
 }
 
 async function readSubtree(slapd: Slapd, name: ClientName, meter: CpuMeter): Promise<Reading> {
-  const session = await open(slapd, CLIENTS[name]());
+  const session = await openSession(slapd, undefined, CLIENTS[name]());
   try {
     let entries = 0;
     const stop = meter.start();
@@ -89,35 +96,3 @@ async function readSubtree(slapd: Slapd, name: ClientName, meter: CpuMeter): Pro
     await session.close();
   }
 }
-
-function open(slapd: Slapd, directory: Directory): Promise<DirectorySession> {
-  const info = slapd.info();
-  return directory.open({
-    hosts: ['127.0.0.1'],
-    port: info.port,
-    encryption: 'plain',
-    caCertPem: undefined,
-    rejectUnauthorized: true,
-    connectTimeoutMs: 5000,
-    operationTimeoutMs: 60_000,
-    bind: { dn: info.serviceDN, password: info.servicePassword },
-  });
-}
-
-const median = (values: number[]) => quantile(values, 0.5);
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const low = Math.floor(position);
-  return sorted[low]! + (sorted[Math.ceil(position)]! - sorted[low]!) * (position - low);
-}
-/** Median and interquartile range. */
-function spread(values: number[], digits = 1) {
-  const factor = 10 ** digits;
-  const round = (value: number) => Math.round(value * factor) / factor;
-  return {
-    median: round(median(values)),
-    iqr: [round(quantile(values, 0.25)), round(quantile(values, 0.75))],
-  };
-}
-const round1 = (value: number) => Math.round(value * 10) / 10;

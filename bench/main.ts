@@ -26,6 +26,7 @@ import { measureFeed, openSession } from './feed';
 import { measureLdapClients } from './ldap-clients';
 import { DelayedProxy } from './delayed-proxy';
 import { measureScale, scaleSizes } from './scale';
+import { quantile, round1, spread, stats } from './statistics';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
@@ -118,25 +119,6 @@ async function main() {
     await mongo?.stop();
   }
 }
-
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-};
-const stats = (values: number[]) => ({
-  min: quantile(values, 0),
-  median: quantile(values, 0.5),
-  p95: quantile(values, 0.95),
-});
-const round1 = (value: number) => Math.round(value * 10) / 10;
-/** Median and interquartile range, rounded (ratios to 0.01, times to 0.1). */
-const spread = (values: number[], digits = 2) => {
-  const round = (value: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-  return {
-    median: round(quantile(values, 0.5)),
-    iqr: [round(quantile(values, 0.25)), round(quantile(values, 0.75))],
-  };
-};
 
 function summarise(
   results: Record<string, Samples>,

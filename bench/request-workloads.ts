@@ -10,6 +10,7 @@ import { startHost, type BenchHost } from './host-client';
 import { batchedFloor, perUserAlgorithm, type BenchContext } from './variants';
 import { WORKLOADS, type Workload } from './workloads';
 import { CpuMeter, type CpuByProcess } from './process-cpu';
+import { median, round1 } from './statistics';
 
 // The host's V8 and the MongoDB-wire server's JVM keep compiling A's code paths for its first few dozen
 // requests (A's own filters and updates, which B and C never send): measured rounds start once they are warm.
@@ -200,10 +201,3 @@ export async function measureSmallDirectory(
     await data.close();
   }
 }
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(sorted.length / 2) - 1)] ?? Number.NaN;
-}
-
-const round1 = (value: number) => Math.round(value * 10) / 10;
