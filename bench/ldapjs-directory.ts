@@ -12,7 +12,13 @@ import type {
 } from '../lib/ldap/directory';
 import type { DirectoryFilter } from '../lib/ldap/filter';
 import { dnString } from './dn-string';
-import { nextRangeRequest, parseRange, type AttributeRange } from '../lib/ldap/ranged-attributes';
+import { openFirstReachable, tlsOptions } from '../lib/ldap/reachable-host';
+import {
+  parseRange,
+  rangeSearch,
+  readRemainingRanges,
+  type AttributeRange,
+} from '../lib/ldap/ranged-attributes';
 
 type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
 
@@ -23,32 +29,9 @@ type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
 export class LdapjsDirectory implements Directory {
   constructor(private readonly logger: Logger) {}
 
-  async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
-    const failures: string[] = [];
-    for (const host of settings.hosts) {
-      const url = `${settings.encryption === 'ssl' ? 'ldaps' : 'ldap'}://${formatHost(host)}:${settings.port}`;
-      try {
-        return await openSession(url, host, settings);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        failures.push(`${url}: ${reason}`);
-        this.logger.warn({ url, reason }, 'LDAP server unavailable, trying the next one');
-      }
-    }
-    throw new LdapUnavailableError(`No LDAP server could be used (${failures.join('; ')})`);
+  open(settings: LdapConnectionSettings): Promise<DirectorySession> {
+    return openFirstReachable(settings, this.logger, (url, host) => openSession(url, host, settings));
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function tlsOptions(host: string, settings: LdapConnectionSettings) {
-  return {
-    ca: settings.caCertPem ? [settings.caCertPem] : undefined,
-    rejectUnauthorized: settings.rejectUnauthorized,
-    servername: /^[\d.]+$|:/.test(host) ? undefined : host,
-  };
 }
 
 async function openSession(
@@ -180,35 +163,18 @@ class LdapjsSession implements DirectorySession {
     }
   }
 
-  private async readRemainingRanges({ entry, ranges }: NormalisedEntry) {
-    for (const first of ranges) {
-      let request = nextRangeRequest(first);
-      while (request) {
-        let next: string | undefined;
-        const asked = request;
-        await this.searchOnce(
-          {
-            baseDN: entry.dn,
-            scope: 'base',
-            filter: { kind: 'configured', text: '(objectClass=*)' },
-            attributes: [asked],
-            // One entry: no paging.
-            pageSize: 1,
-            sizeLimit: 1,
-          },
-          (raw) => {
-            for (const attribute of raw.attributes) {
-              const range = parseRange(attribute.type);
-              if (range?.name !== first.name) continue;
-              appendValues(entry, first.name, attribute);
-              next = nextRangeRequest(range);
-            }
-          },
-        );
-        // A server that answers a range request without the range ends the loop rather than repeating it.
-        request = next !== asked ? next : undefined;
-      }
-    }
+  private readRemainingRanges({ entry, ranges }: NormalisedEntry): Promise<void> {
+    return readRemainingRanges(
+      ranges,
+      async (description) => {
+        const sent: [string, SearchEntry['attributes'][number]][] = [];
+        await this.searchOnce(rangeSearch(entry.dn, description), (raw) => {
+          for (const attribute of raw.attributes) sent.push([attribute.type, attribute]);
+        });
+        return sent;
+      },
+      (name, attribute) => appendValues(entry, name, attribute),
+    );
   }
 
   private searchOnce(search: DirectorySearch, onEntry: (entry: SearchEntry) => void): Promise<void> {

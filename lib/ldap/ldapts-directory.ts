@@ -24,38 +24,16 @@ import type {
   LdapConnectionSettings,
 } from './directory';
 import type { DirectoryFilter } from './filter';
-import { nextRangeRequest, parseRange, type AttributeRange } from './ranged-attributes';
+import { openFirstReachable, tlsOptions } from './reachable-host';
+import { parseRange, rangeSearch, readRemainingRanges, type AttributeRange } from './ranged-attributes';
 
 /** The directory port on ldapts 8: promise-based, maintained; one connection per session, never reopened. */
 export class LdaptsDirectory implements Directory {
   constructor(private readonly logger: Logger) {}
 
-  async open(settings: LdapConnectionSettings): Promise<DirectorySession> {
-    const failures: string[] = [];
-    for (const host of settings.hosts) {
-      const url = `${settings.encryption === 'ssl' ? 'ldaps' : 'ldap'}://${formatHost(host)}:${settings.port}`;
-      try {
-        return await openSession(url, host, settings);
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        failures.push(`${url}: ${reason}`);
-        this.logger.warn({ url, reason }, 'LDAP server unavailable, trying the next one');
-      }
-    }
-    throw new LdapUnavailableError(`No LDAP server could be used (${failures.join('; ')})`);
+  open(settings: LdapConnectionSettings): Promise<DirectorySession> {
+    return openFirstReachable(settings, this.logger, (url, host) => openSession(url, host, settings));
   }
-}
-
-function formatHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
-function tlsOptions(host: string, settings: LdapConnectionSettings): tls.ConnectionOptions {
-  return {
-    ...(settings.caCertPem ? { ca: [settings.caCertPem] } : {}),
-    rejectUnauthorized: settings.rejectUnauthorized,
-    ...(/^[\d.]+$|:/.test(host) ? {} : { servername: host }),
-  };
 }
 
 async function openSession(url: string, host: string, settings: LdapConnectionSettings) {
@@ -135,34 +113,16 @@ class LdaptsSession implements DirectorySession {
     }
   }
 
-  private async readRemainingRanges({ entry, ranges }: NormalisedEntry) {
-    for (const first of ranges) {
-      let request = nextRangeRequest(first);
-      while (request) {
-        let next: string | undefined;
-        const asked = request;
-        await this.searchPages(
-          {
-            baseDN: entry.dn,
-            scope: 'base',
-            filter: { kind: 'configured', text: '(objectClass=*)' },
-            attributes: [asked],
-            pageSize: 1,
-            sizeLimit: 1,
-          },
-          (raw) => {
-            for (const [type, values] of attributesOf(raw)) {
-              const range = parseRange(type);
-              if (range?.name !== first.name) continue;
-              appendValues(entry, first.name, values);
-              next = nextRangeRequest(range);
-            }
-          },
-        );
-        // A server that answers a range request without the range ends the loop rather than repeating it.
-        request = next !== asked ? next : undefined;
-      }
-    }
+  private readRemainingRanges({ entry, ranges }: NormalisedEntry): Promise<void> {
+    return readRemainingRanges(
+      ranges,
+      async (description) => {
+        const sent: [string, (string | Buffer)[]][] = [];
+        await this.searchPages(rangeSearch(entry.dn, description), (raw) => sent.push(...attributesOf(raw)));
+        return sent;
+      },
+      (name, values) => appendValues(entry, name, values),
+    );
   }
 
   /**

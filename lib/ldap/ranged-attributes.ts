@@ -1,3 +1,5 @@
+import type { DirectorySearch } from './directory';
+
 /**
  * Active Directory returns a large multi-valued attribute (member, memberOf) in ranges: the entry carries
  * `member;range=0-1499`, and the rest must be asked for as `member;range=1500-*` until a range ends in `*`.
@@ -28,4 +30,43 @@ export function parseRange(description: string): AttributeRange | undefined {
 export function nextRangeRequest(range: AttributeRange): string | undefined {
   if (range.end === '*') return undefined;
   return `${range.name};range=${range.end + 1}-*`;
+}
+
+/** The base search that asks the entry `dn` for one attribute description (a range of an attribute). */
+export function rangeSearch(dn: string, description: string): DirectorySearch {
+  return {
+    baseDN: dn,
+    scope: 'base',
+    filter: { kind: 'configured', text: '(objectClass=*)' },
+    attributes: [description],
+    // One entry: no paging.
+    pageSize: 1,
+    sizeLimit: 1,
+  };
+}
+
+/**
+ * Reads the rest of each of an entry's `ranges`, range after range, until the server sends the last.
+ * `readRange` asks the entry for one attribute description and resolves with what it sent (each type with
+ * its values); `append` adds a range's values to the attribute.
+ */
+export async function readRemainingRanges<Values>(
+  ranges: readonly AttributeRange[],
+  readRange: (description: string) => Promise<[type: string, values: Values][]>,
+  append: (name: string, values: Values) => void,
+): Promise<void> {
+  for (const first of ranges) {
+    let request = nextRangeRequest(first);
+    while (request) {
+      let next: string | undefined;
+      for (const [type, values] of await readRange(request)) {
+        const range = parseRange(type);
+        if (range?.name !== first.name) continue;
+        append(first.name, values);
+        next = nextRangeRequest(range);
+      }
+      // A server that answers a range request without the range ends the loop rather than repeating it.
+      request = next !== request ? next : undefined;
+    }
+  }
 }
