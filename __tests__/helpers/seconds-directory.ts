@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import ldap from 'ldapjs';
+import { ldapSettings } from './host';
 import { lastPage, type SearchRequest, type SearchResponse } from './ldapjs-server';
 
 export const SECONDS_BASE_DN = 'dc=ds,dc=example';
@@ -60,6 +61,18 @@ export class SecondsDirectory {
       ...(created ? { createtimestamp: created } : {}),
       ...(time ? { modifytimestamp: [time] } : {}),
     });
+  }
+
+  /** The settings that point a test host at this server, read anonymously, departmentNumber mapped. */
+  hostSettings(): Record<string, unknown> {
+    return {
+      ...ldapSettings(),
+      LDAP_Host: '127.0.0.1',
+      LDAP_Port: this.port,
+      LDAP_Authentication: false,
+      LDAP_BaseDN: SECONDS_BASE_DN,
+      LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+    };
   }
 
   close(): Promise<void> {

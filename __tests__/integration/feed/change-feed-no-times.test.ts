@@ -1,14 +1,7 @@
 import request from 'supertest';
-import {
-  ADMIN_HEADERS,
-  SYNC_URL,
-  ldapSettings,
-  setSettings,
-  startTestHost,
-  type TestHost,
-} from '../../helpers/host';
+import { ADMIN_HEADERS, SYNC_URL, setSettings, startTestHost, type TestHost } from '../../helpers/host';
 import { recordingLogger } from '../../helpers/recording-logger';
-import { SECONDS_BASE_DN, SecondsDirectory } from '../../helpers/seconds-directory';
+import { SecondsDirectory } from '../../helpers/seconds-directory';
 import { within } from '../../helpers/within';
 
 // A directory whose entries show the sync account no change time (an ACL hides modifyTimestamp, or a
@@ -25,12 +18,7 @@ describe('the changed-entries feed on a directory that shows no change time', ()
     directory.put('alice', { departmentNumber: ['eng'] });
     host = await startTestHost({ seedSettings: false, settingsCacheTtlMs: 0, logger });
     await setSettings(host.models, {
-      ...ldapSettings(),
-      LDAP_Host: '127.0.0.1',
-      LDAP_Port: directory.port,
-      LDAP_Authentication: false,
-      LDAP_BaseDN: SECONDS_BASE_DN,
-      LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+      ...directory.hostSettings(),
       ABAC_Sync_Change_Feed_Interval_Seconds: 1,
     });
   }, 30_000);

@@ -1,14 +1,7 @@
 import request from 'supertest';
-import {
-  ADMIN_HEADERS,
-  SYNC_URL,
-  ldapSettings,
-  setSettings,
-  startTestHost,
-  type TestHost,
-} from '../../helpers/host';
+import { ADMIN_HEADERS, SYNC_URL, setSettings, startTestHost, type TestHost } from '../../helpers/host';
 import { FAST_RUNNER } from '../../helpers/jobs';
-import { SECONDS_BASE_DN, SecondsDirectory } from '../../helpers/seconds-directory';
+import { SecondsDirectory } from '../../helpers/seconds-directory';
 import { within } from '../../helpers/within';
 
 // The changed-entries feed on a directory that keeps change times in whole seconds and no entryCSN
@@ -34,12 +27,7 @@ describe('the changed-entries feed without entryCSN', () => {
     directory.put('bob', { departmentNumber: ['eng'] }, NOON);
     host = await startTestHost({ seedSettings: false, settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
     await setSettings(host.models, {
-      ...ldapSettings(),
-      LDAP_Host: '127.0.0.1',
-      LDAP_Port: directory.port,
-      LDAP_Authentication: false,
-      LDAP_BaseDN: SECONDS_BASE_DN,
-      LDAP_ABAC_AttributeMap: JSON.stringify({ departmentNumber: 'department' }),
+      ...directory.hostSettings(),
     });
     await host.models.users.create({
       _id: 'u-alice',
