@@ -138,7 +138,7 @@ export class FeedConsumer {
         throw error;
       }
       const reported =
-        error instanceof FeedBatchHeldError || error instanceof FeedNoChangeTimesError
+        error instanceof FeedPollError
           ? { code: error.code, message: error.message }
           : reportedError(error, 'The feed poll');
       logger.warn({ code: reported.code, err: errorFields(error) }, 'change feed poll failed; retried');
@@ -349,11 +349,16 @@ export class FeedHoldLostError extends Error {
   }
 }
 
+/** A poll that ended on a condition of its own, reported in the feed's state as its code and message. */
+abstract class FeedPollError extends Error {
+  abstract readonly code: string;
+}
+
 /**
  * No entry under the user search shows a change time: the feed has nowhere to start, and says why instead
  * of starting again at every poll. It starts at the first poll that finds one.
  */
-class FeedNoChangeTimesError extends Error {
+class FeedNoChangeTimesError extends FeedPollError {
   readonly code = 'error-feed-no-change-times';
   constructor() {
     super(
@@ -365,7 +370,7 @@ class FeedNoChangeTimesError extends Error {
 }
 
 /** Users of a batch were held by another writer: the watermark stays, and the next poll applies the batch again. */
-class FeedBatchHeldError extends Error {
+class FeedBatchHeldError extends FeedPollError {
   readonly code = 'error-write-conflict';
   constructor(readonly users: number) {
     super(`${users} users of the batch were being written by another sync`);
