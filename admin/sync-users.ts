@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { call, type ApiError, type Credentials } from './api';
 import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
 import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
-import { applyQuestion, listLabel, statusLabel, summaryFigures } from './words';
+import { applyQuestion, counted, listLabel, statusLabel, summaryFigures } from './words';
 
 interface UserResult {
   _id: string;
@@ -102,7 +102,7 @@ export function SyncUsers({ credentials }: { credentials: Credentials }) {
   };
 
   const hint = split.ok
-    ? `${split.count} user${split.count === 1 ? '' : 's'} named` +
+    ? `${counted(split.count, 'user')} named` +
       (preview && !current ? ': the list changed since the preview, preview it again to apply it' : '')
     : text.trim() === ''
       ? ''
