@@ -54,17 +54,17 @@ export interface AbacLdapSyncServicePorts {
   deferredWork?: DeferredWork;
 }
 
-/**
- * Reads every user's entry before writing anything, so a directory fault changes nothing; plans each user;
- * then hands the plans to the PlanApplier, which writes them (conditionally), evicts and audits. A request,
- * a feed batch and a directory-wide run all go through this one engine.
- */
 /** A session opened for a request, with the entries read on it by username (undefined: none could be). */
 interface ReadAhead {
   session: DirectorySession;
   entries: UsernameReadAhead | undefined;
 }
 
+/**
+ * Reads every user's entry before writing anything, so a directory fault changes nothing; plans each user;
+ * then hands the plans to the PlanApplier, which writes them (conditionally), evicts and audits. A request,
+ * a feed batch and a directory-wide run all go through this one engine.
+ */
 export class AbacLdapSyncService implements UsersSyncService {
   private readonly applier: PlanApplier;
 
@@ -84,7 +84,7 @@ export class AbacLdapSyncService implements UsersSyncService {
       try {
         found = await timer.time('mongoReads', () => store.findSubjects(request.identifiers));
       } catch (error) {
-        await readAhead?.then(({ session }) => session.close()).catch(() => undefined);
+        await closeUnused(readAhead);
         throw error;
       }
       const synced = await this.syncSubjects(found.subjects, request, timer, { configuration, readAhead });
@@ -180,7 +180,7 @@ export class AbacLdapSyncService implements UsersSyncService {
           await session.close();
         }
       });
-    } else if (readAhead) await readAhead.then(({ session }) => session.close()).catch(() => undefined);
+    } else await closeUnused(readAhead);
     if (ldap.references > 0) {
       logger.warn(
         { requestId, ldapReferrals: ldap.references },
@@ -297,4 +297,9 @@ export class AbacLdapSyncService implements UsersSyncService {
   applyPlans(...args: Parameters<PlanApplier['apply']>): Promise<void> {
     return this.applier.apply(...args);
   }
+}
+
+/** Closes a read ahead that no lookup will use; a read that failed has nothing to close. */
+async function closeUnused(readAhead: Promise<ReadAhead> | undefined): Promise<void> {
+  await readAhead?.then(({ session }) => session.close()).catch(() => undefined);
 }
