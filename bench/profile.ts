@@ -12,6 +12,7 @@ import { measurePipelineSteps } from './pipeline-steps';
 import { measureQueryShapes } from './query-shapes';
 import { summariseProfile } from './profile-summary';
 import { WORKLOADS } from './workloads';
+import { SCENARIOS } from './full-runs';
 
 const REQUESTS = Number(process.env.PROFILE_REQUESTS ?? 200);
 const WARMUP = 30;
@@ -31,6 +32,10 @@ async function main() {
     const queryShapes = await measureQueryShapes(models);
 
     host = await startHost(mongoUri, dbName);
+    if (process.env.PROFILE_RUN) {
+      await profileFullRun(host, data.models, process.env.PROFILE_RUN);
+      return;
+    }
     const workloads = WORKLOADS.filter((workload) => workload.name === 'W1' || workload.name === 'W4');
     const requests = async (count: number) => {
       for (let call = 0; call < count; call += 1) {
@@ -105,6 +110,36 @@ function print(report: {
     );
   lines.push('', 'Functions with the most self time (ms per request):');
   for (const f of profile.topFunctions) lines.push(`${f.msPerRequest.toFixed(3).padStart(8)}  ${f.name}`);
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+}
+
+/**
+ * `PROFILE_RUN=F1|F2`: the host's CPU over one directory-wide run of that scenario, after one warm-up run,
+ * written as run.cpuprofile with the same summary by place and function.
+ */
+async function profileFullRun(host: BenchHost, models: BenchData['models'], name: string) {
+  const scenario = SCENARIOS.find((candidate) => candidate.name === name);
+  if (!scenario) throw new Error(`PROFILE_RUN names no scenario: ${name}`);
+  await scenario.reset(models);
+  await host.fullRun();
+  await scenario.reset(models);
+  log(`Profiling the host over one ${name} run...`);
+  await host.startProfile();
+  const run = await host.fullRun();
+  const profile = await host.stopProfile();
+  const summary = summariseProfile(profile, 30);
+  const output = join(__dirname, 'results');
+  mkdirSync(output, { recursive: true });
+  writeFileSync(join(output, 'run.cpuprofile'), JSON.stringify(profile));
+  const lines = [
+    '',
+    `${name}: ${Math.round(run.ms)} ms (planning ${Math.round(run.planningMs)}, applying ${Math.round(run.applyingMs)}); host CPU ${Math.round(summary.totalMs)} ms, by place:`,
+  ];
+  for (const place of summary.byPlace.slice(0, 20))
+    lines.push(`${place.ms.toFixed(0).padStart(8)} ms  ${String(place.share).padStart(5)}%  ${place.place}`);
+  lines.push('', 'Functions with the most self time (ms):');
+  for (const f of summary.topFunctions) lines.push(`${f.ms.toFixed(0).padStart(8)}  ${f.name}  ${f.place}`);
+  lines.push('', `phases: ${JSON.stringify(run.syncPhases)}`);
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 

@@ -10,7 +10,7 @@ import type { Identifiers } from '../lib/sync/sync-request';
 import {
   membershipKey,
   type AbacRoom,
-  type ClaimedUser,
+  type StoredUser,
   type ClaimedWork,
   type ConditionalWrite,
   type Outboxes,
@@ -18,7 +18,7 @@ import {
 } from '../lib/sync/sync-store';
 import { MongoAuditOutbox } from './audit-outbox';
 import { OUTBOX_FIELD, writeIfUnchanged } from './conditional-writes';
-import { countLdapSubjects, findSubjects, ldapSubjects } from './user-lookup';
+import { countLdapSubjects, findSubjects, ldapSubjectIdentifiers, ldapSubjects } from './user-lookup';
 import { WriteClaims } from './write-claims';
 
 export interface MongoSyncStorePorts {
@@ -57,6 +57,10 @@ export class MongoSyncStore implements SyncStore {
 
   ldapSubjects(afterUserId: string | undefined, batchSize: number) {
     return ldapSubjects(this.ports.models.users, afterUserId, batchSize);
+  }
+
+  ldapSubjectIdentifiers(batchSize: number) {
+    return ldapSubjectIdentifiers(this.ports.models.users, batchSize);
   }
 
   async findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]> {
@@ -100,7 +104,7 @@ export class MongoSyncStore implements SyncStore {
     return this.claims.run(userIds, work, holder);
   }
 
-  async readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]> {
+  async readUsers(userIds: readonly string[]): Promise<StoredUser[]> {
     const users = await this.ports.models.users
       .find({ _id: { $in: [...userIds] } }, { abacAttributes: 1, __rooms: 1, [OUTBOX_FIELD]: 1 })
       .lean<Pick<UserDocument, '_id' | 'abacAttributes' | '__rooms' | '__abacAuditOutbox'>[]>()
@@ -109,6 +113,7 @@ export class MongoSyncStore implements SyncStore {
       _id: user._id,
       attributes: user.abacAttributes,
       rooms: user.__rooms ?? [],
+      roomsAsStored: user.__rooms,
       outbox: user.__abacAuditOutbox,
     }));
   }

@@ -1,7 +1,7 @@
 import { escapeRegExp } from '../lib/escape-regexp';
 import type { UserDocument, UserModel } from '../models/user';
 import { IDENTIFIER_LISTS, type IdentifierList, type Identifiers } from '../lib/sync/sync-request';
-import type { SubjectLookup, SyncSubject } from '../lib/sync/sync-store';
+import type { SubjectIdentifiers, SubjectLookup, SyncSubject } from '../lib/sync/sync-store';
 import { inBatches } from './batches';
 
 const PROJECTION = {
@@ -79,6 +79,23 @@ export async function* ldapSubjects(
   yield* inBatches(cursor, batchSize, (document) => toSubject(document as UserDocument));
 }
 
+/** The identifiers of active LDAP users, in batches (in `_id` order, as `ldapSubjects`). */
+export async function* ldapSubjectIdentifiers(
+  users: UserModel,
+  batchSize: number,
+): AsyncGenerator<SubjectIdentifiers[]> {
+  const cursor = users
+    .find(LDAP_SUBJECTS, { username: 1, 'services.ldap.id': 1, 'services.ldap.idAttribute': 1 })
+    .sort({ _id: 1 })
+    .lean<UserDocument[]>()
+    .cursor({ batchSize });
+  yield* inBatches(cursor, batchSize, (document) => ({
+    _id: document._id,
+    username: document.username ?? '',
+    ldap: ldapIdentifierOf(document),
+  }));
+}
+
 /** The identifiers of each list that none of the documents answers to. */
 function matchIdentifiers(
   documents: UserDocument[],
@@ -119,15 +136,19 @@ function anyIgnoringCase(values: string[]): RegExp[] {
   return [new RegExp(`^(?:${values.map(escapeRegExp).join('|')})$`, 'i')];
 }
 
-export function toSubject(document: UserDocument): SyncSubject {
+function ldapIdentifierOf(document: UserDocument): SyncSubject['ldap'] {
   const ldap = document.services?.ldap;
+  return ldap?.id ? { id: ldap.id, idAttribute: ldap.idAttribute || undefined } : undefined;
+}
+
+export function toSubject(document: UserDocument): SyncSubject {
   return {
     _id: document._id,
     username: document.username ?? '',
     emails: (document.emails ?? []).map((email) => email.address),
     storedAttributes: document.abacAttributes ?? [],
     rooms: document.__rooms ?? [],
-    ldap: ldap?.id ? { id: ldap.id, idAttribute: ldap.idAttribute || undefined } : undefined,
+    ldap: ldapIdentifierOf(document),
     fromLdap: document.ldap === true,
     outbox: document.__abacAuditOutbox,
     asStored: { attributes: document.abacAttributes, rooms: document.__rooms },

@@ -135,6 +135,14 @@ describe.each([
     expect(unmatched).toEqual({ usernames: ['gone'], ids: ['nobody'], emails: [], ldapIds: [] });
   });
 
+  it('gives the identifiers of the active LDAP users only, in batches, as they would be looked up', async () => {
+    const batches = [];
+    for await (const batch of fixture.store.ldapSubjectIdentifiers(10)) batches.push(batch);
+    expect(batches).toEqual([
+      [{ _id: 'u-alice', username: 'Alice', ldap: { id: 'a1b2', idAttribute: 'entryUUID' } }],
+    ]);
+  });
+
   it('returns only ABAC-managed rooms, and the subscriptions of each (room, user) pair that has any', async () => {
     expect(await fixture.store.findAbacRooms(['r-sales', 'r-plain', 'r-none'])).toEqual([
       { _id: 'r-sales', name: 'sales', abacAttributes: [ALICE] },
@@ -160,13 +168,18 @@ describe.each([
       new Date(),
     );
     expect(applied).toEqual({ applied: ['u-alice'], lost: [] });
-    const [claimed] = await fixture.store.readClaimed(['u-alice', 'u-missing']);
+    const [claimed] = await fixture.store.readUsers(['u-alice', 'u-missing']);
     expect(claimed).toEqual({
       _id: 'u-alice',
       attributes: eng,
       rooms: ['r-sales', 'r-plain'],
+      roomsAsStored: ['r-sales', 'r-plain'],
       outbox: { e1: EVENT },
     });
+    // A user without a rooms field reads as no rooms, and as absent for a write conditioned on the field.
+    expect(await fixture.store.readUsers(['u-gone'])).toEqual([
+      { _id: 'u-gone', attributes: undefined, rooms: [], roomsAsStored: undefined, outbox: undefined },
+    ]);
 
     await fixture.store.writeIfUnchanged(
       [{ userId: 'u-alice', before: eng, next: [], outbox: {} }],

@@ -6,7 +6,8 @@ import {
   membershipKey,
   type AbacRoom,
   type AuditOutbox,
-  type ClaimedUser,
+  type StoredUser,
+  type SubjectIdentifiers,
   type ClaimedWork,
   type ConditionalWrite,
   type Outboxes,
@@ -97,6 +98,11 @@ export class MemorySyncStore implements SyncStore {
       yield users.slice(start, start + batchSize).map(toSubject);
   }
 
+  async *ldapSubjectIdentifiers(batchSize: number): AsyncGenerator<SubjectIdentifiers[]> {
+    for await (const subjects of this.ldapSubjects(undefined, batchSize))
+      yield subjects.map(({ _id, username, ldap }) => ({ _id, username, ldap }));
+  }
+
   private ldapUsers(): MemoryUser[] {
     return [...this.users.values()]
       .filter((user) => user.active !== false && user.ldap === true)
@@ -152,11 +158,19 @@ export class MemorySyncStore implements SyncStore {
     return new Set(userIds.filter((id) => this.heldElsewhere.has(id) || this.claimed.has(id)));
   }
 
-  async readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]> {
+  async readUsers(userIds: readonly string[]): Promise<StoredUser[]> {
     return userIds.flatMap((id) => {
       const user = this.users.get(id);
       return user
-        ? [{ _id: id, attributes: user.abacAttributes, rooms: [...(user.rooms ?? [])], outbox: user.outbox }]
+        ? [
+            {
+              _id: id,
+              attributes: user.abacAttributes,
+              rooms: [...(user.rooms ?? [])],
+              roomsAsStored: user.rooms && [...user.rooms],
+              outbox: user.outbox,
+            },
+          ]
         : [];
     });
   }

@@ -42,8 +42,35 @@ describe('run planning', () => {
     expect(staged).toEqual(change);
   });
 
-  it('hands the engine the staged target and identity (the engine re-reads the rest under the claim)', () => {
+  it('hands the engine the user as read before applying, which its write without a claim is conditioned on', () => {
+    const stored = {
+      _id: 'u1',
+      attributes: [{ key: 'department', values: ['old'] }],
+      rooms: ['r1', 'r9'],
+      roomsAsStored: ['r1', 'r9'],
+      outbox: undefined,
+    };
+    const plan = planOfStaged(change, stored);
+    expect(plan.subject).toMatchObject({
+      storedAttributes: stored.attributes,
+      rooms: ['r1', 'r9'],
+      asStored: { attributes: stored.attributes, rooms: ['r1', 'r9'] },
+    });
+    expect(plan.reviewedBefore).toEqual(change.before);
+    // A user without attributes or rooms fields: absent stays absent for the condition.
+    const bare = planOfStaged(change, {
+      ...stored,
+      attributes: undefined,
+      rooms: [],
+      roomsAsStored: undefined,
+    });
+    expect(bare.subject).toMatchObject({ storedAttributes: [], rooms: [] });
+    expect(bare.subject.asStored).toEqual({ attributes: undefined, rooms: undefined });
+  });
+
+  it('hands the engine the staged target and identity (a user gone since is re-read under the claim)', () => {
     const plan = planOfStaged(change);
+    expect(plan.subject.asStored).toBeUndefined();
     expect(plan.next).toEqual(change.next);
     expect(plan.subject).toMatchObject({
       _id: 'u1',

@@ -336,22 +336,29 @@ export class FullSyncRun {
   }
 
   private async applyAll(job: SyncJob, run: HeldRun, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
-    const { engine, jobs, logger } = this.ports;
+    const { engine, jobs, store, logger } = this.ports;
     logger.info({ jobId: job._id, changes: job.progress.total }, 'directory-wide sync run: applying');
     const rooms: KnownRooms = new Map();
     const { reviewedJobId } = job;
-    // Claims held for the job, not for this process: a runner taking over from one that died finds the
-    // users of the batch that was cut short claimed by the job, and goes on at once.
+    // Each batch's users are read just before it is applied, and written without claims on that state, as a
+    // request writes them; only users another sync holds or changed meanwhile, or with audit left waiting,
+    // go through the claims. Those are held for the job, not for this process: a runner taking over from
+    // one that died finds the users of the batch that was cut short claimed by the job, and goes on at once.
     const request = {
       actor: actorOf(job),
       requestId: job._id,
       claimHolder: `run:${job._id}`,
+      writeUnclaimed: true,
       ...(reviewedJobId ? { reviewedJobId } : {}),
     };
     const source = reviewedJobId ?? job._id;
     for await (const changes of jobs.stagedChanges(source, job.checkpoint, this.options.applyBatchSize)) {
       lease.check();
-      const plans = changes.map(planOfStaged);
+      const stored = await timer.time('mongoReads', () =>
+        store.readUsers(changes.map((change) => change.userId)),
+      );
+      const storedById = new Map(stored.map((user) => [user._id, user]));
+      const plans = changes.map((change) => planOfStaged(change, storedById.get(change.userId)));
       await engine.applyPlans(plans, rooms, request, timer);
       const stale = plans.filter((plan) => plan.stale).map((plan) => plan.subject._id);
       if (stale.length > 0) await run.markStale(source, stale);

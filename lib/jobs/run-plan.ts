@@ -1,6 +1,7 @@
 import type { AbacAttribute } from '../sync/abac-attribute';
 import { identity, type Plan } from '../sync/sync-plan';
 import type { SyncSummary, UserSyncResult } from '../sync/sync-report';
+import type { StoredUser, SyncSubject } from '../sync/sync-store';
 import type { PlannedRevocations } from './revocation-guard';
 import type { StagedChange } from './staged-change';
 
@@ -26,21 +27,23 @@ export function stagedChangeOf(jobId: string, plan: ApplicablePlan): StagedChang
 }
 
 /**
- * The plan the apply phase hands the engine. The engine re-reads the user (attributes, rooms, outbox) under
- * the claim, so only the user's identity and the directory's value come from the staging, with the value
- * the plan was made from: a user whose value another writer changed since (the changed-entries feed, a
- * request, read from a newer directory) is left alone and counted stale, never set back to the older plan.
+ * The plan the apply phase hands the engine: the user's identity and the directory's value from the
+ * staging, with the value the plan was made from, and the user as read just before applying (`stored`),
+ * which the engine's write is conditioned on. A user whose value another writer changed since (the
+ * changed-entries feed, a request, read from a newer directory) is left alone and counted stale, never set
+ * back to the older plan. Without `stored` (the user is gone) the engine re-reads under the claim.
  */
-export function planOfStaged(change: StagedChange): ApplicablePlan {
-  const subject = {
+export function planOfStaged(change: StagedChange, stored?: StoredUser): ApplicablePlan {
+  const subject: SyncSubject = {
     _id: change.userId,
     username: change.username,
     emails: [],
-    storedAttributes: change.before,
-    rooms: change.roomsRevoked.map((room) => room._id),
+    storedAttributes: stored ? (stored.attributes ?? []) : change.before,
+    rooms: stored ? stored.rooms : change.roomsRevoked.map((room) => room._id),
     ldap: undefined,
     fromLdap: true,
-    outbox: undefined,
+    outbox: stored?.outbox,
+    ...(stored ? { asStored: { attributes: stored.attributes, rooms: stored.roomsAsStored } } : {}),
   };
   return {
     subject,

@@ -3,7 +3,7 @@ import { addToGroup } from '../group';
 import type { DirectoryEntry, DirectorySession } from '../ldap/directory';
 import { allOf, anyOf, equals, type DirectoryFilter } from '../ldap/filter';
 import type { SyncConfiguration, UserSearchSettings } from './sync-configuration';
-import type { SyncSubject } from './sync-store';
+import type { SubjectIdentifiers, SyncSubject } from './sync-store';
 
 export type EntryMatch =
   | { kind: 'found'; entry: DirectoryEntry }
@@ -170,7 +170,7 @@ export function matchSubjects(
 }
 
 /** The attributes that may hold a subject's stored identifier (none: the subject is found by username). */
-function identifierAttributes(subject: SyncSubject, search: UserSearchSettings): string[] {
+export function identifierAttributes(subject: SubjectIdentifiers, search: UserSearchSettings): string[] {
   if (!subject.ldap) return [];
   return subject.ldap.idAttribute ? [subject.ldap.idAttribute] : search.uniqueIdentifierFields;
 }

@@ -19,7 +19,7 @@ import type { SyncRequest } from './sync-report';
 import {
   membershipKey,
   type AuditOutbox,
-  type ClaimedUser,
+  type StoredUser,
   type ConditionalWrite,
   type Outboxes,
   type SyncStore,
@@ -102,8 +102,7 @@ export class PlanApplier {
       ...(run.answered ? { clearOutboxesAfter: run.answered } : {}),
     };
     let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;
-    const candidates =
-      run.writeUnclaimed && run.claimHolder === undefined ? plans.filter(writableUnclaimed) : [];
+    const candidates = run.writeUnclaimed ? plans.filter(writableUnclaimed) : [];
     if (candidates.length > 0) {
       // Which of them another sync holds is asked only now that there is something to write, and only
       // about them (a re-sync that changes nothing sends no command for claims); their writes are prepared
@@ -154,7 +153,7 @@ export class PlanApplier {
     timer: PhaseTimer,
   ): Promise<{ retry: string[] }> {
     const current = new Map(
-      (await this.ports.store.readClaimed(plans.map((plan) => plan.subject._id))).map((user) => [
+      (await this.ports.store.readUsers(plans.map((plan) => plan.subject._id))).map((user) => [
         user._id,
         user,
       ]),
@@ -170,7 +169,7 @@ export class PlanApplier {
    */
   private async applyAsRead(
     plans: Plan[],
-    current: ReadonlyMap<string, ClaimedUser>,
+    current: ReadonlyMap<string, StoredUser>,
     rooms: KnownRooms,
     steps: AuditSteps,
     timer: PhaseTimer,
@@ -217,7 +216,7 @@ export class PlanApplier {
   /** The subscriptions to end, per user: the ABAC rooms each user is listed in and no longer satisfies. */
   private async removalsOf(
     present: readonly Plan[],
-    current: ReadonlyMap<string, ClaimedUser>,
+    current: ReadonlyMap<string, StoredUser>,
     rooms: KnownRooms,
   ): Promise<Map<string, RoomRemoval[]>> {
     const { store } = this.ports;
@@ -286,7 +285,7 @@ export class PlanApplier {
    * revocation per subscription to end, unless already there), and the conditional write that stores
    * them, when there is anything to store.
    */
-  private decideClaimed(plan: Plan, user: ClaimedUser, removals: RoomRemoval[], context: AuditContext) {
+  private decideClaimed(plan: Plan, user: StoredUser, removals: RoomRemoval[], context: AuditContext) {
     const { audit } = this.ports;
     const next = plan.next ?? [];
     const changed = !sameAttributes(user.attributes ?? [], next);
@@ -317,21 +316,16 @@ export class PlanApplier {
 }
 
 /**
- * Whether a plan may be written without its user's claim: the store read the user's stored state, no audit
- * events wait in the user's outbox, and the plan is not a reviewed one (whose `before` is checked under
- * the claim).
+ * Whether a plan may be written without its user's claim: the store read the user's stored state, and no
+ * audit events wait in the user's outbox. (A staged plan is judged stale against that same read.)
  */
 function writableUnclaimed(plan: Plan): boolean {
   const { subject } = plan;
-  return (
-    subject.asStored !== undefined &&
-    Object.keys(subject.outbox ?? {}).length === 0 &&
-    plan.reviewedBefore === undefined
-  );
+  return subject.asStored !== undefined && Object.keys(subject.outbox ?? {}).length === 0;
 }
 
 /** The users as the store first read them, standing in for the re-read under a claim. */
-function unclaimedUsers(plans: readonly Plan[]): Map<string, ClaimedUser> {
+function unclaimedUsers(plans: readonly Plan[]): Map<string, StoredUser> {
   return new Map(
     plans.map(({ subject }) => [
       subject._id,
@@ -339,6 +333,7 @@ function unclaimedUsers(plans: readonly Plan[]): Map<string, ClaimedUser> {
         _id: subject._id,
         attributes: subject.asStored?.attributes,
         rooms: subject.rooms,
+        roomsAsStored: subject.asStored?.rooms,
         outbox: undefined,
       },
     ]),
@@ -349,7 +344,7 @@ function unclaimedUsers(plans: readonly Plan[]): Map<string, ClaimedUser> {
 type ReadMode = { kind: 'claimed' } | { kind: 'unclaimed'; heldElsewhere: Promise<ReadonlySet<string>> };
 
 /** A user changed since a staged plan was made keeps their value and rooms: the plan is skipped. */
-function markStale(plans: readonly Plan[], current: ReadonlyMap<string, ClaimedUser>): void {
+function markStale(plans: readonly Plan[], current: ReadonlyMap<string, StoredUser>): void {
   for (const plan of plans) {
     const user = current.get(plan.subject._id);
     if (user && isStale(plan, user.attributes ?? [])) {
@@ -360,7 +355,7 @@ function markStale(plans: readonly Plan[], current: ReadonlyMap<string, ClaimedU
 }
 
 /** A user the read did not return (another sync held them, or they went) is a write conflict. */
-function markMissing(plans: readonly Plan[], current: ReadonlyMap<string, ClaimedUser>): void {
+function markMissing(plans: readonly Plan[], current: ReadonlyMap<string, StoredUser>): void {
   for (const plan of plans)
     if (!current.has(plan.subject._id))
       plan.result = { ...identity(plan.subject), status: 'failed', error: 'error-write-conflict' };

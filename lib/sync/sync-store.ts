@@ -26,6 +26,9 @@ export interface SyncSubject {
   asStored?: { attributes: AbacAttribute[] | undefined; rooms: string[] | undefined };
 }
 
+/** What a user is found in the directory by: their stored identifier, or else their username. */
+export type SubjectIdentifiers = Pick<SyncSubject, '_id' | 'username' | 'ldap'>;
+
 export interface SubjectLookup {
   subjects: SyncSubject[];
   unmatched: Record<IdentifierList, string[]>;
@@ -43,12 +46,14 @@ export interface AbacRoom {
   abacAttributes: AbacAttribute[];
 }
 
-/** A user as read while claimed. */
-export interface ClaimedUser {
+/** A user as stored now: re-read under a claim, or read just before a write made without one. */
+export interface StoredUser {
   _id: string;
   /** As stored: undefined when the user has no attributes field (a conditional write tells the two apart). */
   attributes: AbacAttribute[] | undefined;
   rooms: string[];
+  /** The rooms field exactly as stored (absent: undefined), for a write conditioned on it. */
+  roomsAsStored: string[] | undefined;
   outbox: AuditOutbox | undefined;
 }
 
@@ -87,6 +92,11 @@ export interface SyncStore {
    * `batchSize`: a directory-wide run never holds all of them at once.
    */
   ldapSubjects(afterUserId: string | undefined, batchSize: number): AsyncIterable<SyncSubject[]>;
+  /**
+   * The identifiers of every active user with `ldap: true`, in batches of `batchSize`: a directory-wide run
+   * that reads the whole directory counts which entry is whose before it plans anyone.
+   */
+  ldapSubjectIdentifiers(batchSize: number): AsyncIterable<SubjectIdentifiers[]>;
   /** The ABAC-managed rooms among these ids (the others are left out). */
   findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]>;
   /** The subscription ids of each (room, user) pair that has any, keyed by `membershipKey`. */
@@ -100,8 +110,8 @@ export interface SyncStore {
   runClaimed(userIds: readonly string[], work: ClaimedWork, holder?: string): Promise<string[]>;
   /** Which of these users some sync holds a claim on now (their writes wait for the claim). */
   findClaimed(userIds: readonly string[]): Promise<Set<string>>;
-  /** Re-reads claimed users (users gone since are left out). */
-  readClaimed(userIds: readonly string[]): Promise<ClaimedUser[]>;
+  /** Reads users as they are stored now, claimed or not (users gone are left out). */
+  readUsers(userIds: readonly string[]): Promise<StoredUser[]>;
   /** Writes attributes and outbox events together, each only if the user still holds `before`. */
   writeIfUnchanged(writes: readonly ConditionalWrite[], stamp: Date): Promise<WriteOutcome>;
   /**

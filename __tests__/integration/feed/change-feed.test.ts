@@ -126,6 +126,8 @@ describe('the changed-entries feed', () => {
       { key: 'groups', values: [ENGINEERING] },
     ]);
     expect(bob?.__rooms).toEqual([]);
+    // The audit events are copied out of bob's outbox just after his eviction.
+    await within(5_000, async () => (await host.models.serverEvents.countDocuments({})) >= 2);
     const events = await host.models.serverEvents.find({}).lean();
     expect(events.map((event) => event.t).sort()).toEqual([ACTION_PERFORMED_EVENT, ATTRIBUTE_CHANGED_EVENT]);
     for (const event of events) {
