@@ -189,10 +189,12 @@ export class MongoSyncJobStore implements SyncJobStore {
 
   async stage(changes: readonly StagedChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await this.models.stagedChanges.bulkWrite(
+    // The driver's bulkWrite, not the model's: the changes were built by the planning, and Mongoose casts
+    // every replacement into a document first.
+    await this.models.stagedChanges.collection.bulkWrite(
       changes.map((change) => ({
         replaceOne: {
-          filter: { _id: stagedId(change.jobId, change.userId) },
+          filter: { _id: stagedId(change.jobId, change.userId) as never },
           replacement: { _id: stagedId(change.jobId, change.userId), ...change },
           upsert: true,
         },

@@ -8,11 +8,11 @@ import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
-import { SubjectIndex } from '../sync/entry-lookup';
+import type { DirectoryMap } from '../sync/directory-map';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import { prefetched, readAhead } from './prefetched';
-import { needsClaim, type KnownRooms } from '../sync/sync-plan';
-import type { SyncStore } from '../sync/sync-store';
+import { needsClaim, type KnownRooms, type ResolvedMatch } from '../sync/sync-plan';
+import type { SubjectIdentifiers, SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
 import type { JobAdvance, SyncJobStore } from './job-store';
 import { HeldRun, Lease, RunLostError, RunStoppedError } from './held-run';
@@ -201,33 +201,40 @@ export class FullSyncRun {
     logger.info({ jobId: job._id, users: job.progress.total }, 'directory-wide sync run: planning');
     const configuration = await engine.configuration(timer);
     const rooms: KnownRooms = new Map();
-    const scanned =
-      this.options.directoryRead === 'subtree' ? await this.scan(job, configuration, timer) : undefined;
+    const map =
+      this.options.directoryRead === 'subtree'
+        ? await this.readDirectory(job, configuration, timer)
+        : undefined;
     // The next batch is read from both stores and planned while this one is staged and recorded, and the
     // users of the one after it are read from MongoDB while the next one's entries are read from LDAP.
     const batches = prefetched(
       readAhead(store.ldapSubjects(job.checkpoint, this.options.planBatchSize)),
       async (subjects) => {
         const batchTimer = new PhaseTimer();
-        // Users the scan did not know (created since it began) are looked up on their own.
-        const unscanned = scanned
-          ? subjects.filter((subject) => !scanned.indexed.has(subject._id))
-          : subjects;
+        // Users the map cannot match (stored under an identifier attribute it did not read: created since
+        // it was read) are looked up on their own.
+        const mapped = new Map<string, ResolvedMatch>();
+        for (const subject of subjects) {
+          const match = map?.match(subject);
+          if (match) mapped.set(subject._id, match);
+        }
+        const unmapped = subjects.filter((subject) => !mapped.has(subject._id));
         const looked =
-          unscanned.length > 0
-            ? (await engine.planSubjects(unscanned, configuration, rooms, job._id, batchTimer, RUN_GUARD))
+          unmapped.length > 0
+            ? (await engine.planSubjects(unmapped, configuration, rooms, job._id, batchTimer, RUN_GUARD))
                 .plans
             : [];
-        const matched = scanned
-          ? await engine.planMatched(
-              subjects.filter((subject) => scanned.indexed.has(subject._id)),
-              scanned.matches,
-              configuration,
-              rooms,
-              batchTimer,
-              RUN_GUARD,
-            )
-          : [];
+        const matched =
+          mapped.size > 0
+            ? await engine.planMatched(
+                subjects.filter((subject) => mapped.has(subject._id)),
+                mapped,
+                configuration,
+                rooms,
+                batchTimer,
+                RUN_GUARD,
+              )
+            : [];
         timer.add(batchTimer);
         const byId = new Map([...looked, ...matched].map((plan) => [plan.subject._id, plan]));
         return { subjects, plans: subjects.map((subject) => byId.get(subject._id)!) };
@@ -296,24 +303,33 @@ export class FullSyncRun {
   }
 
   /**
-   * The whole subtree read once and joined to every LDAP user (the index holds their identifiers, not the
-   * users); undefined when a server size limit cut the read short (the run then looks users up in batches).
+   * The whole subtree read once into a map, with whose only entry each entry is counted over every LDAP
+   * user first; undefined when a server size limit cut the read short (the run then looks users up in
+   * batches).
    */
-  private async scan(job: SyncJob, configuration: SyncConfiguration, timer: PhaseTimer) {
+  private async readDirectory(
+    job: SyncJob,
+    configuration: SyncConfiguration,
+    timer: PhaseTimer,
+  ): Promise<DirectoryMap | undefined> {
     const { engine, store, logger } = this.ports;
-    const index = new SubjectIndex(configuration.search);
-    const indexed = new Set<string>();
-    for await (const subjects of store.ldapSubjects(undefined, this.options.planBatchSize)) {
-      index.add(subjects);
-      for (const subject of subjects) indexed.add(subject._id);
-    }
+    const identifiers: SubjectIdentifiers[] = [];
+    const storedIdAttributes = new Set<string>();
+    await timer.time('mongoReads', async () => {
+      for await (const batch of store.ldapSubjectIdentifiers(this.options.planBatchSize))
+        for (const user of batch) {
+          identifiers.push(user);
+          if (user.ldap?.idAttribute) storedIdAttributes.add(user.ldap.idAttribute);
+        }
+    });
     try {
-      const matches = await engine.scanDirectory(configuration, index, job._id, timer);
+      const map = await engine.readDirectoryMap(configuration, storedIdAttributes, job._id, timer);
+      map.countOwners(identifiers);
       logger.info(
-        { jobId: job._id, users: indexed.size, found: matches.size },
+        { jobId: job._id, users: identifiers.length, entries: map.size },
         'directory-wide sync run: directory read',
       );
-      return { indexed, matches };
+      return map;
     } catch (error) {
       if (!(error instanceof LdapSizeLimitExceededError)) throw error;
       logger.warn(

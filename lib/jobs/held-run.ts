@@ -49,6 +49,8 @@ export class HeldRun {
 
   /** Stages a batch's planned changes. */
   async stage(changes: readonly StagedChange[]): Promise<void> {
+    // Nothing to write needs no fencing: the batch's advance, which follows, is fenced itself.
+    if (changes.length === 0) return;
     await fenced(this.jobs.stageBatch(this.jobId, this.token, changes));
   }
 

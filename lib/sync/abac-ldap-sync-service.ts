@@ -1,14 +1,8 @@
 import type { AuditEvents } from './audit-events';
 import type { Clock } from '../clock';
 import type { DeferredWork } from '../deferred-work';
-import {
-  lookUpEntries,
-  readAheadByUsername,
-  type EntryMatch,
-  type SubjectIndex,
-  type UsernameReadAhead,
-} from './entry-lookup';
-import { scanDirectory } from './directory-scan';
+import { DirectoryMap } from './directory-map';
+import { lookUpEntries, readAheadByUsername, type EntryMatch, type UsernameReadAhead } from './entry-lookup';
 import { addToGroup } from '../group';
 import type { Directory, DirectorySession, DirectoryStats } from '../ldap/directory';
 import type { Logger } from '../logger';
@@ -216,19 +210,20 @@ export class AbacLdapSyncService implements UsersSyncService {
   }
 
   /**
-   * Reads the whole user subtree once and joins it to the subjects `index` holds (a directory-wide run).
-   * Throws the directory's errors, LdapSizeLimitExceededError when a server limit cuts the read short.
+   * Reads the whole user subtree once into a map (a directory-wide run), asking for the identifier
+   * attributes the users' identifiers are stored under too. Throws the directory's errors,
+   * LdapSizeLimitExceededError when a server limit cuts the read short.
    */
-  async scanDirectory(
+  async readDirectoryMap(
     configuration: SyncConfiguration,
-    index: SubjectIndex,
+    storedIdAttributes: Iterable<string>,
     requestId: string,
     timer = new PhaseTimer(),
-  ): Promise<Map<string, ResolvedMatch>> {
+  ): Promise<DirectoryMap> {
     return timer.time('ldap', async () => {
       const session = await this.ports.directory.open(configuration.connection);
       try {
-        return await scanDirectory(session, configuration, index);
+        return await DirectoryMap.read(session, configuration, storedIdAttributes);
       } finally {
         if (session.stats.references > 0)
           this.ports.logger.warn(
@@ -241,7 +236,7 @@ export class AbacLdapSyncService implements UsersSyncService {
   }
 
   /**
-   * Plans subjects whose entries were read already (a directory-wide run reads them all in one scan): the
+   * Plans subjects whose entries were read already (a directory-wide run may read them all at once): the
    * mapping guard, each plan, and the rooms their plans involve added to `rooms`.
    */
   async planMatched(
