@@ -90,7 +90,7 @@ export async function startHost(
      * A baseline in the host: E0 (an empty route, the same body) or E1 (E0 plus the login-token read,
      * answered with `answerBytes`); resolves with the client's time.
      */
-    async baseline(name: 'e0' | 'e1', workload: Workload, answerBytes: number) {
+    async baseline(name: 'e0' | 'e1' | 'cplus', workload: Workload, answerBytes: number) {
       const started = performance.now();
       const response = await post(
         port,

@@ -5,7 +5,14 @@ import express from 'express';
 import mongoose from 'mongoose';
 import { createRouter, type AbacLdapSyncDeps } from '../app/create-router';
 import { hashLoginToken } from '../lib/access/authenticator';
-import { createDefaultLogger } from '../lib/logger';
+import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
+import { createDefaultLogger, silentLogger } from '../lib/logger';
+import { systemClock } from '../lib/clock';
+import { syncConfiguration } from '../lib/sync/sync-configuration';
+import { createModels } from '../models';
+import { MongoSettingsSource } from '../mongo/mongo-settings-source';
+import { batchedFloor, type BenchContext } from './variants';
+import type { Identifiers } from './workloads';
 
 async function main() {
   const [mongoUri, dbName, license, publicKey, rateLimit] = JSON.parse(
@@ -44,7 +51,8 @@ async function main() {
   app.post('/bench/e0', express.json({ limit: '1mb' }), (_req, res) => {
     res.json({ success: true });
   });
-  app.post('/bench/e1', express.json({ limit: '1mb' }), async (req, res) => {
+  /** The login-token check A makes first; false after answering 401. */
+  const authenticated = async (req: express.Request, res: express.Response): Promise<boolean> => {
     const user = await connection
       .collection<{ _id: string; services?: { resume?: { loginTokens?: { hashedToken: string }[] } } }>(
         'users',
@@ -55,12 +63,24 @@ async function main() {
       );
     const hashed = hashLoginToken(req.header('x-auth-token') ?? '');
     const tokens = user?.services?.resume?.loginTokens;
-    if (!tokens?.some((token) => token.hashedToken === hashed)) {
-      res.status(401).json({ success: false });
-      return;
-    }
+    if (tokens?.some((token) => token.hashedToken === hashed)) return true;
+    res.status(401).json({ success: false });
+    return false;
+  };
+  const answerOfSize = (req: express.Request, res: express.Response) => {
     const padding = Math.max(0, Number(req.header('x-bench-answer-bytes') ?? 0) - 30);
     res.json({ success: true, padding: 'x'.repeat(padding) });
+  };
+  app.post('/bench/e1', express.json({ limit: '1mb' }), async (req, res) => {
+    if (await authenticated(req, res)) answerOfSize(req, res);
+  });
+  // C+: E1 around C's reads and writes, the writes shaped as A sends them (conditional, with the audit
+  // outbox), on the module's LDAP client and settings, over one session kept open as A's pool keeps one.
+  const floorContext = floorInHost(connection);
+  app.post('/bench/cplus', express.json({ limit: '1mb' }), async (req, res) => {
+    if (!(await authenticated(req, res))) return;
+    await batchedFloor(await floorContext(), req.body as Identifiers, 'asTheModule');
+    answerOfSize(req, res);
   });
   app.get('/bench/max-rss', (_req, res) => {
     res.json({
@@ -93,6 +113,23 @@ async function main() {
   });
   process.stdin.on('end', () => process.exit(0));
   process.stdin.resume();
+}
+
+/** C's context in this process: the module's models, settings and LDAP client; the session opened once. */
+function floorInHost(connection: mongoose.Connection): () => Promise<BenchContext> {
+  let context: Promise<BenchContext> | undefined;
+  return () =>
+    (context ??= (async () => {
+      const models = createModels(connection);
+      const settings = new MongoSettingsSource({
+        settings: models.settings,
+        clock: systemClock,
+        cacheTtlMs: 0,
+      });
+      const configuration = syncConfiguration(await settings.current());
+      const session = await new LdaptsDirectory(silentLogger).open(configuration.connection);
+      return { models, session, mapping: configuration.mapping, baseDN: configuration.search.baseDN };
+    })());
 }
 
 main().catch((error: unknown) => {

@@ -185,10 +185,12 @@ function summarise(
             AoverC: spread(
               samples.A.map((ms, i) => ms / (name === 'W4' ? samples.Cread[i]! : samples.C[i]!)),
             ),
+            AoverCplus: spread(samples.A.map((ms, i) => ms / samples.Cplus[i]!)),
           },
           baselines: {
             E0: stats(samples.E0),
             E1: stats(samples.E1),
+            Cplus: stats(samples.Cplus),
             // A's time outside the sync's phases against E1's, paired per round: the request's overhead.
             overheadOverE1Ms: spread(
               samples.A.map((ms, i) => ms - inService[i]! - samples.E1[i]!),
@@ -239,8 +241,8 @@ function printTable(report: ReturnType<typeof summarise>) {
     const paired = (value: { median: number; iqr: number[] }) =>
       `${value.median} (IQR ${value.iqr[0]}–${value.iqr[1]})`;
     lines.push(
-      `${''.padEnd(9)} paired per round: B/A ${paired(w.pairedRatios.BoverA)}, A/C ${paired(w.pairedRatios.AoverC)}`,
-      `${''.padEnd(9)} baselines: E0 ${w.baselines.E0.median.toFixed(1)} ms, E1 ${w.baselines.E1.median.toFixed(1)} ms; ` +
+      `${''.padEnd(9)} paired per round: B/A ${paired(w.pairedRatios.BoverA)}, A/C ${paired(w.pairedRatios.AoverC)}, A/C+ ${paired(w.pairedRatios.AoverCplus)}`,
+      `${''.padEnd(9)} baselines: E0 ${w.baselines.E0.median.toFixed(1)} ms, E1 ${w.baselines.E1.median.toFixed(1)} ms, C+ ${w.baselines.Cplus.median.toFixed(1)} ms; ` +
         `A outside its sync phases minus E1, paired: ${paired(w.baselines.overheadOverE1Ms)} ms`,
     );
     lines.push(

@@ -30,6 +30,8 @@ export interface Samples {
   /** Baselines in the host, measured in the same rounds: E0 (an empty route) and E1 (E0 + the login read). */
   E0: number[];
   E1: number[];
+  /** C+: E1 around C's reads and writes, the writes shaped as A's, in the host (from A's starting state). */
+  Cplus: number[];
   /** Per sample of each variant: the CPU each process spent on it (A's includes its deferred work). */
   cpu: Record<'A' | 'B' | 'C', CpuByProcess[]>;
 }
@@ -75,6 +77,7 @@ export async function measureWorkloads(
       hostMs: [],
       E0: [],
       E1: [],
+      Cplus: [],
       cpu: { A: [], B: [], C: [] },
     };
     let answerBytes = 0;
@@ -110,9 +113,13 @@ export async function measureWorkloads(
       // The baselines after the variants, on the same warm connection, with A's last answer's size.
       const e0 = await host.baseline('e0', workload, answerBytes);
       const e1 = await host.baseline('e1', workload, answerBytes);
+      // C+ writes what A writes: from the same starting state.
+      await workload.reset(context.models);
+      const cplus = await host.baseline('cplus', workload, answerBytes);
       if (keep) {
         samples.E0.push(e0);
         samples.E1.push(e1);
+        samples.Cplus.push(cplus);
       }
     }
     results[workload.name] = samples;

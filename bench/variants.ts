@@ -139,8 +139,12 @@ export interface FloorTimings {
   readMs: number;
 }
 
-/** C: the same reads and writes, batched by hand, with no HTTP and no checks. */
-export async function batchedFloor(context: BenchContext, identifiers: Identifiers): Promise<FloorTimings> {
+/** C: the same reads and writes, batched by hand, with no HTTP and no checks (C+ shapes the writes as A's). */
+export async function batchedFloor(
+  context: BenchContext,
+  identifiers: Identifiers,
+  shape: WriteShape = 'plain',
+): Promise<FloorTimings> {
   const { models, session, mapping, baseDN } = context;
   const started = performance.now();
   const users = new Map<string, Found>();
@@ -191,7 +195,7 @@ export async function batchedFloor(context: BenchContext, identifiers: Identifie
     if (sameAttributes(user.abacAttributes ?? [], next)) continue;
     writes.push({ user, next, ...diffAttributes(user.abacAttributes ?? [], next) });
   }
-  await writeBatched(models, writes, now);
+  await writeBatched(models, writes, now, shape);
   return { readMs };
 }
 
@@ -202,63 +206,133 @@ export interface FloorWrite {
   removed: AbacAttribute[];
 }
 
+/**
+ * How C writes: `plain`, each kind in one bulk call; `asTheModule` (C+), the same calls shaped as the
+ * module sends them: each user's update conditioned on the attributes and rooms read and an empty audit
+ * outbox, carrying its audit events in that outbox, and after the evictions the events copied to the audit
+ * trail and the outboxes emptied.
+ */
+export type WriteShape = 'plain' | 'asTheModule';
+
 /** C's writes: attributes, evictions, messages and audit, each kind in one bulk call. */
-export async function writeBatched(models: Models, writes: readonly FloorWrite[], now: Date): Promise<void> {
+export async function writeBatched(
+  models: Models,
+  writes: readonly FloorWrite[],
+  now: Date,
+  shape: WriteShape = 'plain',
+): Promise<void> {
   if (writes.length === 0) return;
-  await models.users.collection.bulkWrite(
+  const revoked = await revocationsOf(models, writes);
+  const revocations = revoked.map(({ user, room }) => ({ user, ...revocationDocuments(user, room, now) }));
+  const audit = writes.map(({ user, added, removed }) => ({
+    user,
+    event: auditDocument(user, added, removed, now),
+  }));
+  const outboxOf = new Map<string, Record<string, object>>();
+  if (shape === 'asTheModule') {
+    let sequence = 0;
+    for (const { user, event } of [
+      ...audit,
+      ...revocations.map(({ user, audit: event }) => ({ user, event })),
+    ]) {
+      const outbox = outboxOf.get(user._id) ?? {};
+      outbox[`e${(sequence += 1)}`] = event;
+      outboxOf.set(user._id, outbox);
+    }
+  }
+  const written = await models.users.collection.bulkWrite(
     writes.map(({ user, next }) => ({
-      updateOne: {
-        filter: { _id: user._id as never },
-        update: { $set: { abacAttributes: next, _updatedAt: now } },
-      },
+      updateOne:
+        shape === 'plain'
+          ? {
+              filter: { _id: user._id as never },
+              update: { $set: { abacAttributes: next, _updatedAt: now } },
+            }
+          : {
+              filter: {
+                _id: user._id as never,
+                abacAttributes: user.abacAttributes ?? { $exists: false },
+                __rooms: user.__rooms ?? { $exists: false },
+                __abacAuditOutbox: { $in: [null, {}] },
+              } as never,
+              update: {
+                $set: {
+                  abacAttributes: next,
+                  _updatedAt: now,
+                  ...Object.fromEntries(
+                    Object.entries(outboxOf.get(user._id) ?? {}).map(([id, event]) => [
+                      `__abacAuditOutbox.${id}`,
+                      event,
+                    ]),
+                  ),
+                },
+              },
+            },
     })),
     { ordered: false },
   );
-  const audit: object[] = writes.map(({ user, added, removed }) => auditDocument(user, added, removed, now));
+  // A condition that matched nothing would make C+ cheaper than the work it stands for.
+  if (written.matchedCount !== writes.length)
+    throw new Error(`${writes.length - written.matchedCount} of C's writes matched no user`);
+  if (revoked.length > 0) {
+    await models.subscriptions.collection.bulkWrite(
+      revoked.map(({ user, room }) => ({ deleteOne: { filter: { rid: room._id, 'u._id': user._id } } })),
+      { ordered: false },
+    );
+    await models.users.collection.bulkWrite(
+      revoked.map(({ user, room }) => ({
+        updateOne: {
+          filter: { _id: user._id as never },
+          update: { $pull: { __rooms: room._id } } as never,
+        },
+      })),
+      { ordered: false },
+    );
+    const perRoom = new Map<string, number>();
+    for (const { room } of revoked) perRoom.set(room._id, (perRoom.get(room._id) ?? 0) + 1);
+    await models.rooms.collection.bulkWrite(
+      [...perRoom].map(([rid, count]) => ({
+        updateOne: { filter: { _id: rid as never }, update: { $inc: { usersCount: -count } } },
+      })),
+      { ordered: false },
+    );
+    await models.messages.collection.insertMany(revocations.map(({ message }) => message) as never[]);
+  }
+  await models.serverEvents.collection.insertMany([
+    ...audit.map(({ event }) => event),
+    ...revocations.map(({ audit: event }) => event),
+  ] as never[]);
+  if (shape === 'asTheModule')
+    await models.users.collection.bulkWrite(
+      [...outboxOf].map(([userId, outbox]) => ({
+        updateOne: {
+          filter: { _id: userId as never },
+          update: {
+            $unset: Object.fromEntries(Object.keys(outbox).map((id) => [`__abacAuditOutbox.${id}`, 1])),
+          },
+        },
+      })),
+      { ordered: false },
+    );
+}
 
+/** The ABAC rooms the users losing a value no longer satisfy. */
+async function revocationsOf(models: Models, writes: readonly FloorWrite[]) {
   const losing = writes.filter((write) => write.removed.length > 0);
   const roomIds = [...new Set(losing.flatMap((write) => write.user.__rooms ?? []))];
-  if (roomIds.length > 0) {
-    const rooms = new Map(
-      (
-        await models.rooms
-          .find({ _id: { $in: roomIds } })
-          .lean<RoomDocument[]>()
-          .exec()
-      ).map((room) => [room._id, room]),
-    );
-    const revoked = losing.flatMap(({ user, next }) =>
-      (user.__rooms ?? []).flatMap((rid) => {
-        const room = rooms.get(rid);
-        return room?.abacAttributes?.length && !satisfies(next, room.abacAttributes) ? [{ user, room }] : [];
-      }),
-    );
-    if (revoked.length > 0) {
-      const documents = revoked.map(({ user, room }) => revocationDocuments(user, room, now));
-      await models.subscriptions.collection.bulkWrite(
-        revoked.map(({ user, room }) => ({ deleteOne: { filter: { rid: room._id, 'u._id': user._id } } })),
-        { ordered: false },
-      );
-      await models.users.collection.bulkWrite(
-        revoked.map(({ user, room }) => ({
-          updateOne: {
-            filter: { _id: user._id as never },
-            update: { $pull: { __rooms: room._id } } as never,
-          },
-        })),
-        { ordered: false },
-      );
-      const perRoom = new Map<string, number>();
-      for (const { room } of revoked) perRoom.set(room._id, (perRoom.get(room._id) ?? 0) + 1);
-      await models.rooms.collection.bulkWrite(
-        [...perRoom].map(([rid, count]) => ({
-          updateOne: { filter: { _id: rid as never }, update: { $inc: { usersCount: -count } } },
-        })),
-        { ordered: false },
-      );
-      await models.messages.collection.insertMany(documents.map((document) => document.message) as never[]);
-      audit.push(...documents.map((document) => document.audit));
-    }
-  }
-  await models.serverEvents.collection.insertMany(audit as never[]);
+  if (roomIds.length === 0) return [];
+  const rooms = new Map(
+    (
+      await models.rooms
+        .find({ _id: { $in: roomIds } })
+        .lean<RoomDocument[]>()
+        .exec()
+    ).map((room) => [room._id, room]),
+  );
+  return losing.flatMap(({ user, next }) =>
+    (user.__rooms ?? []).flatMap((rid) => {
+      const room = rooms.get(rid);
+      return room?.abacAttributes?.length && !satisfies(next, room.abacAttributes) ? [{ user, room }] : [];
+    }),
+  );
 }

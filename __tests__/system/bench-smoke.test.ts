@@ -46,8 +46,8 @@ describe('npm run bench, in miniature', () => {
           ratioBoverA: number;
           ratioAoverC: number;
           phasesMedianMs: object;
-          pairedRatios: { BoverA: { median: number; iqr: number[] } };
-          baselines: { E0: { median: number }; E1: { median: number } };
+          pairedRatios: { BoverA: { median: number; iqr: number[] }; AoverCplus: { median: number } };
+          baselines: { E0: { median: number }; E1: { median: number }; Cplus: { median: number } };
         }
       >;
       fullRuns: {
@@ -78,6 +78,9 @@ describe('npm run bench, in miniature', () => {
       expect(workload.pairedRatios.BoverA.iqr).toHaveLength(2);
       expect(workload.baselines.E0.median).toBeGreaterThan(0);
       expect(workload.baselines.E1.median).toBeGreaterThan(0);
+      // C+ (its writes fail the bench when they match no user) against A, paired.
+      expect(workload.baselines.Cplus.median).toBeGreaterThan(0);
+      expect(workload.pairedRatios.AoverCplus.median).toBeGreaterThan(0);
     }
     expect(report.fullRuns.users).toBe(3020);
     expect(Object.keys(report.fullRuns.scenarios)).toEqual(['F1', 'F2']);
