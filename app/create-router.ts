@@ -140,6 +140,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     callerLimiter: limits.perCaller,
     readLimiter: limits.readsPerCaller,
     health: () => core.health.report(),
+    clock,
   });
   if (deps.adminPage !== false)
     registerAdminPage(router, typeof deps.adminPage === 'object' ? deps.adminPage : {});

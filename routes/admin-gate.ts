@@ -8,7 +8,9 @@ import {
   type ErrorDetail,
 } from '../lib/errors';
 import type { Caller } from '../lib/access/caller';
-import type { LoginGate } from '../lib/access/login-gate';
+import { fingerprint, type LoginGate } from '../lib/access/login-gate';
+import { RecentSet } from '../lib/access/recent-set';
+import { systemClock, type Clock } from '../lib/clock';
 import { REQUIRED_LICENSE_MODULES, type LicensePort } from '../lib/access/license';
 import { refuseOverLimit, type RateLimit } from '../lib/access/rate-limit';
 import type { PermissionChecker } from '../permissions/permission-checker';
@@ -22,6 +24,8 @@ export interface AdminGateDeps {
   callerLimiter?: RateLimit;
   /** Reads per caller, counted apart; undefined: no limit. */
   readLimiter?: RateLimit;
+  /** Paces what the gate remembers of recent admissions; the system clock when absent. */
+  clock?: Clock;
 }
 
 /**
@@ -32,19 +36,30 @@ export type GateLimit = 'writes' | 'reads' | 'never';
 
 export type Admit = (req: Request, limit?: GateLimit) => Promise<Caller>;
 
+export interface AdminGate {
+  admit: Admit;
+  /**
+   * Whether the request's credentials passed every check of the gate within the last minutes, in this
+   * process: a route may begin reading (never writing or answering) for such a caller while the gate
+   * checks them again.
+   */
+  recentlyAdmitted(req: Request): boolean;
+}
+
+const RECENTLY_ADMITTED = { ttlMs: 5 * 60_000, maxKeys: 10_000 };
+
 /**
  * The checks every route makes before telling a caller anything, in this order: logged in (401, and 429 for
  * repeated failures), within the caller's rate (429), licensed (400), holding both permissions (403).
  */
-export function adminGate(deps: AdminGateDeps): Admit {
-  return async (req, limit = 'writes') => {
+export function adminGate(deps: AdminGateDeps): AdminGate {
+  const admitted = new RecentSet(RECENTLY_ADMITTED, deps.clock ?? systemClock);
+  const admit: Admit = async (req, limit = 'writes') => {
     const limiter =
       limit === 'writes' ? deps.callerLimiter : limit === 'reads' ? deps.readLimiter : undefined;
+    const credentials = credentialsOf(req);
     // req.ip, so the host's `trust proxy` applies.
-    const caller = await deps.loginGate.admit(req.ip ?? 'unknown', {
-      userId: req.get('x-user-id'),
-      authToken: req.get('x-auth-token'),
-    });
+    const caller = await deps.loginGate.admit(req.ip ?? 'unknown', credentials);
     // Counted, licensed and permitted at once (the counting is the one round trip); answered in that order.
     const [decision, licensed, permitted] = await Promise.all([
       limiter?.take(caller._id),
@@ -54,8 +69,21 @@ export function adminGate(deps: AdminGateDeps): Admit {
     refuseOverLimit(decision);
     if (!licensed) throw new EnterpriseLicenseRequiredError();
     if (!permitted) throw new NotAuthorizedError();
+    const key = fingerprint(credentials);
+    if (key !== undefined) admitted.add(key);
     return caller;
   };
+  return {
+    admit,
+    recentlyAdmitted: (req) => {
+      const key = fingerprint(credentialsOf(req));
+      return key !== undefined && admitted.has(key);
+    },
+  };
+}
+
+function credentialsOf(req: Request) {
+  return { userId: req.get('x-user-id'), authToken: req.get('x-auth-token') };
 }
 
 /** Parses a JSON body but holds a failure back, so the gate answers first. */

@@ -27,6 +27,11 @@ export class WithStatus {
 /** What a handler answers: the body, sent with the declaration's success status, or a WithStatus. */
 export type Answer = object | WithStatus;
 
+/** Reads a route begins before its gate answers, handed to its handler, or abandoned on a refusal. */
+export interface Begun {
+  abandon(): Promise<void>;
+}
+
 export interface ServeDeps {
   admit: Admit;
   bodyLimitBytes: number;
@@ -35,25 +40,37 @@ export interface ServeDeps {
 /**
  * Registers a declared route: the gate its `access` names (answered first), then its body and query,
  * checked by the declaration's schemas, then the handler, whose answer goes out with the route's success
- * status.
+ * status. `begin`, when given, may start the route's reads before the gate answers (never a write or an
+ * answer); what it began goes to the handler, or is abandoned when the gate, the body or the query
+ * refuses the request.
  */
-export function serve<S extends RouteSpec>(
+export function serve<S extends RouteSpec, B extends Begun = never>(
   router: Router,
   route: S,
   deps: ServeDeps,
-  handle: (served: Served<S>) => Promise<Answer>,
+  handle: (served: Served<S> & { begun: B | undefined }) => Promise<Answer>,
+  begin?: (req: Request, res: Response) => B | undefined,
 ): void {
   const parseBody = route.body ? [holdBackJsonErrors(deps.bodyLimitBytes)] : [];
   router[route.method](route.path, ...parseBody, async (req: Request, res: Response) => {
-    const caller = route.access === 'public' ? undefined : await deps.admit(req, route.access);
-    const body = route.body
-      ? validBody(req, res, route.body.schema, deps.bodyLimitBytes, { optional: !route.body.required })
-      : undefined;
+    const begun = begin?.(req, res);
+    let caller: Caller | undefined;
+    let body: unknown;
     let query: unknown;
-    if (route.query) {
-      const parsed = route.query.safeParse(req.query);
-      if (!parsed.success) throw new InvalidParamsError(detailsOf(parsed.error.issues));
-      query = parsed.data;
+    try {
+      caller = route.access === 'public' ? undefined : await deps.admit(req, route.access);
+      body = route.body
+        ? validBody(req, res, route.body.schema, deps.bodyLimitBytes, { optional: !route.body.required })
+        : undefined;
+      if (route.query) {
+        const parsed = route.query.safeParse(req.query);
+        if (!parsed.success) throw new InvalidParamsError(detailsOf(parsed.error.issues));
+        query = parsed.data;
+      }
+    } catch (error) {
+      // Not awaited: a refusal is answered at once, whatever the reads begun for it are doing.
+      void begun?.abandon();
+      throw error;
     }
     const answer = await handle({
       req,
@@ -62,7 +79,8 @@ export function serve<S extends RouteSpec>(
       body,
       query,
       params: req.params as Record<string, string>,
-    } as Served<S>);
+      begun,
+    } as Served<S> & { begun: B | undefined });
     if (answer instanceof WithStatus) res.status(answer.status).json(answer.body);
     else res.status(route.success.status).json(answer);
   });

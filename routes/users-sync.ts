@@ -5,8 +5,9 @@ import type { RateLimit } from '../lib/access/rate-limit';
 import type { LicensePort } from '../lib/access/license';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger';
+import type { Clock } from '../lib/clock';
 import type { SyncMetrics } from '../lib/metrics';
-import type { UsersSyncService } from '../lib/sync/sync-report';
+import type { BegunSync, UsersSyncService } from '../lib/sync/sync-report';
 import type { SyncJobs } from '../lib/jobs/sync-jobs';
 import type { FeedStatus } from '../lib/feed/feed-status';
 import type { Health } from '../lib/health';
@@ -42,6 +43,8 @@ export interface UsersSyncRouterDeps {
   readLimiter?: RateLimit;
   /** GET /health, for load balancers (no credentials); without it the route is not served. */
   health?: () => Promise<Health>;
+  /** Paces what the gate remembers of recent admissions; the system clock when absent. */
+  clock?: Clock;
 }
 
 /** A plain Express router serving POST /abac/users/sync; the host chooses the mount point (e.g. /api/v1). */
@@ -56,7 +59,8 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     if (!documents.has(serverUrl)) documents.set(serverUrl, usersSyncOpenApiDocument(serverUrl));
     res.json(documents.get(serverUrl));
   });
-  const admit = adminGate(deps);
+  const gate = adminGate(deps);
+  const { admit } = gate;
   const served = { admit, bodyLimitBytes: deps.bodyLimitBytes };
   const { health } = deps;
   if (health)
@@ -66,24 +70,37 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       const body = { success: report.status === 'up', health: report };
       return report.status === 'up' ? body : new WithStatus(503, body);
     });
-  serve(router, ROUTES.sync, served, async ({ res, caller, body }) => {
-    const context = requestContext(res);
-    const { dryRun = false, ...identifiers } = body;
-    const report = await deps.service.sync({
-      identifiers,
-      dryRun,
-      actor: { type: 'user', _id: caller._id, username: caller.username },
-      requestId: context.requestId,
-      clearOutboxesLater: true,
-      // The outboxes are cleared once the answer is out, not while it is being sent.
-      answered: once(res, 'close').catch(() => undefined),
-    });
-    deps.metrics.requestAnswered({
-      outcome: dryRun ? 'dry_run' : 'completed',
-      seconds: (performance.now() - context.startedAt) / 1000,
-    });
-    return { success: true, ...report };
-  });
+  serve<typeof ROUTES.sync, BegunSync>(
+    router,
+    ROUTES.sync,
+    served,
+    async ({ res, caller, body, begun }) => {
+      const context = requestContext(res);
+      const { dryRun = false, ...identifiers } = body;
+      // `begun` read the same body's identifiers while the gate checked the caller.
+      const report = await (begun ?? deps.service.begin(identifiers)).finish({
+        dryRun,
+        actor: { type: 'user', _id: caller._id, username: caller.username },
+        requestId: context.requestId,
+        clearOutboxesLater: true,
+        // The outboxes are cleared once the answer is out, not while it is being sent.
+        answered: once(res, 'close').catch(() => undefined),
+      });
+      deps.metrics.requestAnswered({
+        outcome: dryRun ? 'dry_run' : 'completed',
+        seconds: (performance.now() - context.startedAt) / 1000,
+      });
+      return { success: true, ...report };
+    },
+    // A caller the gate let in within the last minutes: the sync's reads begin beside the gate's checks.
+    (req, res) => {
+      if (!gate.recentlyAdmitted(req) || requestContext(res).bodyError !== undefined) return undefined;
+      const parsed = ROUTES.sync.body.schema.safeParse(req.body);
+      if (!parsed.success) return undefined;
+      const { dryRun: _dryRun, ...identifiers } = parsed.data;
+      return deps.service.begin(identifiers);
+    },
+  );
   serve(router, ROUTES.me, served, async ({ caller }) => ({
     success: true,
     user: { _id: caller._id, username: caller.username },

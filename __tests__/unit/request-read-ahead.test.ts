@@ -132,4 +132,31 @@ describe('reading the directory ahead by username', () => {
     expect(searches).toHaveLength(1);
     expect(store.users.get('u-alice')?.abacAttributes).toEqual([{ key: 'department', values: ['eng'] }]);
   });
+  it('drops reads begun for a caller the gate then refuses: the session they opened is closed, nothing written', async () => {
+    const store = new MemorySyncStore();
+    store.users.set('u-alice', { _id: 'u-alice', username: 'alice', ldap: true });
+    const ldap = new MemoryDirectory({ alice: ['eng'] });
+    const sessions = { opened: 0, closed: 0 };
+    const open = ldap.open.bind(ldap);
+    ldap.open = async () => {
+      const session = await open();
+      sessions.opened += 1;
+      return { ...session, close: async () => void (sessions.closed += 1) };
+    };
+    const { service } = memoryEngine(store, ldap, { now: () => 0 });
+    await service.begin({ usernames: ['alice'] }).abandon();
+    expect(sessions).toEqual({ opened: 1, closed: 1 });
+    expect(store.users.get('u-alice')?.abacAttributes).toBeUndefined();
+    expect(store.auditTrail.size).toBe(0);
+
+    // Begun, then finished: the same sync as one made at once, on the one session.
+    const begun = service.begin({ usernames: ['alice'] });
+    const report = await begun.finish({
+      dryRun: false,
+      actor: { type: 'user', _id: 'admin', username: 'admin' },
+      requestId: 'r2',
+    });
+    expect(report.summary).toMatchObject({ matched: 1, updated: 1 });
+    expect(sessions).toEqual({ opened: 2, closed: 2 });
+  });
 });

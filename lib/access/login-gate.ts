@@ -107,7 +107,7 @@ function unavailableOr401(known: boolean) {
 }
 
 /** A hash of the credentials, so no token is kept in memory as it was sent. */
-function fingerprint({ userId, authToken }: Credentials): string | undefined {
+export function fingerprint({ userId, authToken }: Credentials): string | undefined {
   if (!userId || !authToken) return undefined;
   return createHash('sha256').update(`${userId}\u0000${authToken}`).digest('base64url');
 }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { DeferredWork } from '../deferred-work';
 import { errorFields } from '../error-fields';
 import type { Clock } from '../clock';
 import { LdapSizeLimitExceededError, SyncPlanExpiredError, type AbacSyncError } from '../errors';
@@ -352,9 +353,8 @@ export class FullSyncRun {
   }
 
   private async applyAll(job: SyncJob, run: HeldRun, lease: Lease, timer: PhaseTimer): Promise<SyncJob> {
-    const { engine, jobs, store, logger } = this.ports;
+    const { logger } = this.ports;
     logger.info({ jobId: job._id, changes: job.progress.total }, 'directory-wide sync run: applying');
-    const rooms: KnownRooms = new Map();
     const { reviewedJobId } = job;
     // Each batch's users are read just before it is applied, and written without claims on that state, as a
     // request writes them; only users another sync holds or changed meanwhile, or with audit left waiting,
@@ -367,6 +367,26 @@ export class FullSyncRun {
       writeUnclaimed: true,
       ...(reviewedJobId ? { reviewedJobId } : {}),
     };
+    // A batch's outboxes are emptied while the next batch is read and written (one batch behind at most);
+    // the run waits for the last before it ends. One cut short leaves events a later sync copies once.
+    const clearing = new DeferredWork(logger, 1);
+    try {
+      return await this.applyBatches(job, run, lease, timer, { ...request, clearOutboxesIn: clearing });
+    } finally {
+      await clearing.settled();
+    }
+  }
+
+  private async applyBatches(
+    job: SyncJob,
+    run: HeldRun,
+    lease: Lease,
+    timer: PhaseTimer,
+    request: Parameters<AbacLdapSyncService['applyPlans']>[2],
+  ): Promise<SyncJob> {
+    const { engine, jobs, store } = this.ports;
+    const rooms: KnownRooms = new Map();
+    const { reviewedJobId } = job;
     const source = reviewedJobId ?? job._id;
     for await (const changes of jobs.stagedChanges(source, job.checkpoint, this.options.applyBatchSize)) {
       lease.check();

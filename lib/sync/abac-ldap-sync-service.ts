@@ -24,8 +24,9 @@ import {
   type Plan,
   type ResolvedMatch,
 } from './sync-plan';
-import type { SyncReport, SyncRequest, UserSyncResult, UsersSyncService } from './sync-report';
-import { membershipKey, type SyncStore, type SyncSubject } from './sync-store';
+import type { BegunSync, SyncReport, SyncRequest, UserSyncResult, UsersSyncService } from './sync-report';
+import { membershipKey, type SubjectLookup, type SyncStore, type SyncSubject } from './sync-store';
+import type { Identifiers } from './sync-request';
 
 /**
  * Which guard a plan passes: a request refuses entries none of which carries a mapped value (409); a
@@ -48,6 +49,13 @@ export interface AbacLdapSyncServicePorts {
   deferredWork?: DeferredWork;
 }
 
+/** What a request reads before it plans: the settings, the users MongoDB found, the directory read ahead. */
+interface RequestReads {
+  configuration: SyncConfiguration;
+  readAhead: Promise<ReadAhead> | undefined;
+  found: SubjectLookup;
+}
+
 /** A session opened for a request, with the entries read on it by username (undefined: none could be). */
 interface ReadAhead {
   session: DirectorySession;
@@ -67,20 +75,48 @@ export class AbacLdapSyncService implements UsersSyncService {
   }
 
   async sync(request: SyncRequest): Promise<SyncReport> {
-    const { store, logger } = this.ports;
+    return this.begin(request.identifiers).finish(request);
+  }
+
+  /**
+   * Begins a request's reads, writing nothing: the settings, then MongoDB's users with the directory read by
+   * username beside them. A route may begin them while its caller is still being admitted; it then either
+   * finishes them into the sync or abandons them.
+   */
+  begin(identifiers: Identifiers): BegunSync {
     const timer = new PhaseTimer();
-    // The whole sync is `compute`, less every phase timed inside it.
+    const reads = this.readRequest(identifiers, timer);
+    // Its failure is the sync's, thrown by finish; an abandoned read's is nobody's.
+    reads.catch(() => undefined);
+    return {
+      finish: (request) => this.finish({ ...request, identifiers }, reads, timer),
+      abandon: () => reads.then(({ readAhead }) => closeUnused(readAhead)).catch(() => undefined),
+    };
+  }
+
+  private async readRequest(identifiers: Identifiers, timer: PhaseTimer): Promise<RequestReads> {
+    const configuration = await this.configuration(timer);
+    // The directory is read by username while MongoDB finds the users: most are found by username.
+    const readAhead = this.readAhead(configuration, identifiers.usernames ?? []);
+    try {
+      const found = await timer.time('mongoReads', () => this.ports.store.findSubjects(identifiers));
+      return { configuration, readAhead, found };
+    } catch (error) {
+      await closeUnused(readAhead);
+      throw error;
+    }
+  }
+
+  private async finish(
+    request: SyncRequest,
+    reads: Promise<RequestReads>,
+    timer: PhaseTimer,
+  ): Promise<SyncReport> {
+    const { logger } = this.ports;
+    // Awaited before `compute` starts: the reads are timed as their own phases, however early they began.
+    const { configuration, readAhead, found } = await reads;
+    // The rest of the sync is `compute`, less every phase timed inside it.
     const { result, ldap } = await timer.time('compute', async () => {
-      const configuration = await this.configuration(timer);
-      // The directory is read by username while MongoDB finds the users: most are found by username.
-      const readAhead = this.readAhead(configuration, request.identifiers.usernames ?? []);
-      let found: Awaited<ReturnType<SyncStore['findSubjects']>>;
-      try {
-        found = await timer.time('mongoReads', () => store.findSubjects(request.identifiers));
-      } catch (error) {
-        await closeUnused(readAhead);
-        throw error;
-      }
       const synced = await this.syncSubjects(found.subjects, request, timer, { configuration, readAhead });
       return { result: report(request, synced.results, found.unmatched), ldap: synced.ldap };
     });

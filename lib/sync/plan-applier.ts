@@ -84,6 +84,11 @@ export class PlanApplier {
        * such a user takes its claim and finds the events copied already.
        */
       clearOutboxesLater?: boolean;
+      /**
+       * Where the outboxes' clearing is deferred to instead (a run's own, which it waits for before it ends):
+       * the apply resolves once the events are copied, as with `clearOutboxesLater`.
+       */
+      clearOutboxesIn?: DeferredWork;
       /** When the deferred clearing may start (see SyncRequest's `answered`). */
       answered?: Promise<unknown>;
     },
@@ -98,7 +103,7 @@ export class PlanApplier {
     };
     const steps: AuditSteps = {
       context,
-      clearOutboxesIn: run.clearOutboxesLater ? this.ports.deferredWork : undefined,
+      clearOutboxesIn: run.clearOutboxesIn ?? (run.clearOutboxesLater ? this.ports.deferredWork : undefined),
       ...(run.answered ? { clearOutboxesAfter: run.answered } : {}),
     };
     let claimNeeded: readonly (Plan & { next: AbacAttribute[] })[] = plans;

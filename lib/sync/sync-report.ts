@@ -117,4 +117,17 @@ export interface SyncRequest {
 /** What the route hands a validated request to; implemented by AbacLdapSyncService. */
 export interface UsersSyncService {
   sync(request: SyncRequest): Promise<SyncReport>;
+  /**
+   * Begins the reads of a sync of these identifiers, writing nothing (a route may begin them while its caller
+   * is still being admitted); the caller then finishes or abandons them.
+   */
+  begin(identifiers: Identifiers): BegunSync;
+}
+
+/** A sync's reads, begun before its caller may have been admitted. */
+export interface BegunSync {
+  /** The sync of the identifiers begun with, on those reads; their errors are thrown here, as the sync's. */
+  finish(request: Omit<SyncRequest, 'identifiers'>): Promise<SyncReport>;
+  /** Drops the reads, closing the directory session they opened (nothing was written). */
+  abandon(): Promise<void>;
 }
