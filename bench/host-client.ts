@@ -24,6 +24,8 @@ export async function startHost(
   mongoUri: string,
   dbName: string,
   rateLimit: AbacLdapSyncDeps['rateLimit'] = false,
+  /** Added to the host's environment (BENCH_DIRECTORY_READ, for one). */
+  env: Record<string, string> = {},
 ) {
   const keys = generateLicenseKeys();
   const license = signLicense(
@@ -42,6 +44,7 @@ export async function startHost(
   const host = await startTsProcess(join(__dirname, 'host.ts'), {
     env: {
       ...process.env,
+      ...env,
       BENCH_HOST_CONFIG: JSON.stringify([mongoUri, dbName, license, keys.publicKeyPem, rateLimit]),
     },
     ready: /^READY (\d+)$/,

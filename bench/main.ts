@@ -27,12 +27,16 @@ import { measureLdapClients } from './ldap-clients';
 import { DelayedProxy } from './delayed-proxy';
 import { measureScale, scaleSizes } from './scale';
 import { quantile, round1, spread, stats } from './statistics';
+import { measureDirectoryReads } from './directory-reads';
 import { B_SAMPLE, fullFloor, fullFloorByLookups, perUserSample, RUN_USERS, SCENARIOS } from './full-runs';
 import { syncConfiguration, type SyncConfiguration } from '../lib/sync/sync-configuration';
 import { SETTING_DEFAULTS, type SettingsSnapshot } from '../lib/settings';
 
 const FULL_ROUNDS = Number(process.env.BENCH_FULL_ROUNDS ?? 5);
-/** Which parts run (BENCH_PARTS, comma-separated; default all): clients, requests, limits, w5, remote, full, feed. */
+/**
+ * Which parts run (BENCH_PARTS, comma-separated): clients, requests, limits, w5, remote, full, feed by default;
+ * reads on demand.
+ */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'clients,requests,limits,w5,remote,full,feed').split(','));
 
 async function main() {
@@ -82,6 +86,10 @@ async function main() {
       );
       host.stop();
     }
+    // On demand (BENCH_PARTS=...,reads): the two ways a run reads the directory, paired per round.
+    const directoryReads = PARTS.has('reads')
+      ? await measureDirectoryReads(mongoUri, dbName, models, servers, log)
+      : undefined;
     await session.close();
     let feed: Awaited<ReturnType<typeof measureFeed>> | undefined;
     if (PARTS.has('feed')) {
@@ -97,6 +105,7 @@ async function main() {
       ...summarise(results, maxRssKiB, setupSeconds, (performance.now() - began) / 1000),
       ldapClients,
       remote,
+      directoryReads,
       scale,
       limits,
       fullRuns,
@@ -108,6 +117,7 @@ async function main() {
     if (scale) printScale(scale);
     if (limits) printLimits(limits);
     if (fullRuns) printFullRuns(fullRuns);
+    if (directoryReads) printDirectoryReads(directoryReads);
     if (feed) printFeed(feed);
     const output = process.env.BENCH_OUTPUT ?? join(__dirname, 'results', 'latest.json');
     mkdirSync(dirname(output), { recursive: true });
@@ -374,6 +384,21 @@ async function measureFullRuns(
     hostPeakRssMiB: Math.round(peakRssKiB / 1024),
     scenarios,
   };
+}
+
+function printDirectoryReads(reads: NonNullable<Awaited<ReturnType<typeof measureDirectoryReads>>>) {
+  const lines = [`Directory reads of a run, a fresh host per run (${reads.rounds} rounds, medians):`];
+  for (const [name, scenario] of Object.entries(reads.scenarios)) {
+    const { median, iqr } = scenario.pairedRatioSubtreeOverLookups;
+    lines.push(
+      `${name}  lookups ${scenario.medianMs.lookups} ms, subtree map ${scenario.medianMs.subtree} ms; ` +
+        `map/lookups paired ${median} (IQR ${iqr[0]}–${iqr[1]}); host RSS over idle ` +
+        `${scenario.hostRssOverIdleMiBMedian.lookups} and ${scenario.hostRssOverIdleMiBMedian.subtree} MiB`,
+    );
+    for (const mode of ['lookups', 'subtree'] as const)
+      lines.push(cpuLine(`${mode} CPU`, scenario.cpuMsMean[mode] ?? {}));
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
 function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {

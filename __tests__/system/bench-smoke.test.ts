@@ -26,6 +26,8 @@ describe('npm run bench, in miniature', () => {
         BENCH_ROUNDS: '1',
         BENCH_OUTPUT: output,
         BENCH_FULL_ROUNDS: '1',
+        BENCH_PARTS: 'clients,requests,limits,w5,remote,full,reads,feed',
+        BENCH_READS_ROUNDS: '1',
         BENCH_CLIENT_ROUNDS: '1',
         BENCH_FEED_CHANGES: '5',
         BENCH_FEED_IDLE_SECONDS: '5',
@@ -50,6 +52,9 @@ describe('npm run bench, in miniature', () => {
           baselines: { E0: { median: number }; E1: { median: number }; Cplus: { median: number } };
         }
       >;
+      directoryReads: {
+        scenarios: Record<string, { pairedRatioSubtreeOverLookups: { median: number } }>;
+      };
       fullRuns: {
         users: number;
         bUsersPerSecond: number;
@@ -82,6 +87,10 @@ describe('npm run bench, in miniature', () => {
       expect(workload.baselines.Cplus.median).toBeGreaterThan(0);
       expect(workload.pairedRatios.AoverCplus.median).toBeGreaterThan(0);
     }
+    // The two ways a run reads the directory, each through a fresh host, paired.
+    expect(Object.keys(report.directoryReads.scenarios)).toEqual(['F1', 'F2']);
+    for (const scenario of Object.values(report.directoryReads.scenarios))
+      expect(scenario.pairedRatioSubtreeOverLookups.median).toBeGreaterThan(0);
     expect(report.fullRuns.users).toBe(3020);
     expect(Object.keys(report.fullRuns.scenarios)).toEqual(['F1', 'F2']);
     expect(report.fullRuns.bUsersPerSecond).toBeGreaterThan(0);
