@@ -103,9 +103,6 @@ describe('the directory map (the whole user subtree read once)', () => {
     expect(
       map.match({ _id: 'u-x', username: 'ann', ldap: { id: '616e6e', idAttribute: 'uid' } }),
     ).toBeUndefined();
-    // The run reads the directory again, with that attribute, when a user is stored under it.
-    expect(map.readsIdentifierAttributes(['uid'])).toBe(false);
-    expect(map.readsIdentifierAttributes(['objectGUID'])).toBe(true);
   });
 
   it('keeps one frozen copy of each distinct attribute set, whoever holds it', async () => {

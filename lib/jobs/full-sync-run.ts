@@ -313,17 +313,18 @@ export class FullSyncRun {
     configuration: SyncConfiguration,
     timer: PhaseTimer,
   ): Promise<DirectoryMap | undefined> {
-    const { engine, logger } = this.ports;
-    // The users' identifiers are read from MongoDB while the directory is read (timed apart: they overlap).
-    const [identifiersTimer, directoryTimer] = [new PhaseTimer(), new PhaseTimer()];
-    const identifiersRead = identifiersTimer.time('mongoReads', () => this.readIdentifiers());
-    identifiersRead.catch(() => undefined);
+    const { engine, store, logger } = this.ports;
+    const identifiers: SubjectIdentifiers[] = [];
+    const storedIdAttributes = new Set<string>();
+    await timer.time('mongoReads', async () => {
+      for await (const batch of store.ldapSubjectIdentifiers(this.options.planBatchSize))
+        for (const user of batch) {
+          identifiers.push(user);
+          if (user.ldap?.idAttribute) storedIdAttributes.add(user.ldap.idAttribute);
+        }
+    });
     try {
-      let map = await engine.readDirectoryMap(configuration, [], job._id, directoryTimer);
-      const { identifiers, storedIdAttributes } = await identifiersRead;
-      // Users stored under an identifier attribute outside LDAP_Unique_Identifier_Field: read again with it.
-      if (!map.readsIdentifierAttributes(storedIdAttributes))
-        map = await engine.readDirectoryMap(configuration, storedIdAttributes, job._id, directoryTimer);
+      const map = await engine.readDirectoryMap(configuration, storedIdAttributes, job._id, timer);
       map.countOwners(identifiers);
       logger.info(
         { jobId: job._id, users: identifiers.length, entries: map.size },
@@ -331,29 +332,13 @@ export class FullSyncRun {
       );
       return map;
     } catch (error) {
-      await identifiersRead.catch(() => undefined);
       if (!(error instanceof LdapSizeLimitExceededError)) throw error;
       logger.warn(
         { jobId: job._id },
         'a size limit cut the read of the whole user subtree short: looking users up in batches instead',
       );
       return undefined;
-    } finally {
-      timer.add(identifiersTimer);
-      timer.add(directoryTimer);
     }
-  }
-
-  /** Every LDAP user's identifiers, and the identifier attributes they are stored under. */
-  private async readIdentifiers() {
-    const identifiers: SubjectIdentifiers[] = [];
-    const storedIdAttributes = new Set<string>();
-    for await (const batch of this.ports.store.ldapSubjectIdentifiers(this.options.planBatchSize))
-      for (const user of batch) {
-        identifiers.push(user);
-        if (user.ldap?.idAttribute) storedIdAttributes.add(user.ldap.idAttribute);
-      }
-    return { identifiers, storedIdAttributes };
   }
 
   /** A run applying a reviewed plan skips planning: it applies the plan the reviewed job kept. */

@@ -65,12 +65,6 @@ export class DirectoryMap {
     return map;
   }
 
-  /** Whether the read asked for every one of these identifier attributes. */
-  readsIdentifierAttributes(names: Iterable<string>): boolean {
-    for (const name of names) if (!this.idAttributes.has(name.toLowerCase())) return false;
-    return true;
-  }
-
   /** How many entries were read. */
   get size(): number {
     return this.nextOf.length;
