@@ -27,10 +27,10 @@ async function main() {
     // The benchmark measures the sync; its requests would otherwise count against the admin's limit (a
     // host measuring the limits' own cost sets limits no request reaches).
     rateLimit: rateLimit ?? false,
-    // BENCH_DIRECTORY_READ=subtree: directory-wide runs read the whole subtree once instead of looking
-    // users up in batches (the default).
-    ...(process.env.BENCH_DIRECTORY_READ === 'subtree'
-      ? { jobRunner: { directoryRead: 'subtree' as const } }
+    // BENCH_DIRECTORY_READ=lookups|subtree: how directory-wide runs read the directory (default: the
+    // module's).
+    ...(process.env.BENCH_DIRECTORY_READ === 'lookups' || process.env.BENCH_DIRECTORY_READ === 'subtree'
+      ? { jobRunner: { directoryRead: process.env.BENCH_DIRECTORY_READ } }
       : {}),
   });
   const app = express();

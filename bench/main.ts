@@ -404,7 +404,7 @@ function printDirectoryReads(reads: NonNullable<Awaited<ReturnType<typeof measur
 function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
   const lines = [
     `Directory-wide runs over ${full.users.toLocaleString('en')} users (${full.rounds} rounds, medians; ` +
-      `directory read: ${process.env.BENCH_DIRECTORY_READ === 'subtree' ? 'one subtree read' : 'batched lookups'}):`,
+      `directory read: ${process.env.BENCH_DIRECTORY_READ === 'lookups' ? 'batched lookups' : 'the subtree map'}):`,
   ];
   for (const [name, run] of Object.entries(full.scenarios)) {
     lines.push(

@@ -17,16 +17,25 @@ const LDAP_TIMEOUT_MS = 1500;
 const ATTRIBUTE_CHANGED = 'abac.subject.attribute.changed';
 const REVOKED = 'abac.action.performed';
 
-/** The real adapter; a test may hook the moment after the n-th search of the next session it opens. */
+/**
+ * The real adapter; a test may hook the moment after the n-th search of the sessions it opens, or the
+ * n-th entry they receive (in the middle of a search).
+ */
 class HookedDirectory implements Directory {
   afterSearch: ((searchNumber: number) => Promise<void>) | undefined;
+  onEntry: ((entryNumber: number) => void) | undefined;
   private readonly real = new LdaptsDirectory(silentLogger);
   private searches = 0;
+  private entries = 0;
 
   async open(settings: Parameters<Directory['open']>[0]): Promise<DirectorySession> {
     const session = await this.real.open(settings);
     return withSearch(session, async (search, onEntry) => {
-      await session.search(search, onEntry);
+      await session.search(search, (entry) => {
+        this.entries += 1;
+        this.onEntry?.(this.entries);
+        onEntry(entry);
+      });
       this.searches += 1;
       await this.afterSearch?.(this.searches);
     });
@@ -34,7 +43,9 @@ class HookedDirectory implements Directory {
 
   reset() {
     this.afterSearch = undefined;
+    this.onEntry = undefined;
     this.searches = 0;
+    this.entries = 0;
   }
 }
 
@@ -67,8 +78,8 @@ function deferred() {
 }
 
 /**
- * Faults and cancels during directory-wide runs, on a slapd of their own (300 people read in batches of
- * 100) and the MongoDB-wire server. Every user holds a value the directory no longer has and sits in a room
+ * Faults and cancels during directory-wide runs, on a slapd of their own (300 people, read at once, then
+ * planned in batches of 100) and the MongoDB-wire server. Every user holds a value the directory no longer has and sits in a room
  * that value grants: a completed run writes, evicts, posts and audits for all of them.
  */
 describe('directory-wide runs under faults', () => {
@@ -127,10 +138,12 @@ describe('directory-wide runs under faults', () => {
 
   const expectEverythingSyncedOnce = () => expectLegacyRoomSyncedOnce(host.models, PEOPLE);
 
+  // The run reads the whole subtree before it plans anyone (pages of LDAP_Search_Page_Size): a fault in
+  // the middle of that read.
   it('fails with error-ldap-unavailable when slapd is killed while planning, and changes nothing', async () => {
     const before = await snapshot();
-    directory.afterSearch = async (searchNumber) => {
-      if (searchNumber === 1) await slapd.stopProcess('SIGKILL');
+    directory.onEntry = (entryNumber) => {
+      if (entryNumber === 10) void slapd.stopProcess('SIGKILL');
     };
     const job = await waitForEnd(host.app, (await startRun(host.app))._id);
     expect(job).toMatchObject({
@@ -138,15 +151,15 @@ describe('directory-wide runs under faults', () => {
       phase: 'planning',
       error: { code: 'error-ldap-unavailable' },
     });
-    expect(job.progress.processed).toBe(100);
+    expect(job.progress.processed).toBe(0);
     expect(await snapshot()).toBe(before);
     expect(await host.models.stagedChanges.countDocuments({ jobId: job._id })).toBe(0);
   });
 
   it('fails within LDAP_Timeout when slapd freezes while planning, and changes nothing', async () => {
     const before = await snapshot();
-    directory.afterSearch = async (searchNumber) => {
-      if (searchNumber === 2) await slapd.freeze();
+    directory.onEntry = (entryNumber) => {
+      if (entryNumber === 10) void slapd.freeze();
     };
     try {
       const job = await waitForEnd(host.app, (await startRun(host.app))._id);
