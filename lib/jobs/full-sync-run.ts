@@ -49,9 +49,9 @@ export interface FullSyncRunPorts {
 }
 
 export interface FullSyncRunOptions {
-  /** Users read, looked up and planned together (the lookups go in OR filters of 250). */
+  /** Users read, matched to their entries and planned together (when looked up, in OR filters of 250). */
   planBatchSize: number;
-  /** Staged changes applied together under their users' claims. */
+  /** Staged changes applied together (each batch's users read just before it is written). */
   applyBatchSize: number;
   /**
    * How planning reads the directory: `subtree` (the default), the users' identifiers, then one paged read
@@ -111,10 +111,11 @@ interface Ending {
 
 /**
  * Runs one directory-wide sync job to its end, or resumes it from its checkpoint: first every active LDAP
- * user is read in `_id` order, looked up and planned, and the changes are staged (nothing else is written,
- * so a fault while planning changes nothing); then the staged changes are applied in batches under the
- * users' claims, through the same engine as a named-users request. Every batch moves the job's checkpoint
- * and counters in one write that only the current runner may make.
+ * user is read in `_id` order, matched to their entry and planned, and the changes are staged (nothing else
+ * is written, so a fault while planning changes nothing); then the staged changes are applied in batches,
+ * through the same engine as a named-users request (written without claims, conditioned on the user as
+ * read). Every batch moves the job's checkpoint and counters in one write that only the current runner may
+ * make.
  */
 export class FullSyncRun {
   constructor(
