@@ -1,6 +1,6 @@
 import type { DirectoryEntry } from '../../lib/ldap/directory';
 import { AttributeSets } from '../../lib/sync/attribute-sets';
-import { DirectoryMap } from '../../lib/sync/directory-map';
+import { DirectoryLargerThanExpectedError, DirectoryMap } from '../../lib/sync/directory-map';
 import { syncConfiguration } from '../../lib/sync/sync-configuration';
 import type { SubjectIdentifiers } from '../../lib/sync/sync-store';
 import { MEMORY_DIRECTORY_SETTINGS, sessionOver } from '../helpers/memory-directory';
@@ -103,6 +103,16 @@ describe('the directory map (the whole user subtree read once)', () => {
     expect(
       map.match({ _id: 'u-x', username: 'ann', ldap: { id: '616e6e', idAttribute: 'uid' } }),
     ).toBeUndefined();
+  });
+
+  it('stops reading past the entries it was allowed', async () => {
+    const entries = ['ann', 'bob', 'cid'].map((name) =>
+      entry(`uid=${name},dc=example,dc=org`, [name], ['eng']),
+    );
+    await expect(DirectoryMap.read(sessionOver(entries), configuration, [], 2)).rejects.toThrow(
+      DirectoryLargerThanExpectedError,
+    );
+    expect((await DirectoryMap.read(sessionOver(entries), configuration, [], 3)).size).toBe(3);
   });
 
   it('keeps one frozen copy of each distinct attribute set, whoever holds it', async () => {

@@ -1,5 +1,5 @@
 import { LdapSizeLimitExceededError } from '../../lib/errors';
-import { FullSyncRun } from '../../lib/jobs/full-sync-run';
+import { FullSyncRun, mapLimit } from '../../lib/jobs/full-sync-run';
 import { silentLogger } from '../../lib/logger';
 import { noMetrics } from '../../lib/metrics';
 import { ManualClock } from '../helpers/host';
@@ -21,12 +21,17 @@ function setUp({
   applyBatchSize = 3,
   directoryRead = 'subtree' as 'subtree' | 'lookups',
   guard = {} as Record<string, unknown>,
+  /** People in the directory without a chat account. */
+  othersInDirectory = 0,
 } = {}) {
   const clock = new ManualClock();
   const store = new MemorySyncStore();
   const jobs = new MemorySyncJobStore();
   const directory = new MemoryDirectory(
-    Object.fromEntries(Array.from({ length: PEOPLE }, (_, index) => [uid(index), [`dept-${index}`]])),
+    Object.fromEntries([
+      ...Array.from({ length: PEOPLE }, (_, index) => [uid(index), [`dept-${index}`]]),
+      ...Array.from({ length: othersInDirectory }, (_, index) => [`other${index}`, ['elsewhere']]),
+    ]),
   );
   const { service: engine, remover } = memoryEngine(store, directory, clock);
   store.rooms.set('r-legacy', {
@@ -308,6 +313,34 @@ describe.each(['subtree', 'lookups'] as const)(
     });
   },
 );
+
+describe('a directory-wide run over a directory with far more people than LDAP users', () => {
+  it('stops reading the subtree past twice as many entries (and 1,000) and looks the users up', async () => {
+    expect([mapLimit(11), mapLimit(5000)]).toEqual([1000, 10_000]);
+    const { store, directory, run, queue } = setUp({ directoryRead: 'subtree', othersInDirectory: 1200 });
+    const open = directory.open.bind(directory);
+    const searches = { subtree: 0, lookups: 0 };
+    directory.open = async () => {
+      const session = await open();
+      return {
+        ...session,
+        search: async (search, onEntry) => {
+          searches[search.filter.kind === 'configured' ? 'subtree' : 'lookups'] += 1;
+          return session.search(search, onEntry);
+        },
+      };
+    };
+    await queue();
+    const job = await run.drive('j1');
+    expect(searches.subtree).toBe(1);
+    expect(searches.lookups).toBeGreaterThan(0);
+    expect(job).toMatchObject({
+      state: 'completed',
+      summary: { updated: 5, unchanged: 5, notFoundInLdap: 1 },
+    });
+    expect(changeEvents(store)).toHaveLength(5);
+  });
+});
 
 describe('a directory-wide run whose subtree read a server size limit cuts short', () => {
   it('looks the users up in batches instead, and completes the same', async () => {

@@ -9,7 +9,7 @@ import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
-import type { DirectoryMap } from '../sync/directory-map';
+import { DirectoryLargerThanExpectedError, type DirectoryMap } from '../sync/directory-map';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import { prefetched, readAhead } from './prefetched';
 import { needsClaim, type KnownRooms, type ResolvedMatch } from '../sync/sync-plan';
@@ -326,7 +326,13 @@ export class FullSyncRun {
         }
     });
     try {
-      const map = await engine.readDirectoryMap(configuration, storedIdAttributes, job._id, timer);
+      const map = await engine.readDirectoryMap(
+        configuration,
+        storedIdAttributes,
+        job._id,
+        timer,
+        mapLimit(identifiers.length),
+      );
       map.countOwners(identifiers);
       logger.info(
         { jobId: job._id, users: identifiers.length, entries: map.size },
@@ -334,6 +340,13 @@ export class FullSyncRun {
       );
       return map;
     } catch (error) {
+      if (error instanceof DirectoryLargerThanExpectedError) {
+        logger.info(
+          { jobId: job._id, users: identifiers.length, entries: `over ${error.maxEntries}` },
+          'the user subtree holds far more people than there are LDAP users: looking users up in batches',
+        );
+        return undefined;
+      }
       if (!(error instanceof LdapSizeLimitExceededError)) throw error;
       logger.warn(
         { jobId: job._id },
@@ -483,6 +496,14 @@ export class FullSyncRun {
       });
     return ended;
   }
+}
+
+/**
+ * How many entries a run reads into the map before it looks its users up instead: a directory with far more
+ * people than the chat has LDAP users costs more to read whole than to look up.
+ */
+export function mapLimit(users: number): number {
+  return Math.max(1000, 2 * users);
 }
 
 function actorOf(job: SyncJob): SyncActor {

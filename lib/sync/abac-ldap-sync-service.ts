@@ -248,18 +248,20 @@ export class AbacLdapSyncService implements UsersSyncService {
   /**
    * Reads the whole user subtree once into a map (a directory-wide run), asking for the identifier
    * attributes the users' identifiers are stored under too. Throws the directory's errors,
-   * LdapSizeLimitExceededError when a server limit cuts the read short.
+   * LdapSizeLimitExceededError when a server limit cuts the read short, DirectoryLargerThanExpectedError
+   * past `maxEntries`.
    */
   async readDirectoryMap(
     configuration: SyncConfiguration,
     storedIdAttributes: Iterable<string>,
     requestId: string,
     timer = new PhaseTimer(),
+    maxEntries?: number,
   ): Promise<DirectoryMap> {
     return timer.time('ldap', async () => {
       const session = await this.ports.directory.open(configuration.connection);
       try {
-        return await DirectoryMap.read(session, configuration, storedIdAttributes);
+        return await DirectoryMap.read(session, configuration, storedIdAttributes, maxEntries);
       } finally {
         if (session.stats.references > 0)
           this.ports.logger.warn(

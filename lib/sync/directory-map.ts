@@ -34,13 +34,14 @@ export class DirectoryMap {
   /**
    * Reads the whole user subtree (paged, no size limit of its own) into a map, with the identifier
    * attributes of LDAP_Unique_Identifier_Field and those the users' identifiers were stored under. A server
-   * size limit that cuts the read short throws LdapSizeLimitExceededError (the caller then looks users up
-   * in batches).
+   * size limit that cuts the read short throws LdapSizeLimitExceededError, and more entries than
+   * `maxEntries` DirectoryLargerThanExpectedError (the caller then looks users up in batches).
    */
   static async read(
     session: DirectorySession,
     { search, mapping }: SyncConfiguration,
     storedIdAttributes: Iterable<string>,
+    maxEntries = Number.POSITIVE_INFINITY,
   ): Promise<DirectoryMap> {
     const idAttributes = [
       ...new Set([...search.uniqueIdentifierFields, ...storedIdAttributes].map((name) => name.toLowerCase())),
@@ -59,7 +60,10 @@ export class DirectoryMap {
         pageSize: search.pageSize,
         sizeLimit: 0,
       },
-      (entry) => map.add(entry, mapEntry(entry, mapping)),
+      (entry) => {
+        if (map.nextOf.length >= maxEntries) throw new DirectoryLargerThanExpectedError(maxEntries);
+        map.add(entry, mapEntry(entry, mapping));
+      },
     );
     map.owners = new Uint8Array(map.nextOf.length);
     return map;
@@ -131,4 +135,11 @@ function addAll(found: Set<number>, entries: number | number[] | undefined): voi
   if (entries === undefined) return;
   if (typeof entries === 'number') found.add(entries);
   else for (const entry of entries) found.add(entry);
+}
+
+/** The subtree holds more entries than the read was allowed: looking its users up costs less. */
+export class DirectoryLargerThanExpectedError extends Error {
+  constructor(readonly maxEntries: number) {
+    super(`the user subtree holds more than ${maxEntries} entries`);
+  }
 }
