@@ -20,6 +20,7 @@ import { MongoRevocationLedger } from '../mongo/mongo-revocation-ledger';
 import { RevocationBudget } from '../lib/jobs/revocation-budget';
 import type { Directory } from '../lib/ldap/directory';
 import { LdaptsDirectory } from '../lib/ldap/ldapts-directory';
+import { DEFAULT_MAP_WORKER_OPTIONS, workerEntryMaps, type MapWorkerOptions } from './worker-entry-maps';
 import { DEFAULT_LDAP_POOL, PooledDirectory, type LdapPoolOptions } from '../lib/ldap/pooled-directory';
 import { createDefaultLogger, type Logger } from '../lib/logger';
 import { noMetrics, PrometheusSyncMetrics, type SyncMetrics } from '../lib/metrics';
@@ -51,7 +52,7 @@ export interface SyncCoreDeps {
    * Directory-wide runs: this process takes part in running them and in the schedule (timings and batch
    * sizes may be tuned); false: it only queues runs for other processes.
    */
-  jobRunner?: Partial<RunnerOptions & FullSyncRunOptions & FeedOptions> | false;
+  jobRunner?: Partial<RunnerOptions & FullSyncRunOptions & FeedOptions & MapWorkerOptions> | false;
 }
 
 export interface SyncCore {
@@ -117,14 +118,37 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   const runnerOptions =
     deps.jobRunner === false
       ? undefined
-      : { ...DEFAULT_RUNNER_OPTIONS, ...DEFAULT_RUN_OPTIONS, ...DEFAULT_FEED_OPTIONS, ...deps.jobRunner };
+      : {
+          ...DEFAULT_RUNNER_OPTIONS,
+          ...DEFAULT_RUN_OPTIONS,
+          ...DEFAULT_FEED_OPTIONS,
+          ...DEFAULT_MAP_WORKER_OPTIONS,
+          ...deps.jobRunner,
+        };
   // Every path that writes without an admin (the runs, the feed) is judged against one shared window.
   const budget = new RevocationBudget({
     ledger: new MongoRevocationLedger(models.revocationEntries),
     clock,
   });
+  // The map goes to a worker thread when the run reads with the built-in LDAP client (an injected directory
+  // cannot cross into another thread).
+  const heapLimitMb = runnerOptions?.mapHeapLimitMb ?? false;
+  const readEntryMap =
+    deps.directory === undefined && heapLimitMb !== false
+      ? workerEntryMaps({ heapLimitMb, logger })
+      : undefined;
   const run = new FullSyncRun(
-    { engine: service, settings, store, jobs: jobStore, budget, clock, logger, metrics },
+    {
+      engine: service,
+      settings,
+      store,
+      jobs: jobStore,
+      budget,
+      clock,
+      logger,
+      metrics,
+      ...(readEntryMap ? { readEntryMap } : {}),
+    },
     runnerOptions,
   );
   // Read uncached for the schedule and plan retention: they are read every few seconds anyway, and a read

@@ -87,6 +87,7 @@ const routerOptionsSchema = z.strictObject({
           planBatchSize: z.int().min(1).max(100_000).optional(),
           applyBatchSize: z.int().min(1).max(10_000).optional(),
           directoryRead: z.enum(['subtree', 'lookups']).optional(),
+          mapHeapLimitMb: z.union([z.literal(false), z.int().min(2).max(65_536)]).optional(),
           feedBatchSize: z.int().min(1).max(10_000).optional(),
         })
         .refine((runner) => (runner.heartbeatMs ?? 1000) * 3 <= (runner.lockLifetimeMs ?? 30_000), {

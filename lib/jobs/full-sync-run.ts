@@ -9,7 +9,8 @@ import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
-import { DirectoryLargerThanExpectedError, type DirectoryMap } from '../sync/directory-map';
+import { DirectoryLargerThanExpectedError } from '../sync/directory-map';
+import { EntryMapOutOfMemoryError, type EntryMap, type ReadEntryMap } from '../sync/entry-map';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import { prefetched, readAhead } from './prefetched';
 import { needsClaim, type KnownRooms, type ResolvedMatch } from '../sync/sync-plan';
@@ -43,6 +44,8 @@ export interface FullSyncRunPorts {
   jobs: SyncJobStore;
   /** Judges the plan with what unattended syncs revoked in the window before it. */
   budget: RevocationBudget;
+  /** Where a run reading the whole subtree keeps its map (absent: in this thread, through the engine). */
+  readEntryMap?: ReadEntryMap;
   clock: Clock;
   logger: Logger;
   metrics: SyncMetrics;
@@ -199,15 +202,31 @@ export class FullSyncRun {
     lease: Lease,
     timer: PhaseTimer,
   ): Promise<{ job: SyncJob; kept?: { guard: GuardFigures; settingsFingerprint: string } }> {
-    const { engine, store, jobs, logger } = this.ports;
+    const { engine, store, logger } = this.ports;
     if (job.checkpoint === undefined) job = await run.enterPhase('planning', await store.countLdapSubjects());
     logger.info({ jobId: job._id, users: job.progress.total }, 'directory-wide sync run: planning');
     const configuration = await engine.configuration(timer);
-    const rooms: KnownRooms = new Map();
     const map =
       this.options.directoryRead === 'subtree'
         ? await this.readDirectory(job, configuration, timer)
         : undefined;
+    try {
+      return await this.planBatches(job, run, lease, timer, configuration, map);
+    } finally {
+      await map?.close();
+    }
+  }
+
+  private async planBatches(
+    job: SyncJob,
+    run: HeldRun,
+    lease: Lease,
+    timer: PhaseTimer,
+    configuration: SyncConfiguration,
+    map: EntryMap | undefined,
+  ): Promise<{ job: SyncJob; kept?: { guard: GuardFigures; settingsFingerprint: string } }> {
+    const { engine, store, jobs } = this.ports;
+    const rooms: KnownRooms = new Map();
     // The next batch is read from both stores and planned while this one is staged and recorded, and the
     // users of the one after it are read from MongoDB while the next one's entries are read from LDAP.
     const batches = prefetched(
@@ -217,10 +236,11 @@ export class FullSyncRun {
         // Users the map cannot match (stored under an identifier attribute it did not read: created since
         // it was read) are looked up on their own.
         const mapped = new Map<string, ResolvedMatch>();
-        for (const subject of subjects) {
-          const match = map?.match(subject);
+        const matches = map ? await map.match(subjects) : [];
+        subjects.forEach((subject, index) => {
+          const match = matches[index];
           if (match) mapped.set(subject._id, match);
-        }
+        });
         const unmapped = subjects.filter((subject) => !mapped.has(subject._id));
         const looked =
           unmapped.length > 0
@@ -314,7 +334,7 @@ export class FullSyncRun {
     job: SyncJob,
     configuration: SyncConfiguration,
     timer: PhaseTimer,
-  ): Promise<DirectoryMap | undefined> {
+  ): Promise<EntryMap | undefined> {
     const { engine, store, logger } = this.ports;
     const identifiers: SubjectIdentifiers[] = [];
     const storedIdAttributes = new Set<string>();
@@ -326,20 +346,29 @@ export class FullSyncRun {
         }
     });
     try {
-      const map = await engine.readDirectoryMap(
-        configuration,
-        storedIdAttributes,
-        job._id,
-        timer,
-        mapLimit(identifiers.length),
+      const readMap: ReadEntryMap =
+        this.ports.readEntryMap ??
+        (async (configuration, storedIdAttributes, maxEntries, requestId) =>
+          (
+            await engine.readDirectoryMap(configuration, storedIdAttributes, requestId, undefined, maxEntries)
+          ).asEntryMap());
+      const map = await timer.time('ldap', () =>
+        readMap(configuration, [...storedIdAttributes], mapLimit(identifiers.length), job._id),
       );
-      map.countOwners(identifiers);
+      await map.countOwners(identifiers);
       logger.info(
-        { jobId: job._id, users: identifiers.length, entries: map.size },
+        { jobId: job._id, users: identifiers.length, entries: map.size, mapHeldIn: map.heldIn },
         'directory-wide sync run: directory read',
       );
       return map;
     } catch (error) {
+      if (error instanceof EntryMapOutOfMemoryError) {
+        logger.warn(
+          { jobId: job._id, users: identifiers.length, err: error.message },
+          'the directory map outgrew the memory it was given: looking users up in batches instead',
+        );
+        return undefined;
+      }
       if (error instanceof DirectoryLargerThanExpectedError) {
         logger.info(
           { jobId: job._id, users: identifiers.length, entries: `over ${error.maxEntries}` },

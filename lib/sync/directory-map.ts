@@ -5,6 +5,7 @@ import { AttributeSets } from './attribute-sets';
 import { identifierAttributes } from './entry-lookup';
 import type { SyncConfiguration, UserSearchSettings } from './sync-configuration';
 import type { ResolvedMatch } from './sync-plan';
+import type { EntryMap } from './entry-map';
 import type { SubjectIdentifiers } from './sync-store';
 
 /**
@@ -74,6 +75,17 @@ export class DirectoryMap {
     return this.nextOf.length;
   }
 
+  /** The map as an EntryMap kept in this thread. */
+  asEntryMap(): EntryMap {
+    return {
+      size: this.size,
+      heldIn: 'the host thread',
+      countOwners: async (users) => this.countOwners(users),
+      match: async (users) => users.map((user) => this.match(user)),
+      close: async () => undefined,
+    };
+  }
+
   /** Counts, over every user, whose only entry each entry is (before any user is matched). */
   countOwners(users: readonly SubjectIdentifiers[]): void {
     for (const user of users) {
@@ -141,5 +153,7 @@ function addAll(found: Set<number>, entries: number | number[] | undefined): voi
 export class DirectoryLargerThanExpectedError extends Error {
   constructor(readonly maxEntries: number) {
     super(`the user subtree holds more than ${maxEntries} entries`);
+    // Its name is how it crosses from the worker thread that may read the map.
+    this.name = 'DirectoryLargerThanExpectedError';
   }
 }
