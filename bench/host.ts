@@ -29,9 +29,13 @@ async function main() {
     rateLimit: rateLimit ?? false,
     // BENCH_DIRECTORY_READ=lookups|subtree: how directory-wide runs read the directory (default: the
     // module's).
-    ...(process.env.BENCH_DIRECTORY_READ === 'lookups' || process.env.BENCH_DIRECTORY_READ === 'subtree'
-      ? { jobRunner: { directoryRead: process.env.BENCH_DIRECTORY_READ } }
-      : {}),
+    // BENCH_MAP_IN_THREAD=1: the map stays in the host's thread instead of a worker's.
+    jobRunner: {
+      ...(process.env.BENCH_DIRECTORY_READ === 'lookups' || process.env.BENCH_DIRECTORY_READ === 'subtree'
+        ? { directoryRead: process.env.BENCH_DIRECTORY_READ }
+        : {}),
+      ...(process.env.BENCH_MAP_IN_THREAD === '1' ? { mapHeapLimitMb: false as const } : {}),
+    },
   });
   const app = express();
   // How long the host held each request, from its arrival to its answer's serialisation: what the client

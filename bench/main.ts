@@ -390,12 +390,15 @@ function printDirectoryReads(reads: NonNullable<Awaited<ReturnType<typeof measur
   const lines = [`Directory reads of a run, a fresh host per run (${reads.rounds} rounds, medians):`];
   for (const [name, scenario] of Object.entries(reads.scenarios)) {
     const { median, iqr } = scenario.pairedRatioSubtreeOverLookups;
+    const worker = scenario.pairedRatioWorkerOverThread;
+    const rss = scenario.hostRssOverIdleMiBMedian;
     lines.push(
-      `${name}  lookups ${scenario.medianMs.lookups} ms, subtree map ${scenario.medianMs.subtree} ms; ` +
-        `map/lookups paired ${median} (IQR ${iqr[0]}–${iqr[1]}); host RSS over idle ` +
-        `${scenario.hostRssOverIdleMiBMedian.lookups} and ${scenario.hostRssOverIdleMiBMedian.subtree} MiB`,
+      `${name}  lookups ${scenario.medianMs.lookups} ms, map in a worker ${scenario.medianMs.subtree} ms, ` +
+        `map in the host's thread ${scenario.medianMs.subtreeInThread} ms; map (worker)/lookups paired ` +
+        `${median} (IQR ${iqr[0]}–${iqr[1]}), worker/thread ${worker.median} (IQR ${worker.iqr[0]}–` +
+        `${worker.iqr[1]}); host RSS over idle ${rss.lookups}, ${rss.subtree} and ${rss.subtreeInThread} MiB`,
     );
-    for (const mode of ['lookups', 'subtree'] as const)
+    for (const mode of ['lookups', 'subtree', 'subtreeInThread'] as const)
       lines.push(cpuLine(`${mode} CPU`, scenario.cpuMsMean[mode] ?? {}));
   }
   process.stdout.write(`${lines.join('\n')}\n\n`);

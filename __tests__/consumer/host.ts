@@ -59,6 +59,28 @@ async function main(): Promise<void> {
     body: JSON.stringify({ usernames: ['alice'] }),
   });
   const report = (await response.json()) as SyncResponse;
+  // A directory-wide run: its map is read in a worker thread, loaded from the package's compiled files.
+  const started = (await (
+    await fetch(`${base}/jobs`, {
+      method: 'POST',
+      headers: {
+        'X-User-Id': 'host-admin',
+        'X-Auth-Token': 'host-token',
+        'Content-Type': 'application/json',
+      },
+      body: '{}',
+    })
+  ).json()) as { job: { _id: string } };
+  let runState = 'queued';
+  for (let waited = 0; (runState === 'queued' || runState === 'running') && waited < 60_000; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const read = (await (
+      await fetch(`${base}/jobs/${started.job._id}`, {
+        headers: { 'X-User-Id': 'host-admin', 'X-Auth-Token': 'host-token' },
+      })
+    ).json()) as { job: { state: string } };
+    runState = read.job.state;
+  }
   const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string };
   const alice = await db.collection('users').findOne({ _id: 'u-alice' as never });
   const packagedDocument = require('abac-ldap-sync/openapi.json') as { openapi: string };
@@ -68,6 +90,7 @@ async function main(): Promise<void> {
       status: response.status,
       summary: report.summary,
       stored: alice?.abacAttributes,
+      runState,
       servedOpenApi: openapi.openapi,
       packagedOpenApi: packagedDocument.openapi,
     })}\n`,

@@ -14,7 +14,8 @@ const ROOT = REPO_ROOT;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 // Builds the package, packs it, installs the tarball into a new host project, compiles a host written
-// against the package name with its published types, and runs one real sync through it.
+// against the package name with its published types, and runs one real sync and one directory-wide run
+// through it.
 describe('the packed package in a host project of its own', () => {
   let project: string;
   afterAll(async () => {
@@ -77,7 +78,7 @@ describe('the packed package in a host project of its own', () => {
     );
 
     const { ldap, mongo } = testServers();
-    const { stdout } = await run(process.execPath, ['host.js'], {
+    const { stdout, stderr } = await run(process.execPath, ['host.js'], {
       cwd: project,
       env: {
         ...process.env,
@@ -95,9 +96,12 @@ describe('the packed package in a host project of its own', () => {
       status: 200,
       summary: expect.objectContaining({ matched: 1, updated: 1 }),
       stored: expect.arrayContaining([{ key: 'department', values: ['eng', 'eng-platform'] }]),
+      runState: 'completed',
       servedOpenApi: '3.1.0',
       packagedOpenApi: '3.1.0',
     });
+    // The run's map was kept in a worker thread, started from the installed package's JavaScript.
+    expect(stderr).toContain('"mapHeldIn":"a worker thread"');
     reportFigure(
       'consumer',
       `build, pack, install, compile and one sync in ${((Date.now() - started) / 1000).toFixed(1)} s`,
