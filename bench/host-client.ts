@@ -147,6 +147,13 @@ export async function startHost(
     async maxRss() {
       return ((await (await fetch(`${base}/bench/max-rss`)).json()) as { maxRssKiB: number }).maxRssKiB;
     },
+    /** The peaks of the host's memory by kind (MiB) since the last call, which resets them. */
+    async memoryPeaks(): Promise<Record<string, number>> {
+      return JSON.parse((await post(port, '/bench/memory-peaks', headers, '{}')).body) as Record<
+        string,
+        number
+      >;
+    },
     /** Profiles the host's CPU until `stopProfile`, which resolves with the V8 profile. */
     async startProfile() {
       await post(port, '/bench/profile/start', headers, '{}');

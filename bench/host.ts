@@ -86,6 +86,21 @@ async function main() {
     await batchedFloor(await floorContext(), req.body as Identifiers, 'asTheModule');
     answerOfSize(req, res);
   });
+  // The peaks of the host's memory, by kind, sampled every 20 ms since the last reset (`npm run profile`
+  // with PROFILE_RUN: what a run's peak RSS is made of).
+  const peaks = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+  setInterval(() => {
+    const usage = process.memoryUsage();
+    for (const kind of Object.keys(peaks) as (keyof typeof peaks)[])
+      peaks[kind] = Math.max(peaks[kind], usage[kind]);
+  }, 20).unref();
+  app.post('/bench/memory-peaks', (_req, res) => {
+    const mib = Object.fromEntries(
+      Object.entries(peaks).map(([kind, bytes]) => [kind, Math.round(bytes / 1048576)]),
+    );
+    for (const kind of Object.keys(peaks) as (keyof typeof peaks)[]) peaks[kind] = 0;
+    res.json(mib);
+  });
   app.get('/bench/max-rss', (_req, res) => {
     res.json({
       maxRssKiB: process.resourceUsage().maxRSS,

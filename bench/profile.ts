@@ -128,13 +128,17 @@ function print(report: {
 async function profileFullRun(host: BenchHost, models: BenchData['models'], name: string) {
   const scenario = SCENARIOS.find((candidate) => candidate.name === name);
   if (!scenario) throw new Error(`PROFILE_RUN names no scenario: ${name}`);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idle = await host.memoryPeaks();
   await scenario.reset(models);
   await host.fullRun();
   await scenario.reset(models);
   log(`Profiling the host over one ${name} run...`);
+  await host.memoryPeaks();
   await host.startProfile();
   const run = await host.fullRun();
   const profile = await host.stopProfile();
+  const peaks = await host.memoryPeaks();
   const summary = summariseProfile(profile, 30);
   const output = join(__dirname, 'results');
   mkdirSync(output, { recursive: true });
@@ -148,6 +152,9 @@ async function profileFullRun(host: BenchHost, models: BenchData['models'], name
   lines.push('', 'Functions with the most self time (ms):');
   for (const f of summary.topFunctions) lines.push(`${f.ms.toFixed(0).padStart(8)}  ${f.name}  ${f.place}`);
   lines.push('', `phases: ${JSON.stringify(run.syncPhases)}`);
+  lines.push(
+    `host memory (MiB), idle before any run: ${JSON.stringify(idle)}; the profiled run's peaks: ${JSON.stringify(peaks)}`,
+  );
   process.stdout.write(`${lines.join('\n')}\n\n`);
 }
 
