@@ -14,10 +14,12 @@ import type { DirectoryFilter } from '../lib/ldap/filter';
 import { dnString } from './dn-string';
 import { openFirstReachable, tlsOptions } from '../lib/ldap/reachable-host';
 import {
+  deliverWhole,
   parseRange,
   rangeSearch,
   readRemainingRanges,
   type AttributeRange,
+  type EntryWithRanges,
 } from '../lib/ldap/ranged-attributes';
 
 type LdapjsFilter = InstanceType<typeof ldap.EqualityFilter>;
@@ -151,19 +153,15 @@ class LdapjsSession implements DirectorySession {
    * remaining ranges are read with base searches on the entry, then delivered whole.
    */
   async search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void> {
-    const held: NormalisedEntry[] = [];
-    await this.searchOnce(search, (raw) => {
-      const normalised = normalise(raw);
-      if (normalised.ranges.length === 0) onEntry(normalised.entry);
-      else held.push(normalised);
-    });
-    for (const normalised of held) {
-      await this.readRemainingRanges(normalised);
-      onEntry(normalised.entry);
-    }
+    await deliverWhole(
+      (onRaw) => this.searchOnce(search, onRaw),
+      normalise,
+      (held) => this.readRemainingRanges(held),
+      onEntry,
+    );
   }
 
-  private readRemainingRanges({ entry, ranges }: NormalisedEntry): Promise<void> {
+  private readRemainingRanges({ entry, ranges }: EntryWithRanges): Promise<void> {
     return readRemainingRanges(
       ranges,
       async (description) => {
@@ -280,14 +278,8 @@ class LdapjsSession implements DirectorySession {
   }
 }
 
-interface NormalisedEntry {
-  entry: DirectoryEntry;
-  /** Attributes that came in a range with more to read. */
-  ranges: AttributeRange[];
-}
-
 /** Attribute names lower-cased, `;binary` dropped, ranged attributes kept under their own name. */
-function normalise(raw: SearchEntry): NormalisedEntry {
+function normalise(raw: SearchEntry): EntryWithRanges {
   // The DN alone: the entry's `pojo` would also copy every attribute, only for this to read its name.
   const entry: DirectoryEntry = { dn: dnString(raw.objectName), attributes: new Map() };
   const ranges: AttributeRange[] = [];

@@ -25,7 +25,13 @@ import type {
 } from './directory';
 import type { DirectoryFilter } from './filter';
 import { openFirstReachable, tlsOptions } from './reachable-host';
-import { parseRange, rangeSearch, readRemainingRanges, type AttributeRange } from './ranged-attributes';
+import {
+  deliverWhole,
+  parseRange,
+  rangeSearch,
+  readRemainingRanges,
+  type EntryWithRanges,
+} from './ranged-attributes';
 
 /** The directory port on ldapts 8: promise-based, maintained; one connection per session, never reopened. */
 export class LdaptsDirectory implements Directory {
@@ -101,19 +107,15 @@ class LdaptsSession implements DirectorySession {
    * remaining ranges are read with base searches on the entry, then delivered whole.
    */
   async search(search: DirectorySearch, onEntry: (entry: DirectoryEntry) => void): Promise<void> {
-    const held: NormalisedEntry[] = [];
-    await this.searchPages(search, (raw) => {
-      const normalised = normalise(raw);
-      if (normalised.ranges.length === 0) onEntry(normalised.entry);
-      else held.push(normalised);
-    });
-    for (const normalised of held) {
-      await this.readRemainingRanges(normalised);
-      onEntry(normalised.entry);
-    }
+    await deliverWhole(
+      (onRaw) => this.searchPages(search, onRaw),
+      normalise,
+      (held) => this.readRemainingRanges(held),
+      onEntry,
+    );
   }
 
-  private readRemainingRanges({ entry, ranges }: NormalisedEntry): Promise<void> {
+  private readRemainingRanges({ entry, ranges }: EntryWithRanges): Promise<void> {
     return readRemainingRanges(
       ranges,
       async (description) => {
@@ -198,12 +200,6 @@ class CallbackError extends Error {
   }
 }
 
-interface NormalisedEntry {
-  entry: DirectoryEntry;
-  /** Attributes that came in a range with more to read. */
-  ranges: AttributeRange[];
-}
-
 /** An entry's attributes as ldapts gives them: each type as sent, its values as text or bytes. */
 function attributesOf(raw: Entry): [string, (string | Buffer)[]][] {
   const attributes: [string, (string | Buffer)[]][] = [];
@@ -218,9 +214,9 @@ function attributesOf(raw: Entry): [string, (string | Buffer)[]][] {
 }
 
 /** Attribute names lower-cased, `;binary` dropped, ranged attributes kept under their own name. */
-function normalise(raw: Entry): NormalisedEntry {
+function normalise(raw: Entry): EntryWithRanges {
   const entry: DirectoryEntry = { dn: raw.dn, attributes: new Map() };
-  const ranges: AttributeRange[] = [];
+  const ranges: EntryWithRanges['ranges'] = [];
   for (const [type, values] of attributesOf(raw)) {
     const range = parseRange(type);
     if (range && range.end !== '*') ranges.push(range);

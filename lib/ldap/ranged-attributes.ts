@@ -1,4 +1,4 @@
-import type { DirectorySearch } from './directory';
+import type { DirectoryEntry, DirectorySearch } from './directory';
 
 /**
  * Active Directory returns a large multi-valued attribute (member, memberOf) in ranges: the entry carries
@@ -68,5 +68,33 @@ export async function readRemainingRanges<Values>(
       // A server that answers a range request without the range ends the loop rather than repeating it.
       request = next !== request ? next : undefined;
     }
+  }
+}
+
+/** An entry as decoded, with the attributes that came in a range with more to read. */
+export interface EntryWithRanges {
+  entry: DirectoryEntry;
+  ranges: AttributeRange[];
+}
+
+/**
+ * Delivers each entry `search` sends as it comes when it is whole; an entry with ranges left is held and
+ * delivered once `readRanges` has read the rest of them, after the search has ended.
+ */
+export async function deliverWhole<Raw>(
+  search: (onRaw: (raw: Raw) => void) => Promise<void>,
+  decode: (raw: Raw) => EntryWithRanges,
+  readRanges: (held: EntryWithRanges) => Promise<void>,
+  onEntry: (entry: DirectoryEntry) => void,
+): Promise<void> {
+  const held: EntryWithRanges[] = [];
+  await search((raw) => {
+    const decoded = decode(raw);
+    if (decoded.ranges.length === 0) onEntry(decoded.entry);
+    else held.push(decoded);
+  });
+  for (const decoded of held) {
+    await readRanges(decoded);
+    onEntry(decoded.entry);
   }
 }
