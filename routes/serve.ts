@@ -40,28 +40,30 @@ export interface ServeDeps {
 /**
  * Registers a declared route: the gate its `access` names (answered first), then its body and query,
  * checked by the declaration's schemas, then the handler, whose answer goes out with the route's success
- * status. `begin`, when given, may start the route's reads before the gate answers (never a write or an
- * answer); what it began goes to the handler, or is abandoned when the gate, the body or the query
- * refuses the request.
+ * status. The body is checked before the gate but refused only after it. `begin`, when given, may start the
+ * route's reads on a valid body before the gate answers (never a write or an answer); what it began goes
+ * to the handler, or is abandoned when the gate, the body or the query refuses the request.
  */
 export function serve<S extends RouteSpec, B extends Begun = never>(
   router: Router,
   route: S,
   deps: ServeDeps,
   handle: (served: Served<S> & { begun: B | undefined }) => Promise<Answer>,
-  begin?: (req: Request, res: Response) => B | undefined,
+  begin?: (req: Request, body: Served<S>['body']) => B | undefined,
 ): void {
   const parseBody = route.body ? [holdBackJsonErrors(deps.bodyLimitBytes)] : [];
   router[route.method](route.path, ...parseBody, async (req: Request, res: Response) => {
-    const begun = begin?.(req, res);
+    const body = checked(() =>
+      route.body
+        ? validBody(req, res, route.body.schema, deps.bodyLimitBytes, { optional: !route.body.required })
+        : undefined,
+    );
+    const begun = 'value' in body ? begin?.(req, body.value as Served<S>['body']) : undefined;
     let caller: Caller | undefined;
-    let body: unknown;
     let query: unknown;
     try {
       caller = route.access === 'public' ? undefined : await deps.admit(req, route.access);
-      body = route.body
-        ? validBody(req, res, route.body.schema, deps.bodyLimitBytes, { optional: !route.body.required })
-        : undefined;
+      if ('error' in body) throw body.error;
       if (route.query) {
         const parsed = route.query.safeParse(req.query);
         if (!parsed.success) throw new InvalidParamsError(detailsOf(parsed.error.issues));
@@ -76,7 +78,7 @@ export function serve<S extends RouteSpec, B extends Begun = never>(
       req,
       res,
       caller,
-      body,
+      body: body.value,
       query,
       params: req.params as Record<string, string>,
       begun,
@@ -84,4 +86,13 @@ export function serve<S extends RouteSpec, B extends Begun = never>(
     if (answer instanceof WithStatus) res.status(answer.status).json(answer.body);
     else res.status(route.success.status).json(answer);
   });
+}
+
+/** What `check` gives, or the error it throws (thrown later, once the gate has answered). */
+function checked<T>(check: () => T): { value: T } | { error: unknown; value?: undefined } {
+  try {
+    return { value: check() };
+  } catch (error) {
+    return { error };
+  }
 }

@@ -93,11 +93,9 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
       return { success: true, ...report };
     },
     // A caller the gate let in within the last minutes: the sync's reads begin beside the gate's checks.
-    (req, res) => {
-      if (!gate.recentlyAdmitted(req) || requestContext(res).bodyError !== undefined) return undefined;
-      const parsed = ROUTES.sync.body.schema.safeParse(req.body);
-      if (!parsed.success) return undefined;
-      const { dryRun: _dryRun, ...identifiers } = parsed.data;
+    (req, body) => {
+      if (!gate.recentlyAdmitted(req)) return undefined;
+      const { dryRun: _dryRun, ...identifiers } = body;
       return deps.service.begin(identifiers);
     },
   );
