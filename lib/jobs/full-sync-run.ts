@@ -362,24 +362,11 @@ export class FullSyncRun {
       );
       return map;
     } catch (error) {
-      if (error instanceof EntryMapOutOfMemoryError) {
-        logger.warn(
-          { jobId: job._id, users: identifiers.length, err: error.message },
-          'the directory map outgrew the memory it was given: looking users up in batches instead',
-        );
-        return undefined;
-      }
-      if (error instanceof DirectoryLargerThanExpectedError) {
-        logger.info(
-          { jobId: job._id, users: identifiers.length, entries: `over ${error.maxEntries}` },
-          'the user subtree holds far more people than there are LDAP users: looking users up in batches',
-        );
-        return undefined;
-      }
-      if (!(error instanceof LdapSizeLimitExceededError)) throw error;
-      logger.warn(
-        { jobId: job._id },
-        'a size limit cut the read of the whole user subtree short: looking users up in batches instead',
+      const why = whyLookUpInstead(error);
+      if (!why) throw error;
+      logger[why.level](
+        { jobId: job._id, users: identifiers.length, err: (error as Error).message },
+        `${why.reason}: looking users up in batches instead`,
       );
       return undefined;
     }
@@ -525,6 +512,17 @@ export class FullSyncRun {
       });
     return ended;
   }
+}
+
+/** Why a failed read of the map leaves the run to look its users up; undefined: the run fails with it. */
+function whyLookUpInstead(error: unknown): { level: 'info' | 'warn'; reason: string } | undefined {
+  if (error instanceof DirectoryLargerThanExpectedError)
+    return { level: 'info', reason: 'the user subtree holds far more people than there are LDAP users' };
+  if (error instanceof EntryMapOutOfMemoryError)
+    return { level: 'warn', reason: 'the directory map outgrew the memory it was given' };
+  if (error instanceof LdapSizeLimitExceededError)
+    return { level: 'warn', reason: 'a size limit cut the read of the whole user subtree short' };
+  return undefined;
 }
 
 /**
