@@ -27,6 +27,7 @@ import { noMetrics, PrometheusSyncMetrics, type SyncMetrics } from '../lib/metri
 import type { SettingId } from '../lib/settings';
 import { MongoSettingsSource } from '../mongo/mongo-settings-source';
 import { registerOwnSettings } from '../mongo/settings-registration';
+import { MongoUndoJournal } from '../mongo/mongo-undo-journal';
 import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
 import { AuditEvents } from '../lib/sync/audit-events';
 import type { RoomMemberRemover } from '../lib/sync/room-member-remover';
@@ -115,6 +116,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     deferredWork,
   });
   const jobStore = new MongoSyncJobStore(models);
+  const undoJournal = new MongoUndoJournal(models.undoJournal);
   const runnerOptions =
     deps.jobRunner === false
       ? undefined
@@ -191,6 +193,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   );
   jobs = new SyncJobs({
     jobs: jobStore,
+    undoJournal,
     settings: uncachedSettings,
     queue: runner,
     checkSettings: () => service.configuration(),

@@ -38,6 +38,8 @@ export const SETTING_DEFAULTS = {
   ABAC_Sync_Plans_Kept_Max: 20,
   // Finished runs are removed this many days after they ended (a kept plan's run once its plan expired).
   ABAC_Sync_Job_Retention_Days: 30,
+  // What undo needs (the values users held, the subscriptions ended) is kept this many days, then removed.
+  ABAC_Sync_Undo_Retention_Days: 7,
   // The changed-entries feed: users follow a directory change within seconds (off by default).
   ABAC_Sync_Change_Feed_Enabled: false,
   ABAC_Sync_Change_Feed_Interval_Seconds: 2,

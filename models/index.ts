@@ -15,6 +15,7 @@ import { createFeedStateModel, type FeedStateModel } from './feed-state';
 import { createRateLimitModel, type RateLimitModel } from './rate-limit';
 import { createRevocationEntryModel, type RevocationEntryModel } from './revocation-entry';
 import { createEvictionRecordModel, type EvictionRecordModel } from './eviction-record';
+import { createUndoJournalModel, type UndoJournalModel } from './undo-journal';
 
 export type { AbacAttribute, LoginToken, UserDocument } from './user';
 export type { RoleDocument } from './role';
@@ -44,6 +45,7 @@ export interface Models {
   rateLimits: RateLimitModel;
   revocationEntries: RevocationEntryModel;
   evictionRecords: EvictionRecordModel;
+  undoJournal: UndoJournalModel;
 }
 
 /** Every model the module uses, bound to the host's connection (never the global mongoose). */
@@ -64,6 +66,7 @@ export function createModels(connection: Connection): Models {
     rateLimits: createRateLimitModel(connection),
     revocationEntries: createRevocationEntryModel(connection),
     evictionRecords: createEvictionRecordModel(connection),
+    undoJournal: createUndoJournalModel(connection),
   };
 }
 

@@ -1,4 +1,6 @@
 import type { ServerEventDocument, ServerEventModel } from '../models/server-event';
+import type { UndoJournalDocument, UndoJournalModel } from '../models/undo-journal';
+import type { OutboxEvent } from '../lib/sync/audit-events';
 import type { UserModel } from '../models/user';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
@@ -8,6 +10,7 @@ import { insertOnce } from './insert-once';
 
 export interface AuditOutboxPorts {
   serverEvents: ServerEventModel;
+  undoJournal: UndoJournalModel;
   users: UserModel;
   logger: Logger;
   metrics: Pick<SyncMetrics, 'auditWritesFailed'>;
@@ -17,7 +20,8 @@ export interface AuditOutboxPorts {
  * The audit trail in rocketchat_server_events, written through an outbox: each event is first stored on the
  * user in the same update as the change it records (`__abacAuditOutbox`), then copied here by its id, then
  * removed from the user. A crash or a refused insert in between leaves the event in the outbox, and the next
- * sync of that user copies it; an event already copied is a duplicate id, so each is stored once.
+ * sync of that user copies it; an event already copied is a duplicate id, so each is stored once. An
+ * event's undo record goes the same way to abac_sync_undo_journal, under the event's id, in the same step.
  */
 export class MongoAuditOutbox {
   constructor(private readonly ports: AuditOutboxPorts) {}
@@ -30,6 +34,7 @@ export class MongoAuditOutbox {
     const events = [...outboxes.values()].flatMap((outbox) => Object.values(outbox));
     if (events.length === 0) return new Map();
     const failedIds = await this.insert(events, requestId);
+
     const stored: Outboxes = new Map();
     for (const [userId, outbox] of outboxes) {
       const kept = Object.entries(outbox).filter(([id]) => !failedIds.has(id));
@@ -53,10 +58,24 @@ export class MongoAuditOutbox {
     if (operations.length > 0) await this.ports.users.collection.bulkWrite(operations, { ordered: false });
   }
 
-  /** The ids of the events that could not be stored (a duplicate is stored already). */
-  private async insert(events: ServerEventDocument[], requestId: string): Promise<Set<string>> {
-    const { failed, error } = await insertOnce(this.ports.serverEvents, events);
-    const failedIds = new Set(failed.map((index) => events[index]?._id ?? ''));
+  /**
+   * The ids of the events that could not be stored, themselves or their undo records (a duplicate is
+   * stored already).
+   */
+  private async insert(events: OutboxEvent[], requestId: string): Promise<Set<string>> {
+    const trail: ServerEventDocument[] = events.map(({ undo: _undo, ...event }) => event);
+    const journal: UndoJournalDocument[] = events.flatMap(({ _id, ts, undo }) =>
+      undo ? [{ ...undo, _id, at: ts }] : [],
+    );
+    const [inTrail, inJournal] = await Promise.all([
+      insertOnce(this.ports.serverEvents, trail),
+      insertOnce(this.ports.undoJournal, journal),
+    ]);
+    const failedIds = new Set([
+      ...inTrail.failed.map((index) => trail[index]?._id ?? ''),
+      ...inJournal.failed.map((index) => journal[index]?._id ?? ''),
+    ]);
+    const error = inTrail.error ?? inJournal.error;
     if (failedIds.size > 0) {
       this.ports.metrics.auditWritesFailed(failedIds.size);
       this.ports.logger.error(

@@ -1,12 +1,12 @@
 import type { Models } from '../models';
 import type { RoomDocument } from '../models/room';
-import type { SubscriptionDocument } from '../models/subscription';
 import type { UserDocument } from '../models/user';
 import { addToGroup } from '../lib/group';
 import type { Clock } from '../lib/clock';
 import type { Logger } from '../lib/logger';
 import type { SyncMetrics } from '../lib/metrics';
 import type { Identifiers } from '../lib/sync/sync-request';
+import type { StoredSubscription } from '../lib/sync/undo-record';
 import {
   membershipKey,
   type AbacRoom,
@@ -22,7 +22,7 @@ import { countLdapSubjects, findSubjects, ldapSubjectIdentifiers, ldapSubjects }
 import { WriteClaims } from './write-claims';
 
 export interface MongoSyncStorePorts {
-  models: Pick<Models, 'users' | 'rooms' | 'subscriptions' | 'writeClaims' | 'serverEvents'>;
+  models: Pick<Models, 'users' | 'rooms' | 'subscriptions' | 'writeClaims' | 'serverEvents' | 'undoJournal'>;
   clock: Clock;
   logger: Logger;
   metrics: Pick<SyncMetrics, 'auditWritesFailed'>;
@@ -41,6 +41,7 @@ export class MongoSyncStore implements SyncStore {
     this.claims = new WriteClaims({ writeClaims: models.writeClaims, clock });
     this.outbox = new MongoAuditOutbox({
       serverEvents: models.serverEvents,
+      undoJournal: models.undoJournal,
       users: models.users,
       logger,
       metrics,
@@ -84,19 +85,17 @@ export class MongoSyncStore implements SyncStore {
 
   async findMemberships(
     pairs: readonly { userId: string; roomId: string }[],
-  ): Promise<Map<string, string[]>> {
+  ): Promise<Map<string, StoredSubscription[]>> {
     const byRoom = new Map<string, string[]>();
     for (const { userId, roomId } of pairs) addToGroup(byRoom, roomId, userId);
-    const found = new Map<string, string[]>();
+    const found = new Map<string, StoredSubscription[]>();
     if (byRoom.size === 0) return found;
-    const subscriptions = await this.ports.models.subscriptions
-      .find(
-        { $or: [...byRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) },
-        { rid: 1, 'u._id': 1 },
-      )
-      .lean<Pick<SubscriptionDocument, '_id' | 'rid' | 'u'>[]>()
-      .exec();
-    for (const { _id, rid, u } of subscriptions) addToGroup(found, membershipKey(rid, u._id), _id);
+    // Whole, as the chat server stored them: each is kept for undo beside its revocation event.
+    const subscriptions = await this.ports.models.subscriptions.collection
+      .find({ $or: [...byRoom].map(([rid, userIds]) => ({ rid, 'u._id': { $in: userIds } })) } as never)
+      .toArray();
+    for (const subscription of subscriptions as unknown as StoredSubscription[])
+      addToGroup(found, membershipKey(subscription.rid, subscription.u._id), subscription);
     return found;
   }
 

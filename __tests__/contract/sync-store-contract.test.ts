@@ -7,6 +7,10 @@ import { MongoSyncStore } from '../../mongo/mongo-sync-store';
 import { closeTestDatabase, openTestDatabase } from '../helpers/database';
 import { ManualClock } from '../helpers/host';
 import { MemorySyncStore } from '../helpers/memory-sync-store';
+import { MemoryUndoJournal } from '../helpers/memory-undo-journal';
+import { MongoUndoJournal } from '../../mongo/mongo-undo-journal';
+import type { UndoJournal } from '../../lib/undo/undo-journal';
+import type { OutboxEvent } from '../../lib/sync/audit-events';
 
 const EVENT = {
   _id: 'e1',
@@ -22,12 +26,17 @@ interface StoreFixture {
   attributesOf(userId: string): Promise<unknown>;
   outboxOf(userId: string): Promise<Record<string, unknown> | undefined>;
   auditIds(): Promise<string[]>;
+  /** An event as the audit trail holds it. */
+  auditEvent(id: string): Promise<unknown>;
+  journal: UndoJournal;
   /** Claims the user as `holder` would, outside the store (as a process that then died). */
   holdElsewhere(userId: string, holder?: string): Promise<void>;
   close(): Promise<void>;
 }
 
 const ALICE = { key: 'department', values: ['sales'] };
+/** What the chat server keeps on a subscription besides its room and user: undo puts it back as it was. */
+const OWN_FIELDS = { ls: new Date('2026-11-30T08:00:00Z'), roles: ['owner'], unread: 3 };
 
 async function memoryFixture(): Promise<StoreFixture> {
   const store = new MemorySyncStore();
@@ -43,12 +52,14 @@ async function memoryFixture(): Promise<StoreFixture> {
   store.users.set('u-gone', { _id: 'u-gone', username: 'gone', active: false, ldap: true });
   store.rooms.set('r-sales', { _id: 'r-sales', name: 'sales', usersCount: 2, abacAttributes: [ALICE] });
   store.rooms.set('r-plain', { _id: 'r-plain', name: 'plain', usersCount: 5 });
-  store.subscriptions.set('s1', { rid: 'r-sales', userId: 'u-alice' });
+  store.subscriptions.set('s1', { rid: 'r-sales', userId: 'u-alice', ...OWN_FIELDS });
   return {
     store,
     attributesOf: async (id) => store.users.get(id)?.abacAttributes,
     outboxOf: async (id) => store.users.get(id)?.outbox,
     auditIds: async () => [...store.auditTrail.keys()].sort(),
+    auditEvent: async (id) => store.auditTrail.get(id),
+    journal: new MemoryUndoJournal(store),
     holdElsewhere: async (id, holder = 'elsewhere') => {
       store.heldElsewhere.set(id, holder);
     },
@@ -77,7 +88,12 @@ async function mongoFixture(): Promise<StoreFixture> {
     { _id: 'r-sales', t: 'p', name: 'sales', usersCount: 2, abacAttributes: [ALICE] },
     { _id: 'r-plain', t: 'p', name: 'plain', usersCount: 5 },
   ]);
-  await models.subscriptions.create({ _id: 's1', rid: 'r-sales', u: { _id: 'u-alice', username: 'Alice' } });
+  await models.subscriptions.collection.insertOne({
+    _id: 's1' as never,
+    rid: 'r-sales',
+    u: { _id: 'u-alice' },
+    ...OWN_FIELDS,
+  });
   const store = new MongoSyncStore({
     models,
     clock: new ManualClock(),
@@ -90,6 +106,8 @@ async function mongoFixture(): Promise<StoreFixture> {
     outboxOf: async (id) => (await models.users.findById(id).lean())?.__abacAuditOutbox,
     auditIds: async () =>
       (await models.serverEvents.find({}, { _id: 1 }).lean()).map(({ _id }) => _id).sort(),
+    auditEvent: (id) => models.serverEvents.findById(id).lean().exec(),
+    journal: new MongoUndoJournal(models.undoJournal),
     holdElsewhere: async (id, holder = 'elsewhere') => {
       await models.writeClaims.collection.insertOne({
         _id: id as never,
@@ -143,7 +161,7 @@ describe.each([
     ]);
   });
 
-  it('returns only ABAC-managed rooms, and the subscriptions of each (room, user) pair that has any', async () => {
+  it('returns only ABAC-managed rooms, and the whole subscriptions of each (room, user) pair that has any', async () => {
     expect(await fixture.store.findAbacRooms(['r-sales', 'r-plain', 'r-none'])).toEqual([
       { _id: 'r-sales', name: 'sales', abacAttributes: [ALICE] },
     ]);
@@ -151,7 +169,12 @@ describe.each([
       { userId: 'u-alice', roomId: 'r-sales' },
       { userId: 'u-alice', roomId: 'r-plain' },
     ]);
-    expect([...memberships]).toEqual([[membershipKey('r-sales', 'u-alice'), ['s1']]]);
+    expect([...memberships]).toEqual([
+      [
+        membershipKey('r-sales', 'u-alice'),
+        [{ _id: 's1', rid: 'r-sales', u: { _id: 'u-alice' }, ...OWN_FIELDS }],
+      ],
+    ]);
   });
 
   it('writes only when the user still holds the value read, and stores the outbox with the change', async () => {
@@ -248,6 +271,50 @@ describe.each([
     expect(await fixture.auditIds()).toEqual(['e1']);
     await fixture.store.clearOutboxes(copied);
     expect(await fixture.outboxOf('u-alice')).toEqual({});
+  });
+
+  it("copies an event's undo record to the undo journal once, never to the audit trail", async () => {
+    const subscription = { _id: 's1', rid: 'r-sales', u: { _id: 'u-alice' }, ...OWN_FIELDS };
+    const undone = { changeSet: 'req', userId: 'u-alice', username: 'Alice' };
+    const changed: OutboxEvent = {
+      ...EVENT,
+      undo: { ...undone, kind: 'attributes', before: [ALICE], after: [] },
+    };
+    const revoked: OutboxEvent = {
+      ...EVENT,
+      _id: 'e2',
+      t: 'abac.action.performed',
+      undo: { ...undone, kind: 'membershipEnded', room: { _id: 'r-sales', name: 'sales' }, subscription },
+    };
+    await fixture.store.writeIfUnchanged(
+      [{ userId: 'u-alice', before: [ALICE], next: [], outbox: { e1: changed, e2: revoked } }],
+      new Date(),
+    );
+    const outboxes = new Map([['u-alice', { e1: changed, e2: revoked }]]);
+    expect(await fixture.store.copyAudit(outboxes, 'req')).toEqual(outboxes);
+    expect(await fixture.store.copyAudit(outboxes, 'req')).toEqual(outboxes);
+
+    expect(await fixture.auditEvent('e1')).toEqual(EVENT);
+    expect(await fixture.auditEvent('e2')).toEqual({ ...EVENT, _id: 'e2', t: 'abac.action.performed' });
+    expect(await fixture.journal.entriesOf('req')).toEqual([
+      { _id: 'e1', at: EVENT.ts, ...changed.undo },
+      { _id: 'e2', at: EVENT.ts, ...revoked.undo },
+    ]);
+    expect(await fixture.journal.entriesOf('other')).toEqual([]);
+  });
+
+  it('forgets the undo records of changes made before a time, and only those', async () => {
+    const undo = { changeSet: 'req', userId: 'u-alice', username: 'Alice', kind: 'attributes' as const };
+    const older: OutboxEvent = { ...EVENT, undo: { ...undo, before: [ALICE], after: [] } };
+    const newer: OutboxEvent = {
+      ...EVENT,
+      _id: 'e2',
+      ts: new Date('2026-12-03T00:00:00Z'),
+      undo: { ...undo, before: [], after: [ALICE] },
+    };
+    await fixture.store.copyAudit(new Map([['u-alice', { e1: older, e2: newer }]]), 'req');
+    expect(await fixture.journal.removeBefore(new Date('2026-12-02T00:00:00Z'))).toBe(1);
+    expect((await fixture.journal.entriesOf('req')).map(({ _id }) => _id)).toEqual(['e2']);
   });
 
   it('clears only the events it copied: one added to the outbox since stays', async () => {

@@ -16,6 +16,7 @@ import {
   type SyncSubject,
   type WriteOutcome,
 } from '../../lib/sync/sync-store';
+import type { StoredSubscription, UndoRecord } from '../../lib/sync/undo-record';
 
 export interface MemoryUser {
   _id: string;
@@ -45,8 +46,11 @@ export interface MemoryRoom {
 export class MemorySyncStore implements SyncStore {
   readonly users = new Map<string, MemoryUser>();
   readonly rooms = new Map<string, MemoryRoom>();
-  readonly subscriptions = new Map<string, { rid: string; userId: string }>();
+  /** Subscriptions by id; fields besides rid and userId are kept as the chat server's own. */
+  readonly subscriptions = new Map<string, { rid: string; userId: string; [field: string]: unknown }>();
   readonly auditTrail = new Map<string, ServerEventDocument>();
+  /** Undo records by their event's id, with the event's time. */
+  readonly undoJournal = new Map<string, UndoRecord & { at: Date }>();
   /** Users claimed outside the engine (by another process), with the holder that claimed them. */
   readonly heldElsewhere = new Map<string, string>();
   /** Called before each conditional write: lets a test change a user as a concurrent writer would. */
@@ -120,15 +124,13 @@ export class MemorySyncStore implements SyncStore {
 
   async findMemberships(
     pairs: readonly { userId: string; roomId: string }[],
-  ): Promise<Map<string, string[]>> {
-    const found = new Map<string, string[]>();
+  ): Promise<Map<string, StoredSubscription[]>> {
+    const found = new Map<string, StoredSubscription[]>();
     for (const { userId, roomId } of pairs) {
-      const ids = [...this.subscriptions].filter(([, s]) => s.rid === roomId && s.userId === userId);
-      if (ids.length > 0)
-        found.set(
-          membershipKey(roomId, userId),
-          ids.map(([id]) => id),
-        );
+      const whole = [...this.subscriptions]
+        .filter(([, s]) => s.rid === roomId && s.userId === userId)
+        .map(([_id, { rid, userId: _user, ...own }]) => ({ ...own, _id, rid, u: { _id: userId } }));
+      if (whole.length > 0) found.set(membershipKey(roomId, userId), whole);
     }
     return found;
   }
@@ -203,7 +205,9 @@ export class MemorySyncStore implements SyncStore {
           this.failAuditCopies -= 1;
           continue;
         }
-        if (!this.auditTrail.has(id)) this.auditTrail.set(id, event);
+        const { undo, ...inTrail } = event;
+        if (!this.auditTrail.has(id)) this.auditTrail.set(id, inTrail);
+        if (undo && !this.undoJournal.has(id)) this.undoJournal.set(id, { ...undo, at: event.ts });
         stored.set(userId, { ...stored.get(userId), [id]: event });
       }
     }

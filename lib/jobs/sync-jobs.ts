@@ -14,6 +14,7 @@ import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { StagedFilter, StagedPosition, SyncJobStore } from './job-store';
+import type { UndoJournal } from '../undo/undo-journal';
 import { checkPlanFresh } from './plan-freshness';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import {
@@ -37,6 +38,8 @@ export interface RunQueue {
 
 export interface SyncJobsPorts {
   jobs: SyncJobStore;
+  /** Swept with the runs: its entries go after ABAC_Sync_Undo_Retention_Days. */
+  undoJournal: Pick<UndoJournal, 'removeBefore'>;
   /** ABAC_Sync_Plan_Retention_Minutes is read from these. */
   settings: SettingsSource;
   queue: RunQueue;
@@ -215,12 +218,17 @@ export class SyncJobs {
 
   /**
    * The housekeeping every process does on its maintenance pass (no TTL index needed): expires plans, drops
-   * staging a finished run left behind, removes runs finished more than ABAC_Sync_Job_Retention_Days ago.
-   * Resolves with the ids of the runs removed (their queue entries go too).
+   * staging a finished run left behind, removes runs finished more than ABAC_Sync_Job_Retention_Days ago and
+   * the undo journal's entries older than ABAC_Sync_Undo_Retention_Days. Resolves with the ids of the runs
+   * removed (their queue entries go too).
    */
   async sweep(settings: SettingsSnapshot): Promise<string[]> {
-    const { jobs, clock, logger } = this.ports;
+    const { jobs, undoJournal, clock, logger } = this.ports;
     await this.expirePlans(settings);
+    const undoDays = boundedSetting(settings.ABAC_Sync_Undo_Retention_Days, UNDO_RETENTION_DAYS);
+    const forgotten = await undoJournal.removeBefore(new Date(clock.now() - undoDays * 86_400_000));
+    if (forgotten > 0)
+      logger.info({ entries: forgotten }, 'undo journal entries removed after their retention');
     const orphaned = await jobs.dropOrphanedStaging();
     if (orphaned.length > 0)
       logger.info({ jobIds: orphaned }, 'staging left behind by finished or never-stored runs removed');
@@ -285,6 +293,7 @@ function parseJson(text: string): unknown {
 
 const KEPT_PLANS = { fallback: SETTING_DEFAULTS.ABAC_Sync_Plans_Kept_Max, max: 1000 };
 const JOB_RETENTION_DAYS = { fallback: SETTING_DEFAULTS.ABAC_Sync_Job_Retention_Days, max: 3650 };
+const UNDO_RETENTION_DAYS = { fallback: SETTING_DEFAULTS.ABAC_Sync_Undo_Retention_Days, max: 3650 };
 
 /** A whole number from 1 to `max`; anything else reads as the default. */
 function boundedSetting(value: unknown, { fallback, max }: { fallback: number; max: number }): number {

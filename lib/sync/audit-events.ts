@@ -3,6 +3,7 @@ import type { ServerEventActor, ServerEventDocument } from './server-event';
 import type { AbacAttribute } from './abac-attribute';
 import type { Clock } from '../clock';
 import { randomId } from '../random-id';
+import type { StoredSubscription, UndoRecord } from './undo-record';
 
 export const ATTRIBUTE_CHANGED_EVENT = 'abac.subject.attribute.changed';
 export const ACTION_PERFORMED_EVENT = 'abac.action.performed';
@@ -25,33 +26,47 @@ export interface AuditContext {
   reason?: string;
 }
 
+/** An audit event as it waits in a user's outbox: with what undo needs to take its change back. */
+export type OutboxEvent = ServerEventDocument & { undo?: UndoRecord };
+
 /** The audit events of a sync, as `rocketchat_server_events` documents (semantics §8). */
 export class AuditEvents {
   constructor(private readonly clock: Clock) {}
 
+  /** The change from `before` to `after`; the event records the diff, its undo record both values. */
   attributesChanged(
     subject: Subject,
-    diff: { added: AbacAttribute[]; removed: AbacAttribute[] },
+    change: {
+      before: AbacAttribute[];
+      after: AbacAttribute[];
+      added: AbacAttribute[];
+      removed: AbacAttribute[];
+    },
     context: AuditContext,
-  ): ServerEventDocument {
-    return this.event(randomId(), ATTRIBUTE_CHANGED_EVENT, context, [
+  ): OutboxEvent {
+    const event = this.event(randomId(), ATTRIBUTE_CHANGED_EVENT, context, [
       { key: 'subject', value: identity(subject) },
       { key: 'reason', value: context.reason ?? SYNC_REASON },
       { key: 'requestId', value: context.requestId },
-      { key: 'added', value: diff.added },
-      { key: 'removed', value: diff.removed },
+      { key: 'added', value: change.added },
+      { key: 'removed', value: change.removed },
       ...reviewed(context),
     ]);
+    const { before, after } = change;
+    return { ...event, undo: { ...undoOf(subject, context), kind: 'attributes', before, after } };
   }
 
-  /** Its id follows from the subscription ended, so a repeated eviction step records it once. */
+  /**
+   * Its id follows from the subscription ended, so a repeated eviction step records it once; its undo
+   * record keeps the whole subscription.
+   */
   accessRevoked(
     subject: Subject,
     room: { _id: string; name: string },
-    subscriptionId: string,
+    subscription: StoredSubscription,
     context: AuditContext,
-  ): ServerEventDocument {
-    return this.event(revocationEventId(subscriptionId), ACTION_PERFORMED_EVENT, context, [
+  ): OutboxEvent {
+    const event = this.event(revocationEventId(subscription._id), ACTION_PERFORMED_EVENT, context, [
       { key: 'action', value: 'revoked-object-access' },
       { key: 'subject', value: identity(subject) },
       { key: 'object', value: { _id: room._id, name: room.name } },
@@ -59,6 +74,11 @@ export class AuditEvents {
       { key: 'requestId', value: context.requestId },
       ...reviewed(context),
     ]);
+    const object = { _id: room._id, name: room.name };
+    return {
+      ...event,
+      undo: { ...undoOf(subject, context), kind: 'membershipEnded', room: object, subscription },
+    };
   }
 
   private event(
@@ -78,6 +98,10 @@ export class AuditEvents {
 
 function reviewed(context: AuditContext): ServerEventDocument['data'] {
   return context.reviewedJobId ? [{ key: 'reviewedJobId', value: context.reviewedJobId }] : [];
+}
+
+function undoOf(subject: Subject, context: AuditContext) {
+  return { changeSet: context.requestId, userId: subject._id, username: subject.username };
 }
 
 function identity(subject: Subject): Subject {

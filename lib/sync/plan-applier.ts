@@ -6,6 +6,7 @@ import type { DeferredWork } from '../deferred-work';
 import { addToGroup } from '../group';
 import { PhaseTimer } from './phase-timer';
 import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
+import type { StoredSubscription } from './undo-record';
 import {
   identity,
   isStale,
@@ -223,7 +224,7 @@ export class PlanApplier {
     present: readonly Plan[],
     current: ReadonlyMap<string, StoredUser>,
     rooms: KnownRooms,
-  ): Promise<Map<string, RoomRemoval[]>> {
+  ): Promise<Map<string, Removal[]>> {
     const { store } = this.ports;
     // Rooms joined since the sync first read the users are looked up now.
     await lookUpRooms(
@@ -241,10 +242,14 @@ export class PlanApplier {
     const subscriptions = await store.findMemberships(
       leaving.map(({ user, room }) => ({ userId: user._id, roomId: room._id })),
     );
-    const removalsByUser = new Map<string, RoomRemoval[]>();
+    const removalsByUser = new Map<string, Removal[]>();
     for (const removal of leaving) {
-      const subscriptionIds = subscriptions.get(membershipKey(removal.room._id, removal.user._id)) ?? [];
-      addToGroup(removalsByUser, removal.user._id, { ...removal, subscriptionIds });
+      const ended = subscriptions.get(membershipKey(removal.room._id, removal.user._id)) ?? [];
+      addToGroup(removalsByUser, removal.user._id, {
+        ...removal,
+        subscriptionIds: ended.map(({ _id }) => _id),
+        subscriptions: ended,
+      });
     }
     return removalsByUser;
   }
@@ -252,7 +257,7 @@ export class PlanApplier {
   /** Ends the memberships of the users written, and reports on each plan the rooms it left. */
   private async evict(
     done: readonly Plan[],
-    removalsByUser: ReadonlyMap<string, RoomRemoval[]>,
+    removalsByUser: ReadonlyMap<string, Removal[]>,
     timer: PhaseTimer,
   ): Promise<void> {
     const removed = await timer.time('eviction', () =>
@@ -290,20 +295,25 @@ export class PlanApplier {
    * revocation per subscription to end, unless already there), and the conditional write that stores
    * them, when there is anything to store.
    */
-  private decideClaimed(plan: Plan, user: StoredUser, removals: RoomRemoval[], context: AuditContext) {
+  private decideClaimed(plan: Plan, user: StoredUser, removals: Removal[], context: AuditContext) {
     const { audit } = this.ports;
     const next = plan.next ?? [];
     const changed = !sameAttributes(user.attributes ?? [], next);
     const result = resultOfChange(plan.subject, user.attributes ?? [], next);
     const newEvents: AuditOutbox = {};
     if (changed) {
-      const diff = { added: result.added ?? [], removed: result.removed ?? [] };
-      const event = audit.attributesChanged(plan.subject, diff, context);
+      const change = {
+        before: user.attributes ?? [],
+        after: next,
+        added: result.added ?? [],
+        removed: result.removed ?? [],
+      };
+      const event = audit.attributesChanged(plan.subject, change, context);
       newEvents[event._id] = event;
     }
     for (const removal of removals) {
-      for (const subscriptionId of removal.subscriptionIds) {
-        const event = audit.accessRevoked(removal.user, removal.room, subscriptionId, context);
+      for (const subscription of removal.subscriptions) {
+        const event = audit.accessRevoked(removal.user, removal.room, subscription, context);
         if (!user.outbox?.[event._id]) newEvents[event._id] = event;
       }
     }
@@ -319,6 +329,9 @@ export class PlanApplier {
     return { result, outbox: { ...user.outbox, ...newEvents }, write };
   }
 }
+
+/** A removal with the subscriptions it ends, whole: their revocation events keep them for undo. */
+type Removal = RoomRemoval & { subscriptions: StoredSubscription[] };
 
 /**
  * Whether a plan may be written without its user's claim: the store read the user's stored state, and no

@@ -1,6 +1,7 @@
-import type { ServerEventDocument } from './server-event';
+import type { OutboxEvent } from './audit-events';
 import type { AbacAttribute } from './abac-attribute';
 import type { IdentifierList, Identifiers } from './sync-request';
+import type { StoredSubscription } from './undo-record';
 
 // The store port: everything the sync engine reads and writes besides the directory and the room member
 // remover. The MongoDB adapter lives in mongo/; tests also use an in-memory one.
@@ -35,7 +36,7 @@ export interface SubjectLookup {
 }
 
 /** Audit events waiting on a user, by event id. */
-export type AuditOutbox = Record<string, ServerEventDocument>;
+export type AuditOutbox = Record<string, OutboxEvent>;
 /** Outboxes by user id. */
 export type Outboxes = Map<string, AuditOutbox>;
 
@@ -99,8 +100,10 @@ export interface SyncStore {
   ldapSubjectIdentifiers(batchSize: number): AsyncIterable<SubjectIdentifiers[]>;
   /** The ABAC-managed rooms among these ids (the others are left out). */
   findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]>;
-  /** The subscription ids of each (room, user) pair that has any, keyed by `membershipKey`. */
-  findMemberships(pairs: readonly { userId: string; roomId: string }[]): Promise<Map<string, string[]>>;
+  /** The subscriptions, whole, of each (room, user) pair that has any, keyed by `membershipKey`. */
+  findMemberships(
+    pairs: readonly { userId: string; roomId: string }[],
+  ): Promise<Map<string, StoredSubscription[]>>;
   /**
    * Runs `work` over the users in claimed groups (one holder per user across processes) until all are done
    * or the wait budget is spent; resolves with the users never claimed within it. `holder` names a holder
@@ -115,9 +118,9 @@ export interface SyncStore {
   /** Writes attributes and outbox events together, each only if the user still holds `before`. */
   writeIfUnchanged(writes: readonly ConditionalWrite[], stamp: Date): Promise<WriteOutcome>;
   /**
-   * Copies the outboxes' events to the audit trail, each once (an event copied before is not copied again);
-   * resolves with the events stored, by user. Those that could not be stored are left out: they stay in
-   * their outboxes for a later sync.
+   * Copies the outboxes' events to the audit trail and their undo records to the undo journal, each once (an
+   * event copied before is not copied again); resolves with the events stored, by user. Those that could not
+   * be stored in both are left out: they stay in their outboxes for a later sync.
    */
   copyAudit(outboxes: Outboxes, requestId: string): Promise<Outboxes>;
   /**
