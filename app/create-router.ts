@@ -104,7 +104,8 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
       { jobRunner: false },
       'this process takes no part in directory-wide runs or the feed: runs it queues wait for a process that runs them',
     );
-  const { clock, models, settings, service, jobs, logger, metrics, feedStatus, discardFeedBlock } = core;
+  const { clock, models, settings, service, jobs, undo, logger, metrics, feedStatus, discardFeedBlock } =
+    core;
   const permissions = new MongoPermissionChecker({
     permissions: models.permissions,
     roles: models.roles,
@@ -132,6 +133,7 @@ export async function createRouter(deps: AbacLdapSyncDeps): Promise<AbacLdapSync
     permissions,
     service,
     jobs,
+    undo,
     feedStatus,
     discardFeedBlock,
     logger,

@@ -27,10 +27,14 @@ import { noMetrics, PrometheusSyncMetrics, type SyncMetrics } from '../lib/metri
 import type { SettingId } from '../lib/settings';
 import { MongoSettingsSource } from '../mongo/mongo-settings-source';
 import { registerOwnSettings } from '../mongo/settings-registration';
-import { MongoUndoJournal } from '../mongo/mongo-undo-journal';
+import { MongoUndoStore } from '../mongo/mongo-undo-store';
+import { SyncUndo } from '../lib/undo/sync-undo';
+import { UndoPlanner } from '../lib/undo/undo-planner';
 import { AbacLdapSyncService } from '../lib/sync/abac-ldap-sync-service';
 import { AuditEvents } from '../lib/sync/audit-events';
 import type { RoomMemberRemover } from '../lib/sync/room-member-remover';
+import type { RoomMemberRestorer } from '../lib/sync/room-member-restorer';
+import { MongoRoomMemberRestorer } from '../mongo/room-member-restorer';
 
 /** What the sync needs whether it serves HTTP (createRouter) or runs from the CLI. */
 export interface SyncCoreDeps {
@@ -45,6 +49,8 @@ export interface SyncCoreDeps {
   directory?: Directory;
   /** Replaces the built-in room member remover. */
   memberRemover?: RoomMemberRemover;
+  /** Replaces the built-in room member restorer (undo gives memberships back through it). */
+  memberRestorer?: RoomMemberRestorer;
   /** Where the Prometheus metrics go (default: prom-client's default registry); false: none. */
   metricsRegistry?: Registry | false;
   /** Bound LDAP connections kept between syncs (default 4 per server, closed after 30 s idle); false: none. */
@@ -66,6 +72,8 @@ export interface SyncCore {
   service: AbacLdapSyncService;
   /** Directory-wide runs: start, read, list, cancel. */
   jobs: SyncJobs;
+  /** Undo: plans that take a change set back, applied as any kept plan. */
+  undo: SyncUndo;
   /** The changed-entries feed's status, as GET /feed shows it. */
   feedStatus(): Promise<FeedStatus>;
   /** What a load balancer may know: MongoDB, the directory, the runner and the feed, up or down. */
@@ -109,6 +117,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     settings,
     directory: pool ?? baseDirectory,
     memberRemover: deps.memberRemover ?? new MongoRoomMemberRemover({ ...models, clock }),
+    memberRestorer: deps.memberRestorer ?? new MongoRoomMemberRestorer({ ...models, clock }),
     audit: new AuditEvents(clock),
     logger,
     metrics,
@@ -116,7 +125,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     deferredWork,
   });
   const jobStore = new MongoSyncJobStore(models);
-  const undoJournal = new MongoUndoJournal(models.undoJournal);
+  const undoStore = new MongoUndoStore(models);
   const runnerOptions =
     deps.jobRunner === false
       ? undefined
@@ -150,6 +159,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
       logger,
       metrics,
       ...(readEntryMap ? { readEntryMap } : {}),
+      undo: new UndoPlanner({ undo: undoStore, users: store }),
     },
     runnerOptions,
   );
@@ -193,7 +203,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
   );
   jobs = new SyncJobs({
     jobs: jobStore,
-    undoJournal,
+    undoJournal: undoStore,
     settings: uncachedSettings,
     queue: runner,
     checkSettings: () => service.configuration(),
@@ -223,6 +233,7 @@ export async function createSyncCore(deps: SyncCoreDeps): Promise<SyncCore> {
     metrics,
     service,
     jobs,
+    undo: new SyncUndo({ undo: undoStore, jobs: jobStore, runs: jobs }),
     feedStatus,
     health,
     discardFeedBlock: async (by) => feed.discard(await uncachedSettings.current(), by),

@@ -33,6 +33,7 @@ const routerOptionsSchema = z.strictObject({
   ]),
   authenticator: withMethods('an authenticator', 'authenticate').optional(),
   memberRemover: withMethods('a room member remover', 'remove').optional(),
+  memberRestorer: withMethods('a room member restorer', 'restore').optional(),
   logger: withMethods('a logger', 'debug', 'info', 'warn', 'error').optional(),
   settings: z
     .record(z.string(), z.unknown())

@@ -233,6 +233,33 @@ export class SyncPlanNotReviewableError extends AbacSyncError {
   }
 }
 
+/** Undo names an id no sync, run or feed batch made changes under. */
+export class ChangeSetNotFoundError extends AbacSyncError {
+  readonly status = 404;
+  readonly code = 'error-sync-change-set-not-found';
+  constructor() {
+    super('No sync, run or feed batch made changes under this id');
+  }
+}
+
+/** Undo names a change set whose undo journal was removed after ABAC_Sync_Undo_Retention_Days. */
+export class SyncUndoExpiredError extends AbacSyncError {
+  readonly status = 409;
+  readonly code = 'error-sync-undo-expired';
+  constructor() {
+    super('What undo needs for this change set was kept ABAC_Sync_Undo_Retention_Days and is gone');
+  }
+}
+
+/** Undo names a dry run (or an undo's plan not applied): it changed nothing. */
+export class SyncUndoDryRunError extends AbacSyncError {
+  readonly status = 400;
+  readonly code = 'error-sync-undo-dry-run';
+  constructor() {
+    super('A dry run changed nothing: there is nothing to undo');
+  }
+}
+
 /** The plan was kept for ABAC_Sync_Plan_Retention_Minutes and is gone. */
 export class SyncPlanExpiredError extends AbacSyncError {
   readonly status = 409;

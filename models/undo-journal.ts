@@ -26,6 +26,7 @@ const undoJournalSchema = new Schema(
 );
 undoJournalSchema.index({ changeSet: 1, userId: 1 });
 undoJournalSchema.index({ at: 1 });
+undoJournalSchema.index({ userId: 1, at: 1 });
 
 export type UndoJournalModel = Model<UndoJournalDocument>;
 

@@ -164,6 +164,27 @@ export const ERROR_RESPONSES = {
     },
     413: TOO_LARGE,
   },
+  undo: {
+    ...GATE_RESPONSES,
+    400: {
+      ...BODY_REFUSED('the body is invalid (exactly one of jobId and requestId)'),
+      codes: [...BODY_REFUSED('').codes, 'error-sync-undo-dry-run'],
+      description:
+        BODY_REFUSED('the body is invalid (exactly one of jobId and requestId)').description +
+        ' Or the id is a dry run: it changed nothing.',
+    },
+    404: {
+      description: 'No sync, run or feed batch made changes under this id.',
+      codes: ['error-sync-change-set-not-found'],
+    },
+    409: {
+      description:
+        'Nothing was planned. What undo needs for this change set was removed after ' +
+        'ABAC_Sync_Undo_Retention_Days, or a run is queued or running (`job`): the one named, or another.',
+      codes: ['error-sync-undo-expired', 'error-sync-already-running'],
+    },
+    413: TOO_LARGE,
+  },
   cancelRun: {
     ...GATE_ONLY_RESPONSES,
     400: withMalformedPath(BODY_REFUSED_BY_GATE('the body is not empty')),

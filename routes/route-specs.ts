@@ -11,6 +11,7 @@ import {
   listChangesQuerySchema,
   listRunsQuerySchema,
   startRunBodySchema,
+  undoBodySchema,
 } from '../lib/jobs/run-requests';
 import { plannedChangeSchema } from '../lib/jobs/staged-change';
 import { syncJobSchema } from '../lib/jobs/sync-job';
@@ -204,6 +205,30 @@ export const ROUTES = {
       schema: jobResponse,
     },
     errors: ERROR_RESPONSES.applyPlan,
+  },
+  undo: {
+    method: 'post',
+    path: `${USERS_SYNC_PATH}/undo`,
+    operationId: 'planUndo',
+    summary: 'Plan the undo of a sync, a run or a feed batch, for review',
+    description:
+      'Queues a run of kind `undo` (dryRun) that plans what takes the change set back, from the undo journal ' +
+      'and the users and rooms as they are now: each user goes back to the attributes they held before it, and ' +
+      'each membership it ended is given back with the same subscription (its id, read state and roles), ' +
+      "where the room still exists and admits the restored values (the others are listed in the plan's " +
+      '`roomsNotRestored`). Users changed since, by anyone, are marked `stale` and left alone. The plan is ' +
+      'kept as a dry run keeps its plan: once the run completed, page through it with GET /abac/users/sync/jobs/{jobId}/changes ' +
+      'and apply it with POST /abac/users/sync/jobs/{jobId}/apply, which audits every change with the admin ' +
+      'as actor and the undone change set as `undoes`. What undo needs is kept ABAC_Sync_Undo_Retention_Days.',
+    access: 'writes',
+    body: { schema: undoBodySchema, required: true },
+    success: {
+      status: 202,
+      description:
+        'The run that plans the undo is queued (kind undo, dryRun true); follow it with GET /abac/users/sync/jobs/{jobId}.',
+      schema: jobResponse,
+    },
+    errors: ERROR_RESPONSES.undo,
   },
   cancelRun: {
     method: 'post',

@@ -9,6 +9,7 @@ import { plannedChangeView } from '../lib/jobs/staged-change';
 import type { Admit } from './admin-gate';
 import { ROUTES } from './route-specs';
 import { serve } from './serve';
+import type { SyncUndo } from '../lib/undo/sync-undo';
 
 export { FEED_PATH, SYNC_JOBS_PATH } from './route-specs';
 
@@ -107,4 +108,16 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
   serve(router, ROUTES.cancelRun, served, async ({ caller, params }) =>
     jobAnswer(await jobs.cancel(String(params.jobId), adminActor(caller))),
   );
+}
+
+/** Undo (202): plans the undo of a change set, kept for review and applied like any kept plan. */
+export function registerUndoRoute(
+  router: Router,
+  deps: { undo: SyncUndo; admit: Admit; bodyLimitBytes: number },
+): void {
+  const served = { admit: deps.admit, bodyLimitBytes: deps.bodyLimitBytes };
+  serve(router, ROUTES.undo, served, async ({ caller, body }) => ({
+    success: true,
+    job: jobView(await deps.undo.plan(body, { _id: caller._id, username: caller.username })),
+  }));
 }

@@ -17,7 +17,8 @@ import type { PermissionChecker } from '../permissions/permission-checker';
 import { adminGate } from './admin-gate';
 import { errorHandler } from './error-handler';
 import { assignRequestId, requestContext } from './request-context';
-import { registerSyncJobRoutes } from './sync-jobs';
+import { registerSyncJobRoutes, registerUndoRoute } from './sync-jobs';
+import type { SyncUndo } from '../lib/undo/sync-undo';
 import { ROUTES, USERS_SYNC_PATH } from './route-specs';
 import { serve, WithStatus } from './serve';
 import { answerUnknownRoutes } from './unknown-routes';
@@ -31,6 +32,8 @@ export interface UsersSyncRouterDeps {
   service: UsersSyncService;
   /** Directory-wide runs; without it the /jobs routes are not served. */
   jobs?: SyncJobs;
+  /** Undo; without it (or without `jobs`) the /undo route is not served. */
+  undo?: SyncUndo;
   /** The changed-entries feed's status (GET /feed) and the discard of its blocked changes. */
   feedStatus?: () => Promise<FeedStatus>;
   discardFeedBlock?: (by: SyncJobActor) => Promise<FeedStatus>;
@@ -104,6 +107,8 @@ export function createUsersSyncRouter(deps: UsersSyncRouterDeps): Router {
     user: { _id: caller._id, username: caller.username },
   }));
   if (deps.jobs) registerSyncJobRoutes(router, { ...deps, jobs: deps.jobs, admit });
+  if (deps.jobs && deps.undo)
+    registerUndoRoute(router, { undo: deps.undo, admit, bodyLimitBytes: deps.bodyLimitBytes });
   answerUnknownRoutes(router, USERS_SYNC_PATH);
   router.use(errorHandler(deps.logger, deps.metrics));
   return router;

@@ -7,9 +7,9 @@ import { MongoSyncStore } from '../../mongo/mongo-sync-store';
 import { closeTestDatabase, openTestDatabase } from '../helpers/database';
 import { ManualClock } from '../helpers/host';
 import { MemorySyncStore } from '../helpers/memory-sync-store';
-import { MemoryUndoJournal } from '../helpers/memory-undo-journal';
-import { MongoUndoJournal } from '../../mongo/mongo-undo-journal';
-import type { UndoJournal } from '../../lib/undo/undo-journal';
+import { MemoryUndoStore } from '../helpers/memory-undo-store';
+import { MongoUndoStore } from '../../mongo/mongo-undo-store';
+import type { UndoStore } from '../../lib/undo/undo-store';
 import type { OutboxEvent } from '../../lib/sync/audit-events';
 
 const EVENT = {
@@ -28,7 +28,7 @@ interface StoreFixture {
   auditIds(): Promise<string[]>;
   /** An event as the audit trail holds it. */
   auditEvent(id: string): Promise<unknown>;
-  journal: UndoJournal;
+  journal: UndoStore;
   /** Claims the user as `holder` would, outside the store (as a process that then died). */
   holdElsewhere(userId: string, holder?: string): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +59,7 @@ async function memoryFixture(): Promise<StoreFixture> {
     outboxOf: async (id) => store.users.get(id)?.outbox,
     auditIds: async () => [...store.auditTrail.keys()].sort(),
     auditEvent: async (id) => store.auditTrail.get(id),
-    journal: new MemoryUndoJournal(store),
+    journal: new MemoryUndoStore(store),
     holdElsewhere: async (id, holder = 'elsewhere') => {
       store.heldElsewhere.set(id, holder);
     },
@@ -107,7 +107,7 @@ async function mongoFixture(): Promise<StoreFixture> {
     auditIds: async () =>
       (await models.serverEvents.find({}, { _id: 1 }).lean()).map(({ _id }) => _id).sort(),
     auditEvent: (id) => models.serverEvents.findById(id).lean().exec(),
-    journal: new MongoUndoJournal(models.undoJournal),
+    journal: new MongoUndoStore(models),
     holdElsewhere: async (id, holder = 'elsewhere') => {
       await models.writeClaims.collection.insertOne({
         _id: id as never,
@@ -296,11 +296,55 @@ describe.each([
 
     expect(await fixture.auditEvent('e1')).toEqual(EVENT);
     expect(await fixture.auditEvent('e2')).toEqual({ ...EVENT, _id: 'e2', t: 'abac.action.performed' });
-    expect(await fixture.journal.entriesOf('req')).toEqual([
+    expect(await fixture.journal.entriesOf('req', ['u-alice'])).toEqual([
       { _id: 'e1', at: EVENT.ts, ...changed.undo },
       { _id: 'e2', at: EVENT.ts, ...revoked.undo },
     ]);
-    expect(await fixture.journal.entriesOf('other')).toEqual([]);
+    expect(await fixture.journal.entriesOf('other', ['u-alice'])).toEqual([]);
+  });
+
+  it('answers what undo reads: the users of a change set, later changes by others, rooms, the audit', async () => {
+    const undo = { userId: 'u-alice', username: 'Alice', kind: 'attributes' as const, before: [], after: [] };
+    const event = (id: string, changeSet: string, ts: string): OutboxEvent => ({
+      ...EVENT,
+      _id: id,
+      ts: new Date(ts),
+      data: [{ key: 'requestId', value: changeSet }],
+      undo: { ...undo, changeSet },
+    });
+    await fixture.store.copyAudit(
+      new Map([
+        [
+          'u-alice',
+          {
+            e1: event('e1', 'req', '2026-12-01T00:00:00Z'),
+            e2: event('e2', 'later', '2026-12-02T00:00:00Z'),
+            e3: event('e3', 'later', '2026-12-03T00:00:00Z'),
+          },
+        ],
+      ]),
+      'req',
+    );
+    expect(await fixture.journal.usersOf('req')).toEqual(['u-alice']);
+    expect(await fixture.journal.usersOf('nothing')).toEqual([]);
+    expect(
+      await fixture.journal.lastChangedElsewhere(
+        ['u-alice', 'u-other'],
+        new Date('2026-12-01T00:00:00Z'),
+        'req',
+      ),
+    ).toEqual(new Map([['u-alice', new Date('2026-12-03T00:00:00Z')]]));
+    expect(
+      await fixture.journal.lastChangedElsewhere(['u-alice'], new Date('2026-12-03T00:00:00Z'), 'req'),
+    ).toEqual(new Map());
+    expect(await fixture.journal.findRooms(['r-sales', 'r-plain', 'r-gone'])).toEqual(
+      new Map([
+        ['r-sales', { _id: 'r-sales', name: 'sales', abacAttributes: [ALICE] }],
+        ['r-plain', { _id: 'r-plain', name: 'plain', abacAttributes: [] }],
+      ]),
+    );
+    expect(await fixture.journal.wasAudited('later')).toBe(true);
+    expect(await fixture.journal.wasAudited('never')).toBe(false);
   });
 
   it('forgets the undo records of changes made before a time, and only those', async () => {
@@ -314,7 +358,7 @@ describe.each([
     };
     await fixture.store.copyAudit(new Map([['u-alice', { e1: older, e2: newer }]]), 'req');
     expect(await fixture.journal.removeBefore(new Date('2026-12-02T00:00:00Z'))).toBe(1);
-    expect((await fixture.journal.entriesOf('req')).map(({ _id }) => _id)).toEqual(['e2']);
+    expect((await fixture.journal.entriesOf('req', ['u-alice'])).map(({ _id }) => _id)).toEqual(['e2']);
   });
 
   it('clears only the events it copied: one added to the outbox since stays', async () => {

@@ -8,7 +8,7 @@ import { AbacLdapSyncService } from '../../lib/sync/abac-ldap-sync-service';
 import { AuditEvents } from '../../lib/sync/audit-events';
 import type { Clock } from '../../lib/clock';
 import type { DeferredWork } from '../../lib/deferred-work';
-import { MemoryRoomMemberRemover, type MemorySyncStore } from './memory-sync-store';
+import { MemoryRoomMemberRemover, MemoryRoomMemberRestorer, type MemorySyncStore } from './memory-sync-store';
 
 /** Settings that make the engine search the in-memory directory by uid and map departmentNumber. */
 export const MEMORY_DIRECTORY_SETTINGS: SettingsSnapshot = Object.freeze({
@@ -88,6 +88,7 @@ export function memoryEngine(
     settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
     directory,
     memberRemover: remover,
+    memberRestorer: new MemoryRoomMemberRestorer(store),
     audit: new AuditEvents(clock),
     logger: silentLogger,
     metrics: noMetrics,

@@ -1,7 +1,8 @@
 import type { ServerEventDocument } from '../../models/server-event';
 import type { AbacAttribute } from '../../models/user';
 import { IDENTIFIER_LISTS, type Identifiers } from '../../lib/sync/sync-request';
-import type { RoomMemberRemover, RoomRemoval } from '../../lib/sync/room-member-remover';
+import { RESTORED_FIELD, type RoomMemberRemover, type RoomRemoval } from '../../lib/sync/room-member-remover';
+import type { RoomMemberRestorer, RoomRestoration } from '../../lib/sync/room-member-restorer';
 import {
   membershipKey,
   type AbacRoom,
@@ -256,4 +257,36 @@ function toSubject(user: MemoryUser): SyncSubject {
     outbox: user.outbox,
     asStored: { attributes: user.abacAttributes, rooms: user.rooms ? [...user.rooms] : undefined },
   };
+}
+
+/** Gives memberships back in a MemorySyncStore, each once (the same contract as the MongoDB restorer). */
+export class MemoryRoomMemberRestorer implements RoomMemberRestorer {
+  readonly messages: Array<{ rid: string; username: string; by: string }> = [];
+  private readonly counted = new Set<string>();
+
+  constructor(private readonly store: MemorySyncStore) {}
+
+  async restore(restorations: readonly RoomRestoration[]): Promise<RoomRestoration[]> {
+    const restored: RoomRestoration[] = [];
+    for (const restoration of restorations) {
+      const { user, room, subscription, restoreId, actor } = restoration;
+      const stored = this.store.rooms.get(room._id);
+      const other = [...this.store.subscriptions].some(
+        ([id, held]) => id !== subscription._id && held.rid === room._id && held.userId === user._id,
+      );
+      const held = this.store.subscriptions.get(subscription._id);
+      if (!stored || other || (held && held[RESTORED_FIELD] !== restoreId)) continue;
+      const { _id, rid, u, ...own } = subscription;
+      this.store.subscriptions.set(_id, { ...own, rid, userId: u._id, [RESTORED_FIELD]: restoreId });
+      if (!this.counted.has(restoreId)) {
+        this.counted.add(restoreId);
+        stored.usersCount += 1;
+        this.messages.push({ rid, username: user.username, by: actor.username });
+      }
+      const member = this.store.users.get(user._id);
+      if (member && !(member.rooms ?? []).includes(rid)) member.rooms = [...(member.rooms ?? []), rid];
+      restored.push(restoration);
+    }
+    return restored;
+  }
 }

@@ -16,7 +16,7 @@ import { RevocationBudget } from '../../lib/jobs/revocation-budget';
 import { MemoryRevocationLedger } from '../helpers/memory-revocation-ledger';
 import { MemorySyncJobStore } from '../helpers/memory-job-store';
 import { MemorySyncStore } from '../helpers/memory-sync-store';
-import { MemoryUndoJournal } from '../helpers/memory-undo-journal';
+import { MemoryUndoStore } from '../helpers/memory-undo-store';
 
 // Applying a plan an admin reviewed, over the in-memory stores: the plan as kept (not a new reading of the
 // directory), stale users left alone, and the refusals of SyncJobs.apply. The same path runs on slapd and
@@ -69,7 +69,7 @@ function setUp() {
   const queued: string[] = [];
   const syncJobs = new SyncJobs({
     jobs,
-    undoJournal: new MemoryUndoJournal(store),
+    undoJournal: new MemoryUndoStore(store),
     settings: { current: async () => MEMORY_DIRECTORY_SETTINGS },
     queue: { enqueue: async (jobId) => void queued.push(jobId) },
     checkSettings: () => engine.configuration(),

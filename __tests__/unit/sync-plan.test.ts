@@ -86,6 +86,20 @@ describe('roomsToLeave', () => {
     };
     expect(roomsToLeave(['r-eng'], eng, rooms, outbox)).toEqual([rooms.get('r-eng')]);
   });
+
+  it('does not take a room whose restore waits in the outbox (an undo giving it back) for one being left', () => {
+    const granted = {
+      _id: 'g1',
+      t: 'abac.action.performed',
+      ts: new Date(),
+      actor: { type: 'user' as const },
+      data: [
+        { key: 'action', value: 'granted-object-access' },
+        { key: 'object', value: { _id: 'r-eng', name: 'eng' } },
+      ],
+    };
+    expect(roomsToLeave(['r-eng'], eng, rooms, { g1: granted })).toEqual([]);
+  });
 });
 
 describe('needsClaim', () => {

@@ -32,6 +32,7 @@ import { checkPlanFresh, settingsFingerprint } from './plan-freshness';
 import type { SettingsSource } from '../settings';
 import type { JobSummary, SyncJob } from './sync-job';
 import type { UserSyncResult } from '../sync/sync-report';
+import { undoCounts, type UndoPlanner } from '../undo/undo-planner';
 
 export interface FullSyncRunPorts {
   engine: AbacLdapSyncService;
@@ -46,6 +47,8 @@ export interface FullSyncRunPorts {
   budget: RevocationBudget;
   /** Where a run reading the whole subtree keeps its map (absent: in this thread, through the engine). */
   readEntryMap?: ReadEntryMap;
+  /** Plans undos (runs of kind `undo`); without it such a run fails. */
+  undo?: UndoPlanner;
   clock: Clock;
   logger: Logger;
   metrics: SyncMetrics;
@@ -155,10 +158,11 @@ export class FullSyncRun {
     const end = (outcome: Ending) => this.end(job, run, outcome, started, timer);
     try {
       // A dry run keeps its plan: the guard's figures and the settings it was made under go with it.
-      let kept: { guard: GuardFigures; settingsFingerprint: string } | undefined;
+      let kept: { guard?: GuardFigures; settingsFingerprint: string } | undefined;
       if (job.reviewedJobId) {
         if (job.phase !== 'applying') job = await this.enterReviewedPlan(job, job.reviewedJobId, run);
-      } else if (job.phase !== 'applying') ({ job, kept } = await this.planAll(job, run, lease, timer));
+      } else if (job.undoes) ({ job, kept } = await this.planUndo(job, job.undoes, run, lease));
+      else if (job.phase !== 'applying') ({ job, kept } = await this.planAll(job, run, lease, timer));
       if (!job.dryRun) job = await this.applyAll(job, run, lease, timer);
       return await end({ state: 'completed', ...(job.dryRun && kept ? kept : {}) });
     } catch (error) {
@@ -194,6 +198,34 @@ export class FullSyncRun {
     } finally {
       lease.end();
     }
+  }
+
+  /**
+   * An undo's planning (a dry run of kind `undo`): the change set's users in batches after the checkpoint,
+   * each planned from the undo journal and staged for review.
+   */
+  private async planUndo(
+    job: SyncJob,
+    changeSet: string,
+    run: HeldRun,
+    lease: Lease,
+  ): Promise<{ job: SyncJob; kept: { settingsFingerprint: string } }> {
+    const { undo, engine, logger } = this.ports;
+    if (!undo) throw new Error('this process was wired without an undo planner');
+    const userIds = await undo.usersOf(changeSet);
+    if (job.checkpoint === undefined) job = await run.enterPhase('planning', userIds.length);
+    logger.info({ jobId: job._id, undoes: changeSet, users: userIds.length }, 'undo: planning');
+    const configuration = await engine.configuration();
+    const after = job.checkpoint;
+    const remaining = after === undefined ? userIds : userIds.filter((userId) => userId > after);
+    for (let start = 0; start < remaining.length; start += this.options.planBatchSize) {
+      lease.check();
+      const batch = remaining.slice(start, start + this.options.planBatchSize);
+      const changes = await undo.planBatch(job._id, changeSet, batch);
+      await run.stage(changes);
+      job = await this.advance(run, batch.at(-1)!, batch.length, undoCounts(changes));
+    }
+    return { job, kept: { settingsFingerprint: settingsFingerprint(configuration) } };
   }
 
   private async planAll(
@@ -397,6 +429,7 @@ export class FullSyncRun {
       claimHolder: `run:${job._id}`,
       writeUnclaimed: true,
       ...(reviewedJobId ? { reviewedJobId } : {}),
+      ...(job.undoes ? { undoes: job.undoes } : {}),
     };
     // A batch's outboxes are emptied while the next batch is read and written (one batch behind at most);
     // the run waits for the last before it ends. One cut short leaves events a later sync copies once.
@@ -426,7 +459,13 @@ export class FullSyncRun {
       );
       const storedById = new Map(stored.map((user) => [user._id, user]));
       const plans = changes.map((change) => planOfStaged(change, storedById.get(change.userId)));
-      await engine.applyPlans(plans, rooms, request, timer);
+      // An undo's plan marks users changed since its change set stale from the start: left alone.
+      await engine.applyPlans(
+        plans.filter((plan) => !plan.stale),
+        rooms,
+        request,
+        timer,
+      );
       const stale = plans.filter((plan) => plan.stale).map((plan) => plan.subject._id);
       if (stale.length > 0) await run.markStale(source, stale);
       const results = plans.flatMap((plan, index) =>

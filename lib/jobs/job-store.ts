@@ -23,13 +23,15 @@ export interface NewSyncJob {
   createdAt: Date;
   /** A run that applies the plan this job kept, instead of planning. */
   reviewedJobId?: string;
+  /** An undo's plan or its apply: the change set taken back (the job's kind is then `undo`). */
+  undoes?: string;
 }
 
 /** A new job as every store keeps it: queued, nothing done yet. */
 export function queuedJob(job: NewSyncJob): SyncJob {
   return {
     ...job,
-    kind: 'full',
+    kind: job.undoes ? 'undo' : 'full',
     state: 'queued',
     progress: { total: 0, processed: 0 },
     summary: emptySummary(),

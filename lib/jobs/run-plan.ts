@@ -1,6 +1,7 @@
 import type { AbacAttribute } from '../sync/abac-attribute';
 import { identity, type Plan } from '../sync/sync-plan';
-import type { SyncSummary, UserSyncResult } from '../sync/sync-report';
+import type { UserSyncResult } from '../sync/sync-report';
+import type { JobSummary } from './sync-job';
 import type { StoredUser, SyncSubject } from '../sync/sync-store';
 import type { PlannedRevocations } from './revocation-guard';
 import type { StagedChange } from './staged-change';
@@ -49,6 +50,8 @@ export function planOfStaged(change: StagedChange, stored?: StoredUser): Applica
     subject,
     next: change.next,
     reviewedBefore: change.before,
+    ...(change.restore?.length ? { restore: change.restore } : {}),
+    ...(change.stale ? { stale: true } : {}),
     result: {
       ...identity(subject),
       status: change.status,
@@ -75,12 +78,14 @@ export function appliedResult(change: StagedChange, applied: UserSyncResult): Us
 }
 
 /** What a batch of results adds to a job's summary; `requested` and `matched` count users planned. */
-export function countResults(results: readonly UserSyncResult[], planned: number): Partial<SyncSummary> {
-  const counts: Partial<SyncSummary> = { requested: planned, matched: planned };
+export function countResults(results: readonly UserSyncResult[], planned: number): Partial<JobSummary> {
+  const counts: Partial<JobSummary> = { requested: planned, matched: planned };
   for (const result of results) {
     counts[result.status] = (counts[result.status] ?? 0) + 1;
     const revoked = result.roomsRevoked?.length ?? 0;
     if (revoked > 0) counts.roomsRevoked = (counts.roomsRevoked ?? 0) + revoked;
+    const restored = result.roomsRestored?.length ?? 0;
+    if (restored > 0) counts.roomsRestored = (counts.roomsRestored ?? 0) + restored;
   }
   return counts;
 }

@@ -15,6 +15,20 @@ export const applyPlanBodySchema = z.strictObject({}).meta({ id: 'ApplyPlanBody'
 
 export const discardFeedBodySchema = z.strictObject({}).meta({ id: 'DiscardFeedBody' });
 
+const changeSetId = z.string().trim().min(1).max(200);
+export const undoBodySchema = z
+  .union([
+    z.strictObject({
+      jobId: changeSetId.meta({ description: "A run's or an applied plan's job id (also an undo's apply)." }),
+    }),
+    z.strictObject({
+      requestId: changeSetId.meta({
+        description: "A named-users sync's request id (its X-Request-Id), or a feed batch's id.",
+      }),
+    }),
+  ])
+  .meta({ id: 'UndoBody', description: 'The change set to take back: exactly one of jobId and requestId.' });
+
 /** Rocket.Chat's list convention: `count` items after skipping `offset`; the answer adds `total`. */
 const offset = z.coerce
   .number()

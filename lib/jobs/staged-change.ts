@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { AbacAttribute } from '../sync/abac-attribute';
 import { abacAttributeSchema, revokedRoomSchema } from '../sync/sync-report';
 import type { RevokedRoom, UserSyncStatus } from '../sync/sync-report';
+import type { Restorable } from '../sync/undo-record';
 
 /**
  * One user's change as a run planned it: what the user held when planned, what the directory gives them,
@@ -18,9 +19,34 @@ export interface StagedChange {
   added?: AbacAttribute[];
   removed?: AbacAttribute[];
   roomsRevoked: RevokedRoom[];
-  /** Set when an apply of this plan skipped the user: their value changed after the plan was made. */
+  /** An undo's plan: the memberships given back, each with its subscription as it was when it ended. */
+  restore?: Restorable[];
+  /** An undo's plan: memberships it ended that are not given back, and why. */
+  roomsNotRestored?: NotRestoredRoom[];
+  /**
+   * Set when an apply of this plan skipped the user: their value changed after the plan was made. An undo's
+   * plan sets it from the start on users changed since the change set it takes back.
+   */
   stale?: boolean;
 }
+
+/** A membership an undo does not give back: the room is gone, or no longer admits the user's values. */
+export interface NotRestoredRoom {
+  _id: string;
+  name: string;
+  reason: 'room-gone' | 'not-satisfied';
+}
+
+const notRestoredRoomSchema = z
+  .object({
+    _id: z.string(),
+    name: z.string(),
+    reason: z.enum(['room-gone', 'not-satisfied']).meta({
+      description:
+        "room-gone: the room was deleted; not-satisfied: the room's attributes changed and the restored values no longer admit the user.",
+    }),
+  })
+  .meta({ id: 'NotRestoredRoom' });
 
 /** One planned change as the review route shows it. */
 export const plannedChangeSchema = z
@@ -31,10 +57,22 @@ export const plannedChangeSchema = z
     added: z.array(abacAttributeSchema).optional(),
     removed: z.array(abacAttributeSchema).optional(),
     roomsRevoked: z.array(revokedRoomSchema),
-    stale: z.literal(true).optional().meta({
-      description:
-        'Applying this plan skipped the user: their value had changed since the plan was made (nothing written).',
-    }),
+    roomsRestored: z
+      .array(revokedRoomSchema)
+      .optional()
+      .meta({ description: "An undo's plan: rooms given back, each with the subscription the user had." }),
+    roomsNotRestored: z
+      .array(notRestoredRoomSchema)
+      .optional()
+      .meta({ description: "An undo's plan: memberships it ended that are not given back." }),
+    stale: z
+      .literal(true)
+      .optional()
+      .meta({
+        description:
+          'Applying this plan skipped the user: their value had changed since the plan was made (nothing written). ' +
+          "In an undo's plan: changed since the change set, by anyone; left alone.",
+      }),
   })
   .meta({ id: 'PlannedChange' });
 
@@ -48,6 +86,8 @@ export function plannedChangeView(change: StagedChange): PlannedChange {
     ...(change.added ? { added: change.added } : {}),
     ...(change.removed ? { removed: change.removed } : {}),
     roomsRevoked: change.roomsRevoked,
+    ...(change.restore?.length ? { roomsRestored: change.restore.map(({ room }) => room) } : {}),
+    ...(change.roomsNotRestored?.length ? { roomsNotRestored: change.roomsNotRestored } : {}),
     ...(change.stale ? { stale: true as const } : {}),
   };
 }

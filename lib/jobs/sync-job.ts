@@ -65,20 +65,28 @@ export const syncJobSummarySchema = syncSummarySchema
         'Users whose value another writer changed after the plan was made (the feed, a request), left as ' +
         'that writer left them.',
     }),
+    roomsRestored: count.optional().meta({
+      description: "An undo's plan and its apply: memberships given back (present once there is one).",
+    }),
   })
   .meta({ id: 'SyncJobSummary' });
 
-/** A run's counters: a named-users sync's, plus the users an apply of a reviewed plan skipped. */
-export type JobSummary = SyncSummary & { stale?: number };
+/**
+ * A run's counters: a named-users sync's, plus the users an apply of a reviewed plan skipped, and the
+ * memberships an undo gives back.
+ */
+export type JobSummary = SyncSummary & { stale?: number; roomsRestored?: number };
 
-export function emptyJobSummary(): Required<JobSummary> {
+export function emptyJobSummary(): Required<Omit<JobSummary, 'roomsRestored'>> {
   return { ...emptySummary(), stale: 0 };
 }
 
 export const syncJobSchema = z
   .object({
     _id: z.string(),
-    kind: z.literal('full'),
+    kind: z.enum(['full', 'undo']).meta({
+      description: 'full: a directory-wide run; undo: the plan that takes a change set back, or its apply.',
+    }),
     trigger: z.enum(SYNC_JOB_TRIGGERS),
     actor: syncJobActorSchema,
     dryRun: z.boolean(),
@@ -106,6 +114,10 @@ export const syncJobSchema = z
     planExpiredAt: timestamp.optional().meta({
       description: "When a dry run's or blocked run's plan was removed (ABAC_Sync_Plan_Retention_Minutes).",
     }),
+    undoes: z.string().optional().meta({
+      description:
+        "An undo's plan and its apply: the change set taken back (a named-users sync's requestId, a run's job id, a feed batch's id).",
+    }),
     reviewedJobId: z.string().optional().meta({
       description:
         'Set on a run that applies a reviewed plan: the dry run or blocked run whose plan it applies.',
@@ -127,7 +139,9 @@ export type SyncJobActor = z.infer<typeof syncJobActorSchema>;
 /** A job as stored. */
 export interface SyncJob {
   _id: string;
-  kind: 'full';
+  kind: 'full' | 'undo';
+  /** An undo's plan and its apply: the change set it takes back. */
+  undoes?: string;
   trigger: SyncJobTrigger;
   actor: SyncJobActor;
   dryRun: boolean;
@@ -191,6 +205,7 @@ export function jobView(job: SyncJob): SyncJobView {
     ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
     ...(job.guard ? { guard: { ...job.guard } } : {}),
     ...(job.planExpiredAt ? { planExpiredAt: iso(job.planExpiredAt) } : {}),
+    ...(job.undoes ? { undoes: job.undoes } : {}),
     ...(job.reviewedJobId ? { reviewedJobId: job.reviewedJobId } : {}),
     ...(job.appliedBy ? { appliedBy: job.appliedBy } : {}),
     ...(job.cancelledBy ? { cancelledBy: job.cancelledBy } : {}),

@@ -14,7 +14,7 @@ import type { StagedChange } from './staged-change';
 import type { Logger } from '../logger';
 import { randomId } from '../random-id';
 import type { StagedFilter, StagedPosition, SyncJobStore } from './job-store';
-import type { UndoJournal } from '../undo/undo-journal';
+import type { UndoStore } from '../undo/undo-store';
 import { checkPlanFresh } from './plan-freshness';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import {
@@ -39,7 +39,7 @@ export interface RunQueue {
 export interface SyncJobsPorts {
   jobs: SyncJobStore;
   /** Swept with the runs: its entries go after ABAC_Sync_Undo_Retention_Days. */
-  undoJournal: Pick<UndoJournal, 'removeBefore'>;
+  undoJournal: Pick<UndoStore, 'removeBefore'>;
   /** ABAC_Sync_Plan_Retention_Minutes is read from these. */
   settings: SettingsSource;
   queue: RunQueue;
@@ -70,6 +70,15 @@ export class SyncJobs {
   }
 
   /**
+   * Queues a run that plans the undo of `changeSet` for `admin` and keeps the plan for review (a dry run of
+   * kind `undo`); throws SyncAlreadyRunningError while another run is queued or running.
+   */
+  async startUndo(changeSet: string, admin: { _id: string; username: string }): Promise<SyncJob> {
+    await this.ports.checkSettings();
+    return this.queue(randomId(), { trigger: 'admin', admin, dryRun: true, undoes: changeSet });
+  }
+
+  /**
    * Queues a run that applies the plan a completed dry run or a blocked run kept, as reviewed (no new
    * reading of the directory). 409s: the job keeps no plan, the plan expired, it is being applied, it was
    * applied; and SyncAlreadyRunningError while any other run holds the slot.
@@ -88,7 +97,12 @@ export class SyncJobs {
       throw new SyncPlanRunningError(now.appliedBy);
     }
     try {
-      const job = await this.queue(_id, { ...request, dryRun: false, reviewedJobId });
+      const job = await this.queue(_id, {
+        ...request,
+        dryRun: false,
+        reviewedJobId,
+        ...(reviewed.undoes ? { undoes: reviewed.undoes } : {}),
+      });
       logger.info(
         { jobId: _id, reviewedJobId, trigger: request.trigger },
         'reviewed sync plan to be applied',
@@ -111,7 +125,10 @@ export class SyncJobs {
     if (applying && ACTIVE_STATES.includes(applying.state)) throw new SyncPlanRunningError(applying._id);
   }
 
-  private async queue(_id: string, request: StartRun & { reviewedJobId?: string }): Promise<SyncJob> {
+  private async queue(
+    _id: string,
+    request: StartRun & { reviewedJobId?: string; undoes?: string },
+  ): Promise<SyncJob> {
     const { jobs, queue, clock, logger } = this.ports;
     const outcome = await jobs.createUnlessActive({
       _id,
@@ -122,6 +139,7 @@ export class SyncJobs {
       dryRun: request.dryRun,
       createdAt: new Date(clock.now()),
       ...(request.reviewedJobId ? { reviewedJobId: request.reviewedJobId } : {}),
+      ...(request.undoes ? { undoes: request.undoes } : {}),
     });
     if (!outcome.created) {
       // A queued job may have lost its queue entry (a crash between the two writes): enqueue it again. Not a

@@ -10,6 +10,7 @@ import type { SyncMetrics } from '../metrics';
 import { PhaseTimer } from './phase-timer';
 import { lookUpRooms, PlanApplier } from './plan-applier';
 import type { RoomMemberRemover } from './room-member-remover';
+import type { RoomMemberRestorer } from './room-member-restorer';
 import type { SettingsSource } from '../settings';
 import { syncConfiguration, type SyncConfiguration } from './sync-configuration';
 import {
@@ -41,6 +42,7 @@ export interface AbacLdapSyncServicePorts {
   settings: SettingsSource;
   directory: Directory;
   memberRemover: RoomMemberRemover;
+  memberRestorer: RoomMemberRestorer;
   audit: AuditEvents;
   logger: Logger;
   metrics: SyncMetrics;

@@ -4,6 +4,7 @@ import type { AbacAttribute } from './abac-attribute';
 import type { Clock } from '../clock';
 import { randomId } from '../random-id';
 import type { StoredSubscription, UndoRecord } from './undo-record';
+import { evictionKey, RESTORED_FIELD } from './room-member-remover';
 
 export const ATTRIBUTE_CHANGED_EVENT = 'abac.subject.attribute.changed';
 export const ACTION_PERFORMED_EVENT = 'abac.action.performed';
@@ -24,6 +25,8 @@ export interface AuditContext {
   reviewedJobId?: string;
   /** Why the change is made (default `ldap-sync`; the changed-entries feed says `ldap-change-feed`). */
   reason?: string;
+  /** Applying an undo: the change set it takes back (recorded on every event). */
+  undoes?: string;
 }
 
 /** An audit event as it waits in a user's outbox: with what undo needs to take its change back. */
@@ -57,8 +60,8 @@ export class AuditEvents {
   }
 
   /**
-   * Its id follows from the subscription ended, so a repeated eviction step records it once; its undo
-   * record keeps the whole subscription.
+   * Its id follows from the eviction's key, so a repeated eviction step records it once; its undo record
+   * keeps the whole subscription.
    */
   accessRevoked(
     subject: Subject,
@@ -66,7 +69,7 @@ export class AuditEvents {
     subscription: StoredSubscription,
     context: AuditContext,
   ): OutboxEvent {
-    const event = this.event(revocationEventId(subscription._id), ACTION_PERFORMED_EVENT, context, [
+    const event = this.event(revocationEventId(evictionKey(subscription)), ACTION_PERFORMED_EVENT, context, [
       { key: 'action', value: 'revoked-object-access' },
       { key: 'subject', value: identity(subject) },
       { key: 'object', value: { _id: room._id, name: room.name } },
@@ -78,6 +81,33 @@ export class AuditEvents {
     return {
       ...event,
       undo: { ...undoOf(subject, context), kind: 'membershipEnded', room: object, subscription },
+    };
+  }
+
+  /**
+   * A membership undo gives back. Its id follows from the change set and the subscription, so the same
+   * restore begun again is recorded once; its undo record keeps the subscription as put back.
+   */
+  accessGranted(
+    subject: Subject,
+    room: { _id: string; name: string },
+    subscription: StoredSubscription,
+    context: AuditContext,
+  ): OutboxEvent {
+    const _id = grantEventId(context.requestId, subscription._id);
+    const restored = { ...subscription, [RESTORED_FIELD]: _id };
+    const event = this.event(_id, ACTION_PERFORMED_EVENT, context, [
+      { key: 'action', value: 'granted-object-access' },
+      { key: 'subject', value: identity(subject) },
+      { key: 'object', value: { _id: room._id, name: room.name } },
+      { key: 'reason', value: context.reason ?? SYNC_REASON },
+      { key: 'requestId', value: context.requestId },
+      ...reviewed(context),
+    ]);
+    const object = { _id: room._id, name: room.name };
+    return {
+      ...event,
+      undo: { ...undoOf(subject, context), kind: 'membershipRestored', room: object, subscription: restored },
     };
   }
 
@@ -97,7 +127,10 @@ export class AuditEvents {
 }
 
 function reviewed(context: AuditContext): ServerEventDocument['data'] {
-  return context.reviewedJobId ? [{ key: 'reviewedJobId', value: context.reviewedJobId }] : [];
+  return [
+    ...(context.reviewedJobId ? [{ key: 'reviewedJobId', value: context.reviewedJobId }] : []),
+    ...(context.undoes ? [{ key: 'undoes', value: context.undoes }] : []),
+  ];
 }
 
 function undoOf(subject: Subject, context: AuditContext) {
@@ -108,7 +141,13 @@ function identity(subject: Subject): Subject {
   return { _id: subject._id, username: subject.username };
 }
 
+/** The id of the restore of `subscriptionId` by change set `requestId` (letters and digits only). */
+export function grantEventId(requestId: string, subscriptionId: string): string {
+  const hash = createHash('sha256').update(`${requestId}\n${subscriptionId}`).digest('hex').slice(0, 24);
+  return `abacGranted${hash}`;
+}
+
 /** A stable id made of letters and digits only (it is also a key in the outbox). */
-export function revocationEventId(subscriptionId: string): string {
-  return `abacRevoked${createHash('sha256').update(subscriptionId).digest('hex').slice(0, 24)}`;
+export function revocationEventId(evictionKey: string): string {
+  return `abacRevoked${createHash('sha256').update(evictionKey).digest('hex').slice(0, 24)}`;
 }

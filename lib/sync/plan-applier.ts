@@ -5,8 +5,10 @@ import type { Clock } from '../clock';
 import type { DeferredWork } from '../deferred-work';
 import { addToGroup } from '../group';
 import { PhaseTimer } from './phase-timer';
-import type { RoomMemberRemover, RoomRemoval } from './room-member-remover';
+import { evictionKey, type RoomMemberRemover, type RoomRemoval } from './room-member-remover';
 import type { StoredSubscription } from './undo-record';
+import type { RoomMemberRestorer } from './room-member-restorer';
+import { begunRestorations, restorationsToBegin } from './restorations';
 import {
   identity,
   isStale,
@@ -29,6 +31,7 @@ import {
 export interface PlanApplierPorts {
   store: SyncStore;
   memberRemover: RoomMemberRemover;
+  memberRestorer: RoomMemberRestorer;
   audit: AuditEvents;
   clock: Clock;
   /** Where work that may finish after the answer goes (see `clearOutboxesLater`); absent: none does. */
@@ -73,6 +76,8 @@ export class PlanApplier {
     run: Pick<SyncRequest, 'actor' | 'requestId' | 'reason'> & {
       claimHolder?: string;
       reviewedJobId?: string;
+      /** Applying an undo's plan: the change set it takes back. */
+      undoes?: string;
       /**
        * Writes without claims first, for every user whose plan allows it (see `writableUnclaimed`) and
        * whom no other sync holds; the rest, and every such write that finds the user changed, go through
@@ -100,6 +105,7 @@ export class PlanApplier {
       actor: run.actor,
       requestId: run.requestId,
       ...(run.reviewedJobId ? { reviewedJobId: run.reviewedJobId } : {}),
+      ...(run.undoes ? { undoes: run.undoes } : {}),
       ...(run.reason ? { reason: run.reason } : {}),
     };
     const steps: AuditSteps = {
@@ -184,13 +190,18 @@ export class PlanApplier {
     markStale(plans, current);
     markMissing(plans, current);
     const present = plans.filter((plan) => current.has(plan.subject._id) && !plan.stale);
-    const removalsByUser = await this.removalsOf(present, current, rooms);
+    // Restores an earlier write began are completed first, so the rooms they give back are judged below
+    // like any other: a user who no longer satisfies one leaves it again in this same sync.
+    const completed = await this.restore(present, current, (userId) => current.get(userId)?.outbox);
+    const users = withRoomsAdded(current, completed);
+    const removalsByUser = await this.removalsOf(present, users, rooms);
     const decided = present.map((plan) => ({
       plan,
       ...this.decideClaimed(
         plan,
-        current.get(plan.subject._id)!,
+        users.get(plan.subject._id)!,
         removalsByUser.get(plan.subject._id) ?? [],
+        rooms,
         steps.context,
       ),
     }));
@@ -215,6 +226,21 @@ export class PlanApplier {
       removalsByUser,
       timer,
     );
+    const begunNow = new Map(
+      done.map(({ plan, outbox }) => {
+        const earlier = users.get(plan.subject._id)?.outbox ?? {};
+        return [plan.subject._id, Object.fromEntries(Object.entries(outbox).filter(([id]) => !earlier[id]))];
+      }),
+    );
+    const restored = await this.restore(
+      done.map(({ plan }) => plan),
+      users,
+      (userId) => begunNow.get(userId),
+    );
+    for (const { plan } of done) {
+      const rooms = [...(completed.get(plan.subject._id) ?? []), ...(restored.get(plan.subject._id) ?? [])];
+      if (rooms.length > 0) plan.result = { ...plan.result, roomsRestored: rooms };
+    }
     await this.audit(new Map(done.map(({ plan, outbox }) => [plan.subject._id, outbox])), steps, timer);
     return { retry: [...retry] };
   }
@@ -226,10 +252,13 @@ export class PlanApplier {
     rooms: KnownRooms,
   ): Promise<Map<string, Removal[]>> {
     const { store } = this.ports;
-    // Rooms joined since the sync first read the users are looked up now.
+    // Rooms joined since the sync first read the users are looked up now, with the rooms to give back.
     await lookUpRooms(
       store,
-      present.flatMap((plan) => current.get(plan.subject._id)?.rooms ?? []),
+      present.flatMap((plan) => [
+        ...(current.get(plan.subject._id)?.rooms ?? []),
+        ...(plan.restore ?? []).map(({ room }) => room._id),
+      ]),
       rooms,
     );
     const leaving = present.flatMap((plan) => {
@@ -248,6 +277,7 @@ export class PlanApplier {
       addToGroup(removalsByUser, removal.user._id, {
         ...removal,
         subscriptionIds: ended.map(({ _id }) => _id),
+        evictionKeys: ended.map(evictionKey),
         subscriptions: ended,
       });
     }
@@ -267,6 +297,24 @@ export class PlanApplier {
     for (const { user, room } of removed) addToGroup(revokedByUser, user._id, room);
     for (const plan of done)
       plan.result = withRoomsRevoked(plan.result, revokedByUser.get(plan.subject._id) ?? []);
+  }
+
+  /** Completes the restores `outboxOf` holds for these users; resolves with the rooms given back, by user. */
+  private async restore(
+    plans: readonly Plan[],
+    users: ReadonlyMap<string, StoredUser>,
+    outboxOf: (userId: string) => AuditOutbox | undefined,
+  ): Promise<Map<string, { _id: string; name: string }[]>> {
+    const begun = plans.flatMap((plan) =>
+      users.has(plan.subject._id)
+        ? begunRestorations(identity(plan.subject), outboxOf(plan.subject._id))
+        : [],
+    );
+    const restoredByUser = new Map<string, { _id: string; name: string }[]>();
+    if (begun.length === 0) return restoredByUser;
+    for (const { user, room } of await this.ports.memberRestorer.restore(begun))
+      addToGroup(restoredByUser, user._id, { _id: room._id, name: room.name });
+    return restoredByUser;
   }
 
   /** Copies the users' audit events out of their outboxes, then clears them (now, or deferred). */
@@ -295,7 +343,13 @@ export class PlanApplier {
    * revocation per subscription to end, unless already there), and the conditional write that stores
    * them, when there is anything to store.
    */
-  private decideClaimed(plan: Plan, user: StoredUser, removals: Removal[], context: AuditContext) {
+  private decideClaimed(
+    plan: Plan,
+    user: StoredUser,
+    removals: Removal[],
+    rooms: KnownRooms,
+    context: AuditContext,
+  ) {
     const { audit } = this.ports;
     const next = plan.next ?? [];
     const changed = !sameAttributes(user.attributes ?? [], next);
@@ -316,6 +370,10 @@ export class PlanApplier {
         const event = audit.accessRevoked(removal.user, removal.room, subscription, context);
         if (!user.outbox?.[event._id]) newEvents[event._id] = event;
       }
+    }
+    for (const { room, subscription } of restorationsToBegin(plan.restore ?? [], next, user, rooms)) {
+      const event = audit.accessGranted(identity(plan.subject), room, subscription, context);
+      if (!user.outbox?.[event._id]) newEvents[event._id] = event;
     }
     const write: ConditionalWrite | undefined =
       changed || Object.keys(newEvents).length > 0
@@ -340,6 +398,21 @@ type Removal = RoomRemoval & { subscriptions: StoredSubscription[] };
 function writableUnclaimed(plan: Plan): boolean {
   const { subject } = plan;
   return subject.asStored !== undefined && Object.keys(subject.outbox ?? {}).length === 0;
+}
+
+/** The users with the rooms given back to them added (as their next read would find them). */
+function withRoomsAdded(
+  users: ReadonlyMap<string, StoredUser>,
+  added: ReadonlyMap<string, { _id: string }[]>,
+): ReadonlyMap<string, StoredUser> {
+  if (added.size === 0) return users;
+  const updated = new Map(users);
+  for (const [userId, rooms] of added) {
+    const user = users.get(userId);
+    if (user)
+      updated.set(userId, { ...user, rooms: [...new Set([...user.rooms, ...rooms.map(({ _id }) => _id)])] });
+  }
+  return updated;
 }
 
 /** The users as the store first read them, standing in for the re-read under a claim. */

@@ -17,6 +17,7 @@ import {
   type UserSyncResult,
 } from './sync-report';
 import type { AbacRoom, AuditOutbox, SyncSubject } from './sync-store';
+import type { Restorable } from './undo-record';
 
 // Pure decisions of a sync: what each user's attributes become, which rooms they must leave, and the report.
 // No I/O here; the service reads and writes around these functions.
@@ -34,6 +35,8 @@ export interface Plan {
   reviewedBefore?: AbacAttribute[];
   /** Set by the engine: the user was changed since the reviewed plan, and nothing was written for them. */
   stale?: boolean;
+  /** Memberships to give back (an undo's plan), begun once `next` is written, where `next` admits them. */
+  restore?: Restorable[];
 }
 
 /** Rooms looked up so far: null for a room that is not ABAC-managed or is gone. */
@@ -127,12 +130,14 @@ export function roomsToLeave(
     );
 }
 
-/** Rooms whose revocation events wait in an outbox. */
+/** Rooms whose revocation events wait in an outbox (not those given back: undo's grants). */
 export function revokedRoomIds(outbox: AuditOutbox | undefined): Set<string> {
   const roomIds = new Set<string>();
   for (const event of Object.values(outbox ?? {})) {
     if (event.t !== ACTION_PERFORMED_EVENT) continue;
-    const object = event.data.find(({ key }) => key === 'object')?.value as { _id?: string } | undefined;
+    const value = (key: string) => event.data.find((item) => item.key === key)?.value;
+    if (value('action') === 'granted-object-access') continue;
+    const object = value('object') as { _id?: string } | undefined;
     if (object?._id) roomIds.add(object._id);
   }
   return roomIds;

@@ -26,6 +26,10 @@ export const userSyncResultSchema = z
       .array(revokedRoomSchema)
       .optional()
       .meta({ description: 'ABAC rooms the user was removed from (would be, in a dry run).' }),
+    roomsRestored: z
+      .array(revokedRoomSchema)
+      .optional()
+      .meta({ description: 'Rooms given back to the user, each with the subscription it had (an undo).' }),
     error: z
       .enum([
         'error-ldap-ambiguous-entry',

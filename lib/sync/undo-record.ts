@@ -8,6 +8,12 @@ export interface StoredSubscription {
   [field: string]: unknown;
 }
 
+/** A membership an undo plan gives back: the room, and the subscription as it was when it ended. */
+export interface Restorable {
+  room: { _id: string; name: string };
+  subscription: StoredSubscription;
+}
+
 /**
  * What undo needs to take one audited change back. It rides in the user's outbox beside its event and is
  * copied to the undo journal with it, never to the audit trail: the chat server's events record only the
@@ -18,6 +24,12 @@ export type UndoRecord = { changeSet: string; userId: string; username: string }
   | {
       /** The subscription ended, whole; undone, the same subscription is put back. */
       kind: 'membershipEnded';
+      room: { _id: string; name: string };
+      subscription: StoredSubscription;
+    }
+  | {
+      /** The subscription undo put back, as put back; undone, it is ended again. */
+      kind: 'membershipRestored';
       room: { _id: string; name: string };
       subscription: StoredSubscription;
     }

@@ -14,6 +14,7 @@ const removal = (index: number) => ({
   user: { _id: `u-${index}`, username: `user${index}` },
   room: { _id: 'r-big', name: 'big' },
   subscriptionIds: [`s-${index}`],
+  evictionKeys: [`s-${index}`],
 });
 
 describe('the MongoDB room member remover', () => {
@@ -138,7 +139,12 @@ describe('the MongoDB room member remover', () => {
     await models.users.create({ _id: 'u-late', username: 'late', __rooms: ['r-big'] });
     await models.subscriptions.create({ _id: 's-late', rid: 'r-big', u: { _id: 'u-late' } });
     await remover.remove([
-      { ...removal(0), user: { _id: 'u-late', username: 'late' }, subscriptionIds: ['s-late'] },
+      {
+        ...removal(0),
+        user: { _id: 'u-late', username: 'late' },
+        subscriptionIds: ['s-late'],
+        evictionKeys: ['s-late'],
+      },
     ]);
     expect((await models.evictionRecords.find({}).lean()).map(({ _id }) => _id)).toEqual(['r-big:s-late']);
   });
