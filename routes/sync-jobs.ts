@@ -118,6 +118,8 @@ export function registerUndoRoute(
   const served = { admit: deps.admit, bodyLimitBytes: deps.bodyLimitBytes };
   serve(router, ROUTES.undo, served, async ({ caller, body }) => ({
     success: true,
-    job: jobView(await deps.undo.plan(body, { _id: caller._id, username: caller.username })),
+    job: jobView(
+      await deps.undo.plan(body, { trigger: 'admin', admin: { _id: caller._id, username: caller.username } }),
+    ),
   }));
 }

@@ -193,6 +193,33 @@ describe('the CLI', () => {
     expect(stale.code).toBe(0);
     expect(stale.stderr).toContain('0 planned changes.');
   }, 30_000);
+
+  it('undoes the first run with undo --job <id> --apply: alice gets sales back, bob (changed since) is left', async () => {
+    const jobs = JSON.parse((await runCli(['jobs', ...database, '--json'])).stdout) as Array<{
+      _id: string;
+      dryRun: boolean;
+      reviewedJobId?: string;
+    }>;
+    const first = jobs.filter((job) => !job.dryRun && !job.reviewedJobId).at(-1)!;
+    const refused = await runCli(['undo', '--request', 'never-made', ...database]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('error-sync-change-set-not-found');
+
+    const result = await runCli(['undo', '--job', first._id, '--apply', ...database]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`it plans the undo of ${first._id}.`);
+    expect(result.stdout).toMatch(/u-alice {2}alice {2}updated .* {2}gets back sales/);
+    expect(result.stdout).toMatch(/u-bob {2}bob {2}unchanged {2}stale/);
+    expect(result.stdout).toContain(`1 rooms given back, undoes ${first._id}`);
+    expect(await host.models.subscriptions.collection.findOne({ _id: 's-alice' as never })).toMatchObject({
+      rid: 'r-sales',
+      u: { _id: 'u-alice', username: 'alice' },
+    });
+    expect((await host.models.users.findById('u-alice').lean())?.abacAttributes).toEqual([
+      { key: 'department', values: ['sales'] },
+    ]);
+    expect((await host.models.rooms.findById('r-sales').lean())?.usersCount).toBe(3);
+  }, 30_000);
 });
 
 /** The CLI follows a run a host process is already running, and exits 2 when it is cancelled. */

@@ -55,6 +55,17 @@ describe('CLI command line', () => {
     });
   });
 
+  it('reads undo with the run or the request to take back', () => {
+    expect(parseCommandLine(['undo', '--job', 'j1', '--mongo-uri', URI], {})).toEqual({
+      ok: true,
+      command: { kind: 'undo', mongoUri: URI, target: { jobId: 'j1' }, apply: false, json: false },
+    });
+    expect(parseCommandLine(['undo', '--request', 'r1', '--apply', '--json'], { MONGODB_URI: URI })).toEqual({
+      ok: true,
+      command: { kind: 'undo', mongoUri: URI, target: { requestId: 'r1' }, apply: true, json: true },
+    });
+  });
+
   it('answers help before anything else', () => {
     expect(parseCommandLine(['--help'], {})).toEqual({ ok: true, command: { kind: 'help' } });
     expect(parseCommandLine(['sync-all', '-h'], {})).toEqual({ ok: true, command: { kind: 'help' } });
@@ -87,6 +98,15 @@ describe('CLI command line', () => {
     [['jobs', '--mongo-uri', URI, '--loses-rooms'], 'jobs takes no --loses-rooms'],
     [['apply', 'j1', '--mongo-uri', URI, '--username', 'a'], 'apply takes no --username'],
     [['changes', 'j1', '--mongo-uri', URI, '--username', ''], '--username needs the start of a username'],
+    [['undo', '--mongo-uri', URI], 'undo needs exactly one of --job <id> and --request <id>'],
+    [['undo', '--job', 'j', '--request', 'r', '--mongo-uri', URI], 'undo needs exactly one of --job'],
+    [['undo', '--job', ' ', '--mongo-uri', URI], 'undo needs exactly one of --job'],
+    [
+      ['undo', '--job', 'j', '--mongo-uri', URI, '--no-wait'],
+      'undo takes no --dry-run, --no-wait or --limit',
+    ],
+    [['apply', 'j1', '--mongo-uri', URI, '--apply'], 'apply takes no --apply'],
+    [['sync-all', '--mongo-uri', URI, '--job', 'j'], 'sync-all takes no --job'],
   ])('refuses %j: %s', (argv, message) => {
     const parsed = parseCommandLine(argv, {});
     expect(parsed.ok).toBe(false);

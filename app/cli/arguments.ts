@@ -8,6 +8,7 @@ Usage:
   abac-ldap-sync changes <jobId> --mongo-uri <uri> [--db <name>] [--status <s>] [--stale]
                                  [--loses-rooms] [--username <start>] [--json]
   abac-ldap-sync apply <jobId>   --mongo-uri <uri> [--db <name>] [--json] [--no-wait]
+  abac-ldap-sync undo (--job <id> | --request <id>) --mongo-uri <uri> [--db <name>] [--apply] [--json]
   abac-ldap-sync --help
 
 Commands:
@@ -19,6 +20,10 @@ Commands:
   apply      Applies the plan a dry run or a blocked run kept, as reviewed (the directory is not read
              again), and follows that run like sync-all. Users changed since the plan are left as they are
              and counted stale (list them with changes <jobId> --stale).
+  undo       Plans the undo of a run (--job: its id) or of a named-users sync or feed batch (--request: its
+             request id) and follows that planning like sync-all: each user's attributes before it, and each
+             membership it ended given back with the same subscription; users changed since are left stale.
+             With --apply, prints the plan and applies it, following that run too.
 
 Options:
   --mongo-uri <uri>  The chat server's MongoDB (default: the MONGODB_URI environment variable).
@@ -30,6 +35,9 @@ Options:
   --stale            changes: only the users an apply of the plan left alone because they changed since.
   --loses-rooms      changes: only users who would leave a room, whatever their status.
   --username <start> changes: only usernames starting with this text, ignoring case.
+  --job <id>         undo: the run (or applied plan) to take back.
+  --request <id>     undo: the named-users sync's request id (its X-Request-Id), or the feed batch's id.
+  --apply            undo: apply the plan once it is made, after printing it.
   --json             Machine-readable output on stdout: the run (sync-all) or the list (jobs). No progress.
   -h, --help         This text.
 
@@ -42,7 +50,8 @@ Exit codes:
   2   the run was cancelled
   3   the run could not start (ABAC or LDAP off, settings unusable); changes and apply: no such plan
       (unknown run, a run that keeps no plan, an expired plan); apply: the plan is being applied or was
-      applied, or another run is queued or running
+      applied, or another run is queued or running; undo: no such change set, its journal expired, a dry
+      run
   4   the run was blocked: its plan takes values from more users than the guard allows (nothing applied)
   64  usage error
   69  MongoDB unavailable
@@ -82,9 +91,17 @@ export type CliCommand =
       username?: string;
       json: boolean;
     }
-  | { kind: 'apply'; mongoUri: string; db?: string; jobId: string; json: boolean; wait: boolean };
+  | { kind: 'apply'; mongoUri: string; db?: string; jobId: string; json: boolean; wait: boolean }
+  | {
+      kind: 'undo';
+      mongoUri: string;
+      db?: string;
+      target: { jobId: string } | { requestId: string };
+      apply: boolean;
+      json: boolean;
+    };
 
-const COMMANDS = ['sync-all', 'jobs', 'changes', 'apply'] as const;
+const COMMANDS = ['sync-all', 'jobs', 'changes', 'apply', 'undo'] as const;
 
 export type Parsed = { ok: true; command: CliCommand } | { ok: false; error: string };
 
@@ -107,6 +124,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         stale: { type: 'boolean' },
         'loses-rooms': { type: 'boolean' },
         username: { type: 'string' },
+        job: { type: 'string' },
+        request: { type: 'string' },
+        apply: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -116,7 +136,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   }
   const [name, ...extra] = positionals;
   if (values.help || name === 'help') return { ok: true, command: { kind: 'help' } };
-  if (!name) return { ok: false, error: 'a command is required (sync-all, jobs, changes or apply)' };
+  if (!name) return { ok: false, error: 'a command is required (sync-all, jobs, changes, apply or undo)' };
   if (!(COMMANDS as readonly string[]).includes(name))
     return { ok: false, error: `unknown command: ${name}` };
   const takesJobId = name === 'changes' || name === 'apply';
@@ -125,6 +145,9 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (extra.length > 0) return { ok: false, error: `unexpected argument: ${extra[0]}` };
   for (const option of ['status', 'stale', 'loses-rooms', 'username'])
     if (values[option] !== undefined && name !== 'changes')
+      return { ok: false, error: `${name} takes no --${option}` };
+  for (const option of ['job', 'request', 'apply'])
+    if (values[option] !== undefined && name !== 'undo')
       return { ok: false, error: `${name} takes no --${option}` };
 
   const mongoUri = (values['mongo-uri'] as string | undefined) ?? env.MONGODB_URI;
@@ -151,6 +174,25 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
         stale: values.stale === true,
         losesRooms: values['loses-rooms'] === true,
         ...(username !== undefined ? { username } : {}),
+        json,
+      },
+    };
+  }
+  if (name === 'undo') {
+    if (values['dry-run'] || values['no-wait'] || values.limit !== undefined)
+      return { ok: false, error: 'undo takes no --dry-run, --no-wait or --limit' };
+    const job = values.job as string | undefined;
+    const requestId = values.request as string | undefined;
+    if ((job === undefined) === (requestId === undefined) || (job ?? requestId)!.trim() === '')
+      return { ok: false, error: 'undo needs exactly one of --job <id> and --request <id>' };
+    return {
+      ok: true,
+      command: {
+        kind: 'undo',
+        mongoUri,
+        ...(db ? { db } : {}),
+        target: job !== undefined ? { jobId: job } : { requestId: requestId! },
+        apply: values.apply === true,
         json,
       },
     };

@@ -59,12 +59,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       connection,
       logger,
       metricsRegistry: false,
-      jobRunner: (command.kind === 'sync-all' || command.kind === 'apply') && command.wait ? {} : false,
+      jobRunner:
+        command.kind === 'undo' || ((command.kind === 'sync-all' || command.kind === 'apply') && command.wait)
+          ? {}
+          : false,
     });
     const commandIo = { ...io, followUp: followUpOptions(argv) };
     if (command.kind === 'jobs') return await listJobs(core, command, commandIo);
     if (command.kind === 'changes') return await listChanges(core, command, commandIo);
     if (command.kind === 'apply') return await applyPlan(core, command, commandIo);
+    if (command.kind === 'undo') return await undo(core, command, commandIo);
     return await syncAll(core, command, commandIo);
   } catch (error) {
     if (isDatabaseUnavailable(error)) {
@@ -91,42 +95,58 @@ async function listJobs(core: SyncCore, command: Extract<CliCommand, { kind: 'jo
 
 /** Every page of a kept plan: JSON lines with --json, else one line per user. */
 async function listChanges(core: SyncCore, command: Extract<CliCommand, { kind: 'changes' }>, io: CommandIo) {
-  let cursor: string | undefined;
-  let count = 0;
   try {
-    do {
-      const page = await core.jobs.changes(command.jobId, {
-        ...(command.status ? { status: command.status } : {}),
-        stale: command.stale,
-        losesRooms: command.losesRooms,
-        ...(command.username !== undefined ? { username: command.username } : {}),
-        ...(cursor ? { cursor } : {}),
-        limit: 500,
-      });
-      for (const change of page.changes.map(plannedChangeView)) {
-        count += 1;
-        io.stdout.write(command.json ? `${JSON.stringify(change)}\n` : `${describeChange(change)}\n`);
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
+    await printChanges(core, command, io);
   } catch (error) {
     if (!(error instanceof AbacSyncError)) throw error;
     io.stderr.write(`abac-ldap-sync: ${error.code}: ${error.publicMessage}\n`);
     return EXIT.refused;
   }
-  if (!command.json) io.stderr.write(`${count} planned change${count === 1 ? '' : 's'}.\n`);
   return EXIT.completed;
+}
+
+async function printChanges(
+  core: SyncCore,
+  command: Omit<Extract<CliCommand, { kind: 'changes' }>, 'kind' | 'mongoUri'>,
+  io: CommandIo,
+): Promise<void> {
+  let cursor: string | undefined;
+  let count = 0;
+  do {
+    const page = await core.jobs.changes(command.jobId, {
+      ...(command.status ? { status: command.status } : {}),
+      stale: command.stale,
+      losesRooms: command.losesRooms,
+      ...(command.username !== undefined ? { username: command.username } : {}),
+      ...(cursor ? { cursor } : {}),
+      limit: 500,
+    });
+    for (const change of page.changes.map(plannedChangeView)) {
+      count += 1;
+      io.stdout.write(command.json ? `${JSON.stringify(change)}\n` : `${describeChange(change)}\n`);
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  if (!command.json) io.stderr.write(`${count} planned change${count === 1 ? '' : 's'}.\n`);
 }
 
 function describeChange(change: PlannedChange): string {
   const values = (attributes: PlannedChange['added']) =>
     (attributes ?? []).map(({ key, values: list }) => `${key}=${list.join('|')}`).join(' ');
-  const rooms = change.roomsRevoked.map((room) => room.name).join(', ');
+  const names = (rooms: readonly { name: string }[] | undefined) =>
+    (rooms ?? []).map(({ name }) => name).join(', ');
+  const rooms = names(change.roomsRevoked);
+  const restored = names(change.roomsRestored);
+  const notRestored = (change.roomsNotRestored ?? [])
+    .map(({ name, reason }) => `${name} (${reason})`)
+    .join(', ');
   return (
     `${change._id}  ${change.username}  ${change.status}` +
     (change.added?.length ? `  +${values(change.added)}` : '') +
     (change.removed?.length ? `  -${values(change.removed)}` : '') +
     (rooms ? `  leaves ${rooms}` : '') +
+    (restored ? `  gets back ${restored}` : '') +
+    (notRestored ? `  not given back ${notRestored}` : '') +
     (change.stale ? '  stale (changed since the plan; left as is)' : '')
   );
 }
@@ -149,7 +169,11 @@ async function syncAll(core: SyncCore, command: Extract<CliCommand, { kind: 'syn
 }
 
 /** Queues the apply of a kept plan, then follows that run as sync-all does. */
-async function applyPlan(core: SyncCore, command: Extract<CliCommand, { kind: 'apply' }>, io: CommandIo) {
+async function applyPlan(
+  core: SyncCore,
+  command: { jobId: string; json: boolean; wait: boolean },
+  io: CommandIo,
+) {
   let job: SyncJob;
   try {
     job = await core.jobs.apply(command.jobId, { trigger: 'cli' });
@@ -160,6 +184,26 @@ async function applyPlan(core: SyncCore, command: Extract<CliCommand, { kind: 'a
   }
   if (!command.json) io.stderr.write(`Run ${job._id} queued: it applies the plan of ${command.jobId}.\n`);
   return follow(core, job, command, io);
+}
+
+/**
+ * Plans the undo and follows that planning; with --apply, prints the plan once it is made, then applies it
+ * and follows that run too. The exit code is the last run's.
+ */
+async function undo(core: SyncCore, command: Extract<CliCommand, { kind: 'undo' }>, io: CommandIo) {
+  let job: SyncJob;
+  try {
+    job = await core.undo.plan(command.target, { trigger: 'cli' });
+  } catch (error) {
+    if (!(error instanceof AbacSyncError)) throw error;
+    io.stderr.write(`abac-ldap-sync: the undo cannot be planned: ${error.code}: ${error.publicMessage}\n`);
+    return EXIT.refused;
+  }
+  if (!command.json) io.stderr.write(`Run ${job._id} queued: it plans the undo of ${job.undoes}.\n`);
+  const planned = await follow(core, job, { json: command.json && !command.apply, wait: true }, io);
+  if (!command.apply || planned !== EXIT.completed) return planned;
+  await printChanges(core, { jobId: job._id, stale: false, losesRooms: false, json: command.json }, io);
+  return applyPlan(core, { jobId: job._id, json: command.json, wait: true }, io);
 }
 
 /** Shows a run's progress until it ends (or only says it is queued, with --no-wait); its end is the exit code. */
@@ -236,6 +280,8 @@ function describeJob(job: SyncJob): string {
   const counters =
     `${summary.matched} users: ${summary.updated} updated, ${summary.cleared} cleared, ${summary.unchanged} unchanged, ` +
     `${summary.notFoundInLdap} not found, ${summary.failed} failed, ${summary.roomsRevoked} rooms left` +
+    (summary.roomsRestored ? `, ${summary.roomsRestored} rooms given back` : '') +
+    (job.undoes ? `, undoes ${job.undoes}` : '') +
     (job.reviewedJobId ? `, ${summary.stale ?? 0} stale (applies the plan of ${job.reviewedJobId})` : '');
   return (
     `${job._id}  ${job.state}${job.dryRun ? ' (dry run)' : ''}  ${job.trigger}  ${job.createdAt.toISOString()}${seconds}  ` +

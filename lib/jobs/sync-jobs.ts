@@ -70,12 +70,12 @@ export class SyncJobs {
   }
 
   /**
-   * Queues a run that plans the undo of `changeSet` for `admin` and keeps the plan for review (a dry run of
-   * kind `undo`); throws SyncAlreadyRunningError while another run is queued or running.
+   * Queues a run that plans the undo of `changeSet` and keeps the plan for review (a dry run of kind
+   * `undo`); throws SyncAlreadyRunningError while another run is queued or running.
    */
-  async startUndo(changeSet: string, admin: { _id: string; username: string }): Promise<SyncJob> {
+  async startUndo(changeSet: string, request: Omit<StartRun, 'dryRun'>): Promise<SyncJob> {
     await this.ports.checkSettings();
-    return this.queue(randomId(), { trigger: 'admin', admin, dryRun: true, undoes: changeSet });
+    return this.queue(randomId(), { ...request, dryRun: true, undoes: changeSet });
   }
 
   /**

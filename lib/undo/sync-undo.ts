@@ -6,7 +6,7 @@ import {
 } from '../errors';
 import type { SyncJobStore } from '../jobs/job-store';
 import { ACTIVE_STATES, jobView, type SyncJob } from '../jobs/sync-job';
-import type { SyncJobs } from '../jobs/sync-jobs';
+import type { StartRun, SyncJobs } from '../jobs/sync-jobs';
 import type { UndoStore } from './undo-store';
 
 export interface SyncUndoPorts {
@@ -28,11 +28,11 @@ export class SyncUndo {
   constructor(private readonly ports: SyncUndoPorts) {}
 
   /**
-   * Queues the run that plans the undo of `target` for `admin`. 404 when no change set has this id; 409 when
+   * Queues the run that plans the undo of `target` (for the admin who asks, or the CLI). 404 when no change set has this id; 409 when
    * its journal was removed after ABAC_Sync_Undo_Retention_Days, or while the run named (or any) is active;
    * 400 for a dry run, which changed nothing.
    */
-  async plan(target: UndoTarget, admin: { _id: string; username: string }): Promise<SyncJob> {
+  async plan(target: UndoTarget, request: Omit<StartRun, 'dryRun'>): Promise<SyncJob> {
     const { undo, jobs, runs } = this.ports;
     const changeSet = 'jobId' in target ? target.jobId : target.requestId;
     const job = 'jobId' in target ? await jobs.get(changeSet) : undefined;
@@ -40,6 +40,6 @@ export class SyncUndo {
     if (job && ACTIVE_STATES.includes(job.state)) throw new SyncAlreadyRunningError(jobView(job));
     if (!job && (await undo.usersOf(changeSet)).length === 0)
       throw (await undo.wasAudited(changeSet)) ? new SyncUndoExpiredError() : new ChangeSetNotFoundError();
-    return runs.startUndo(changeSet, admin);
+    return runs.startUndo(changeSet, request);
   }
 }
