@@ -142,6 +142,17 @@ export const ERROR_RESPONSES = {
       codes: ['error-sync-plan-not-reviewable', 'error-sync-plan-expired'],
     },
   },
+  planSummary: {
+    ...GATE_ONLY_RESPONSES,
+    400: withMalformedPath(GATE_ONLY_RESPONSES[400]),
+    404: JOB_NOT_FOUND,
+    409: {
+      description:
+        'The run keeps no plan (only a completed dry run, a blocked run or an undo does), or its plan has ' +
+        'expired (ABAC_Sync_Plan_Retention_Minutes).',
+      codes: ['error-sync-plan-not-reviewable', 'error-sync-plan-expired'],
+    },
+  },
   applyPlan: {
     ...GATE_RESPONSES,
     400: withMalformedPath(BODY_REFUSED('the body is not empty')),

@@ -14,6 +14,7 @@ import {
   undoBodySchema,
 } from '../lib/jobs/run-requests';
 import { plannedChangeSchema } from '../lib/jobs/staged-change';
+import { planSummarySchema } from '../lib/jobs/plan-summary';
 import { syncJobSchema } from '../lib/jobs/sync-job';
 import { syncResponseSchema } from '../lib/sync/sync-report';
 import { syncRequestBodySchema } from '../lib/sync/sync-request';
@@ -183,6 +184,27 @@ export const ROUTES = {
         .meta({ id: 'PlannedChangesResponse' }),
     },
     errors: ERROR_RESPONSES.listChanges,
+  },
+  planSummary: {
+    method: 'get',
+    path: `${SYNC_JOBS_PATH}/:jobId/summary`,
+    operationId: 'readPlanSummary',
+    summary: 'What a kept plan does, by attribute value and by room',
+    description:
+      'For each attribute key and value, how many users gain it and how many lose it; for each room, how many ' +
+      'memberships end and how many come back (an undo). What lets an admin see at a glance that a plan is ' +
+      '"everyone loses department" (a broken map) rather than a real reorganisation. Users marked stale are ' +
+      'counted apart and not in the rest.',
+    access: 'reads',
+    params: jobIdParams,
+    success: {
+      status: 200,
+      description: "The plan's summary.",
+      schema: z
+        .object({ success: z.literal(true), summary: planSummarySchema })
+        .meta({ id: 'PlanSummaryResponse' }),
+    },
+    errors: ERROR_RESPONSES.planSummary,
   },
   applyPlan: {
     method: 'post',

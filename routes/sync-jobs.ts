@@ -96,6 +96,11 @@ export function registerSyncJobRoutes(router: Router, deps: SyncJobRoutesDeps): 
     };
   });
 
+  serve(router, ROUTES.planSummary, served, async ({ params }) => ({
+    success: true,
+    summary: await jobs.planSummary(String(params.jobId)),
+  }));
+
   serve(router, ROUTES.applyPlan, served, async ({ caller, params }) =>
     jobAnswer(
       await jobs.apply(String(params.jobId), {

@@ -16,6 +16,7 @@ import { randomId } from '../random-id';
 import type { StagedFilter, StagedPosition, SyncJobStore } from './job-store';
 import type { UndoStore } from '../undo/undo-store';
 import { checkPlanFresh } from './plan-freshness';
+import { PlanTally, type PlanSummary } from './plan-summary';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import {
   ACTIVE_STATES,
@@ -114,10 +115,15 @@ export class SyncJobs {
     }
   }
 
-  /** Throws the 409 that says why the job's plan cannot be applied now, if it cannot. */
-  private async checkApplicable(job: SyncJob): Promise<void> {
+  /** Throws the 409 that says why the job's plan cannot be read, if it cannot: none kept, or expired. */
+  private async checkReviewable(job: SyncJob): Promise<void> {
     if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
     if (job.planExpiredAt || (await this.expired(job))) throw new SyncPlanExpiredError();
+  }
+
+  /** Throws the 409 that says why the job's plan cannot be applied now, if it cannot. */
+  private async checkApplicable(job: SyncJob): Promise<void> {
+    await this.checkReviewable(job);
     if (!job.appliedBy) return;
     const applying = await this.ports.jobs.get(job.appliedBy);
     // An apply that failed or was cancelled may be retried: users it reached hold the planned value already.
@@ -171,6 +177,15 @@ export class SyncJobs {
     return { jobs, total };
   }
 
+  /** What the plan a job kept does, by attribute value and by room (read through the whole plan). */
+  async planSummary(jobId: string): Promise<PlanSummary> {
+    const job = await this.get(jobId);
+    await this.checkReviewable(job);
+    const tally = new PlanTally();
+    for await (const changes of this.ports.jobs.stagedChanges(jobId, undefined, 1000)) tally.add(changes);
+    return tally.summary();
+  }
+
   /**
    * One page of the plan a completed dry run or a blocked run kept, in username order, after a cursor or an
    * offset; `nextCursor` reads the page after it (stable: a cursor is the last change shown), and `total`
@@ -188,9 +203,7 @@ export class SyncJobs {
       limit: number;
     },
   ): Promise<{ changes: StagedChange[]; nextCursor?: string; total: number }> {
-    const job = await this.get(jobId);
-    if (!keepsPlan(job)) throw new SyncPlanNotReviewableError();
-    if (job.planExpiredAt || (await this.expired(job))) throw new SyncPlanExpiredError();
+    await this.checkReviewable(await this.get(jobId));
     const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
     const filter: StagedFilter = {
       ...(page.status ? { status: page.status } : {}),

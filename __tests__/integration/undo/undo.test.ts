@@ -91,6 +91,14 @@ describe('undo of a named-users sync, on the real servers', () => {
       },
     ]);
     expect(await host.models.subscriptions.countDocuments({ _id: 's-bob-platform' })).toBe(0);
+    const summary = await request(host.app).get(`${JOBS_URL}/${plan._id}/summary`).set(ADMIN_HEADERS);
+    expect(summary.status).toBe(200);
+    expect(summary.body.summary).toEqual({
+      users: 1,
+      stale: 0,
+      attributes: [{ key: 'department', value: 'eng-platform', gain: 1, lose: 0 }],
+      rooms: [{ _id: 'r-platform', name: 'platform', leave: 0, comeBack: 1 }],
+    });
 
     const applying = await post(`${JOBS_URL}/${plan._id}/apply`, {});
     expect(applying.status).toBe(202);
@@ -148,6 +156,8 @@ describe('undo of a named-users sync, on the real servers', () => {
     const undoDry = await post(UNDO_URL, { jobId: dry._id });
     expect(undoDry.status).toBe(400);
     expect(undoDry.body.error).toBe('error-sync-undo-dry-run');
+    const noPlan = await request(host.app).get(`${JOBS_URL}/nope/summary`).set(ADMIN_HEADERS);
+    expect([noPlan.status, noPlan.body.error]).toEqual([404, 'error-sync-job-not-found']);
     const both = await post(UNDO_URL, { jobId: 'a', requestId: 'b' });
     expect(both.status).toBe(400);
     expect(both.body.error).toBe('error-invalid-body-params');
