@@ -251,12 +251,14 @@ export class SyncUndoExpiredError extends AbacSyncError {
   }
 }
 
-/** Undo names a dry run (or an undo's plan not applied): it changed nothing. */
+/** Undo names a dry run, an undo's plan or a blocked run: it changed nothing. */
 export class SyncUndoDryRunError extends AbacSyncError {
   readonly status = 400;
   readonly code = 'error-sync-undo-dry-run';
   constructor() {
-    super('A dry run changed nothing: there is nothing to undo');
+    super(
+      'A dry run or a blocked run changed nothing: there is nothing to undo (undo the run that applied it)',
+    );
   }
 }
 

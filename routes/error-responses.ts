@@ -182,7 +182,7 @@ export const ERROR_RESPONSES = {
       codes: [...BODY_REFUSED('').codes, 'error-sync-undo-dry-run'],
       description:
         BODY_REFUSED('the body is invalid (exactly one of jobId and requestId)').description +
-        ' Or the id is a dry run: it changed nothing.',
+        ' Or the id is a dry run or a blocked run: it changed nothing.',
     },
     404: {
       description: 'No sync, run or feed batch made changes under this id.',

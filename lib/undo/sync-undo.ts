@@ -30,13 +30,14 @@ export class SyncUndo {
   /**
    * Queues the run that plans the undo of `target` (for the admin who asks, or the CLI). 404 when no change set has this id; 409 when
    * its journal was removed after ABAC_Sync_Undo_Retention_Days, or while the run named (or any) is active;
-   * 400 for a dry run, which changed nothing.
+   * 400 for a dry run or a blocked run, which changed nothing.
    */
   async plan(target: UndoTarget, request: Omit<StartRun, 'dryRun'>): Promise<SyncJob> {
     const { undo, jobs, runs } = this.ports;
     const changeSet = 'jobId' in target ? target.jobId : target.requestId;
     const job = 'jobId' in target ? await jobs.get(changeSet) : undefined;
-    if (job?.dryRun) throw new SyncUndoDryRunError();
+    // A dry run, an undo's plan and a blocked run changed nothing.
+    if (job?.dryRun || job?.state === 'blocked') throw new SyncUndoDryRunError();
     if (job && ACTIVE_STATES.includes(job.state)) throw new SyncAlreadyRunningError(jobView(job));
     if (!job && (await undo.usersOf(changeSet)).length === 0)
       throw (await undo.wasAudited(changeSet)) ? new SyncUndoExpiredError() : new ChangeSetNotFoundError();

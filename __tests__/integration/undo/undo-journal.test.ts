@@ -118,5 +118,12 @@ describe('the undo journal, on the real servers', () => {
       10_000,
       async () => (await host.models.undoJournal.countDocuments()) === 0,
     );
+    // Its audit events stay: undo then says the change set is too old, not unknown.
+    const undo = await request(host.app)
+      .post(`${SYNC_URL}/undo`)
+      .set(ADMIN_HEADERS)
+      .send({ requestId: 'req-bob' });
+    expect([undo.status, undo.body.error]).toEqual([409, 'error-sync-undo-expired']);
+    expect(await host.models.syncJobs.countDocuments()).toBe(0);
   });
 });

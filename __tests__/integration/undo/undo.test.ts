@@ -29,6 +29,8 @@ describe('undo of a named-users sync, on the real servers', () => {
   const post = (url: string, body: object) => request(host.app).post(url).set(ADMIN_HEADERS).send(body);
   const bob = async () => (await host.models.users.findById('u-bob').lean())!;
   const platformCount = async () => (await host.models.rooms.findById('r-platform').lean())!.usersCount;
+  /** bob's attributes after the sync that the first case undoes. */
+  let afterSync: unknown;
 
   beforeAll(async () => {
     host = await startTestHost({ settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
@@ -59,6 +61,7 @@ describe('undo of a named-users sync, on the real servers', () => {
     const synced = await post(SYNC_URL, { usernames: ['bob'] }).set('X-Request-Id', 'req-bob');
     expect(synced.body.users[0].roomsRevoked).toEqual([{ _id: 'r-platform', name: 'platform' }]);
     expect(await platformCount()).toBe(2);
+    afterSync = (await bob()).abacAttributes;
 
     const planned = await post(UNDO_URL, { requestId: 'req-bob' });
     expect(planned.status).toBe(202);
@@ -138,10 +141,22 @@ describe('undo of a named-users sync, on the real servers', () => {
     expect((await bob()).__abacAuditOutbox ?? {}).toEqual({});
   });
 
-  it('evicts the restored membership again as a new eviction when the directory still says so', async () => {
-    const synced = await post(SYNC_URL, { usernames: ['bob'] });
-    expect(synced.body.users[0].roomsRevoked).toEqual([{ _id: 'r-platform', name: 'platform' }]);
+  it('undoes the undo (a change set like any other): the restored membership ends again, as a new eviction', async () => {
+    const undoApply = (await host.models.syncJobs.find({ kind: 'undo', dryRun: false }).lean())[0]!;
+    const planned = await post(UNDO_URL, { jobId: undoApply._id });
+    expect(planned.status).toBe(202);
+    const plan = await waitForEnd(host.app, planned.body.job._id);
+    expect(plan).toMatchObject({ undoes: undoApply._id, summary: { updated: 1, roomsRevoked: 1, stale: 0 } });
+    const applying = await post(`${JOBS_URL}/${plan._id}/apply`, {});
+    expect(await waitForEnd(host.app, applying.body.job._id)).toMatchObject({
+      state: 'completed',
+      summary: { updated: 1, roomsRevoked: 1 },
+    });
+    expect((await bob()).abacAttributes).toEqual(afterSync);
+    expect((await bob()).__rooms).toEqual([]);
     expect(await platformCount()).toBe(2);
+    expect(await host.models.subscriptions.countDocuments()).toBe(0);
+    // A second eviction of the same subscription is a new one: its own audit event and message.
     expect(await host.models.serverEvents.countDocuments({ 'data.value': 'revoked-object-access' })).toBe(2);
     expect(await host.models.messages.countDocuments({ t: 'abac-removed-user-from-room' })).toBe(2);
   });
