@@ -33,7 +33,7 @@ export const CREDENTIALS_REFUSED = 'abac-credentials-refused';
 export async function call<T>(
   credentials: Credentials,
   path: string,
-  init: { method?: 'GET' | 'POST'; body?: unknown } = {},
+  init: { method?: 'GET' | 'POST'; body?: unknown; requestId?: string } = {},
 ): Promise<T> {
   let response: Response;
   try {
@@ -43,6 +43,7 @@ export async function call<T>(
         'X-User-Id': credentials.userId,
         'X-Auth-Token': credentials.token,
         ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...(init.requestId ? { 'X-Request-Id': init.requestId } : {}),
       },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     });
@@ -61,6 +62,22 @@ export async function call<T>(
     } as ApiError;
   }
   return body as T;
+}
+
+/** Raised with a run (`detail`) the runs list is to follow: an undo planned from elsewhere on the page. */
+export const FOLLOW_RUN = 'abac-follow-run';
+
+/** Plans the undo of a change set; the run that plans it is handed to the runs list to follow. */
+export async function planUndo(
+  credentials: Credentials,
+  target: { jobId: string } | { requestId: string },
+): Promise<{ _id: string }> {
+  const { job } = await call<{ job: { _id: string } }>(credentials, '/abac/users/sync/undo', {
+    method: 'POST',
+    body: target,
+  });
+  window.dispatchEvent(new CustomEvent(FOLLOW_RUN, { detail: job }));
+  return job;
 }
 
 const STORED = { userId: 'abacAdmin.userId', token: 'abacAdmin.token' };

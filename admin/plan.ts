@@ -9,6 +9,9 @@ export interface PlannedJob {
   _id: string;
   state: string;
   dryRun: boolean;
+  kind?: string;
+  /** An undo's plan: the change set it takes back. */
+  undoes?: string;
   summary: Record<string, number>;
   finishedAt?: string;
   /** The run that applied (or is applying) this plan. */
@@ -32,10 +35,85 @@ interface PlannedChange {
   added?: Attribute[];
   removed?: Attribute[];
   roomsRevoked: { _id: string; name: string }[];
+  roomsRestored?: { _id: string; name: string }[];
+  roomsNotRestored?: { _id: string; name: string; reason: string }[];
   stale?: true;
 }
 
+interface PlanSummary {
+  users: number;
+  stale: number;
+  attributes: { key: string; value: string; gain: number; lose: number }[];
+  rooms: { _id: string; name: string; leave: number; comeBack: number }[];
+}
+
 const PAGE_SIZE = 50;
+/** How many users a confirmation names before it counts the rest. */
+const NAMED_IN_CONFIRMATION = 5;
+
+const verb = (count: number, one: string, many: string) => (count === 1 ? one : many);
+const both = (first: string, second: string) => [first, second].filter(Boolean).join(', ');
+
+/** What the plan does by attribute value and by room: a broken map reads as one value everyone loses. */
+function PlanSummaryBox({ summary }: { summary: PlanSummary | undefined }) {
+  if (!summary) return html`<p class="plan-summary">Reading the summary…</p>`;
+  const values = summary.attributes.map(({ key, value, gain, lose }) => {
+    const said = both(
+      gain > 0 ? `${counted(gain, 'user')} ${verb(gain, 'gains', 'gain')} it` : '',
+      lose > 0 ? `${counted(lose, 'user')} ${verb(lose, 'loses', 'lose')} it` : '',
+    );
+    return html`<li><code>${key}</code> = <code>${value}</code>${`: ${said}`}</li>`;
+  });
+  const rooms = summary.rooms.map(({ _id, name, leave, comeBack }) => {
+    const said = both(
+      leave > 0 ? `${counted(leave, 'membership')} ${verb(leave, 'ends', 'end')}` : '',
+      comeBack > 0 ? `${counted(comeBack, 'membership')} ${verb(comeBack, 'comes', 'come')} back` : '',
+    );
+    return html`<li data-room=${_id}>${`${name}: ${said}`}</li>`;
+  });
+  return html`<div class="plan-summary" aria-label="The plan at a glance">
+    <h3>At a glance</h3>
+    ${
+      values.length > 0
+        ? html`<p>By value:</p>
+            <ul class="by-value">
+              ${values}
+            </ul>`
+        : html`<p>No value changes.</p>`
+    }
+    ${
+      rooms.length > 0
+        ? html`<p>By room:</p>
+            <ul class="by-room">
+              ${rooms}
+            </ul>`
+        : null
+    }
+    ${summary.stale > 0 ? html`<p>${counted(summary.stale, 'user')} left alone: changed since.</p>` : null}
+  </div>`;
+}
+
+/** An undo's confirmation names who gets which rooms back (the first few on the page, then a count). */
+function restoredText(changes: readonly PlannedChange[], summary: PlanSummary | undefined): string {
+  const named = changes
+    .filter((change) => change.roomsRestored?.length)
+    .slice(0, NAMED_IN_CONFIRMATION)
+    .map(
+      (change) => `${change.username} gets ${change.roomsRestored!.map(({ name }) => name).join(', ')} back`,
+    );
+  const total = (summary?.rooms ?? []).reduce((sum, room) => sum + room.comeBack, 0);
+  const shown = changes
+    .filter((change) => change.roomsRestored?.length)
+    .slice(0, NAMED_IN_CONFIRMATION)
+    .reduce((sum, change) => sum + change.roomsRestored!.length, 0);
+  if (named.length === 0) return 'no room membership comes back';
+  return (
+    named.join('; ') +
+    (total > shown
+      ? `; and ${counted(total - shown, 'more membership')} ${verb(total - shown, 'comes', 'come')} back`
+      : '')
+  );
+}
 
 /** Whether a run keeps a plan to review: a completed dry run, or a blocked run. */
 export function keepsPlan(job: { state: string; dryRun: boolean }): boolean {
@@ -68,7 +146,16 @@ export function PlanReview({
   >();
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
+  const [summary, setSummary] = useState<PlanSummary | undefined>();
   const cursor = cursors.at(-1);
+  const isUndo = job.kind === 'undo';
+
+  useEffect(() => {
+    call<{ summary: PlanSummary }>(credentials, `/abac/users/sync/jobs/${job._id}/summary`).then(
+      (answer) => setSummary(answer.summary),
+      (failure: unknown) => setError(failure as ApiError),
+    );
+  }, [job._id]);
 
   useEffect(() => {
     const query = new URLSearchParams({ count: String(PAGE_SIZE), ...planFilterQuery(filter) });
@@ -90,12 +177,16 @@ export function PlanReview({
   }, [job._id, filter, searched, cursor]);
 
   // What a reviewer must weigh: who loses values, and which room memberships end (the guard's figures).
-  const question = job.guard
-    ? `${counted(job.guard.revokedUsers, 'user')} lose${job.guard.revokedUsers === 1 ? 's' : ''} values ` +
-      `(${job.guard.clearedUsers.toLocaleString('en')} cleared) and ` +
-      `${counted(job.guard.evictions, 'room membership')} end${job.guard.evictions === 1 ? 's' : ''}`
-    : `${counted((job.summary.updated ?? 0) + (job.summary.cleared ?? 0), 'user')} change and ` +
-      `${counted(job.summary.roomsRevoked ?? 0, 'room membership')} end`;
+  const changing = (job.summary.updated ?? 0) + (job.summary.cleared ?? 0);
+  const question = isUndo
+    ? `${counted(changing, 'user')} ${verb(changing, 'goes', 'go')} back to their earlier values; ` +
+      restoredText(page?.changes ?? [], summary)
+    : job.guard
+      ? `${counted(job.guard.revokedUsers, 'user')} lose${job.guard.revokedUsers === 1 ? 's' : ''} values ` +
+        `(${job.guard.clearedUsers.toLocaleString('en')} cleared) and ` +
+        `${counted(job.guard.evictions, 'room membership')} end${job.guard.evictions === 1 ? 's' : ''}`
+      : `${counted((job.summary.updated ?? 0) + (job.summary.cleared ?? 0), 'user')} change and ` +
+        `${counted(job.summary.roomsRevoked ?? 0, 'room membership')} end`;
   const startOver = () => setCursors([]);
   // Taking values or room memberships away is what the guard exists for: its button says so in colour.
   const revokes = job.guard
@@ -121,8 +212,13 @@ export function PlanReview({
 
   return html`<section class="card" aria-labelledby="plan-title">
     <h2 id="plan-title">
-      Plan of run <code>${job._id}</code> (${job.state === 'blocked' ? 'blocked' : 'dry run'})
+      ${
+        isUndo
+          ? html`Undo of <code>${job.undoes}</code> (plan of run <code>${job._id}</code>)`
+          : html`Plan of run <code>${job._id}</code> (${job.state === 'blocked' ? 'blocked' : 'dry run'})`
+      }
     </h2>
+    <${PlanSummaryBox} summary=${summary} />
     ${job.guard ? html`<p class="guard">${guardText(job.guard)}</p>` : null}
     <div class="actions">
       ${
@@ -130,12 +226,12 @@ export function PlanReview({
           ? html`<span class="applied">${`Applied in run ${job.appliedBy}: nothing more to apply.`}</span>`
           : confirming
             ? html`<span class="confirm"
-                >Apply this plan, made ${planAge(job.finishedAt, Date.now())} ago: ${question}?
+                >${`${isUndo ? 'Apply this undo' : 'Apply this plan'}, made ${planAge(job.finishedAt, Date.now())} ago: ${question}?`}
                 <button type="button" class=${applyClass} onClick=${apply}>Yes, apply it</button>
                 <button type="button" onClick=${() => setConfirming(false)}>No</button></span
               >`
             : html`<button type="button" class=${applyClass} onClick=${() => setConfirming(true)}>
-                Apply this plan
+                ${isUndo ? 'Apply this undo' : 'Apply this plan'}
               </button>`
       }
       <button type="button" class="link" onClick=${onClose}>Close</button>
@@ -180,6 +276,7 @@ export function PlanReview({
       caption="Planned changes, by username"
       captionClass="visually-hidden"
       roomsHeading="Rooms they would leave"
+      restoredHeading=${isUndo ? 'Rooms they get back' : undefined}
       rows=${(page?.changes ?? []).map((change) => ({
         username: change.username,
         status: `${statusLabel(change.status)}${change.stale ? ' (changed since the plan: left as it was)' : ''}`,
@@ -187,6 +284,12 @@ export function PlanReview({
         added: change.added,
         removed: change.removed,
         rooms: change.roomsRevoked,
+        restored: [
+          ...(change.roomsRestored ?? []),
+          ...(change.roomsNotRestored ?? []).map(({ name, reason }) => ({
+            name: `not ${name} (${reason === 'room-gone' ? 'room deleted' : 'no longer admitted'})`,
+          })),
+        ],
       }))}
     />
     <div class="actions">

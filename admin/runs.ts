@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { call, type ApiError, type Credentials } from './api';
+import { call, FOLLOW_RUN, planUndo, type ApiError, type Credentials } from './api';
 import { nextPollDelay } from './poll-delay';
 import { progressView, type RunReading } from './run-progress';
 import { ErrorBox, html } from './ui';
@@ -85,6 +85,16 @@ export function Runs({ credentials }: { credentials: Credentials }) {
       if (active) setFollowed((current) => current ?? active);
     });
   }, []);
+  // An undo planned from elsewhere on the page (a sync's result) is followed here like any run.
+  useEffect(() => {
+    const follow = (event: Event) => {
+      previous.current = undefined;
+      setFollowed((event as CustomEvent<Job>).detail);
+      void refresh();
+    };
+    window.addEventListener(FOLLOW_RUN, follow);
+    return () => window.removeEventListener(FOLLOW_RUN, follow);
+  }, []);
   useEffect(() => {
     if (!followed || !['queued', 'running'].includes(followed.state) || followDelayMs === undefined) return;
     const timer = setTimeout(async () => {
@@ -96,6 +106,8 @@ export function Runs({ credentials }: { credentials: Credentials }) {
         setError(undefined);
         setFollowed(job);
         if (!['queued', 'running'].includes(job.state)) void refresh();
+        // An undo's plan is there to be reviewed: it opens once made.
+        if (job.kind === 'undo' && keepsPlan(job)) setReviewing(job);
       } catch (failure) {
         followFailures.current += 1;
         setError(failure as ApiError);
@@ -140,6 +152,15 @@ export function Runs({ credentials }: { credentials: Credentials }) {
     }
   };
 
+  const undo = async (job: Job) => {
+    setError(undefined);
+    try {
+      await planUndo(credentials, { jobId: job._id });
+    } catch (failure) {
+      setError(failure as ApiError);
+    }
+  };
+
   const active = followed && ['queued', 'running'].includes(followed.state);
   return html`<section class="card" aria-labelledby="runs-title">
     <h2 id="runs-title">Every LDAP user: directory-wide runs</h2>
@@ -167,7 +188,9 @@ export function Runs({ credentials }: { credentials: Credentials }) {
       followed
         ? html`<div class="followed" data-job=${followed._id} data-state=${followed.state}>
             <p>
-              Run <code>${followed._id}</code>${followed.dryRun ? ' (dry run)' : ''}:${' '}
+              Run
+              <code>${followed._id}</code
+              >${followed.kind === 'undo' && followed.dryRun ? ' (undo plan)' : followed.dryRun ? ' (dry run)' : ''}:${' '}
               <strong class=${`state-${followed.state}`}>${followed.state}</strong>
               ${followed.error ? html` — ${followed.error.code}: ${followed.error.message}` : null}
             </p>
@@ -225,7 +248,9 @@ export function Runs({ credentials }: { credentials: Credentials }) {
             (job) =>
               html`<tr data-job=${job._id}>
                 <td>${new Date(job.createdAt).toLocaleString()}</td>
-                <td>${job.trigger}${job.dryRun ? ' (dry run)' : ''}</td>
+                <td>
+                  ${job.trigger}${job.kind === 'undo' ? ` (undo of ${job.undoes})` : ''}${job.dryRun ? ' (dry run)' : ''}
+                </td>
                 <td>${job.actor.username ?? 'system'}</td>
                 <td
                   class=${job.appliedBy ? 'state-applied' : `state-${job.state}`}
@@ -254,7 +279,16 @@ export function Runs({ credentials }: { credentials: Credentials }) {
                         >
                           Review
                         </button>`
-                      : null
+                      : job.state === 'completed' && !job.dryRun
+                        ? html`<button
+                            type="button"
+                            disabled=${active}
+                            onClick=${() => undo(job)}
+                            aria-label=${`Undo run ${job._id}`}
+                          >
+                            Undo
+                          </button>`
+                        : null
                   }
                 </td>
               </tr>`,

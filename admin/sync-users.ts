@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { call, type ApiError, type Credentials } from './api';
+import { call, planUndo, type ApiError, type Credentials } from './api';
 import { MAX_PER_LIST, requestBody, splitIdentifiers } from './identifiers';
 import { ErrorBox, html, UserChangesTable, type Attribute } from './ui';
 import { applyQuestion, counted, listLabel, statusLabel, summaryFigures } from './words';
@@ -28,7 +28,7 @@ interface Preview {
   report: Report;
 }
 
-function ReportView({ report }: { report: Report }) {
+function ReportView({ report, onUndo }: { report: Report; onUndo?: () => void }) {
   const unmatched = Object.entries(report.unmatched).flatMap(([list, items]) =>
     items.map((item) => `${item} (${listLabel(list)})`),
   );
@@ -53,6 +53,16 @@ function ReportView({ report }: { report: Report }) {
       }))}
     />
     ${unmatched.length > 0 ? html`<p class="unmatched">No user matched: ${unmatched.join(', ')}</p>` : null}
+    ${
+      onUndo
+        ? html`<div class="actions">
+            <button type="button" onClick=${onUndo}>Undo this sync</button>
+            <span class="hint"
+              >Plans the undo for review in the runs below; nothing is undone before you apply it.</span
+            >
+          </div>`
+        : null
+    }
   </section>`;
 }
 
@@ -63,7 +73,7 @@ function ReportView({ report }: { report: Report }) {
 export function SyncUsers({ credentials }: { credentials: Credentials }) {
   const [text, setText] = useState('');
   const [preview, setPreview] = useState<Preview | undefined>();
-  const [applied, setApplied] = useState<Report | undefined>();
+  const [applied, setApplied] = useState<{ report: Report; requestId: string } | undefined>();
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<ApiError | undefined>();
   const [busy, setBusy] = useState(false);
@@ -71,11 +81,15 @@ export function SyncUsers({ credentials }: { credentials: Credentials }) {
   const current = preview !== undefined && preview.text === text;
   const question = current ? applyQuestion(preview.report) : undefined;
 
-  const send = async (body: Record<string, unknown>) => {
+  const send = async (body: Record<string, unknown>, requestId?: string) => {
     setBusy(true);
     setError(undefined);
     try {
-      return await call<Report>(credentials, '/abac/users/sync', { method: 'POST', body });
+      return await call<Report>(credentials, '/abac/users/sync', {
+        method: 'POST',
+        body,
+        ...(requestId ? { requestId } : {}),
+      });
     } catch (failure) {
       setError(failure as ApiError);
       return undefined;
@@ -94,9 +108,11 @@ export function SyncUsers({ credentials }: { credentials: Credentials }) {
   const applyIt = async () => {
     if (!current || !preview) return;
     setConfirming(false);
-    const report = await send({ ...preview.body, dryRun: false });
+    // The page names the sync's request id itself: it is what an undo of this sync asks for.
+    const requestId = `page-${Array.from(crypto.getRandomValues(new Uint8Array(12)), (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+    const report = await send({ ...preview.body, dryRun: false }, requestId);
     if (report) {
-      setApplied(report);
+      setApplied({ report, requestId });
       setPreview(undefined);
     }
   };
@@ -146,6 +162,16 @@ export function SyncUsers({ credentials }: { credentials: Credentials }) {
       </div>
     </section>
     <${ErrorBox} error=${error} />
-    ${applied ? html`<${ReportView} report=${applied} />` : null}
+    ${
+      applied
+        ? html`<${ReportView}
+            report=${applied.report}
+            onUndo=${() =>
+              planUndo(credentials, { requestId: applied.requestId }).catch((failure: unknown) =>
+                setError(failure as ApiError),
+              )}
+          />`
+        : null
+    }
     ${preview ? html`<${ReportView} report=${preview.report} />` : null}`;
 }

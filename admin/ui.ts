@@ -27,6 +27,8 @@ export interface UserChangeRow {
   added?: Attribute[];
   removed?: Attribute[];
   rooms: { name: string }[];
+  /** Rooms given back (an undo's plan): shown in a column of their own when the table has one. */
+  restored?: { name: string }[];
 }
 
 const values = (attributes: Attribute[] | undefined) =>
@@ -37,12 +39,15 @@ export function UserChangesTable({
   caption,
   captionClass,
   roomsHeading,
+  restoredHeading,
   tableClass,
   rows,
 }: {
   caption: string;
   captionClass?: string;
   roomsHeading: string;
+  /** Set: a column of the rooms each user gets back. */
+  restoredHeading?: string;
   tableClass?: string;
   rows: UserChangeRow[];
 }) {
@@ -58,6 +63,7 @@ export function UserChangesTable({
           <th scope="col">Values added</th>
           <th scope="col">Values removed</th>
           <th scope="col">${roomsHeading}</th>
+          ${restoredHeading ? html`<th scope="col">${restoredHeading}</th>` : null}
         </tr>
       </thead>
       <tbody>
@@ -69,6 +75,7 @@ export function UserChangesTable({
               <td>${values(row.added)}</td>
               <td>${values(row.removed)}</td>
               <td>${row.rooms.map((room) => room.name).join(', ')}</td>
+              ${restoredHeading ? html`<td>${(row.restored ?? []).map((room) => room.name).join(', ')}</td>` : null}
             </tr>`,
         )}
       </tbody>

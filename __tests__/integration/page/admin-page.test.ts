@@ -571,4 +571,62 @@ describe('the admin page in Chromium', () => {
     await page.locator('table.plan').waitFor();
     expect(await violations()).toEqual([]);
   }, 90_000);
+  it('undoes a sync from its result: the plan opens for review, names who gets which rooms back, and applies', async () => {
+    // alice as before the first test's sync: in sales, with the subscription the chat server keeps.
+    await host.models.users.updateOne(
+      { _id: 'u-alice' },
+      { $set: { abacAttributes: [{ key: 'department', values: ['sales'] }], __rooms: ['r-sales'] } },
+    );
+    // A subscription of its own: the chat server never gives two subscriptions the same id.
+    const subscription = {
+      _id: 's-alice-again',
+      rid: 'r-sales',
+      u: { _id: 'u-alice', username: 'alice' },
+      unread: 7,
+    };
+    await host.models.subscriptions.collection.insertOne(subscription as never);
+    const inSales = async () =>
+      (await host.models.subscriptions.countDocuments({ _id: 's-alice-again' })) === 1;
+    expect(await inSales()).toBe(true);
+    // What the room counts before the sync ends the membership, and again once the undo gives it back.
+    const usersCount = (await host.models.rooms.findById('r-sales').lean())!.usersCount ?? 0;
+    const page = await signedIn();
+    await page.getByLabel(/Users, one per line/).fill('alice');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    await page.locator('tr[data-user="alice"]').waitFor();
+    await page.getByRole('button', { name: 'Apply the preview' }).click();
+    await page.getByRole('button', { name: 'Yes, apply it' }).click();
+    await page.getByRole('heading', { name: 'Applied' }).waitFor();
+    expect(await inSales()).toBe(false);
+
+    await page.getByRole('button', { name: 'Undo this sync' }).click();
+    // The runs list follows the run that plans it, and opens the plan once made; nothing is undone yet.
+    await page.locator('table.plan tr[data-user="alice"]').waitFor({ timeout: 30_000 });
+    expect(await page.locator('#plan-title').textContent()).toMatch(/Undo of page-[0-9a-f]{24}/);
+    expect(await page.locator('.by-room').textContent()).toContain('sales: 1 membership comes back');
+    expect(await page.getByRole('columnheader', { name: 'Rooms they get back' }).count()).toBe(1);
+    expect(await page.locator('table.plan tr[data-user="alice"]').textContent()).toMatch(/sales$/);
+    expect(await inSales()).toBe(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'undo-review.png'), fullPage: true });
+
+    const planning = await page.locator('.followed').getAttribute('data-job');
+    await page.getByRole('button', { name: 'Apply this undo' }).click();
+    expect(await page.locator('.confirm').textContent()).toMatch(
+      /Apply this undo, made [^:]+ ago:\s*1 user goes back to their earlier values; alice gets sales back\?/,
+    );
+    await page.getByRole('button', { name: 'Yes, apply it' }).click();
+    // The run that applies it, not the one that planned it (still shown until the apply's is read).
+    await page
+      .locator(`.followed[data-state="completed"]:not([data-job="${planning}"])`)
+      .waitFor({ timeout: 30_000 });
+    const restored = await host.models.subscriptions.collection.findOne({ _id: 's-alice-again' as never });
+    expect(restored).toMatchObject(subscription);
+    expect((await host.models.rooms.findById('r-sales').lean())!.usersCount).toBe(usersCount);
+    expect((await host.models.users.findById('u-alice').lean())!.abacAttributes).toEqual([
+      { key: 'department', values: ['sales'] },
+    ]);
+    // Every applied run offers its own undo.
+    const applying = await page.locator('.followed').getAttribute('data-job');
+    expect(await page.getByRole('button', { name: `Undo run ${applying}` }).count()).toBe(1);
+  }, 90_000);
 });
