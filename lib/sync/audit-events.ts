@@ -69,19 +69,11 @@ export class AuditEvents {
     subscription: StoredSubscription,
     context: AuditContext,
   ): OutboxEvent {
-    const event = this.event(revocationEventId(evictionKey(subscription)), ACTION_PERFORMED_EVENT, context, [
-      { key: 'action', value: 'revoked-object-access' },
-      { key: 'subject', value: identity(subject) },
-      { key: 'object', value: { _id: room._id, name: room.name } },
-      { key: 'reason', value: context.reason ?? SYNC_REASON },
-      { key: 'requestId', value: context.requestId },
-      ...reviewed(context),
-    ]);
-    const object = { _id: room._id, name: room.name };
-    return {
-      ...event,
-      undo: { ...undoOf(subject, context), kind: 'membershipEnded', room: object, subscription },
-    };
+    const _id = revocationEventId(evictionKey(subscription));
+    return this.membershipEvent(_id, 'revoked-object-access', subject, room, context, {
+      kind: 'membershipEnded',
+      subscription,
+    });
   }
 
   /**
@@ -95,20 +87,31 @@ export class AuditEvents {
     context: AuditContext,
   ): OutboxEvent {
     const _id = grantEventId(context.requestId, subscription._id);
-    const restored = { ...subscription, [RESTORED_FIELD]: _id };
+    return this.membershipEvent(_id, 'granted-object-access', subject, room, context, {
+      kind: 'membershipRestored',
+      subscription: { ...subscription, [RESTORED_FIELD]: _id },
+    });
+  }
+
+  /** An `abac.action.performed` event on one room, with its undo record. */
+  private membershipEvent(
+    _id: string,
+    action: 'revoked-object-access' | 'granted-object-access',
+    subject: Subject,
+    room: { _id: string; name: string },
+    context: AuditContext,
+    undo: { kind: 'membershipEnded' | 'membershipRestored'; subscription: StoredSubscription },
+  ): OutboxEvent {
+    const object = { _id: room._id, name: room.name };
     const event = this.event(_id, ACTION_PERFORMED_EVENT, context, [
-      { key: 'action', value: 'granted-object-access' },
+      { key: 'action', value: action },
       { key: 'subject', value: identity(subject) },
-      { key: 'object', value: { _id: room._id, name: room.name } },
+      { key: 'object', value: object },
       { key: 'reason', value: context.reason ?? SYNC_REASON },
       { key: 'requestId', value: context.requestId },
       ...reviewed(context),
     ]);
-    const object = { _id: room._id, name: room.name };
-    return {
-      ...event,
-      undo: { ...undoOf(subject, context), kind: 'membershipRestored', room: object, subscription: restored },
-    };
+    return { ...event, undo: { ...undoOf(subject, context), ...undo, room: object } };
   }
 
   private event(

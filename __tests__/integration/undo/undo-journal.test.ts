@@ -1,65 +1,29 @@
 import request from 'supertest';
-import { testServers } from '../../../harness/test-servers';
 import { ADMIN_HEADERS, SYNC_URL, setSettings, startTestHost, type TestHost } from '../../helpers/host';
 import { FAST_RUNNER } from '../../helpers/jobs';
 import { within } from '../../helpers/within';
-
-const ENGINEERING = `cn=engineering,ou=groups,${testServers().ldap.baseDN}`;
-const BOB_BEFORE = [
-  { key: 'department', values: ['eng', 'eng-platform'] },
-  { key: 'employeeType', values: ['contractor'] },
-  { key: 'groups', values: [ENGINEERING] },
-];
-/** bob's subscription to platform as the chat server keeps it: read state, roles, preferences. */
-const BOB_PLATFORM = {
-  _id: 's-bob-platform',
-  rid: 'r-platform',
-  u: { _id: 'u-bob', username: 'bob' },
-  t: 'p',
-  name: 'platform',
-  ts: new Date('2026-01-05T09:00:00Z'),
-  ls: new Date('2026-12-01T17:30:00Z'),
-  unread: 4,
-  alert: true,
-  roles: ['moderator'],
-  disableNotifications: false,
-};
+import { BOB_BEFORE, BOB_PLATFORM, seedBobInPlatform } from '../../helpers/undo';
 
 describe('the undo journal, on the real servers', () => {
   let host: TestHost;
 
   beforeAll(async () => {
     host = await startTestHost({ settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
-    await host.models.users.create({
-      _id: 'u-bob',
-      username: 'bob',
-      active: true,
-      ldap: true,
-      roles: ['user'],
-      emails: [{ address: 'bob@example.org', verified: true }],
-      abacAttributes: BOB_BEFORE,
-      __rooms: ['r-eng', 'r-platform'],
+    await seedBobInPlatform(host.models);
+    // bob is in eng too, which he still satisfies: it stays.
+    await host.models.users.updateOne({ _id: 'u-bob' }, { $push: { __rooms: 'r-eng' } });
+    await host.models.rooms.create({
+      _id: 'r-eng',
+      t: 'p',
+      name: 'eng',
+      usersCount: 5,
+      abacAttributes: [{ key: 'department', values: ['eng'] }],
     });
-    await host.models.rooms.create([
-      {
-        _id: 'r-eng',
-        t: 'p',
-        name: 'eng',
-        usersCount: 5,
-        abacAttributes: [{ key: 'department', values: ['eng'] }],
-      },
-      {
-        _id: 'r-platform',
-        t: 'p',
-        name: 'platform',
-        usersCount: 3,
-        abacAttributes: [{ key: 'department', values: ['eng-platform'] }],
-      },
-    ]);
-    await host.models.subscriptions.collection.insertMany([
-      BOB_PLATFORM as never,
-      { _id: 's-bob-eng', rid: 'r-eng', u: { _id: 'u-bob', username: 'bob' } } as never,
-    ]);
+    await host.models.subscriptions.collection.insertOne({
+      _id: 's-bob-eng',
+      rid: 'r-eng',
+      u: { _id: 'u-bob', username: 'bob' },
+    } as never);
   });
   afterAll(() => host?.close());
 

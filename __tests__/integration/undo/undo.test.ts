@@ -1,29 +1,10 @@
 import request from 'supertest';
-import { testServers } from '../../../harness/test-servers';
 import { ADMIN_HEADERS, ADMIN_ID, SYNC_URL, startTestHost, type TestHost } from '../../helpers/host';
 import { FAST_RUNNER, JOBS_URL, startRun, waitForEnd } from '../../helpers/jobs';
 import { MongoRoomMemberRestorer } from '../../../mongo/room-member-restorer';
+import { BOB_BEFORE, BOB_PLATFORM, seedBobInPlatform } from '../../helpers/undo';
 
 const UNDO_URL = `${SYNC_URL}/undo`;
-const ENGINEERING = `cn=engineering,ou=groups,${testServers().ldap.baseDN}`;
-const BOB_BEFORE = [
-  { key: 'department', values: ['eng', 'eng-platform'] },
-  { key: 'employeeType', values: ['contractor'] },
-  { key: 'groups', values: [ENGINEERING] },
-];
-/** bob's subscription to platform as the chat server keeps it: read state, roles, preferences. */
-const BOB_PLATFORM = {
-  _id: 's-bob-platform',
-  rid: 'r-platform',
-  u: { _id: 'u-bob', username: 'bob' },
-  t: 'p',
-  name: 'platform',
-  ts: new Date('2026-01-05T09:00:00Z'),
-  ls: new Date('2026-12-01T17:30:00Z'),
-  unread: 4,
-  roles: ['moderator'],
-};
-
 describe('undo of a named-users sync, on the real servers', () => {
   let host: TestHost;
   const post = (url: string, body: object) => request(host.app).post(url).set(ADMIN_HEADERS).send(body);
@@ -34,26 +15,7 @@ describe('undo of a named-users sync, on the real servers', () => {
 
   beforeAll(async () => {
     host = await startTestHost({ settingsCacheTtlMs: 0, jobRunner: FAST_RUNNER });
-    await host.models.users.create([
-      {
-        _id: 'u-bob',
-        username: 'bob',
-        active: true,
-        ldap: true,
-        roles: ['user'],
-        emails: [{ address: 'bob@example.org', verified: true }],
-        abacAttributes: BOB_BEFORE,
-        __rooms: ['r-platform'],
-      },
-    ]);
-    await host.models.rooms.create({
-      _id: 'r-platform',
-      t: 'p',
-      name: 'platform',
-      usersCount: 3,
-      abacAttributes: [{ key: 'department', values: ['eng-platform'] }],
-    });
-    await host.models.subscriptions.collection.insertOne(BOB_PLATFORM as never);
+    await seedBobInPlatform(host.models);
   });
   afterAll(() => host?.close());
 
@@ -202,24 +164,7 @@ describe('an undo cut short by faults, on the real servers', () => {
         },
       },
     });
-    await host.models.users.create({
-      _id: 'u-bob',
-      username: 'bob',
-      active: true,
-      ldap: true,
-      roles: ['user'],
-      emails: [{ address: 'bob@example.org', verified: true }],
-      abacAttributes: BOB_BEFORE,
-      __rooms: ['r-platform'],
-    });
-    await host.models.rooms.create({
-      _id: 'r-platform',
-      t: 'p',
-      name: 'platform',
-      usersCount: 3,
-      abacAttributes: [{ key: 'department', values: ['eng-platform'] }],
-    });
-    await host.models.subscriptions.collection.insertOne(BOB_PLATFORM as never);
+    await seedBobInPlatform(host.models);
   });
   afterAll(() => host?.close());
 
