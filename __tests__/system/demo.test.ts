@@ -16,6 +16,8 @@ describe('the demo host', () => {
   const dbName = `t_demo_${randomBytes(4).toString('hex')}`;
   let demo: DemoHost | undefined;
   let inspector: Connection;
+  /** The printed curl's sync, and bob's subscription to engineering as it was before it. */
+  let curlSync: { requestId: string; bobInEngineering: Record<string, unknown> } | undefined;
 
   const callExample = (body: object = demo!.exampleBody) =>
     fetch(demo!.syncUrl, {
@@ -41,8 +43,13 @@ describe('the demo host', () => {
     expect(((await preview.json()) as SyncBody).summary).toMatchObject({ updated: 3, roomsRevoked: 1 });
     expect(await models.subscriptions.countDocuments({ rid: 'demo-engineering' })).toBe(2);
 
+    const bobInEngineering = await models.subscriptions.collection.findOne({
+      rid: 'demo-engineering',
+      'u._id': 'demo-bob',
+    });
     const response = await callExample();
     expect(response.status).toBe(200);
+    curlSync = { requestId: response.headers.get('x-request-id')!, bobInEngineering: bobInEngineering! };
     const body = (await response.json()) as SyncBody;
     expect(body.summary).toEqual({
       requested: 3,
@@ -105,6 +112,54 @@ describe('the demo host', () => {
     });
     expect(code).toBe(0);
     expect((JSON.parse(printed) as Array<{ _id: string }>)[0]?._id).toBe(job._id);
+  });
+
+  it("undoes the curl's sync: bob gets engineering back with the same subscription, counted once", async () => {
+    const models = createModels(inspector);
+    const before = await models.rooms.findById('demo-engineering').lean();
+    const follow = async (jobId: string) => {
+      for (let polls = 0; ; polls += 1) {
+        const read = await fetch(`${demo!.syncUrl}/jobs/${jobId}`, { headers: demo!.headers });
+        const { job } = (await read.json()) as { job: { state: string; summary: Record<string, number> } };
+        if (!['queued', 'running'].includes(job.state)) return job;
+        if (polls > 200) throw new Error(`run ${jobId} is still ${job.state}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    const post = (path: string, body: object) =>
+      fetch(`${demo!.syncUrl}${path}`, {
+        method: 'POST',
+        headers: { ...demo!.headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const planned = await post('/undo', { requestId: curlSync!.requestId });
+    expect(planned.status).toBe(202);
+    const plan = ((await planned.json()) as { job: { _id: string } }).job;
+    expect(await follow(plan._id)).toMatchObject({
+      state: 'completed',
+      summary: { updated: 2, cleared: 1, roomsRestored: 1 },
+    });
+    const applying = ((await (await post(`/jobs/${plan._id}/apply`, {})).json()) as { job: { _id: string } })
+      .job;
+    expect(await follow(applying._id)).toMatchObject({ state: 'completed', summary: { roomsRestored: 1 } });
+
+    const restored = await models.subscriptions.collection.findOne({
+      _id: curlSync!.bobInEngineering._id as never,
+    });
+    expect(restored).toEqual({ ...curlSync!.bobInEngineering, __abacRestored: expect.any(String) });
+    expect((await models.rooms.findById('demo-engineering').lean())?.usersCount).toBe(
+      (before?.usersCount ?? 0) + 1,
+    );
+    expect((await models.users.findById('demo-bob').lean())?.__rooms).toContain('demo-engineering');
+    expect(
+      await models.serverEvents.countDocuments({ 'data.key': 'undoes', 'data.value': curlSync!.requestId }),
+    ).toBe(3 + 1);
+
+    // The example again puts the demo back in step with its directory for the cases below.
+    expect(((await (await callExample()).json()) as SyncBody).summary).toMatchObject({
+      updated: 3,
+      roomsRevoked: 1,
+    });
   });
 
   it('follows the changed-entries feed once it is switched on: its directory carries change times', async () => {
