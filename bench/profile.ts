@@ -10,7 +10,7 @@ import { seedBenchData, type BenchData } from './setup';
 import { startHost, type BenchHost } from './host-client';
 import { measurePipelineSteps } from './pipeline-steps';
 import { measureQueryShapes } from './query-shapes';
-import { measureWriteShapes, type WriteShapeCost } from './write-shapes';
+import { measureAuditCopy, measureWriteShapes, type WriteShapeCost } from './write-shapes';
 import { summariseProfile } from './profile-summary';
 import { WORKLOADS } from './workloads';
 import { SCENARIOS } from './full-runs';
@@ -33,6 +33,8 @@ async function main() {
     const queryShapes = await measureQueryShapes(models);
     log("Timing the users' update, shape by shape...");
     const writeShapes = await measureWriteShapes(models);
+    log('Timing the audit copy with and without the undo journal...');
+    const auditCopy = await measureAuditCopy(models);
 
     host = await startHost(mongoUri, dbName);
     if (process.env.PROFILE_RUN) {
@@ -67,6 +69,7 @@ async function main() {
       steps,
       queryShapes,
       writeShapes,
+      auditCopy,
       profile: {
         requests: perRequest,
         cpuMsPerRequest: round2(summary.totalMs / perRequest),
@@ -87,6 +90,7 @@ function print(report: {
   steps: { step: string; medianUs: number }[];
   queryShapes: { shape: string; medianMs: number; found: number; onMongoDb: string }[];
   writeShapes: WriteShapeCost[];
+  auditCopy: Awaited<ReturnType<typeof measureAuditCopy>>;
   profile: {
     requests: number;
     cpuMsPerRequest: number;
@@ -107,6 +111,13 @@ function print(report: {
   lines.push('', "The users' update for 1,000 users in one bulkWrite, by shape (median ms):");
   for (const { shape, medianMs } of report.writeShapes)
     lines.push(`${medianMs.toFixed(1).padStart(8)}  ${shape}`);
+  const { auditCopy } = report;
+  lines.push(
+    '',
+    `The audit copy of 1,000 changes: the trail alone ${auditCopy.trailOnlyMs} ms, with the undo journal ` +
+      `${auditCopy.withJournalMs} ms (median); paired ratio ${auditCopy.ratio.median} ` +
+      `(IQR ${auditCopy.ratio.iqr[0]}–${auditCopy.ratio.iqr[1]})`,
+  );
   const { profile } = report;
   lines.push(
     '',

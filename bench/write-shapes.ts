@@ -4,6 +4,11 @@
 // without transactions on this server.
 import { performance } from 'node:perf_hooks';
 import type { Models } from '../models';
+import { MongoAuditOutbox } from '../mongo/audit-outbox';
+import { silentLogger } from '../lib/logger';
+import { noMetrics } from '../lib/metrics';
+import type { OutboxEvent } from '../lib/sync/audit-events';
+import type { Outboxes } from '../lib/sync/sync-store';
 import { DIRECTORY_SIZE, userId } from './data';
 import { quantile } from './statistics';
 
@@ -123,4 +128,85 @@ export async function measureWriteShapes(models: Models): Promise<WriteShapeCost
   }
   await reset();
   return costs;
+}
+
+/**
+ * What the undo journal adds to the audit step, per 1,000 changes: the same events copied out of their
+ * outboxes by the module's MongoAuditOutbox, once without undo records (the audit trail alone) and once with
+ * them (the trail and the journal, inserted side by side); paired per round, in alternating order.
+ */
+export async function measureAuditCopy(models: Models): Promise<{
+  trailOnlyMs: number;
+  withJournalMs: number;
+  ratio: { median: number; iqr: [number, number] };
+}> {
+  const outbox = new MongoAuditOutbox({
+    serverEvents: models.serverEvents,
+    undoJournal: models.undoJournal,
+    users: models.users,
+    logger: silentLogger,
+    metrics: noMetrics,
+  });
+  const before = [{ key: 'department', values: ['audit-copy-before'] }];
+  const after = [{ key: 'department', values: ['audit-copy-after'] }];
+  const outboxes = (round: number, journal: boolean): Outboxes =>
+    new Map(
+      Array.from({ length: USERS }, (_, offset) => {
+        const id = userId(FIRST + offset);
+        const event: OutboxEvent = {
+          _id: `ac-${round}-${journal ? 'j' : 't'}-${id}`,
+          t: 'abac.subject.attribute.changed',
+          ts: new Date(),
+          actor: { type: 'system', jobId: 'bench' },
+          data: [
+            { key: 'subject', value: { _id: id } },
+            { key: 'added', value: after },
+            { key: 'removed', value: before },
+          ],
+          ...(journal
+            ? {
+                undo: {
+                  changeSet: 'bench',
+                  userId: id,
+                  username: id,
+                  kind: 'attributes' as const,
+                  before,
+                  after,
+                },
+              }
+            : {}),
+        };
+        return [id, { [event._id]: event }];
+      }),
+    );
+  const trail: number[] = [];
+  const withJournal: number[] = [];
+  const time = async (events: Outboxes) => {
+    const started = performance.now();
+    await outbox.copy(events, 'bench');
+    return performance.now() - started;
+  };
+  for (let round = 0; round < ROUNDS * 2; round += 1) {
+    const plain = outboxes(round, false);
+    const journaled = outboxes(round, true);
+    if (round % 2 === 0) {
+      trail.push(await time(plain));
+      withJournal.push(await time(journaled));
+    } else {
+      withJournal.push(await time(journaled));
+      trail.push(await time(plain));
+    }
+  }
+  await models.serverEvents.deleteMany({ _id: /^ac-/ });
+  await models.undoJournal.deleteMany({ changeSet: 'bench' });
+  const ratios = withJournal.map((ms, index) => ms / trail[index]!);
+  const round2 = (value: number) => Math.round(value * 100) / 100;
+  return {
+    trailOnlyMs: Math.round(quantile(trail, 0.5) * 10) / 10,
+    withJournalMs: Math.round(quantile(withJournal, 0.5) * 10) / 10,
+    ratio: {
+      median: round2(quantile(ratios, 0.5)),
+      iqr: [round2(quantile(ratios, 0.25)), round2(quantile(ratios, 0.75))],
+    },
+  };
 }
