@@ -386,4 +386,48 @@ describe('the changed-entries feed', () => {
       .lean();
     expect((await waitForEnd(host.app, run!._id)).state).toBe('completed');
   }, 60_000);
+  it('undoes a feed batch by its request id: the member it took out of a room comes back, same subscription', async () => {
+    const carolDn = `uid=carol,ou=people,${BASE}`;
+    // carol (a user since an earlier case) in sales again, as the feed follows her entry, and in its room.
+    await change(carolDn, 'replace', 'departmentNumber', ['sales']);
+    await within(6 * INTERVAL_MS, async () => {
+      const carol = await host.models.users.findById('u-carol').lean();
+      return carol?.abacAttributes?.[0]?.values.join() === 'sales';
+    });
+    const before = (await host.models.users.findById('u-carol').lean())!.abacAttributes;
+    await host.models.rooms.create({
+      _id: 'r-sales',
+      t: 'p',
+      name: 'sales',
+      usersCount: 4,
+      abacAttributes: [{ key: 'department', values: ['sales'] }],
+    });
+    await host.models.users.updateOne({ _id: 'u-carol' }, { $set: { __rooms: ['r-sales'] } });
+    await host.models.subscriptions.create({
+      _id: 's-u-carol',
+      rid: 'r-sales',
+      u: { _id: 'u-carol', username: 'carol' },
+    });
+    await change(carolDn, 'replace', 'departmentNumber', ['marketing']);
+    await within(6 * INTERVAL_MS, async () => evicted('u-carol'));
+    const revocation = () =>
+      host.models.serverEvents.findOne({ t: ACTION_PERFORMED_EVENT, 'data.value._id': 'u-carol' }).lean();
+    await within(5_000, async () => !!(await revocation()));
+    const requestId = (await revocation())!.data.find(({ key }) => key === 'requestId')!.value;
+
+    const planned = await request(host.app).post(`${SYNC_URL}/undo`).set(ADMIN_HEADERS).send({ requestId });
+    expect(planned.status).toBe(202);
+    const plan = await waitForEnd(host.app, planned.body.job._id);
+    expect(plan).toMatchObject({ state: 'completed', summary: { updated: 1, roomsRestored: 1, stale: 0 } });
+    const applying = await request(host.app)
+      .post(`${JOBS_URL}/${plan._id}/apply`)
+      .set(ADMIN_HEADERS)
+      .send({});
+    expect(await waitForEnd(host.app, applying.body.job._id)).toMatchObject({ state: 'completed' });
+    const carol = await host.models.users.findById('u-carol').lean();
+    expect(carol?.abacAttributes).toEqual(before);
+    expect(carol?.__rooms).toEqual(['r-sales']);
+    expect(await host.models.subscriptions.countDocuments({ _id: 's-u-carol', rid: 'r-sales' })).toBe(1);
+    expect((await host.models.rooms.findById('r-sales').lean())?.usersCount).toBe(4);
+  }, 60_000);
 });
