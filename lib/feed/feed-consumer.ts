@@ -286,6 +286,8 @@ export class FeedConsumer {
       return;
     }
     const applied: ApplicablePlan[] = [];
+    // Each batch is a change set of its own: its id is what undo takes (logged below, and on its events).
+    const requestIds: string[] = [];
     let position = from;
     try {
       for (const [index, batch] of batches.entries()) {
@@ -293,9 +295,11 @@ export class FeedConsumer {
         const off = switchedOff(await this.ports.settings.current());
         if (off) throw off;
         const plans = plan.batches[index]!;
+        const requestId = randomId();
+        requestIds.push(requestId);
         await engine.applyPlans(plans, plan.rooms, {
           actor: FEED_ACTOR,
-          requestId: randomId(),
+          requestId,
           reason: FEED_REASON,
           writeUnclaimed: true,
         });
@@ -315,7 +319,10 @@ export class FeedConsumer {
       );
     }
     if (counts.applied > 0)
-      logger.info({ changes: counts.applied, watermark: position.watermark }, 'change feed applied');
+      logger.info(
+        { changes: counts.applied, watermark: position.watermark, requestIds },
+        'change feed applied',
+      );
   }
 
   /** The directory went back in time: a directory-wide run puts everyone right; the feed starts from now. */

@@ -16,6 +16,7 @@ import {
 } from '../../helpers/host';
 import { FAST_RUNNER, JOBS_URL, waitForEnd } from '../../helpers/jobs';
 import { changeAsAdmin, type EntryChange } from '../../helpers/ldap-admin';
+import { recordingLogger } from '../../helpers/recording-logger';
 
 // The changed-entries feed end to end on the real slapd and MongoDB-wire server, with its default
 // interval: a directory change reaches the user's attributes and ABAC rooms within 3 × the interval.
@@ -28,6 +29,7 @@ describe('the changed-entries feed', () => {
   let slapd: Slapd;
   let host: TestHost;
   const registry = new Registry();
+  const { logger, lines } = recordingLogger();
 
   const change = (dn: string, operation: EntryChange['operation'], type: string, values: string[]) =>
     changeAsAdmin(slapd.info(), [{ dn, operation, type, values }]);
@@ -73,6 +75,7 @@ describe('the changed-entries feed', () => {
       settingsCacheTtlMs: 0,
       jobRunner: FAST_RUNNER,
       metricsRegistry: registry,
+      logger,
     });
     await setSettings(host.models, {
       ...ldapSettings(),
@@ -414,6 +417,14 @@ describe('the changed-entries feed', () => {
       host.models.serverEvents.findOne({ t: ACTION_PERFORMED_EVENT, 'data.value._id': 'u-carol' }).lean();
     await within(5_000, async () => !!(await revocation()));
     const requestId = (await revocation())!.data.find(({ key }) => key === 'requestId')!.value;
+    // The batch's id is in the feed's log too, where an operator finds it.
+    expect(
+      lines.some(
+        ({ message, fields }) =>
+          message === 'change feed applied' &&
+          ((fields as { requestIds?: string[] }).requestIds ?? []).includes(requestId as string),
+      ),
+    ).toBe(true);
 
     const planned = await request(host.app).post(`${SYNC_URL}/undo`).set(ADMIN_HEADERS).send({ requestId });
     expect(planned.status).toBe(202);
