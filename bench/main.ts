@@ -216,6 +216,13 @@ function summarise(
       ];
     }),
   );
+  // The issue's stable names: each baseline by workload, beside the workloads that carry them.
+  const baselines = Object.fromEntries(
+    (['E0', 'E1', 'Cplus', 'overheadOverE1Ms'] as const).map((baseline) => [
+      baseline,
+      Object.fromEntries(Object.entries(workloads).map(([name, w]) => [name, w.baselines[baseline]])),
+    ]),
+  );
   return {
     date: new Date().toISOString(),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
@@ -226,6 +233,7 @@ function summarise(
     setupSeconds: round1(setupSeconds),
     totalSeconds: round1(totalSeconds),
     workloads,
+    baselines,
   };
 }
 
@@ -341,6 +349,8 @@ async function measureFullRuns(
       const ms = quantile(sample.ms, 0.5);
       const cMs = quantile(sample.cMs, 0.5);
       const usersPerSecond = Math.round((RUN_USERS * 1000) / ms);
+      const ratioOverC = Math.round((ms / cMs) * 100) / 100;
+      const pairedRatioOverC = spread(sample.ms.map((runMs, i) => runMs / sample.cMs[i]!));
       return [
         name,
         {
@@ -367,9 +377,12 @@ async function measureFullRuns(
             ]),
           ),
           cpuMsMeanPerRun: { run: meanCpu(sample.runCpu), C: meanCpu(sample.cCpu) },
-          ratioOverC: Math.round((ms / cMs) * 100) / 100,
+          ratioOverC,
           /** The run over C, paired per round (median and IQR). */
-          pairedRatioOverC: spread(sample.ms.map((runMs, i) => runMs / sample.cMs[i]!)),
+          pairedRatioOverC,
+          // C reads through the product's Directory port, on ldapts and its decoding as A does: C is C′.
+          ratioOverCprime: ratioOverC,
+          pairedRatioOverCprime: pairedRatioOverC,
           ratioOverB: Math.round((usersPerSecond / bRate) * 10) / 10,
         },
       ];
@@ -382,6 +395,7 @@ async function measureFullRuns(
     bUsersPerSecond: Math.round(bRate),
     hostIdleRssMiB: Math.round(idleRssKiB / 1024),
     hostPeakRssMiB: Math.round(peakRssKiB / 1024),
+    hostRssOverIdleMiB: Math.round((peakRssKiB - idleRssKiB) / 1024),
     scenarios,
   };
 }
@@ -421,7 +435,7 @@ function printFullRuns(full: Awaited<ReturnType<typeof measureFullRuns>>) {
   }
   lines.push(
     `B (per-user loop, ${full.bSample.toLocaleString('en')}-user sample): ${full.bUsersPerSecond} users/s`,
-    `Run host RSS: idle ${full.hostIdleRssMiB} MiB, peak ${full.hostPeakRssMiB} MiB (+${full.hostPeakRssMiB - full.hostIdleRssMiB})`,
+    `Run host RSS: idle ${full.hostIdleRssMiB} MiB, peak ${full.hostPeakRssMiB} MiB (+${full.hostRssOverIdleMiB})`,
     '',
   );
   process.stdout.write(`${lines.join('\n')}\n`);
