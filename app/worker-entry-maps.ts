@@ -80,7 +80,9 @@ export function workerEntryMaps(options: { heapLimitMb: number; logger: Logger }
         await ask({ kind: 'countOwners', users });
       },
       match: async (users) => {
-        const answer = await ask({ kind: 'match', users });
+        // Only what matching reads crosses the thread: a run hands over whole subjects.
+        const identifiers = users.map(({ _id, username, ldap }) => ({ _id, username, ldap }));
+        const answer = await ask({ kind: 'match', users: identifiers });
         return answer.kind === 'answer' ? (answer.matches ?? []) : [];
       },
       close: async () => {

@@ -18,7 +18,13 @@ import {
 } from '../lib/sync/sync-store';
 import { MongoAuditOutbox } from './audit-outbox';
 import { OUTBOX_FIELD, writeIfUnchanged } from './conditional-writes';
-import { countLdapSubjects, findSubjects, ldapSubjectIdentifiers, ldapSubjects } from './user-lookup';
+import {
+  countLdapSubjects,
+  findSubjects,
+  ldapIdentifierAttributes,
+  ldapSubjectIdentifiers,
+  ldapSubjects,
+} from './user-lookup';
 import { WriteClaims } from './write-claims';
 
 export interface MongoSyncStorePorts {
@@ -62,6 +68,10 @@ export class MongoSyncStore implements SyncStore {
 
   ldapSubjectIdentifiers(batchSize: number) {
     return ldapSubjectIdentifiers(this.ports.models.users, batchSize);
+  }
+
+  ldapIdentifierAttributes(): Promise<string[]> {
+    return ldapIdentifierAttributes(this.ports.models.users);
   }
 
   async findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]> {

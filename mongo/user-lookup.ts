@@ -96,6 +96,12 @@ export async function* ldapSubjectIdentifiers(
   }));
 }
 
+/** The attributes active LDAP users' identifiers are stored under, each once (one `distinct`). */
+export async function ldapIdentifierAttributes(users: UserModel): Promise<string[]> {
+  const names: unknown[] = await users.distinct('services.ldap.idAttribute', LDAP_SUBJECTS).exec();
+  return names.filter((name): name is string => typeof name === 'string' && name !== '');
+}
+
 /** The identifiers of each list that none of the documents answers to. */
 function matchIdentifiers(
   documents: UserDocument[],

@@ -38,6 +38,22 @@ const ALICE = { key: 'department', values: ['sales'] };
 /** What the chat server keeps on a subscription besides its room and user: undo puts it back as it was. */
 const OWN_FIELDS = { ls: new Date('2026-11-30T08:00:00Z'), roles: ['owner'], unread: 3 };
 
+/** Users whose identifier attributes a directory-wide read need not ask for: not active, not from LDAP. */
+const RETIRED = {
+  _id: 'u-retired',
+  username: 'retired',
+  active: false,
+  ldap: true,
+  services: { ldap: { id: 'c3', idAttribute: 'objectGUID' } },
+};
+const LOCAL = {
+  _id: 'u-local',
+  username: 'local',
+  active: true,
+  ldap: false,
+  services: { ldap: { id: 'd4', idAttribute: 'uidNumber' } },
+};
+
 async function memoryFixture(): Promise<StoreFixture> {
   const store = new MemorySyncStore();
   store.users.set('u-alice', {
@@ -50,6 +66,8 @@ async function memoryFixture(): Promise<StoreFixture> {
     rooms: ['r-sales', 'r-plain'],
   });
   store.users.set('u-gone', { _id: 'u-gone', username: 'gone', active: false, ldap: true });
+  for (const { services, ...user } of [RETIRED, LOCAL])
+    store.users.set(user._id, { ...user, ldapId: services.ldap });
   store.rooms.set('r-sales', { _id: 'r-sales', name: 'sales', usersCount: 2, abacAttributes: [ALICE] });
   store.rooms.set('r-plain', { _id: 'r-plain', name: 'plain', usersCount: 5 });
   store.subscriptions.set('s1', { rid: 'r-sales', userId: 'u-alice', ...OWN_FIELDS });
@@ -83,6 +101,8 @@ async function mongoFixture(): Promise<StoreFixture> {
       __rooms: ['r-sales', 'r-plain'],
     },
     { _id: 'u-gone', username: 'gone', active: false, ldap: true },
+    RETIRED,
+    LOCAL,
   ]);
   await models.rooms.create([
     { _id: 'r-sales', t: 'p', name: 'sales', usersCount: 2, abacAttributes: [ALICE] },
@@ -159,6 +179,10 @@ describe.each([
     expect(batches).toEqual([
       [{ _id: 'u-alice', username: 'Alice', ldap: { id: 'a1b2', idAttribute: 'entryUUID' } }],
     ]);
+  });
+
+  it('names each identifier attribute active LDAP users are stored under once, and no other', async () => {
+    expect(await fixture.store.ldapIdentifierAttributes()).toEqual(['entryUUID']);
   });
 
   it('returns only ABAC-managed rooms, and the whole subscriptions of each (room, user) pair that has any', async () => {

@@ -108,6 +108,11 @@ export class MemorySyncStore implements SyncStore {
       yield subjects.map(({ _id, username, ldap }) => ({ _id, username, ldap }));
   }
 
+  async ldapIdentifierAttributes(): Promise<string[]> {
+    const names = this.ldapUsers().map((user) => user.ldapId?.idAttribute);
+    return [...new Set(names.filter((name): name is string => Boolean(name)))];
+  }
+
   private ldapUsers(): MemoryUser[] {
     return [...this.users.values()]
       .filter((user) => user.active !== false && user.ldap === true)

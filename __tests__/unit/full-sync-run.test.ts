@@ -8,6 +8,7 @@ import { RevocationBudget } from '../../lib/jobs/revocation-budget';
 import { MemoryRevocationLedger } from '../helpers/memory-revocation-ledger';
 import { MemorySyncJobStore } from '../helpers/memory-job-store';
 import { MemorySyncStore } from '../helpers/memory-sync-store';
+import type { ReadEntryMap } from '../../lib/sync/entry-map';
 
 // A directory-wide run over the in-memory stores and directory: checkpoints, resume, fencing and cancel
 // without a server (the same paths run end to end on slapd and MongoDB in sync-job-*.test.ts).
@@ -23,6 +24,7 @@ function setUp({
   guard = {} as Record<string, unknown>,
   /** People in the directory without a chat account. */
   othersInDirectory = 0,
+  readEntryMap = undefined as ReadEntryMap | undefined,
 } = {}) {
   const clock = new ManualClock();
   const store = new MemorySyncStore();
@@ -64,6 +66,7 @@ function setUp({
       clock,
       logger: silentLogger,
       metrics: noMetrics,
+      ...(readEntryMap ? { readEntryMap } : {}),
     },
     { planBatchSize: 4, applyBatchSize, heartbeatMs: 60_000, directoryRead },
   );
@@ -78,7 +81,7 @@ function setUp({
     if (!outcome.created) throw new Error('a job is active');
     return outcome.job;
   };
-  return { clock, store, jobs, directory, remover, run, queue };
+  return { clock, store, jobs, directory, engine, remover, run, queue };
 }
 
 const changeEvents = (store: MemorySyncStore) =>
@@ -369,5 +372,69 @@ describe('a directory-wide run whose subtree read a server size limit cuts short
       summary: { updated: 5, unchanged: 5, notFoundInLdap: 1 },
     });
     expect(changeEvents(store)).toHaveLength(5);
+  });
+});
+
+describe('a directory-wide run reading the subtree into a map', () => {
+  it("reads the subtree while it reads the users' identifiers from MongoDB", async () => {
+    const { store, directory, run, queue } = setUp({ directoryRead: 'subtree' });
+    const order: string[] = [];
+    let subtreeBegun: () => void = () => undefined;
+    const begun = new Promise<void>((resolve) => (subtreeBegun = resolve));
+    const open = directory.open.bind(directory);
+    directory.open = async () => {
+      const session = await open();
+      return {
+        ...session,
+        search: async (search, onEntry) => {
+          if (search.filter.kind === 'configured') {
+            order.push('subtree read begins');
+            subtreeBegun();
+          }
+          return session.search(search, onEntry);
+        },
+      };
+    };
+    const identifiers = store.ldapSubjectIdentifiers.bind(store);
+    store.ldapSubjectIdentifiers = async function* (batchSize) {
+      yield* identifiers(batchSize);
+      // A run that read the subtree only after this read would never begin it here.
+      await Promise.race([begun, new Promise((resolve) => setTimeout(resolve, 500))]);
+      order.push('identifiers read');
+    };
+    await queue();
+    const job = await run.drive('j1');
+    expect(order).toEqual(['subtree read begins', 'identifiers read']);
+    expect(job).toMatchObject({ state: 'completed', summary: { updated: 5, unchanged: 5 } });
+  });
+
+  it('fails, writing nothing, and lets the map go when the identifiers cannot be read', async () => {
+    let closed = 0;
+    const fixture = setUp({
+      directoryRead: 'subtree',
+      readEntryMap: async (configuration, storedIdAttributes, maxEntries, requestId) => {
+        const map = await fixture.engine.readDirectoryMap(
+          configuration,
+          storedIdAttributes,
+          requestId,
+          undefined,
+          maxEntries,
+        );
+        return { ...map.asEntryMap(), close: async () => void (closed += 1) };
+      },
+    });
+    const { store, jobs, run, queue } = fixture;
+    store.ldapSubjectIdentifiers = async function* () {
+      yield [];
+      throw new Error('MongoDB went away');
+    };
+    await queue();
+    const job = await run.drive('j1');
+    expect(job).toMatchObject({ state: 'failed' });
+    expect(closed).toBe(1);
+    expect(store.users.get(userId(0))?.abacAttributes).toEqual([{ key: 'department', values: ['legacy'] }]);
+    expect(store.auditTrail.size).toBe(0);
+    expect(store.subscriptions.size).toBe(5);
+    expect(await jobs.countStaged('j1')).toBe(0);
   });
 });

@@ -360,7 +360,7 @@ export class FullSyncRun {
   /**
    * The whole subtree read once into a map, with whose only entry each entry is counted over every LDAP
    * user first; undefined when a server size limit cut the read short (the run then looks users up in
-   * batches).
+   * batches). The subtree is read while the users' identifiers are read from MongoDB.
    */
   private async readDirectory(
     job: SyncJob,
@@ -368,25 +368,31 @@ export class FullSyncRun {
     timer: PhaseTimer,
   ): Promise<EntryMap | undefined> {
     const { engine, store, logger } = this.ports;
-    const identifiers: SubjectIdentifiers[] = [];
-    const storedIdAttributes = new Set<string>();
-    await timer.time('mongoReads', async () => {
-      for await (const batch of store.ldapSubjectIdentifiers(this.options.planBatchSize))
-        for (const user of batch) {
-          identifiers.push(user);
-          if (user.ldap?.idAttribute) storedIdAttributes.add(user.ldap.idAttribute);
-        }
-    });
+    const storedIdAttributes = await timer.time('mongoReads', () => store.ldapIdentifierAttributes());
+    const readMap: ReadEntryMap =
+      this.ports.readEntryMap ??
+      (async (configuration, storedIdAttributes, maxEntries, requestId) =>
+        (
+          await engine.readDirectoryMap(configuration, storedIdAttributes, requestId, undefined, maxEntries)
+        ).asEntryMap());
+    // Timed apart and merged: a timer counts a phase begun inside another as nested in it.
+    const [mapTimer, usersTimer] = [new PhaseTimer(), new PhaseTimer()];
+    const reading = mapTimer.time('ldap', () =>
+      readMap(configuration, storedIdAttributes, mapLimit(job.progress.total), job._id),
+    );
+    // Its failure is judged below, once the identifiers are read; until then it is not left unhandled.
+    reading.catch(() => undefined);
+    let identifiers: SubjectIdentifiers[];
     try {
-      const readMap: ReadEntryMap =
-        this.ports.readEntryMap ??
-        (async (configuration, storedIdAttributes, maxEntries, requestId) =>
-          (
-            await engine.readDirectoryMap(configuration, storedIdAttributes, requestId, undefined, maxEntries)
-          ).asEntryMap());
-      const map = await timer.time('ldap', () =>
-        readMap(configuration, [...storedIdAttributes], mapLimit(identifiers.length), job._id),
-      );
+      identifiers = await usersTimer.time('mongoReads', () => this.readIdentifiers());
+    } catch (error) {
+      await reading.then((map) => map.close()).catch(() => undefined);
+      throw error;
+    } finally {
+      timer.add(usersTimer);
+    }
+    try {
+      const map = await reading.finally(() => timer.add(mapTimer));
       await map.countOwners(identifiers);
       logger.info(
         { jobId: job._id, users: identifiers.length, entries: map.size, mapHeldIn: map.heldIn },
@@ -402,6 +408,13 @@ export class FullSyncRun {
       );
       return undefined;
     }
+  }
+
+  private async readIdentifiers(): Promise<SubjectIdentifiers[]> {
+    const identifiers: SubjectIdentifiers[] = [];
+    for await (const batch of this.ports.store.ldapSubjectIdentifiers(this.options.planBatchSize))
+      identifiers.push(...batch);
+    return identifiers;
   }
 
   /** A run applying a reviewed plan skips planning: it applies the plan the reviewed job kept. */

@@ -98,6 +98,11 @@ export interface SyncStore {
    * that reads the whole directory counts which entry is whose before it plans anyone.
    */
   ldapSubjectIdentifiers(batchSize: number): AsyncIterable<SubjectIdentifiers[]>;
+  /**
+   * The attributes that active users with `ldap: true` have their identifiers stored under, each once: what a
+   * read of the whole directory asks for, so that it can begin before those users are read.
+   */
+  ldapIdentifierAttributes(): Promise<string[]>;
   /** The ABAC-managed rooms among these ids (the others are left out). */
   findAbacRooms(roomIds: readonly string[]): Promise<AbacRoom[]>;
   /** The subscriptions, whole, of each (room, user) pair that has any, keyed by `membershipKey`. */
