@@ -1,5 +1,6 @@
 import { LdapSizeLimitExceededError } from '../../lib/errors';
-import { FullSyncRun, mapLimit } from '../../lib/jobs/full-sync-run';
+import { FullSyncRun } from '../../lib/jobs/full-sync-run';
+import { mapLimit } from '../../lib/jobs/run-directory-read';
 import { silentLogger } from '../../lib/logger';
 import { noMetrics } from '../../lib/metrics';
 import { ManualClock } from '../helpers/host';

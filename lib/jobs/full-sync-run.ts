@@ -2,19 +2,19 @@ import { performance } from 'node:perf_hooks';
 import { DeferredWork } from '../deferred-work';
 import { errorFields } from '../error-fields';
 import type { Clock } from '../clock';
-import { LdapSizeLimitExceededError, SyncPlanExpiredError, type AbacSyncError } from '../errors';
+import { SyncPlanExpiredError, type AbacSyncError } from '../errors';
 import { switchedOff } from '../sync/sync-configuration';
 import { reportedError } from '../reported-error';
 import type { Logger } from '../logger';
 import type { RunOutcome, SyncMetrics } from '../metrics';
 import type { AbacLdapSyncService } from '../sync/abac-ldap-sync-service';
 import { PhaseTimer } from '../sync/phase-timer';
-import { DirectoryLargerThanExpectedError } from '../sync/directory-map';
-import { EntryMapOutOfMemoryError, type EntryMap, type ReadEntryMap } from '../sync/entry-map';
+import type { EntryMap, ReadEntryMap } from '../sync/entry-map';
 import type { SyncConfiguration } from '../sync/sync-configuration';
 import { prefetched, readAhead } from './prefetched';
+import { readRunDirectory } from './run-directory-read';
 import { needsClaim, type KnownRooms, type ResolvedMatch } from '../sync/sync-plan';
-import type { SubjectIdentifiers, SyncStore } from '../sync/sync-store';
+import type { SyncStore } from '../sync/sync-store';
 import type { SyncActor } from '../sync/audit-events';
 import type { JobAdvance, SyncJobStore } from './job-store';
 import { HeldRun, Lease, RunLostError, RunStoppedError } from './held-run';
@@ -60,8 +60,8 @@ export interface FullSyncRunOptions {
   /** Staged changes applied together (each batch's users read just before it is written). */
   applyBatchSize: number;
   /**
-   * How planning reads the directory: `subtree` (the default), the users' identifiers, then one paged read
-   * of the whole user subtree into a map of entries by identifier, then the users streamed once (it falls
+   * How planning reads the directory: `subtree` (the default), the users' identifiers while one paged read
+   * of the whole user subtree makes a map of entries by identifier, then the users streamed once (it falls
    * back to lookups when a server size limit cuts the read short); `lookups`, OR filters of 250 users per
    * batch, overlapped with the next batch's MongoDB read. Measured at 100,000 users, the map was the faster
    * and put a third of the load on the directory server (see docs/performance.md).
@@ -240,7 +240,7 @@ export class FullSyncRun {
     const configuration = await engine.configuration(timer);
     const map =
       this.options.directoryRead === 'subtree'
-        ? await this.readDirectory(job, configuration, timer)
+        ? await readRunDirectory(this.ports, job, configuration, timer, this.options.planBatchSize)
         : undefined;
     try {
       return await this.planBatches(job, run, lease, timer, configuration, map);
@@ -355,66 +355,6 @@ export class FullSyncRun {
         });
       }
     return { revokedUserIds, counts: countResults(results, 0) };
-  }
-
-  /**
-   * The whole subtree read once into a map, with whose only entry each entry is counted over every LDAP
-   * user first; undefined when a server size limit cut the read short (the run then looks users up in
-   * batches). The subtree is read while the users' identifiers are read from MongoDB.
-   */
-  private async readDirectory(
-    job: SyncJob,
-    configuration: SyncConfiguration,
-    timer: PhaseTimer,
-  ): Promise<EntryMap | undefined> {
-    const { engine, store, logger } = this.ports;
-    const storedIdAttributes = await timer.time('mongoReads', () => store.ldapIdentifierAttributes());
-    const readMap: ReadEntryMap =
-      this.ports.readEntryMap ??
-      (async (configuration, storedIdAttributes, maxEntries, requestId) =>
-        (
-          await engine.readDirectoryMap(configuration, storedIdAttributes, requestId, undefined, maxEntries)
-        ).asEntryMap());
-    // Timed apart and merged: a timer counts a phase begun inside another as nested in it.
-    const [mapTimer, usersTimer] = [new PhaseTimer(), new PhaseTimer()];
-    const reading = mapTimer.time('ldap', () =>
-      readMap(configuration, storedIdAttributes, mapLimit(job.progress.total), job._id),
-    );
-    // Its failure is judged below, once the identifiers are read; until then it is not left unhandled.
-    reading.catch(() => undefined);
-    let identifiers: SubjectIdentifiers[];
-    try {
-      identifiers = await usersTimer.time('mongoReads', () => this.readIdentifiers());
-    } catch (error) {
-      await reading.then((map) => map.close()).catch(() => undefined);
-      throw error;
-    } finally {
-      timer.add(usersTimer);
-    }
-    try {
-      const map = await reading.finally(() => timer.add(mapTimer));
-      await map.countOwners(identifiers);
-      logger.info(
-        { jobId: job._id, users: identifiers.length, entries: map.size, mapHeldIn: map.heldIn },
-        'directory-wide sync run: directory read',
-      );
-      return map;
-    } catch (error) {
-      const why = whyLookUpInstead(error);
-      if (!why) throw error;
-      logger[why.level](
-        { jobId: job._id, users: identifiers.length, err: (error as Error).message },
-        `${why.reason}: looking users up in batches instead`,
-      );
-      return undefined;
-    }
-  }
-
-  private async readIdentifiers(): Promise<SubjectIdentifiers[]> {
-    const identifiers: SubjectIdentifiers[] = [];
-    for await (const batch of this.ports.store.ldapSubjectIdentifiers(this.options.planBatchSize))
-      identifiers.push(...batch);
-    return identifiers;
   }
 
   /** A run applying a reviewed plan skips planning: it applies the plan the reviewed job kept. */
@@ -564,25 +504,6 @@ export class FullSyncRun {
       });
     return ended;
   }
-}
-
-/** Why a failed read of the map leaves the run to look its users up; undefined: the run fails with it. */
-function whyLookUpInstead(error: unknown): { level: 'info' | 'warn'; reason: string } | undefined {
-  if (error instanceof DirectoryLargerThanExpectedError)
-    return { level: 'info', reason: 'the user subtree holds far more people than there are LDAP users' };
-  if (error instanceof EntryMapOutOfMemoryError)
-    return { level: 'warn', reason: 'the directory map outgrew the memory it was given' };
-  if (error instanceof LdapSizeLimitExceededError)
-    return { level: 'warn', reason: 'a size limit cut the read of the whole user subtree short' };
-  return undefined;
-}
-
-/**
- * How many entries a run reads into the map before it looks its users up instead: a directory with far more
- * people than the chat has LDAP users costs more to read whole than to look up.
- */
-export function mapLimit(users: number): number {
-  return Math.max(1000, 2 * users);
 }
 
 function actorOf(job: SyncJob): SyncActor {
