@@ -209,8 +209,8 @@ export interface FloorWrite {
 /**
  * How C writes: `plain`, each kind in one bulk call; `asTheModule` (C+), the same calls shaped as the
  * module sends them: each user's update conditioned on the attributes and rooms read and an empty audit
- * outbox, carrying its audit events in that outbox, and after the evictions the events copied to the audit
- * trail and the outboxes emptied.
+ * outbox, carrying its audit events with their undo records in that outbox, and after the evictions the
+ * events copied to the audit trail, the records to the undo journal, and the outboxes emptied.
  */
 export type WriteShape = 'plain' | 'asTheModule';
 
@@ -223,21 +223,45 @@ export async function writeBatched(
 ): Promise<void> {
   if (writes.length === 0) return;
   const revoked = await revocationsOf(models, writes);
-  const revocations = revoked.map(({ user, room }) => ({ user, ...revocationDocuments(user, room, now) }));
+  const revocations = revoked.map(({ user, room }) => ({
+    user,
+    room,
+    ...revocationDocuments(user, room, now),
+  }));
   const audit = writes.map(({ user, added, removed }) => ({
     user,
     event: auditDocument(user, added, removed, now),
   }));
   const outboxOf = new Map<string, Record<string, object>>();
+  // C+ keeps what undo needs as A does: each event's undo record rides in the outbox beside it (the
+  // attributes before and after; an ended membership's subscription, read whole), then goes to the journal.
+  const journal: object[] = [];
   if (shape === 'asTheModule') {
+    const subscriptions = await subscriptionsOf(models, revoked);
     let sequence = 0;
-    for (const { user, event } of [
-      ...audit,
-      ...revocations.map(({ user, audit: event }) => ({ user, event })),
-    ]) {
+    const changes = [
+      ...audit.map(({ user, event }, index) => ({
+        user,
+        event,
+        undo: { kind: 'attributes', before: user.abacAttributes ?? [], after: writes[index]!.next },
+      })),
+      ...revocations.map(({ user, room, audit: event }) => ({
+        user,
+        event,
+        undo: {
+          kind: 'membershipEnded',
+          room: { _id: room._id, name: room.name },
+          subscription: subscriptions.get(`${room._id}/${user._id}`),
+        },
+      })),
+    ];
+    for (const { user, event, undo } of changes) {
+      const id = `e${(sequence += 1)}`;
       const outbox = outboxOf.get(user._id) ?? {};
-      outbox[`e${(sequence += 1)}`] = event;
+      const record = { changeSet: 'bench', userId: user._id, username: user.username, ...undo };
+      outbox[id] = { ...event, undo: record };
       outboxOf.set(user._id, outbox);
+      journal.push({ _id: `bench-${now.getTime()}-${id}`, at: now, ...record });
     }
   }
   const written = await models.users.collection.bulkWrite(
@@ -298,10 +322,13 @@ export async function writeBatched(
     );
     await models.messages.collection.insertMany(revocations.map(({ message }) => message) as never[]);
   }
-  await models.serverEvents.collection.insertMany([
-    ...audit.map(({ event }) => event),
-    ...revocations.map(({ audit: event }) => event),
-  ] as never[]);
+  await Promise.all([
+    models.serverEvents.collection.insertMany([
+      ...audit.map(({ event }) => event),
+      ...revocations.map(({ audit: event }) => event),
+    ] as never[]),
+    journal.length > 0 ? models.undoJournal.collection.insertMany(journal as never[]) : undefined,
+  ]);
   if (shape === 'asTheModule')
     await models.users.collection.bulkWrite(
       [...outboxOf].map(([userId, outbox]) => ({
@@ -314,6 +341,23 @@ export async function writeBatched(
       })),
       { ordered: false },
     );
+}
+
+/** The subscriptions the revocations end, whole, by `<room id>/<user id>` (one query, as A reads them). */
+async function subscriptionsOf(models: Models, revoked: readonly { user: Found; room: RoomDocument }[]) {
+  const found = new Map<string, object>();
+  if (revoked.length === 0) return found;
+  const documents = await models.subscriptions.collection
+    .find({
+      rid: { $in: [...new Set(revoked.map(({ room }) => room._id))] },
+      'u._id': { $in: [...new Set(revoked.map(({ user }) => user._id))] },
+    } as never)
+    .toArray();
+  for (const document of documents) {
+    const { rid, u } = document as unknown as { rid: string; u: { _id: string } };
+    found.set(`${rid}/${u._id}`, document);
+  }
+  return found;
 }
 
 /** The ABAC rooms the users losing a value no longer satisfy. */
