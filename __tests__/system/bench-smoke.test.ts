@@ -55,10 +55,21 @@ describe('npm run bench, in miniature', () => {
       directoryReads: {
         scenarios: Record<string, { pairedRatioSubtreeOverLookups: { median: number } }>;
       };
+      baselines: Record<'E0' | 'E1' | 'Cplus', Record<string, { median: number }>>;
       fullRuns: {
         users: number;
         bUsersPerSecond: number;
-        scenarios: Record<string, { usersPerSecond: number; ratioOverC: number; ratioOverB: number }>;
+        hostRssOverIdleMiB: number;
+        scenarios: Record<
+          string,
+          {
+            usersPerSecond: number;
+            ratioOverC: number;
+            ratioOverCprime: number;
+            pairedRatioOverC: { median: number };
+            ratioOverB: number;
+          }
+        >;
       };
       feed: {
         latencyMs: { changes: number; p50: number; p95: number };
@@ -96,8 +107,14 @@ describe('npm run bench, in miniature', () => {
     expect(report.fullRuns.bUsersPerSecond).toBeGreaterThan(0);
     for (const run of Object.values(report.fullRuns.scenarios)) {
       expect(run.usersPerSecond).toBeGreaterThan(0);
-      expect(run.ratioOverC).toBeGreaterThan(0);
+      // The stable names are the medians of the ratios paired per round (C reads as A does: C is C′).
+      expect(run.ratioOverC).toBe(run.pairedRatioOverC.median);
+      expect(run.ratioOverCprime).toBe(run.pairedRatioOverC.median);
     }
+    expect(typeof report.fullRuns.hostRssOverIdleMiB).toBe('number');
+    // Each baseline under its stable name, by workload.
+    for (const baseline of ['E0', 'E1', 'Cplus'] as const)
+      expect(Object.keys(report.baselines[baseline])).toEqual(['W1', 'W2', 'W3', 'W4', 'W5']);
     expect(report.feed.latencyMs.changes).toBe(5);
     expect(report.feed.latencyMs.p95).toBeGreaterThanOrEqual(report.feed.latencyMs.p50);
     expect(report.feed.idle.polls).toBeGreaterThan(0);
