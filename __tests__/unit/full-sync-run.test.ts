@@ -85,6 +85,24 @@ function setUp({
   return { clock, store, jobs, directory, engine, remover, run, queue };
 }
 
+/**
+ * Calls `before` ahead of every search a session of `directory` makes, with whether it is the subtree read
+ * (the one search whose filter is the configured filter alone); `before` may throw to fail that search.
+ */
+function beforeSearches(directory: MemoryDirectory, before: (subtree: boolean) => void): void {
+  const open = directory.open.bind(directory);
+  directory.open = async () => {
+    const session = await open();
+    return {
+      ...session,
+      search: async (search, onEntry) => {
+        before(search.filter.kind === 'configured');
+        return session.search(search, onEntry);
+      },
+    };
+  };
+}
+
 const changeEvents = (store: MemorySyncStore) =>
   [...store.auditTrail.values()].filter((event) => event.t === 'abac.subject.attribute.changed');
 
@@ -322,18 +340,10 @@ describe('a directory-wide run over a directory with far more people than LDAP u
   it('stops reading the subtree past twice as many entries (and 1,000) and looks the users up', async () => {
     expect([mapLimit(11), mapLimit(5000)]).toEqual([1000, 10_000]);
     const { store, directory, run, queue } = setUp({ directoryRead: 'subtree', othersInDirectory: 1200 });
-    const open = directory.open.bind(directory);
     const searches = { subtree: 0, lookups: 0 };
-    directory.open = async () => {
-      const session = await open();
-      return {
-        ...session,
-        search: async (search, onEntry) => {
-          searches[search.filter.kind === 'configured' ? 'subtree' : 'lookups'] += 1;
-          return session.search(search, onEntry);
-        },
-      };
-    };
+    beforeSearches(directory, (subtree) => {
+      searches[subtree ? 'subtree' : 'lookups'] += 1;
+    });
     await queue();
     const job = await run.drive('j1');
     expect(searches.subtree).toBe(1);
@@ -349,22 +359,12 @@ describe('a directory-wide run over a directory with far more people than LDAP u
 describe('a directory-wide run whose subtree read a server size limit cuts short', () => {
   it('looks the users up in batches instead, and completes the same', async () => {
     const { store, directory, run, queue } = setUp({ directoryRead: 'subtree' });
-    const open = directory.open.bind(directory);
     let scans = 0;
-    directory.open = async () => {
-      const session = await open();
-      return {
-        ...session,
-        search: async (search, onEntry) => {
-          // The subtree read is the one search whose filter is the configured filter alone.
-          if (search.filter.kind === 'configured') {
-            scans += 1;
-            throw new LdapSizeLimitExceededError('size limit exceeded');
-          }
-          return session.search(search, onEntry);
-        },
-      };
-    };
+    beforeSearches(directory, (subtree) => {
+      if (!subtree) return;
+      scans += 1;
+      throw new LdapSizeLimitExceededError('size limit exceeded');
+    });
     await queue();
     const job = await run.drive('j1');
     expect(scans).toBe(1);
@@ -382,20 +382,11 @@ describe('a directory-wide run reading the subtree into a map', () => {
     const order: string[] = [];
     let subtreeBegun: () => void = () => undefined;
     const begun = new Promise<void>((resolve) => (subtreeBegun = resolve));
-    const open = directory.open.bind(directory);
-    directory.open = async () => {
-      const session = await open();
-      return {
-        ...session,
-        search: async (search, onEntry) => {
-          if (search.filter.kind === 'configured') {
-            order.push('subtree read begins');
-            subtreeBegun();
-          }
-          return session.search(search, onEntry);
-        },
-      };
-    };
+    beforeSearches(directory, (subtree) => {
+      if (!subtree) return;
+      order.push('subtree read begins');
+      subtreeBegun();
+    });
     const identifiers = store.ldapSubjectIdentifiers.bind(store);
     store.ldapSubjectIdentifiers = async function* (batchSize) {
       yield* identifiers(batchSize);
