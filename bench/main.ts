@@ -383,7 +383,6 @@ async function measureFullRuns(
           pairedRatioOverC,
           // C reads through the product's Directory port, on ldapts and its decoding as A does: C is C′.
           ratioOverCprime: pairedRatioOverC.median,
-          pairedRatioOverCprime: pairedRatioOverC,
           ratioOverB: Math.round((usersPerSecond / bRate) * 10) / 10,
         },
       ];
